@@ -1,0 +1,26 @@
+// Package norm implements the normalisation layers of transformer language
+// models over the rows of a [rows × d] matrix, forward and backward, in
+// float32 (the fast path models use) and float64 (a plain reference).
+//
+// RMSNorm (Zhang & Sennrich 2019) rescales each row by its root mean square:
+//
+//	y = x / sqrt(mean(x²) + eps) ⊙ (offset + g) + b
+//
+// with options for eps added to the RMS instead (x / (rms + eps)), Gemma's
+// weight offset of 1, a bias, and pRMSNorm, which estimates the RMS from the
+// first k = max(1, floor(d·p)) elements only. LayerNorm (Ba et al. 2016) also
+// removes the mean:
+//
+//	y = (x − μ) / sqrt(σ² + eps) ⊙ g + b,   σ² = mean((x − μ)²)  (biased)
+//
+// A row whose RMS (or variance) is 0 with eps = 0 gives zeros plus bias,
+// never NaN; NaN or Inf in the data propagate as the formula says.
+//
+// Accuracy: sums of squares, means and variances are accumulated in float64,
+// and the per-row scale is applied in float32, so the float32 Forward agrees
+// with an exact float64 evaluation to within a few float32 ulps (tests use
+// 1e-6·(1+|y|)); Backward agrees to within 1e-5·(1+|dx|).
+//
+// Backward overwrites dx and ADDS to dWeight and dBias, so a trainer can sum
+// the parameter gradients over several batches before a step.
+package norm
