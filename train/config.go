@@ -1,0 +1,163 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Norm and position kinds accepted in Config.
+const (
+	NormRMS   = "rmsnorm"
+	NormPRMS  = "prmsnorm"
+	NormLayer = "layernorm"
+
+	PosRoPE       = "rope"
+	PosSinusoidal = "sinusoidal"
+	PosLearned    = "learned"
+	PosNone       = "none"
+
+	MLPSwiGLU = "swiglu"
+	MLPGELU   = "gelu"
+)
+
+// Config is the shape of a model.
+type Config struct {
+	Vocab     int     // vocabulary size V
+	Dim       int     // model width D
+	Layers    int     // number of transformer blocks L
+	Heads     int     // query heads H (D must be a multiple of H)
+	KVHeads   int     // key/value heads (H must be a multiple of it)
+	Hidden    int     // MLP hidden width F
+	Ctx       int     // context length T (also max_position_embeddings)
+	Norm      string  // NormRMS, NormPRMS or NormLayer
+	NormP     float64 // pRMSNorm's fraction p in (0, 1]
+	Eps       float64 // norm epsilon
+	Pos       string  // PosRoPE, PosSinusoidal, PosLearned or PosNone
+	RopeTheta float64 // RoPE base θ
+	MLP       string  // MLPSwiGLU or MLPGELU
+	Tied      bool    // LM head shares the embedding matrix
+}
+
+// HeadDim returns D/H.
+func (c *Config) HeadDim() int { return c.Dim / c.Heads }
+
+// normK returns how many elements the RMS statistic uses (⌈p·D⌉ for
+// pRMSNorm, D otherwise).
+func (c *Config) normK() int {
+	if c.Norm == NormPRMS {
+		k := int(math.Ceil(c.NormP * float64(c.Dim)))
+		return max(1, min(k, c.Dim))
+	}
+	return c.Dim
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("train: invalid configuration")
+
+// Validate reports the first problem with c.
+func (c *Config) Validate() error {
+	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrConfig}, a...)...) }
+	switch {
+	case c.Vocab < 2:
+		return bad("vocab %d < 2", c.Vocab)
+	case c.Dim < 2 || c.Layers < 1 || c.Heads < 1 || c.Hidden < 1 || c.Ctx < 1:
+		return bad("dim %d, layers %d, heads %d, hidden %d, ctx %d must all be positive", c.Dim, c.Layers, c.Heads, c.Hidden, c.Ctx)
+	case c.Dim%c.Heads != 0:
+		return bad("dim %d is not a multiple of heads %d", c.Dim, c.Heads)
+	case c.KVHeads < 1 || c.Heads%c.KVHeads != 0:
+		return bad("heads %d is not a multiple of kv-heads %d", c.Heads, c.KVHeads)
+	case c.Pos == PosRoPE && c.HeadDim()%2 != 0:
+		return bad("RoPE needs an even head dimension, got %d", c.HeadDim())
+	case c.Pos == PosSinusoidal && c.Dim%2 != 0:
+		return bad("sinusoidal positions need an even dim, got %d", c.Dim)
+	case !(c.Eps > 0) || math.IsInf(c.Eps, 0):
+		return bad("eps %v must be positive", c.Eps)
+	}
+	switch c.Norm {
+	case NormRMS, NormLayer:
+	case NormPRMS:
+		if !(c.NormP > 0 && c.NormP <= 1) {
+			return bad("pRMSNorm p = %v must be in (0, 1]", c.NormP)
+		}
+	default:
+		return bad("norm %q (want rmsnorm, prmsnorm or layernorm)", c.Norm)
+	}
+	switch c.Pos {
+	case PosRoPE:
+		if !(c.RopeTheta > 1) {
+			return bad("rope theta %v must be > 1", c.RopeTheta)
+		}
+	case PosSinusoidal, PosLearned, PosNone:
+	default:
+		return bad("pos %q (want rope, sinusoidal, learned or none)", c.Pos)
+	}
+	if c.MLP != MLPSwiGLU && c.MLP != MLPGELU {
+		return bad("mlp %q (want swiglu or gelu)", c.MLP)
+	}
+	return nil
+}
+
+// ParamTensor is one named parameter tensor inside the flat parameter
+// vector: Data = params[Offset : Offset+Size].
+type ParamTensor struct {
+	Name   string // Hugging Face Llama name, e.g. "model.layers.0.self_attn.q_proj.weight"
+	Shape  []int
+	Offset int
+	Size   int
+	Decay  bool // AdamW applies weight decay (matrices only)
+	Init   string
+}
+
+// layout lists the parameter tensors of c in a fixed order.
+func (c *Config) layout() []ParamTensor {
+	var ps []ParamTensor
+	off := 0
+	add := func(name string, decay bool, init string, shape ...int) {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		ps = append(ps, ParamTensor{Name: name, Shape: shape, Offset: off, Size: n, Decay: decay, Init: init})
+		off += n
+	}
+	D, F, kvd := c.Dim, c.Hidden, c.KVHeads*c.HeadDim()
+	add("model.embed_tokens.weight", false, "normal", c.Vocab, D)
+	if c.Pos == PosLearned {
+		add("model.embed_positions.weight", false, "normal", c.Ctx, D)
+	}
+	normParams := func(prefix string) {
+		add(prefix+".weight", false, "one", D)
+		if c.Norm == NormLayer {
+			add(prefix+".bias", false, "zero", D)
+		}
+	}
+	for l := 0; l < c.Layers; l++ {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		normParams(p + "input_layernorm")
+		add(p+"self_attn.q_proj.weight", true, "normal", D, D)
+		add(p+"self_attn.k_proj.weight", true, "normal", kvd, D)
+		add(p+"self_attn.v_proj.weight", true, "normal", kvd, D)
+		add(p+"self_attn.o_proj.weight", true, "proj", D, D)
+		normParams(p + "post_attention_layernorm")
+		if c.MLP == MLPSwiGLU {
+			add(p+"mlp.gate_proj.weight", true, "normal", F, D)
+		}
+		add(p+"mlp.up_proj.weight", true, "normal", F, D)
+		add(p+"mlp.down_proj.weight", true, "proj", D, F)
+	}
+	normParams("model.norm")
+	if !c.Tied {
+		add("lm_head.weight", true, "normal", c.Vocab, D)
+	}
+	return ps
+}
+
+// NumParams returns the number of trainable parameters.
+func (c *Config) NumParams() int {
+	n := 0
+	for _, p := range c.layout() {
+		n += p.Size
+	}
+	return n
+}

@@ -1,0 +1,368 @@
+package train
+
+import (
+	"math"
+)
+
+// ---- normalisation ----------------------------------------------------
+
+// normForward normalises each of the rows of x (width d) into y and keeps
+// per-row statistics for the backward pass: stats[2r] = rstd (1/σ or
+// 1/rms) and stats[2r+1] = mean (LayerNorm only).
+//
+//	RMSNorm:   y = x / sqrt(mean(x²) + ε) ⊙ w
+//	pRMSNorm:  the mean of squares runs over the first k = ⌈p·d⌉ elements only
+//	LayerNorm: y = (x − μ) / sqrt(var(x) + ε) ⊙ w + b
+func normForward(kind string, pk int, eps float32, y, stats, x, w, b []float32, rows, d int) {
+	for r := 0; r < rows; r++ {
+		xr := x[r*d : r*d+d]
+		yr := y[r*d : r*d+d]
+		switch kind {
+		case NormLayer:
+			var s float32
+			for _, v := range xr {
+				s += v
+			}
+			mean := s / float32(d)
+			var vs float32
+			for _, v := range xr {
+				dv := v - mean
+				vs += dv * dv
+			}
+			rstd := float32(1 / math.Sqrt(float64(vs/float32(d)+eps)))
+			for i, v := range xr {
+				yr[i] = (v-mean)*rstd*w[i] + b[i]
+			}
+			stats[2*r], stats[2*r+1] = rstd, mean
+		default:
+			var ss float32
+			for _, v := range xr[:pk] {
+				ss += v * v
+			}
+			rstd := float32(1 / math.Sqrt(float64(ss/float32(pk)+eps)))
+			for i, v := range xr {
+				yr[i] = v * rstd * w[i]
+			}
+			stats[2*r], stats[2*r+1] = rstd, 0
+		}
+	}
+}
+
+// normBackward writes dx and adds into dw (and db for LayerNorm).
+//
+// RMS (k = d, or the partial k of pRMSNorm), with r = rstd and
+// g = Σ_j dy_j·w_j·x_j:  dx_i = r·w_i·dy_i − [i<k]·x_i·r³·g/k.
+//
+// LayerNorm with x̂ = (x−μ)·r, ĝ = dy⊙w:
+// dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)).
+func normBackward(kind string, pk int, dx, dw, db, dy, x, w, stats []float32, rows, d int) {
+	for r := 0; r < rows; r++ {
+		xr := x[r*d : r*d+d]
+		dyr := dy[r*d : r*d+d]
+		dxr := dx[r*d : r*d+d]
+		rstd := stats[2*r]
+		switch kind {
+		case NormLayer:
+			mean := stats[2*r+1]
+			var sg, sgx float32
+			for i, v := range xr {
+				xh := (v - mean) * rstd
+				g := dyr[i] * w[i]
+				sg += g
+				sgx += g * xh
+				dw[i] += dyr[i] * xh
+				db[i] += dyr[i]
+			}
+			sg /= float32(d)
+			sgx /= float32(d)
+			for i, v := range xr {
+				xh := (v - mean) * rstd
+				dxr[i] = rstd * (dyr[i]*w[i] - sg - xh*sgx)
+			}
+		default:
+			var g float32
+			for i, v := range xr {
+				g += dyr[i] * w[i] * v
+				dw[i] += dyr[i] * v * rstd
+			}
+			c := rstd * rstd * rstd * g / float32(pk)
+			for i, v := range xr {
+				dxr[i] = rstd * w[i] * dyr[i]
+				if i < pk {
+					dxr[i] -= v * c
+				}
+			}
+		}
+	}
+}
+
+// ---- rotary position embedding ------------------------------------------
+
+// ropeTable holds cos and sin of pos·θ^(−2i/hd) for every position and
+// pair i, computed in float64 and rounded once.
+type ropeTable struct {
+	half     int
+	cos, sin []float32 // [T][half]
+}
+
+func newRopeTable(T, hd int, theta float64) *ropeTable {
+	half := hd / 2
+	rt := &ropeTable{half: half, cos: make([]float32, T*half), sin: make([]float32, T*half)}
+	for t := 0; t < T; t++ {
+		for i := 0; i < half; i++ {
+			a := float64(t) * math.Pow(theta, -2*float64(i)/float64(hd))
+			rt.cos[t*half+i] = float32(math.Cos(a))
+			rt.sin[t*half+i] = float32(math.Sin(a))
+		}
+	}
+	return rt
+}
+
+// ropeApply rotates, in place, every head of x ([rows][heads][hd], row r at
+// position r mod T) using the NeoX/Hugging Face half-split layout: the pair
+// (x_i, x_{i+hd/2}) turns by the angle of position t. With sign = −1 it
+// applies the inverse rotation, which is the backward pass (a rotation's
+// Jacobian is its transpose).
+func (rt *ropeTable) apply(x []float32, rows, T, heads int, sign float32) {
+	half := rt.half
+	hd := 2 * half
+	for r := 0; r < rows; r++ {
+		t := r % T
+		cs := rt.cos[t*half : t*half+half]
+		sn := rt.sin[t*half : t*half+half]
+		for h := 0; h < heads; h++ {
+			v := x[(r*heads+h)*hd : (r*heads+h+1)*hd]
+			for i := 0; i < half; i++ {
+				a, b := v[i], v[i+half]
+				c, s := cs[i], sign*sn[i]
+				v[i] = a*c - b*s
+				v[i+half] = b*c + a*s
+			}
+		}
+	}
+}
+
+// sinusoidalTable returns the fixed [T][d] encoding of "Attention is all
+// you need": pe[t][2i] = sin(t/10000^(2i/d)), pe[t][2i+1] = cos(...).
+func sinusoidalTable(T, d int) []float32 {
+	pe := make([]float32, T*d)
+	for t := 0; t < T; t++ {
+		for i := 0; i < d; i += 2 {
+			a := float64(t) / math.Pow(10000, float64(i)/float64(d))
+			pe[t*d+i] = float32(math.Sin(a))
+			if i+1 < d {
+				pe[t*d+i+1] = float32(math.Cos(a))
+			}
+		}
+	}
+	return pe
+}
+
+// ---- attention ------------------------------------------------------------
+
+// attentionForward computes causal softmax attention for B sequences of T
+// tokens. q is [B·T][H][hd], k and v are [B·T][KH][hd] (query head h reads
+// kv head h/(H/KH): grouped-query attention). It writes out [B·T][H][hd]
+// and keeps the probabilities att [B][H][T][T] for the backward pass.
+//
+//	s_tu = q_t·k_u / sqrt(hd) for u ≤ t,  p_t = softmax(s_t),  o_t = Σ_u p_tu v_u
+func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int) {
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	group := H / KH
+	parallelFor(B*KH, func(lo, hi int) {
+		for bg := lo; bg < hi; bg++ {
+			b, g := bg/KH, bg%KH
+			for h := g * group; h < (g+1)*group; h++ {
+				for t := 0; t < T; t++ {
+					qt := q[((b*T+t)*H+h)*hd:][:hd]
+					p := att[((b*H+h)*T+t)*T:][:T]
+					mx := float32(math.Inf(-1))
+					for u := 0; u <= t; u++ {
+						ku := k[((b*T+u)*KH+g)*hd:][:hd]
+						var s float32
+						for i, x := range qt {
+							s += x * ku[i]
+						}
+						s *= scale
+						p[u] = s
+						if s > mx {
+							mx = s
+						}
+					}
+					var sum float32
+					for u := 0; u <= t; u++ {
+						e := float32(math.Exp(float64(p[u] - mx)))
+						p[u] = e
+						sum += e
+					}
+					inv := 1 / sum
+					for u := 0; u <= t; u++ {
+						p[u] *= inv
+					}
+					for u := t + 1; u < T; u++ {
+						p[u] = 0
+					}
+					ot := out[((b*T+t)*H+h)*hd:][:hd]
+					clear(ot)
+					for u := 0; u <= t; u++ {
+						vu := v[((b*T+u)*KH+g)*hd:][:hd]
+						pu := p[u]
+						for i := range ot {
+							ot[i] += pu * vu[i]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// attentionBackward writes dq, dk, dv (overwriting them) from dout.
+//
+//	dv_u = Σ_t p_tu·do_t,  dp_tu = do_t·v_u,  ds_tu = p_tu·(dp_tu − Σ_w p_tw·dp_tw),
+//	dq_t = scale·Σ_u ds_tu·k_u,  dk_u = scale·Σ_t ds_tu·q_t
+//
+// Work is split by (sequence, kv head) so that the heads sharing a kv head
+// accumulate into dk and dv on one goroutine, in a fixed order.
+func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, B, T, H, KH, hd int) {
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	group := H / KH
+	parallelFor(B*KH, func(lo, hi int) {
+		dp := make([]float32, T)
+		for bg := lo; bg < hi; bg++ {
+			b, g := bg/KH, bg%KH
+			for t := 0; t < T; t++ {
+				clear(dk[((b*T+t)*KH+g)*hd:][:hd])
+				clear(dv[((b*T+t)*KH+g)*hd:][:hd])
+			}
+			for h := g * group; h < (g+1)*group; h++ {
+				for t := 0; t < T; t++ {
+					p := att[((b*H+h)*T+t)*T:][:T]
+					dot := dout[((b*T+t)*H+h)*hd:][:hd]
+					var sum float32
+					for u := 0; u <= t; u++ {
+						vu := v[((b*T+u)*KH+g)*hd:][:hd]
+						dvu := dv[((b*T+u)*KH+g)*hd:][:hd]
+						pu := p[u]
+						var s float32
+						for i, x := range dot {
+							s += x * vu[i]
+							dvu[i] += pu * x
+						}
+						dp[u] = s
+						sum += pu * s
+					}
+					qt := q[((b*T+t)*H+h)*hd:][:hd]
+					dqt := dq[((b*T+t)*H+h)*hd:][:hd]
+					clear(dqt)
+					for u := 0; u <= t; u++ {
+						ds := p[u] * (dp[u] - sum) * scale
+						ku := k[((b*T+u)*KH+g)*hd:][:hd]
+						dku := dk[((b*T+u)*KH+g)*hd:][:hd]
+						for i := range dqt {
+							dqt[i] += ds * ku[i]
+							dku[i] += ds * qt[i]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// ---- MLP activations -----------------------------------------------------
+
+// swigluForward: a = silu(g) ⊙ u with silu(x) = x·σ(x).
+func swigluForward(a, g, u []float32) {
+	parallelFor(len(a)/1024+1, func(lo, hi int) {
+		for i := lo * 1024; i < min(hi*1024, len(a)); i++ {
+			x := g[i]
+			s := float32(1 / (1 + math.Exp(-float64(x))))
+			a[i] = x * s * u[i]
+		}
+	})
+}
+
+// swigluBackward: dg = da·u·σ(g)·(1 + g·(1−σ(g))), du = da·silu(g).
+func swigluBackward(dg, du, da, g, u []float32) {
+	parallelFor(len(da)/1024+1, func(lo, hi int) {
+		for i := lo * 1024; i < min(hi*1024, len(da)); i++ {
+			x := g[i]
+			s := float32(1 / (1 + math.Exp(-float64(x))))
+			dg[i] = da[i] * u[i] * s * (1 + x*(1-s))
+			du[i] = da[i] * x * s
+		}
+	})
+}
+
+const geluC = 0.7978845608028654 // sqrt(2/π)
+
+// geluForward is GPT-2's tanh approximation:
+// gelu(x) = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+func geluForward(a, u []float32) {
+	parallelFor(len(a)/1024+1, func(lo, hi int) {
+		for i := lo * 1024; i < min(hi*1024, len(a)); i++ {
+			x := float64(u[i])
+			a[i] = float32(0.5 * x * (1 + math.Tanh(geluC*(x+0.044715*x*x*x))))
+		}
+	})
+}
+
+// geluBackward: d/dx = ½(1+tanh(z)) + ½x(1−tanh²(z))·√(2/π)(1+3·0.044715x²).
+func geluBackward(du, da, u []float32) {
+	parallelFor(len(da)/1024+1, func(lo, hi int) {
+		for i := lo * 1024; i < min(hi*1024, len(da)); i++ {
+			x := float64(u[i])
+			th := math.Tanh(geluC * (x + 0.044715*x*x*x))
+			d := 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*0.044715*x*x)
+			du[i] = da[i] * float32(d)
+		}
+	})
+}
+
+// ---- loss -----------------------------------------------------------------
+
+// crossEntropyForward turns logits [N][V] into probabilities in place and
+// returns the summed negative log-likelihood of targets (in float64).
+func crossEntropyForward(logits []float32, targets []int, N, V int) float64 {
+	losses := make([]float64, N)
+	parallelFor(N, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := logits[r*V : r*V+V]
+			mx := row[0]
+			for _, x := range row {
+				if x > mx {
+					mx = x
+				}
+			}
+			var sum float64
+			for i, x := range row {
+				e := math.Exp(float64(x - mx))
+				row[i] = float32(e)
+				sum += e
+			}
+			pt := float64(row[targets[r]]) / sum
+			losses[r] = -math.Log(math.Max(pt, 1e-45))
+			inv := float32(1 / sum)
+			for i := range row {
+				row[i] *= inv
+			}
+		}
+	})
+	var total float64
+	for _, l := range losses {
+		total += l
+	}
+	return total
+}
+
+// crossEntropyBackward turns probabilities into dL/dlogits = (p − onehot)·scale.
+func crossEntropyBackward(probs []float32, targets []int, N, V int, scale float32) {
+	for r := 0; r < N; r++ {
+		row := probs[r*V : r*V+V]
+		row[targets[r]] -= 1
+		for i := range row {
+			row[i] *= scale
+		}
+	}
+}
