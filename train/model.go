@@ -308,4 +308,3 @@ func (m *Model) Backward(scale float32) {
 
 // ZeroGrads clears Grads.
 func (m *Model) ZeroGrads() { clear(m.Grads) }
-
