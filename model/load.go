@@ -1,0 +1,119 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/llmparts/llmparts/format/llama2c"
+)
+
+// Options controls Load.
+type Options struct {
+	// Threads is the number of goroutines for forward passes
+	// (0 = GOMAXPROCS).
+	Threads int
+}
+
+// Load opens a model, detecting its format: a directory is a trainer
+// checkpoint (DIR/current names the subfolder, else DIR itself), a file
+// starting with "GGUF" is a GGUF model, anything else a llama2.c
+// checkpoint.
+func Load(path string, opts Options) (*Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	var m *Model
+	if st.IsDir() {
+		m, err = LoadFS(os.DirFS(path), path)
+	} else {
+		var magic [4]byte
+		f, err2 := os.Open(path)
+		if err2 != nil {
+			return nil, fmt.Errorf("model: %w", err2)
+		}
+		_, err2 = io.ReadFull(f, magic[:])
+		f.Close()
+		if err2 != nil {
+			return nil, fmt.Errorf("model: %s: file too short to be a model (%v)", path, err2)
+		}
+		if bytes.Equal(magic[:], []byte("GGUF")) {
+			m, err = loadGGUF(path)
+		} else {
+			m, err = loadLlama2C(path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.SetThreads(opts.Threads)
+	return m, nil
+}
+
+func loadLlama2C(path string) (*Model, error) {
+	ck, err := llama2c.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := FromLlama2C(ck)
+	if err != nil {
+		ck.Close()
+		return nil, err
+	}
+	m.closer = ck.Close
+	m.Info.Path = path
+	// A tokenizer beside the model: tokenizer.bin or tok<vocab>.bin.
+	dir := filepath.Dir(path)
+	for _, n := range []string{"tokenizer.bin", fmt.Sprintf("tok%d.bin", m.Config.VocabSize)} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			m.Info.Tokenizer = filepath.Join(dir, n)
+			break
+		}
+	}
+	return m, nil
+}
+
+// FromLlama2C builds a model over an opened llama2.c checkpoint (its
+// weights are used in place; version 2 Q8_0 weights are dequantized).
+func FromLlama2C(ck *llama2c.Checkpoint) (*Model, error) {
+	c := ck.Config
+	m := &Model{Config: Config{
+		Arch: "llama", Dim: c.Dim, HiddenDim: c.HiddenDim, NLayers: c.NLayers, NHeads: c.NHeads,
+		NKVHeads: c.NKVHeads, HeadDim: c.HeadSize(), VocabSize: c.VocabSize, ContextLen: c.SeqLen,
+		NormEps: 1e-5, Norm: RMSNorm, Pos: PosRoPE, MLP: SwiGLU,
+		RoPE: RoPE{Base: 10000, Dim: c.HeadSize()}, Tied: c.SharedClassifier,
+	}}
+	m.Info.Format = "llama2c"
+	if c.Version > 0 {
+		m.Info.Format = fmt.Sprintf("llama2c-v%d", c.Version)
+	}
+	m.Info.Mapped = ck.Mapped
+	ten := func(t llama2c.Tensor) *Tensor {
+		if t.Q != nil {
+			m.Info.Dequantized = append(m.Info.Dequantized, fmt.Sprintf("%s (Q8 group %d)", t.Name, t.GroupSize))
+		}
+		return NewF32(t.Name, t.Rows, t.Cols, t.Dequantize())
+	}
+	m.Embed = ten(ck.TokenEmbedding)
+	if c.SharedClassifier {
+		m.Output = m.Embed
+	} else {
+		m.Output = ten(ck.Classifier)
+	}
+	norm := func(t llama2c.Tensor) Norm { return Norm{Kind: RMSNorm, Weight: t.F32, Eps: 1e-5} }
+	for i, l := range ck.Layers {
+		m.Blocks = append(m.Blocks, &Block{
+			Index: i, AttnNorm: norm(l.AttnNorm), FFNNorm: norm(l.FFNNorm),
+			WQ: ten(l.WQ), WK: ten(l.WK), WV: ten(l.WV), WO: ten(l.WO),
+			Gate: ten(l.W1), Up: ten(l.W3), Down: ten(l.W2),
+		})
+	}
+	m.FinalNorm = norm(ck.FinalNorm)
+	if err := m.check(ck.Path); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

@@ -1,0 +1,335 @@
+package model
+
+import (
+	"fmt"
+	"math"
+)
+
+// Session is one generation stream: a key/value cache of ctx positions
+// and the work buffers of the forward pass. It is not safe for concurrent
+// use, and sessions of one model must not run Forward concurrently.
+type Session struct {
+	m   *Model
+	ctx int
+	// Pos is the number of positions already in the cache.
+	Pos int
+
+	k, v     [][]float32 // per layer [ctx][kvDim]
+	cos, sin []float32   // [ctx][rope.Dim/2]
+
+	cap                            int // rows the buffers below hold
+	x, xb, q, kk, vv, att, hb, hb2 []float32
+	logits                         []float32
+	scratch                        [][]float32
+	mj                             matJob
+	aj                             attnJob
+}
+
+// NewSession returns a session whose cache holds ctx positions (ctx ≤ 0
+// or larger than the model's context means the model's context length).
+func (m *Model) NewSession(ctx int) *Session {
+	c := m.Config
+	if ctx <= 0 || ctx > c.ContextLen {
+		ctx = c.ContextLen
+	}
+	s := &Session{m: m, ctx: ctx}
+	kvDim := c.NKVHeads * c.HeadDim
+	s.k = make([][]float32, c.NLayers)
+	s.v = make([][]float32, c.NLayers)
+	for i := range s.k {
+		s.k[i] = make([]float32, ctx*kvDim)
+		s.v[i] = make([]float32, ctx*kvDim)
+	}
+	if c.Pos == PosRoPE {
+		th := c.RoPE.freqs()
+		n := len(th)
+		s.cos = make([]float32, ctx*n)
+		s.sin = make([]float32, ctx*n)
+		for p := 0; p < ctx; p++ {
+			for i, t := range th {
+				a := float64(p) * t
+				s.cos[p*n+i] = float32(math.Cos(a))
+				s.sin[p*n+i] = float32(math.Sin(a))
+			}
+		}
+	}
+	return s
+}
+
+// Context returns the number of positions the session can hold.
+func (s *Session) Context() int { return s.ctx }
+
+// Reset forgets the cached positions.
+func (s *Session) Reset() { s.Pos = 0 }
+
+func (s *Session) grow(T int) {
+	c := s.m.Config
+	if T > s.cap {
+		q := c.NHeads * c.HeadDim
+		kv := c.NKVHeads * c.HeadDim
+		s.x = make([]float32, T*c.Dim)
+		s.xb = make([]float32, T*max(c.Dim, q))
+		s.q = make([]float32, T*q)
+		s.kk = make([]float32, T*kv)
+		s.vv = make([]float32, T*kv)
+		s.att = make([]float32, T*q)
+		s.hb = make([]float32, T*c.HiddenDim)
+		s.hb2 = make([]float32, T*c.HiddenDim)
+		s.cap = T
+	}
+	n := s.m.pool.n
+	if len(s.scratch) < n {
+		w := max(s.ctx, c.Dim, c.HiddenDim, c.NHeads*c.HeadDim)
+		s.scratch = make([][]float32, n)
+		for i := range s.scratch {
+			s.scratch[i] = make([]float32, w)
+		}
+	}
+}
+
+// Forward runs tokens (at positions pos, pos+1, ...) through the model,
+// caching their keys and values, and returns the logits of the last
+// token. The slice is reused by the next call.
+func (s *Session) Forward(tokens []int, pos int) ([]float32, error) {
+	l, err := s.forward(tokens, pos, false)
+	return l, err
+}
+
+// ForwardAll is Forward returning the logits of every token,
+// [len(tokens)][vocab] in one slice.
+func (s *Session) ForwardAll(tokens []int, pos int) ([]float32, error) {
+	return s.forward(tokens, pos, true)
+}
+
+func (s *Session) forward(tokens []int, pos int, all bool) ([]float32, error) {
+	m := s.m
+	c := m.Config
+	T := len(tokens)
+	if T == 0 {
+		return nil, fmt.Errorf("model: Forward with no tokens")
+	}
+	if pos < 0 || pos > s.Pos {
+		return nil, fmt.Errorf("model: position %d is beyond the %d cached positions", pos, s.Pos)
+	}
+	if pos+T > s.ctx {
+		return nil, fmt.Errorf("model: positions %d..%d exceed the context of %d", pos, pos+T-1, s.ctx)
+	}
+	for _, t := range tokens {
+		if t < 0 || t >= c.VocabSize {
+			return nil, fmt.Errorf("model: token id %d is outside the vocabulary of %d", t, c.VocabSize)
+		}
+	}
+	s.grow(T)
+	D := c.Dim
+	x := s.x[:T*D]
+	for i, t := range tokens {
+		row := x[i*D : (i+1)*D]
+		m.Embed.Row(t, row)
+		switch c.Pos {
+		case PosLearned:
+			axpy(row, 1, m.PosEmbed.F32[(pos+i)*D:(pos+i+1)*D])
+		case PosSinusoidal:
+			addSinusoidal(row, pos+i)
+		}
+	}
+	for _, b := range m.Blocks {
+		s.block(b, T, pos)
+	}
+	s.Pos = pos + T
+	first := T - 1
+	if all {
+		first = 0
+	}
+	n := T - first
+	xb := s.xb[:n*D]
+	for i := 0; i < n; i++ {
+		m.FinalNorm.Forward(xb[i*D:(i+1)*D], x[(first+i)*D:(first+i+1)*D])
+	}
+	V := c.VocabSize
+	if cap(s.logits) < n*V {
+		s.logits = make([]float32, n*V)
+	}
+	logits := s.logits[:n*V]
+	s.matmul(m.Output, logits, xb, n, false)
+	return logits, nil
+}
+
+// addSinusoidal adds PE(p, 2i) = sin(p/10000^(2i/d)), PE(p, 2i+1) = cos(...).
+func addSinusoidal(row []float32, p int) {
+	d := len(row)
+	for i := 0; i+1 < d; i += 2 {
+		a := float64(p) * math.Pow(10000, -float64(i)/float64(d))
+		row[i] += float32(math.Sin(a))
+		row[i+1] += float32(math.Cos(a))
+	}
+}
+
+// matmul computes y[T][rows] = x[T][cols]·Wᵀ (or adds it to y).
+func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
+	s.mj = matJob{w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
+	s.m.pool.parallel(&s.mj, w.Rows, w.Cols*T)
+}
+
+func (s *Session) block(b *Block, T, pos int) {
+	c := s.m.Config
+	D, hd := c.Dim, c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	x, xb := s.x[:T*D], s.xb[:T*D]
+	for i := 0; i < T; i++ {
+		b.AttnNorm.Forward(xb[i*D:(i+1)*D], x[i*D:(i+1)*D])
+	}
+	q, k, v := s.q[:T*qd], s.kk[:T*kvd], s.vv[:T*kvd]
+	s.matmul(b.WQ, q, xb, T, false)
+	s.matmul(b.WK, k, xb, T, false)
+	s.matmul(b.WV, v, xb, T, false)
+	if b.BQ != nil {
+		for i := 0; i < T; i++ {
+			axpy(q[i*qd:(i+1)*qd], 1, b.BQ)
+			axpy(k[i*kvd:(i+1)*kvd], 1, b.BK)
+			axpy(v[i*kvd:(i+1)*kvd], 1, b.BV)
+		}
+	}
+	if c.Pos == PosRoPE {
+		for i := 0; i < T; i++ {
+			s.rope(q[i*qd:(i+1)*qd], pos+i)
+			s.rope(k[i*kvd:(i+1)*kvd], pos+i)
+		}
+	}
+	copy(s.k[b.Index][pos*kvd:(pos+T)*kvd], k)
+	copy(s.v[b.Index][pos*kvd:(pos+T)*kvd], v)
+	att := s.att[:T*qd]
+	s.aj = attnJob{s: s, layer: b.Index, T: T, pos: pos, out: att}
+	s.m.pool.parallel(&s.aj, T*c.NHeads, (pos+T)*hd*2)
+	s.matmul(b.WO, x, att, T, true)
+
+	for i := 0; i < T; i++ {
+		b.FFNNorm.Forward(xb[i*D:(i+1)*D], x[i*D:(i+1)*D])
+	}
+	H := c.HiddenDim
+	hb := s.hb[:T*H]
+	s.matmul(b.Up, hb, xb, T, false)
+	if c.MLP == GELU {
+		for i, u := range hb {
+			hb[i] = gelu(u)
+		}
+	} else {
+		g := s.hb2[:T*H]
+		s.matmul(b.Gate, g, xb, T, false)
+		for i, u := range hb {
+			hb[i] = silu(g[i]) * u
+		}
+	}
+	s.matmul(b.Down, x, hb, T, true)
+}
+
+// rope rotates every head of vec (heads of HeadDim values) for position p.
+func (s *Session) rope(vec []float32, p int) {
+	c := s.m.Config
+	hd, n := c.HeadDim, c.RoPE.Dim/2
+	cs, sn := s.cos[p*n:(p+1)*n], s.sin[p*n:(p+1)*n]
+	for h := 0; h+hd <= len(vec); h += hd {
+		head := vec[h : h+hd]
+		if c.RoPE.Neox {
+			for i := 0; i < n; i++ {
+				a, b := head[i], head[i+n]
+				head[i] = a*cs[i] - b*sn[i]
+				head[i+n] = a*sn[i] + b*cs[i]
+			}
+		} else {
+			for i := 0; i < n; i++ {
+				a, b := head[2*i], head[2*i+1]
+				head[2*i] = a*cs[i] - b*sn[i]
+				head[2*i+1] = a*sn[i] + b*cs[i]
+			}
+		}
+	}
+}
+
+type matJob struct {
+	w       *Tensor
+	y, x    []float32
+	T       int
+	add     bool
+	scratch [][]float32
+}
+
+func (j *matJob) run(lo, hi, wk int) {
+	w := j.w
+	rows, cols := w.Rows, w.Cols
+	put := func(i, r int, v float32) {
+		if j.add {
+			j.y[i*rows+r] += v
+		} else {
+			j.y[i*rows+r] = v
+		}
+	}
+	if w.Type == F32 {
+		r := lo
+		for ; r+4 <= hi; r += 4 {
+			w0 := w.F32[r*cols : (r+1)*cols]
+			w1 := w.F32[(r+1)*cols : (r+2)*cols]
+			w2 := w.F32[(r+2)*cols : (r+3)*cols]
+			w3 := w.F32[(r+3)*cols : (r+4)*cols]
+			for i := 0; i < j.T; i++ {
+				a, b, c, d := dot4(w0, w1, w2, w3, j.x[i*cols:(i+1)*cols])
+				put(i, r, a)
+				put(i, r+1, b)
+				put(i, r+2, c)
+				put(i, r+3, d)
+			}
+		}
+		for ; r < hi; r++ {
+			for i := 0; i < j.T; i++ {
+				put(i, r, dot(w.F32[r*cols:(r+1)*cols], j.x[i*cols:(i+1)*cols]))
+			}
+		}
+		return
+	}
+	if j.T == 1 {
+		for r := lo; r < hi; r++ {
+			put(0, r, w.dotRow(r, j.x))
+		}
+		return
+	}
+	buf := j.scratch[wk][:cols]
+	for r := lo; r < hi; r++ {
+		w.Row(r, buf)
+		for i := 0; i < j.T; i++ {
+			put(i, r, dot(buf, j.x[i*cols:(i+1)*cols]))
+		}
+	}
+}
+
+type attnJob struct {
+	s      *Session
+	layer  int
+	T, pos int
+	out    []float32
+}
+
+// run computes softmax(q·kᵀ/√hd)·v for (token, head) pairs lo..hi.
+func (j *attnJob) run(lo, hi, wk int) {
+	s := j.s
+	c := s.m.Config
+	hd := c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	group := c.NHeads / c.NKVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	kc, vc := s.k[j.layer], s.v[j.layer]
+	for idx := lo; idx < hi; idx++ {
+		t, h := idx/c.NHeads, idx%c.NHeads
+		p := j.pos + t
+		q := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
+		kvOff := (h / group) * hd
+		sc := s.scratch[wk][:p+1]
+		for i := 0; i <= p; i++ {
+			sc[i] = dot(q, kc[i*kvd+kvOff:i*kvd+kvOff+hd]) * scale
+		}
+		softmax(sc)
+		o := j.out[t*qd+h*hd : t*qd+(h+1)*hd]
+		clear(o)
+		for i := 0; i <= p; i++ {
+			axpy(o, sc[i], vc[i*kvd+kvOff:i*kvd+kvOff+hd])
+		}
+	}
+}

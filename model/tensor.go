@@ -1,0 +1,193 @@
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// DType is the storage type of a weight tensor.
+type DType int
+
+// The storage types computed on directly. Other GGUF types are dequantized
+// to F32 when the model is loaded.
+const (
+	F32  DType = iota // float32
+	F16               // IEEE half precision, converted in the dot product
+	Q8_0              // blocks of 32: float16 scale d, 32 int8 q; w = d·q
+	Q4_0              // blocks of 32: float16 scale d, 16 bytes of nibbles; w = d·(nibble−8)
+)
+
+func (d DType) String() string {
+	switch d {
+	case F32:
+		return "F32"
+	case F16:
+		return "F16"
+	case Q8_0:
+		return "Q8_0"
+	case Q4_0:
+		return "Q4_0"
+	}
+	return fmt.Sprintf("DType(%d)", int(d))
+}
+
+// blockBytes returns the bytes per 32-value block of a quantized type.
+func (d DType) rowBytes(cols int) int {
+	switch d {
+	case F32:
+		return 4 * cols
+	case F16:
+		return 2 * cols
+	case Q8_0:
+		return cols / 32 * 34
+	case Q4_0:
+		return cols / 32 * 18
+	}
+	return 0
+}
+
+// Tensor is a row-major weight matrix [Rows][Cols] (a vector has Cols = n,
+// Rows = 1). F32 tensors keep their values in F32; the other types keep
+// the raw GGUF bytes in Raw (blocks run along a row).
+type Tensor struct {
+	Name       string
+	Type       DType
+	Rows, Cols int
+	F32        []float32
+	Raw        []byte
+}
+
+// NewF32 wraps values as a rows×cols F32 tensor.
+func NewF32(name string, rows, cols int, values []float32) *Tensor {
+	return &Tensor{Name: name, Type: F32, Rows: rows, Cols: cols, F32: values}
+}
+
+// NewRaw wraps raw F16, Q8_0 or Q4_0 data as a rows×cols tensor, checking
+// that the length and the block alignment agree with the shape.
+func NewRaw(name string, typ DType, rows, cols int, raw []byte) (*Tensor, error) {
+	if (typ == Q8_0 || typ == Q4_0) && cols%32 != 0 {
+		return nil, fmt.Errorf("tensor %s: %d columns is not a multiple of the %v block size 32", name, cols, typ)
+	}
+	if typ == F32 {
+		if len(raw) != rows*cols*4 {
+			return nil, fmt.Errorf("tensor %s: %d bytes for %d×%d F32", name, len(raw), rows, cols)
+		}
+		return NewF32(name, rows, cols, bytesToF32(raw)), nil
+	}
+	if need := typ.rowBytes(cols) * rows; len(raw) != need {
+		return nil, fmt.Errorf("tensor %s: %d bytes, want %d for %d×%d %v", name, len(raw), need, rows, cols, typ)
+	}
+	return &Tensor{Name: name, Type: typ, Rows: rows, Cols: cols, Raw: raw}, nil
+}
+
+// Bytes returns the storage size of the tensor.
+func (t *Tensor) Bytes() int64 { return int64(t.Type.rowBytes(t.Cols)) * int64(t.Rows) }
+
+// Row writes row i as float32 into dst[:Cols].
+func (t *Tensor) Row(i int, dst []float32) {
+	n := t.Cols
+	switch t.Type {
+	case F32:
+		copy(dst[:n], t.F32[i*n:(i+1)*n])
+	case F16:
+		b := t.Raw[i*2*n:]
+		for j := 0; j < n; j++ {
+			dst[j] = f16tab[binary.LittleEndian.Uint16(b[2*j:])]
+		}
+	case Q8_0:
+		rb := t.Raw[i*t.Type.rowBytes(n):]
+		for blk := 0; blk < n/32; blk++ {
+			b := rb[blk*34:]
+			d := f16tab[binary.LittleEndian.Uint16(b)]
+			for j := 0; j < 32; j++ {
+				dst[blk*32+j] = d * float32(int8(b[2+j]))
+			}
+		}
+	case Q4_0:
+		rb := t.Raw[i*t.Type.rowBytes(n):]
+		for blk := 0; blk < n/32; blk++ {
+			b := rb[blk*18:]
+			d := f16tab[binary.LittleEndian.Uint16(b)]
+			for j := 0; j < 16; j++ {
+				dst[blk*32+j] = d * float32(int(b[2+j]&15)-8)
+				dst[blk*32+16+j] = d * float32(int(b[2+j]>>4)-8)
+			}
+		}
+	}
+}
+
+// Float32 returns all values dequantized (the F32 slice itself for F32).
+func (t *Tensor) Float32() []float32 {
+	if t.Type == F32 {
+		return t.F32
+	}
+	out := make([]float32, t.Rows*t.Cols)
+	for i := 0; i < t.Rows; i++ {
+		t.Row(i, out[i*t.Cols:])
+	}
+	return out
+}
+
+// dotRow returns Σ_j W[i][j]·x[j].
+func (t *Tensor) dotRow(i int, x []float32) float32 {
+	n := t.Cols
+	switch t.Type {
+	case F32:
+		return dot(t.F32[i*n:(i+1)*n], x[:n])
+	case F16:
+		return dotF16(t.Raw[i*2*n:(i+1)*2*n], x[:n])
+	case Q8_0:
+		rb := t.Type.rowBytes(n)
+		return dotQ8(t.Raw[i*rb:(i+1)*rb], x[:n])
+	case Q4_0:
+		rb := t.Type.rowBytes(n)
+		return dotQ4(t.Raw[i*rb:(i+1)*rb], x[:n])
+	}
+	return 0
+}
+
+// f16tab maps every float16 bit pattern to its float32 value.
+var f16tab = func() *[65536]float32 {
+	var t [65536]float32
+	for i := range t {
+		t[i] = f16ToF32(uint16(i))
+	}
+	return &t
+}()
+
+func f16ToF32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	man := uint32(h) & 0x3ff
+	switch {
+	case exp == 0:
+		// zero or subnormal: man·2^-24
+		v := float32(man) * (1.0 / (1 << 24))
+		if sign != 0 {
+			v = -v
+		}
+		return v
+	case exp == 31:
+		return math.Float32frombits(sign | 0x7f800000 | man<<13)
+	}
+	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
+}
+
+func bytesToF32(b []byte) []float32 {
+	n := len(b) / 4
+	if n == 0 {
+		return nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
