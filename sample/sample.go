@@ -1,0 +1,138 @@
+package sample
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// Params configures a Sampler. The zero value is greedy decoding.
+type Params struct {
+	Temperature   float64 // ≤ 0: greedy
+	TopK          int     // ≤ 0: off
+	TopP          float64 // ≥ 1 or ≤ 0: off
+	MinP          float64 // ≤ 0: off
+	RepeatPenalty float64 // ≤ 0 or 1: off
+	RepeatLastN   int     // tokens of history the penalty looks at (0: 64)
+	Seed          uint64
+}
+
+// Candidate is a token with its logit and (after Distribution) probability.
+type Candidate struct {
+	ID    int
+	Logit float32
+	Prob  float64
+}
+
+// Sampler draws tokens. It reuses its buffers, so one Sampler serves one
+// stream at a time.
+type Sampler struct {
+	P    Params
+	rng  *rand.Rand
+	cand []Candidate
+	seen map[int]bool
+}
+
+// New returns a sampler with its generator seeded from p.Seed.
+func New(p Params) *Sampler {
+	return &Sampler{P: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15)), seen: map[int]bool{}}
+}
+
+// Sample returns the next token for logits given the tokens so far
+// (history, oldest first; only used by the repetition penalty).
+func (s *Sampler) Sample(logits []float32, history []int) int {
+	c := s.Distribution(logits, history)
+	if len(c) == 1 {
+		return c[0].ID
+	}
+	u := s.rng.Float64()
+	var cum float64
+	for _, x := range c {
+		cum += x.Prob
+		if u < cum {
+			return x.ID
+		}
+	}
+	return c[len(c)-1].ID
+}
+
+// Distribution returns the candidates left after every filter, with their
+// final probabilities (summing to 1), most likely first. Greedy decoding
+// gives the single argmax with probability 1.
+func (s *Sampler) Distribution(logits []float32, history []int) []Candidate {
+	p := s.P
+	c := s.cand[:0]
+	for i, l := range logits {
+		c = append(c, Candidate{ID: i, Logit: l})
+	}
+	s.cand = c
+	if p.RepeatPenalty > 0 && p.RepeatPenalty != 1 {
+		n := p.RepeatLastN
+		if n == 0 {
+			n = 64
+		}
+		clear(s.seen)
+		for _, t := range history[max(0, len(history)-n):] {
+			if t < 0 || t >= len(c) || s.seen[t] {
+				continue
+			}
+			s.seen[t] = true
+			if c[t].Logit > 0 {
+				c[t].Logit = float32(float64(c[t].Logit) / p.RepeatPenalty)
+			} else {
+				c[t].Logit = float32(float64(c[t].Logit) * p.RepeatPenalty)
+			}
+		}
+	}
+	if p.Temperature <= 0 {
+		best := 0
+		for i := range c {
+			if c[i].Logit > c[best].Logit {
+				best = i
+			}
+		}
+		c[0], c[best] = c[best], c[0]
+		c[0].Prob = 1
+		return c[:1]
+	}
+	sort.SliceStable(c, func(i, j int) bool { return c[i].Logit > c[j].Logit })
+	if p.TopK > 0 && p.TopK < len(c) {
+		c = c[:p.TopK]
+	}
+	if p.TopP > 0 && p.TopP < 1 {
+		probs(c, 1)
+		var cum float64
+		for i := range c {
+			cum += c[i].Prob
+			if cum >= p.TopP {
+				c = c[:i+1]
+				break
+			}
+		}
+	}
+	if p.MinP > 0 {
+		probs(c, 1)
+		lim := p.MinP * c[0].Prob
+		k := 1
+		for k < len(c) && c[k].Prob >= lim {
+			k++
+		}
+		c = c[:k]
+	}
+	probs(c, p.Temperature)
+	return c
+}
+
+// probs sets Prob to softmax(Logit/temp) over c (c sorted descending).
+func probs(c []Candidate, temp float64) {
+	m := float64(c[0].Logit)
+	var sum float64
+	for i := range c {
+		e := math.Exp((float64(c[i].Logit) - m) / temp)
+		c[i].Prob = e
+		sum += e
+	}
+	for i := range c {
+		c[i].Prob /= sum
+	}
+}
