@@ -146,8 +146,8 @@ func (n *RMSNorm) Forward(y, x, stats []float32) error {
 // u = dy ⊙ w and r = 1/rms:
 //
 //	dx_j = r·u_j − [j < k] · c · x_j
-//	c    = r³ · Σ_{i<k} u_i x_i / k               (eps inside)
-//	c    = r² · Σ_{i<k} u_i x_i / (k · rms)       (eps outside; 0 if rms = 0)
+//	c    = r³ · Σ_i u_i x_i / k               (eps inside)
+//	c    = r² · Σ_i u_i x_i / (k · rms)       (eps outside; 0 if rms = 0)
 //	dg_j += Σ_rows dy_j · x_j · r,   db_j += Σ_rows dy_j
 //
 // dx is overwritten; dWeight and dBias are ADDED to (nil skips them). stats
@@ -180,13 +180,13 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 			ms = sumSq(xr[:k]) / float64(k)
 			r = n.inv(ms)
 		}
-		// su = Σ_{i<k} u_i x_i.
+		// su = Σ_i u_i x_i = dL/dr (over the whole row: every y_i uses r).
 		var su float64
 		if n.Weight == nil {
-			su = dot(dyr[:k], xr[:k])
+			su = dot(dyr, xr)
 		} else {
 			w, off := n.Weight[:d], float64(n.WeightOffset)
-			for i := 0; i < k; i++ {
+			for i := 0; i < d; i++ {
 				su += float64(dyr[i]) * (off + float64(w[i])) * float64(xr[i])
 			}
 		}
@@ -320,8 +320,8 @@ func (n *RMSNorm) Backward64(dx, dWeight, dBias, dy, x, stats []float64) error {
 				u[i] *= w[i]
 			}
 		}
-		su := 0.0
-		for i := 0; i < k; i++ {
+		su := 0.0 // dL/dr
+		for i := 0; i < d; i++ {
 			su += u[i] * xr[i]
 		}
 		// d r / d x_j for j < k is −c_j·x_j with this c.
