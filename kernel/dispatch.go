@@ -1,0 +1,41 @@
+package kernel
+
+// The implementation of every kernel is reached through these variables,
+// set to the pure-Go versions here and replaced at start-up (init in
+// dispatch_amd64.go) by assembly versions when the CPU supports them.
+var (
+	impl = "generic"
+
+	dotImpl             = dotGeneric
+	axpyImpl            = axpyGeneric
+	scaleImpl           = scaleGeneric
+	addImpl             = addGeneric
+	mulImpl             = mulGeneric
+	sumSqImpl           = sumSqGeneric
+	maxImpl             = maxGeneric
+	expSubImpl          = expSubGeneric
+	siluMulImpl         = siluMulGeneric
+	sumImpl             = sumGeneric
+	sumSqDiffImpl       = sumSqDiffGeneric
+	scaleMulImpl        = scaleMulGeneric
+	dot3Impl            = dot3Generic
+	axpyMulImpl         = axpyMulGeneric
+	rmsBwdImpl          = rmsBwdGeneric
+	normAffineImpl      = normAffineGeneric
+	lnBwdSumsImpl       = lnBwdSumsGeneric
+	lnBwdParamImpl      = lnBwdParamGeneric
+	lnBwdDxImpl         = lnBwdDxGeneric
+	ropeHalfImpl        = ropeHalfGeneric
+	ropeInterleavedImpl = ropeInterleavedGeneric
+	sgemvRowsImpl       = sgemvRowsGeneric
+	gemmKernelImpl      = gemmKernelGeneric
+	gemvQ8Impl          = gemvQ8Generic
+	gemvQ4Impl          = gemvQ4Generic
+	f16ToF32Impl        = f16ToF32Generic
+	f32ToF16Impl        = f32ToF16Generic
+)
+
+// Impl names the implementation chosen at start-up: "avx2" (AVX2 + FMA
+// assembly, amd64), or "generic" (pure Go: other architectures, older
+// CPUs, or the purego build tag).
+func Impl() string { return impl }

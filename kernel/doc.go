@@ -1,0 +1,62 @@
+// Package kernel holds the numeric inner loops of llmparts: vector
+// primitives (Dot, Axpy, SumSq, ...), matrix products (Sgemv, MatMulT,
+// Sgemm), quantized matrix-vector products (GemvQ8_0, GemvQ4_0), row-wise
+// normalisations (RMSNorm, LayerNorm, forward and backward), rotary position
+// embedding, softmax, SwiGLU and half-precision conversion.
+//
+// # The idea
+//
+// A transformer spends nearly all its time in a handful of loops. Each loop
+// here exists twice: a plain Go version (4-way unrolled so the compiler keeps
+// four independent accumulators in registers, but otherwise obvious) and,
+// on amd64 with AVX2 and FMA, a Go-assembly version generated with avo from
+// the generator in the separate module under asm/ (go generate ./kernel).
+// The version is picked once at start-up from the CPU's feature bits
+// (golang.org/x/sys/cpu); Impl reports which. Building with -tags purego
+// (or on another architecture) uses only the Go versions.
+//
+// Two regimes matter:
+//
+//   - Memory-bound loops (Dot, Sgemv at decode time, the GEMV of quantized
+//     weights, norms, RoPE) touch each byte once. They are fast when they
+//     stream memory at the machine's bandwidth: several independent vector
+//     accumulators hide the FMA latency, and rows are split over goroutines
+//     only when a call moves more than about 1 MiB (below that the
+//     hand-off costs more than it saves).
+//   - Compute-bound loops (Sgemm, MatMulT) reuse each byte many times. They
+//     are fast when operands come from cache: the matrices are cut into
+//     blocks that fit the caches (KC×NR panels of B in L1, MC×KC blocks of A
+//     in L2), the blocks are copied ("packed") into contiguous panels, and a
+//     small register-blocked micro-kernel (6×16 with 12 AVX2 accumulators)
+//     does all the arithmetic. This is the BLIS/GotoBLAS design.
+//
+// # Precision
+//
+// All arithmetic is float32. Vector reductions use several partial sums and
+// so reassociate the sum: against a float64 reference, the error of Dot is
+// bounded by about n·eps·Σ|x_i·y_i| with eps = 2⁻²⁴ (in practice far below,
+// since the partial sums are short). Tests check exactly this bound. The
+// vectorised exp used by Softmax and SiLUMul (Cephes-style range reduction
+// and a degree-6 polynomial) is accurate to within 2 ulp on its range;
+// arguments below about -87.3 give 0. GemvQ8_0 and GemvQ4_0 dequantise the
+// weights exactly (d·q is exact in float32) and keep x in float32, so their
+// only error is the reassociation of the sum plus the rounding of d·q·x.
+//
+// # Shapes and errors
+//
+// Kernels are hot paths, so they do not allocate and do not return errors.
+// Every exported function checks the lengths of its arguments against the
+// shape it is given and panics with a message naming the function and the
+// mismatch ("kernel: Dot: len(x)=3 != len(y)=4"): a wrong shape is a
+// programming error, like an index out of range. Slices may be longer than
+// needed only where a doc comment says so; they may start anywhere (no
+// alignment is required). Output slices must not overlap inputs unless the
+// doc comment says the operation is in place.
+//
+// # Threads
+//
+// Sgemv, MatMulT, Sgemm and the quantized GEMVs split their work over up to
+// Threads() goroutines (default runtime.NumCPU()); SetThreads changes it.
+// The other kernels run on the calling goroutine; callers split batches
+// themselves if they want to.
+package kernel

@@ -1,0 +1,283 @@
+package kernel
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Sgemv computes y = A·x for a row-major m×n matrix A (len(a) == m·n,
+// len(x) == n, len(y) == m). Rows are split over Threads() goroutines when
+// A is larger than about 1 MiB. It panics on a shape mismatch.
+func Sgemv(y, a, x []float32, m, n int) {
+	if m < 0 || n < 0 || len(a) != m*n || len(x) != n || len(y) != m {
+		panic(fmt.Sprintf("kernel: Sgemv: m=%d n=%d needs len(a)=m·n, len(x)=n, len(y)=m; got %d, %d, %d", m, n, len(a), len(x), len(y)))
+	}
+	parallelFor(m, 16, 4*m*n, func(lo, hi int) {
+		sgemvRowsImpl(y[lo:hi], a[lo*n:hi*n], x, n)
+	})
+}
+
+func sgemvRowsGeneric(y, a, x []float32, n int) {
+	for i := range y {
+		y[i] = dotImpl(a[i*n:i*n+n], x)
+	}
+}
+
+// MatMulT computes C = A·Bᵀ (or C += A·Bᵀ when accumulate is true) for
+// row-major A (m×k), B (n×k) and C (m×n): a Linear layer with PyTorch's
+// [out, in] weight layout, B being the weight. It panics on a shape
+// mismatch.
+func MatMulT(c, a, b []float32, m, n, k int, accumulate bool) {
+	if m < 0 || n < 0 || k < 0 || len(a) != m*k || len(b) != n*k || len(c) != m*n {
+		panic(fmt.Sprintf("kernel: MatMulT: m=%d n=%d k=%d needs len(a)=m·k, len(b)=n·k, len(c)=m·n; got %d, %d, %d", m, n, k, len(a), len(b), len(c)))
+	}
+	beta := float32(0)
+	if accumulate {
+		beta = 1
+	}
+	if m == 1 {
+		// A single row: a matrix-vector product with B, which streams best
+		// row by row.
+		if !accumulate {
+			Sgemv(c, b, a, n, k)
+			return
+		}
+	}
+	sgemm(false, true, m, n, k, 1, a, k, b, k, beta, c, n)
+}
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// where op(X) is X or Xᵀ as transA/transB say, op(A) is m×k, op(B) is k×n
+// and C is m×n. lda, ldb and ldc are the row strides (elements between
+// rows) of A, B and C as stored: A is stored m×k (k×m if transA) and so
+// lda ≥ k (≥ m if transA), and so on. When beta is 0, C is not read (NaN in
+// C does not propagate). It panics if a slice is too short for its shape.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMat("Sgemm", "A", len(a), ar, ac, lda)
+	checkMat("Sgemm", "B", len(b), br, bc, ldb)
+	checkMat("Sgemm", "C", len(c), m, n, ldc)
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func checkMat(fn, name string, l, rows, cols, ld int) {
+	if rows < 0 || cols < 0 || ld < max(cols, 1) || (rows > 0 && cols > 0 && l < (rows-1)*ld+cols) {
+		panic(fmt.Sprintf("kernel: %s: %s is %d×%d with stride %d but has %d elements", fn, name, rows, cols, ld, l))
+	}
+}
+
+// Blocking parameters (BLIS notation). The micro-kernel computes an MR×NR
+// tile of C from an MR-row sliver of packed A and an NR-column sliver of
+// packed B, both KC long. KC·NR floats of B (16 KiB) stay in L1, MC·KC of
+// A (144 KiB) in L2, KC·NC of B in L3.
+const (
+	gemmMR = 6
+	gemmNR = 16
+	gemmKC = 256
+	gemmMC = 144
+	gemmNC = 3072
+)
+
+// gemmBuf holds the packing buffers of one goroutine.
+type gemmBuf struct {
+	a []float32 // MC×KC, as MC/MR slivers of MR×KC (column-major within)
+	b []float32 // KC×NC, as NC/NR slivers of KC×NR (row-major within)
+	c [gemmMR * gemmNR]float32
+}
+
+var gemmPool = sync.Pool{New: func() any {
+	return &gemmBuf{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
+}}
+
+// sgemm is Sgemm without argument checks.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	// C = beta·C first; afterwards every block adds alpha·A·B into C.
+	if beta != 1 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+			} else {
+				scaleImpl(beta, row)
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	// Split the larger of m and n over goroutines; each goroutine packs its
+	// own panels. 2·m·n·k flops, 4·(mk+kn+mn) bytes: parallelise when the
+	// arithmetic is worth it.
+	work := m * n * k / 8
+	if m >= n {
+		parallelFor(m, gemmMR, work, func(lo, hi int) {
+			sgemmSerial(transA, transB, hi-lo, n, k, alpha, a[offA(transA, lo, lda):], lda, b, ldb, c[lo*ldc:], ldc)
+		})
+	} else {
+		parallelFor(n, gemmNR, work, func(lo, hi int) {
+			sgemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc)
+		})
+	}
+}
+
+// offA is the offset of row i of op(A) in a.
+func offA(transA bool, i, lda int) int {
+	if transA {
+		return i
+	}
+	return i * lda
+}
+
+// offB is the offset of column j of op(B) in b.
+func offB(transB bool, j, ldb int) int {
+	if transB {
+		return j * ldb
+	}
+	return j
+}
+
+func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	buf := gemmPool.Get().(*gemmBuf)
+	defer gemmPool.Put(buf)
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(buf.b, transB, b, ldb, pc, jc, kc, nc)
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				packA(buf.a, transA, a, lda, ic, pc, mc, kc)
+				for jr := 0; jr < nc; jr += gemmNR {
+					nr := min(gemmNR, nc-jr)
+					bp := buf.b[jr*kc : jr*kc+kc*gemmNR]
+					for ir := 0; ir < mc; ir += gemmMR {
+						mr := min(gemmMR, mc-ir)
+						ap := buf.a[ir*kc : ir*kc+kc*gemmMR]
+						co := (ic+ir)*ldc + jc + jr
+						if mr == gemmMR && nr == gemmNR {
+							gemmKernelImpl(kc, ap, bp, c[co:], ldc, alpha)
+							continue
+						}
+						// Edge tile: compute a full tile into a scratch
+						// buffer, then add the valid part.
+						clear(buf.c[:])
+						gemmKernelImpl(kc, ap, bp, buf.c[:], gemmNR, alpha)
+						for i := 0; i < mr; i++ {
+							crow := c[co+i*ldc : co+i*ldc+nr]
+							for j := range crow {
+								crow[j] += buf.c[i*gemmNR+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies the mc×kc block of op(A) starting at (ic, pc) into dst as
+// slivers of MR rows: sliver s holds, for p = 0..kc-1, the MR values
+// op(A)[ic+s·MR+r][pc+p] at dst[s·MR·kc + p·MR + r]. Rows past mc are 0.
+func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
+	for s := 0; s < mc; s += gemmMR {
+		d := dst[s*kc : s*kc+kc*gemmMR]
+		rows := min(gemmMR, mc-s)
+		if !transA {
+			for r := 0; r < gemmMR; r++ {
+				if r >= rows {
+					for p := 0; p < kc; p++ {
+						d[p*gemmMR+r] = 0
+					}
+					continue
+				}
+				src := a[(ic+s+r)*lda+pc : (ic+s+r)*lda+pc+kc]
+				for p, v := range src {
+					d[p*gemmMR+r] = v
+				}
+			}
+			continue
+		}
+		// op(A)[i][p] = a[p*lda+i]: rows of a hold MR consecutive values.
+		for p := 0; p < kc; p++ {
+			src := a[(pc+p)*lda+ic+s:]
+			dd := d[p*gemmMR : p*gemmMR+gemmMR]
+			for r := 0; r < gemmMR; r++ {
+				if r < rows {
+					dd[r] = src[r]
+				} else {
+					dd[r] = 0
+				}
+			}
+		}
+	}
+}
+
+// packB copies the kc×nc block of op(B) starting at (pc, jc) into dst as
+// slivers of NR columns: sliver s holds, for p = 0..kc-1, the NR values
+// op(B)[pc+p][jc+s·NR+j] at dst[s·kc·NR + p·NR + j]. Columns past nc are 0.
+func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
+	for s := 0; s < nc; s += gemmNR {
+		d := dst[s*kc : s*kc+kc*gemmNR]
+		cols := min(gemmNR, nc-s)
+		if !transB {
+			for p := 0; p < kc; p++ {
+				dd := d[p*gemmNR : p*gemmNR+gemmNR]
+				src := b[(pc+p)*ldb+jc+s:]
+				copy(dd[:cols], src[:cols])
+				clear(dd[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: each row of b is one column of op(B).
+		for j := 0; j < gemmNR; j++ {
+			if j >= cols {
+				for p := 0; p < kc; p++ {
+					d[p*gemmNR+j] = 0
+				}
+				continue
+			}
+			src := b[(jc+s+j)*ldb+pc : (jc+s+j)*ldb+pc+kc]
+			for p, v := range src {
+				d[p*gemmNR+j] = v
+			}
+		}
+	}
+}
+
+// gemmKernelGeneric adds alpha·(MR×kc sliver of A)·(kc×NR sliver of B) to
+// the MR×NR tile of c with row stride ldc.
+func gemmKernelGeneric(kc int, a, b, c []float32, ldc int, alpha float32) {
+	var acc [gemmMR][gemmNR]float32
+	a = a[:kc*gemmMR]
+	b = b[:kc*gemmNR]
+	for p := 0; p < kc; p++ {
+		ap := a[p*gemmMR : p*gemmMR+gemmMR]
+		bp := b[p*gemmNR : p*gemmNR+gemmNR]
+		for r := 0; r < gemmMR; r++ {
+			ar := ap[r]
+			row := &acc[r]
+			for j := 0; j < gemmNR; j += 4 {
+				row[j] += ar * bp[j]
+				row[j+1] += ar * bp[j+1]
+				row[j+2] += ar * bp[j+2]
+				row[j+3] += ar * bp[j+3]
+			}
+		}
+	}
+	for r := 0; r < gemmMR; r++ {
+		crow := c[r*ldc : r*ldc+gemmNR]
+		for j := range crow {
+			crow[j] += alpha * acc[r][j]
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func checkMat64(t *testing.T, what string, got []float32, ld, n int, want, bound []float64, k int) {
+	t.Helper()
+	for i := range want {
+		r, c := i/n, i%n
+		g := got[r*ld+c]
+		if !near(g, want[i], sumTol(k+2, bound[i])) {
+			t.Fatalf("%s: C[%d][%d] = %v, want %v (bound %g)", what, r, c, g, want[i], bound[i])
+		}
+	}
+}
+
+func TestSgemv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, m := range []int{0, 1, 3, 4, 5, 17, 33, 300} {
+		for _, n := range []int{0, 1, 7, 16, 17, 33, 65, 257} {
+			a, x := offset(randVec(rng, m*n)), offset(randVec(rng, n))
+			y := make([]float32, m)
+			Sgemv(y, a, x, m, n)
+			for i := 0; i < m; i++ {
+				want, abs := refDot(a[i*n:i*n+n], x)
+				if !near(y[i], want, sumTol(n, abs)) {
+					t.Fatalf("Sgemv %dx%d row %d: got %v want %v", m, n, i, y[i], want)
+				}
+			}
+		}
+	}
+	// Large enough to be split over goroutines.
+	m, n := 700, 513
+	a, x := randVec(rng, m*n), randVec(rng, n)
+	y := make([]float32, m)
+	Sgemv(y, a, x, m, n)
+	for i := 0; i < m; i++ {
+		want, abs := refDot(a[i*n:i*n+n], x)
+		if !near(y[i], want, sumTol(n, abs)) {
+			t.Fatalf("Sgemv %dx%d row %d: got %v want %v", m, n, i, y[i], want)
+		}
+	}
+}
+
+func TestSgemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 5}, {5, 15, 3}, {13, 33, 70}, {64, 64, 64}, {1, 40, 300}, {50, 3, 260}, {150, 70, 513}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+					alpha, beta := ab[0], ab[1]
+					lda, ldb, ldc := k+3, n+1, n+2
+					ar, br := m, k
+					if ta {
+						lda, ar = m+2, k
+					}
+					if tb {
+						ldb, br = k+1, n
+					}
+					a := offset(randVec(rng, ar*lda))
+					b := offset(randVec(rng, br*ldb))
+					c := offset(randVec(rng, m*ldc))
+					want, bound := refSgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+					if beta == 0 && m*ldc > 0 {
+						c[0] = float32(math.NaN()) // must not propagate
+					}
+					Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+					checkMat64(t, "Sgemm", c, ldc, n, want, bound, k)
+				}
+			}
+		}
+	}
+	// A product large enough to use several goroutines, both split ways.
+	for _, s := range [][3]int{{300, 200, 300}, {100, 400, 300}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randVec(rng, m*k), randVec(rng, n*k)
+		c := make([]float32, m*n)
+		MatMulT(c, a, b, m, n, k, false)
+		want, bound := refSgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		checkMat64(t, "MatMulT", c, n, n, want, bound, k)
+	}
+}
+
+func TestMatMulT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, s := range [][3]int{{1, 33, 17}, {1, 5, 64}, {3, 33, 17}, {9, 20, 40}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := offset(randVec(rng, m*k)), offset(randVec(rng, n*k))
+		for _, acc := range []bool{false, true} {
+			c := offset(randVec(rng, m*n))
+			beta := float32(0)
+			if acc {
+				beta = 1
+			}
+			want, bound := refSgemm(false, true, m, n, k, 1, a, k, b, k, beta, c, n)
+			MatMulT(c, a, b, m, n, k, acc)
+			checkMat64(t, "MatMulT", c, n, n, want, bound, k)
+		}
+	}
+}
+
+// quantRows makes m×n random Q8_0 and Q4_0 matrices.
+func quantRows(rng *rand.Rand, m, n int) (q8, q4 []byte) {
+	nb := m * n / 32
+	q8 = make([]byte, nb*34)
+	q4 = make([]byte, nb*18)
+	for b := 0; b < nb; b++ {
+		d := f32ToF16(float32(rng.Float64()*0.02 + 0.001))
+		q8[b*34], q8[b*34+1] = byte(d), byte(d>>8)
+		q4[b*18], q4[b*18+1] = byte(d), byte(d>>8)
+		for j := 0; j < 32; j++ {
+			q8[b*34+2+j] = byte(rng.IntN(256))
+		}
+		for j := 0; j < 16; j++ {
+			q4[b*18+2+j] = byte(rng.IntN(256))
+		}
+	}
+	return
+}
+
+func TestGemvQuant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, s := range [][2]int{{1, 32}, {3, 64}, {9, 96}, {17, 4096}, {300, 1024}} {
+		m, n := s[0], s[1]
+		q8, q4 := quantRows(rng, m, n)
+		x := offset(randVec(rng, n))
+		y := make([]float32, m)
+		for _, tc := range []struct {
+			name string
+			f    func(y []float32, w []byte, x []float32, m, n int)
+			w    []byte
+			ref  func(w []byte, x []float32, m, n int) []float64
+			bs   int
+		}{{"GemvQ8_0", GemvQ8_0, q8, refGemvQ8, 34}, {"GemvQ4_0", GemvQ4_0, q4, refGemvQ4, 18}} {
+			want := tc.ref(tc.w, x, m, n)
+			// An unaligned copy of the weights.
+			wb := make([]byte, len(tc.w)+1)
+			copy(wb[1:], tc.w)
+			tc.f(y, wb[1:], x, m, n)
+			for r := range y {
+				var abs float64
+				for j := 0; j < n; j++ {
+					abs += 128 * 0.03 * math.Abs(float64(x[j]))
+				}
+				if !near(y[r], want[r], sumTol(n, abs)) {
+					t.Fatalf("%s %dx%d row %d: got %v want %v", tc.name, m, n, r, y[r], want[r])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+var nThreads atomic.Int32
+
+func init() { nThreads.Store(int32(runtime.NumCPU())) }
+
+// SetThreads sets how many goroutines the multi-core kernels (Sgemv,
+// MatMulT, Sgemm, GemvQ8_0, GemvQ4_0) may use. n < 1 restores the default,
+// runtime.NumCPU().
+func SetThreads(n int) {
+	if n < 1 {
+		n = runtime.NumCPU()
+	}
+	nThreads.Store(int32(n))
+}
+
+// Threads reports the number of goroutines the multi-core kernels may use.
+func Threads() int { return int(nThreads.Load()) }
+
+// parallelMinBytes is the amount of memory traffic per call below which a
+// kernel stays on one goroutine: handing work to another core costs a few
+// microseconds, which only pays off above about 1 MiB.
+const parallelMinBytes = 1 << 20
+
+// parallelFor splits [0, n) into at most Threads() contiguous chunks whose
+// boundaries are multiples of align (except the last) and calls fn on each,
+// concurrently. work is the number of bytes the whole call moves; below
+// parallelMinBytes everything runs on the calling goroutine.
+func parallelFor(n, align int, work int, fn func(lo, hi int)) {
+	t := Threads()
+	if align < 1 {
+		align = 1
+	}
+	if chunks := (n + align - 1) / align; t > chunks {
+		t = chunks
+	}
+	if t <= 1 || work < parallelMinBytes {
+		fn(0, n)
+		return
+	}
+	per := (n + t - 1) / t
+	per = (per + align - 1) / align * align
+	var wg sync.WaitGroup
+	lo := 0
+	for i := 0; i < t && lo < n; i++ {
+		hi := lo + per
+		if hi > n {
+			hi = n
+		}
+		if i == t-1 || hi == n {
+			// Run the last chunk here rather than in a new goroutine.
+			fn(lo, n)
+			break
+		}
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, hi)
+		lo = hi
+	}
+	wg.Wait()
+}
