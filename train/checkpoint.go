@@ -1,0 +1,323 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/tokenizer"
+)
+
+// HFConfig is config.json: the Hugging Face Llama fields plus the
+// llmparts_* fields that say which norm, positions and MLP were trained.
+type HFConfig struct {
+	Architectures         []string `json:"architectures"`
+	ModelType             string   `json:"model_type"`
+	HiddenSize            int      `json:"hidden_size"`
+	IntermediateSize      int      `json:"intermediate_size"`
+	NumHiddenLayers       int      `json:"num_hidden_layers"`
+	NumAttentionHeads     int      `json:"num_attention_heads"`
+	NumKeyValueHeads      int      `json:"num_key_value_heads"`
+	VocabSize             int      `json:"vocab_size"`
+	MaxPositionEmbeddings int      `json:"max_position_embeddings"`
+	RMSNormEps            float64  `json:"rms_norm_eps"`
+	RopeTheta             float64  `json:"rope_theta"`
+	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
+	HiddenAct             string   `json:"hidden_act"`
+	TorchDtype            string   `json:"torch_dtype"`
+	Norm                  string   `json:"llmparts_norm"`
+	NormP                 float64  `json:"llmparts_norm_p"`
+	Pos                   string   `json:"llmparts_pos"`
+	MLP                   string   `json:"llmparts_mlp"`
+	RopeLayout            string   `json:"llmparts_rope_layout"`
+}
+
+// ToHF converts c to config.json form.
+func (c *Config) ToHF() HFConfig {
+	act := "silu"
+	if c.MLP == MLPGELU {
+		act = "gelu_pytorch_tanh"
+	}
+	return HFConfig{
+		Architectures: []string{"LlamaForCausalLM"}, ModelType: "llama",
+		HiddenSize: c.Dim, IntermediateSize: c.Hidden, NumHiddenLayers: c.Layers,
+		NumAttentionHeads: c.Heads, NumKeyValueHeads: c.KVHeads, VocabSize: c.Vocab,
+		MaxPositionEmbeddings: c.Ctx, RMSNormEps: c.Eps, RopeTheta: c.RopeTheta,
+		TieWordEmbeddings: c.Tied, HiddenAct: act, TorchDtype: "float32",
+		Norm: c.Norm, NormP: c.NormP, Pos: c.Pos, MLP: c.MLP, RopeLayout: "neox",
+	}
+}
+
+// FromHF converts config.json back into a Config.
+func FromHF(h HFConfig) (Config, error) {
+	c := Config{
+		Vocab: h.VocabSize, Dim: h.HiddenSize, Layers: h.NumHiddenLayers, Heads: h.NumAttentionHeads,
+		KVHeads: h.NumKeyValueHeads, Hidden: h.IntermediateSize, Ctx: h.MaxPositionEmbeddings,
+		Norm: h.Norm, NormP: h.NormP, Eps: h.RMSNormEps, Pos: h.Pos, RopeTheta: h.RopeTheta, MLP: h.MLP, Tied: h.TieWordEmbeddings,
+	}
+	if c.Norm == "" {
+		c.Norm = NormRMS
+	}
+	if c.Pos == "" {
+		c.Pos = PosRoPE
+	}
+	if c.MLP == "" {
+		c.MLP = MLPSwiGLU
+	}
+	if c.KVHeads == 0 {
+		c.KVHeads = c.Heads
+	}
+	if h.RopeLayout != "" && h.RopeLayout != "neox" {
+		return c, fmt.Errorf("%w: rope layout %q (the trainer uses neox)", ErrConfig, h.RopeLayout)
+	}
+	return c, c.Validate()
+}
+
+// State is state.json: everything besides tensors needed to resume.
+type State struct {
+	Step       int         `json:"step"`
+	RNG        uint64      `json:"rng_state"`
+	AdamT      int         `json:"adam_t"`
+	TokensSeen int64       `json:"tokens_seen"`
+	Seconds    float64     `json:"seconds"`
+	Losses     []float64   `json:"losses"`
+	StepMS     []float64   `json:"step_ms"`
+	Val        []ValPoint  `json:"val"`
+	Options    Options     `json:"options"`
+	Extra      interface{} `json:"extra,omitempty"`
+}
+
+// ValPoint is one validation measurement.
+type ValPoint struct {
+	Step int     `json:"step"`
+	Loss float64 `json:"loss"`
+}
+
+// Checkpoint is a loaded checkpoint folder.
+type Checkpoint struct {
+	Dir       string
+	Model     *Model
+	Opt       *AdamW // nil when optimizer.safetensors is absent
+	State     State
+	Tokenizer tokenizer.Tokenizer
+}
+
+// CurrentFile is the pointer file naming the current checkpoint folder.
+const CurrentFile = "current"
+
+func stepDir(step int) string { return fmt.Sprintf("step-%06d", step) }
+
+func writeJSON(path string, v any) error {
+	return safetensors.WriteFileAtomic(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+func tensorsOf(flat []float32, ps []ParamTensor) ([]*safetensors.Tensor, error) {
+	ts := make([]*safetensors.Tensor, 0, len(ps))
+	for _, p := range ps {
+		t, err := safetensors.F32Tensor(p.Name, p.Shape, flat[p.Offset:p.Offset+p.Size])
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
+// SaveCheckpoint writes a complete folder out/step-NNNNNN, then makes it
+// current by atomically replacing out/current, then prunes all but the
+// newest keep step folders. A crash at any moment leaves the previous
+// checkpoint current and intact.
+func SaveCheckpoint(out string, m *Model, opt *AdamW, tok tokenizer.Tokenizer, st State, keep int) (string, error) {
+	name := stepDir(st.Step)
+	dir := filepath.Join(out, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if err := writeJSON(filepath.Join(dir, "config.json"), m.Config.ToHF()); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
+	ts, err := tensorsOf(m.Params, m.Tensors)
+	if err != nil {
+		return "", err
+	}
+	meta := map[string]string{"format": "pt"}
+	if err := safetensors.WriteFile(filepath.Join(dir, "model.safetensors"), ts, meta); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if opt != nil {
+		var ots []*safetensors.Tensor
+		for _, half := range []struct {
+			suffix string
+			flat   []float32
+		}{{".exp_avg", opt.M}, {".exp_avg_sq", opt.V}} {
+			ps := make([]ParamTensor, len(m.Tensors))
+			copy(ps, m.Tensors)
+			for i := range ps {
+				ps[i].Name += half.suffix
+			}
+			t, err := tensorsOf(half.flat, ps)
+			if err != nil {
+				return "", err
+			}
+			ots = append(ots, t...)
+		}
+		if err := safetensors.WriteFile(filepath.Join(dir, "optimizer.safetensors"), ots, nil); err != nil {
+			return "", fmt.Errorf("train: checkpoint: %w", err)
+		}
+		st.AdamT = opt.T
+	}
+	if err := SaveTokenizer(tok, filepath.Join(dir, "tokenizer.json")); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if err := writeJSON(filepath.Join(dir, "state.json"), st); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if err := safetensors.SyncDir(dir); err != nil {
+		return "", err
+	}
+	// Make it current: current.tmp, fsync, rename, fsync out.
+	if err := safetensors.WriteFileAtomic(filepath.Join(out, CurrentFile), func(w io.Writer) error {
+		_, err := io.WriteString(w, name+"\n")
+		return err
+	}); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if keep > 0 {
+		pruneSteps(out, name, keep)
+	}
+	return dir, nil
+}
+
+// pruneSteps removes step folders other than the newest keep (never cur).
+func pruneSteps(out, cur string, keep int) {
+	ents, err := os.ReadDir(out)
+	if err != nil {
+		return
+	}
+	var steps []string
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+			steps = append(steps, e.Name())
+		}
+	}
+	sort.Strings(steps)
+	for i := 0; i < len(steps)-keep; i++ {
+		if steps[i] != cur {
+			os.RemoveAll(filepath.Join(out, steps[i]))
+		}
+	}
+}
+
+// ResolveCheckpoint returns the checkpoint folder for dir: dir itself if it
+// holds config.json, else the folder named by dir/current.
+func ResolveCheckpoint(dir string) (string, error) {
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+		return dir, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, CurrentFile))
+	if err != nil {
+		return "", fmt.Errorf("train: %s is neither a checkpoint folder nor a training output with a %q file: %w", dir, CurrentFile, err)
+	}
+	name := strings.TrimSpace(string(b))
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return "", fmt.Errorf("train: %s/%s names a bad folder %q", dir, CurrentFile, name)
+	}
+	return filepath.Join(dir, name), nil
+}
+
+// LoadCheckpoint loads a checkpoint folder (or a training output folder,
+// through its current pointer): config, weights, optimizer moments,
+// tokenizer and state.
+func LoadCheckpoint(dir string) (*Checkpoint, error) {
+	d, err := ResolveCheckpoint(dir)
+	if err != nil {
+		return nil, err
+	}
+	ck := &Checkpoint{Dir: d}
+	b, err := os.ReadFile(filepath.Join(d, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint: %w", err)
+	}
+	var h HFConfig
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: config.json: %w", d, err)
+	}
+	cfg, err := FromHF(h)
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+	}
+	m, err := NewModel(cfg, 0)
+	if err != nil {
+		return nil, err
+	}
+	f, err := safetensors.ReadFile(filepath.Join(d, "model.safetensors"))
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if err := fill(m.Params, m.Tensors, f, ""); err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+	}
+	ck.Model = m
+	if b, err := os.ReadFile(filepath.Join(d, "state.json")); err == nil {
+		if err := json.Unmarshal(b, &ck.State); err != nil {
+			return nil, fmt.Errorf("train: checkpoint %s: state.json: %w", d, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if of, err := safetensors.ReadFile(filepath.Join(d, "optimizer.safetensors")); err == nil {
+		opt := NewAdamW(len(m.Params), 0.9, 0.99, 1e-8, 0)
+		if err := fill(opt.M, m.Tensors, of, ".exp_avg"); err != nil {
+			return nil, fmt.Errorf("train: checkpoint %s: optimizer: %w", d, err)
+		}
+		if err := fill(opt.V, m.Tensors, of, ".exp_avg_sq"); err != nil {
+			return nil, fmt.Errorf("train: checkpoint %s: optimizer: %w", d, err)
+		}
+		opt.T = ck.State.AdamT
+		ck.Opt = opt
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("train: checkpoint: %w", err)
+	}
+	tok, err := LoadTokenizer(filepath.Join(d, "tokenizer.json"))
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+	}
+	if tok.VocabSize() != cfg.Vocab {
+		return nil, fmt.Errorf("train: checkpoint %s: tokenizer has %d ids, config.json says vocab_size %d", d, tok.VocabSize(), cfg.Vocab)
+	}
+	ck.Tokenizer = tok
+	return ck, nil
+}
+
+func fill(flat []float32, ps []ParamTensor, f *safetensors.File, suffix string) error {
+	for _, p := range ps {
+		t := f.Get(p.Name + suffix)
+		if t == nil {
+			return fmt.Errorf("tensor %s is missing", p.Name+suffix)
+		}
+		if len(t.Shape) != len(p.Shape) {
+			return fmt.Errorf("tensor %s has shape %v, want %v", t.Name, t.Shape, p.Shape)
+		}
+		for i := range p.Shape {
+			if t.Shape[i] != p.Shape[i] {
+				return fmt.Errorf("tensor %s has shape %v, want %v", t.Name, t.Shape, p.Shape)
+			}
+		}
+		v, err := t.Float32s()
+		if err != nil {
+			return err
+		}
+		copy(flat[p.Offset:p.Offset+p.Size], v)
+	}
+	return nil
+}

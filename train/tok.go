@@ -1,0 +1,149 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/tokenizer"
+)
+
+// charTok is a character-level tokenizer: one id per distinct rune of the
+// corpus, in rune order. (Stand-in until the tokenizer package's own
+// character tokenizer lands.)
+type charTok struct {
+	runes []rune
+	ids   map[rune]int
+}
+
+func newCharTok(corpus string) *charTok {
+	seen := map[rune]bool{}
+	for _, r := range corpus {
+		seen[r] = true
+	}
+	rs := make([]rune, 0, len(seen))
+	for r := range seen {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
+	return charTokFrom(rs)
+}
+
+func charTokFrom(rs []rune) *charTok {
+	t := &charTok{runes: rs, ids: make(map[rune]int, len(rs))}
+	for i, r := range rs {
+		t.ids[r] = i
+	}
+	return t
+}
+
+func (t *charTok) Encode(text string, _ tokenizer.EncodeOptions) ([]int, error) {
+	out := make([]int, 0, len(text))
+	for _, r := range text {
+		id, ok := t.ids[r]
+		if !ok {
+			return nil, fmt.Errorf("char tokenizer: character %q is not in the vocabulary", r)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func (t *charTok) Decode(ids []int) string {
+	var sb strings.Builder
+	for _, id := range ids {
+		if id >= 0 && id < len(t.runes) {
+			sb.WriteRune(t.runes[id])
+		}
+	}
+	return sb.String()
+}
+
+type charDec struct{ t *charTok }
+
+func (d charDec) Add(id int) string { return d.t.Decode([]int{id}) }
+func (d charDec) Flush() string     { return "" }
+
+func (t *charTok) NewDecoder() tokenizer.Decoder { return charDec{t} }
+func (t *charTok) VocabSize() int                { return len(t.runes) }
+func (t *charTok) BOS() int                      { return -1 }
+func (t *charTok) EOS() int                      { return -1 }
+func (t *charTok) AddBOSDefault() bool           { return false }
+func (t *charTok) Kind() string                  { return "char" }
+
+type charTokJSON struct {
+	Kind  string   `json:"kind"`
+	Chars []string `json:"chars"`
+}
+
+func (t *charTok) save(w io.Writer) error {
+	j := charTokJSON{Kind: "char"}
+	for _, r := range t.runes {
+		j.Chars = append(j.Chars, string(r))
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// NewTokenizer builds the tokenizer named by spec ("char" or "bpe:N") from
+// the corpus.
+func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
+	switch {
+	case spec == "char":
+		return newCharTok(corpus), nil
+	case strings.HasPrefix(spec, "bpe:"):
+		return nil, fmt.Errorf("%w: bpe tokenizers are not available yet", errTokenizer)
+	}
+	return nil, fmt.Errorf("%w: unknown tokenizer %q (want char or bpe:N)", errTokenizer, spec)
+}
+
+// SaveTokenizer writes tok as path (tokenizer.json) atomically.
+func SaveTokenizer(tok tokenizer.Tokenizer, path string) error {
+	ct, ok := tok.(*charTok)
+	if !ok {
+		return fmt.Errorf("%w: cannot save a %s tokenizer", errTokenizer, tok.Kind())
+	}
+	return safetensors.WriteFileAtomic(path, ct.save)
+}
+
+// LoadTokenizer reads a tokenizer.json written by SaveTokenizer.
+func LoadTokenizer(path string) (tokenizer.Tokenizer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+	}
+	var j charTokJSON
+	if err := json.Unmarshal(b, &j); err != nil || j.Kind != "char" {
+		return nil, fmt.Errorf("%w: %s is not a char tokenizer file", errTokenizer, path)
+	}
+	rs := make([]rune, len(j.Chars))
+	for i, s := range j.Chars {
+		r := []rune(s)
+		if len(r) != 1 {
+			return nil, fmt.Errorf("%w: %s: entry %d is not one character", errTokenizer, path, i)
+		}
+		rs[i] = r[0]
+	}
+	return charTokFrom(rs), nil
+}
+
+// EncodeCorpus tokenizes the whole corpus into int32 ids.
+func EncodeCorpus(tok tokenizer.Tokenizer, corpus string) ([]int32, error) {
+	ids, err := tok.Encode(corpus, tokenizer.EncodeOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("train: encoding corpus: %w", err)
+	}
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out, nil
+}

@@ -1,0 +1,330 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/llmparts/llmparts/tokenizer"
+)
+
+// Options are the settings of a training run (the flags of llmparts train).
+type Options struct {
+	Data      string  `json:"data"`
+	Out       string  `json:"out"`
+	Tokenizer string  `json:"tokenizer"`
+	Norm      string  `json:"norm"`
+	P         float64 `json:"p"`
+	Pos       string  `json:"pos"`
+	MLP       string  `json:"mlp"`
+	Dim       int     `json:"dim"`
+	Layers    int     `json:"layers"`
+	Heads     int     `json:"heads"`
+	KVHeads   int     `json:"kv_heads"`
+	Hidden    int     `json:"hidden"` // 0: 4·dim for GELU, 8/3·dim rounded to 8 for SwiGLU… see Config
+	Ctx       int     `json:"ctx"`
+	Untied    bool    `json:"untied"`
+	RopeTheta float64 `json:"rope_theta"`
+
+	Batch       int     `json:"batch"`
+	Accum       int     `json:"accum"`
+	Steps       int     `json:"steps"`
+	Until       int     `json:"until"` // stop (with a checkpoint) after this step; 0: Steps
+	LR          float64 `json:"lr"`
+	MinLR       float64 `json:"min_lr"`
+	Warmup      int     `json:"warmup"`
+	WeightDecay float64 `json:"weight_decay"`
+	Beta1       float64 `json:"beta1"`
+	Beta2       float64 `json:"beta2"`
+	Clip        float64 `json:"clip"`
+	EvalEvery   int     `json:"eval_every"`
+	EvalIters   int     `json:"eval_iters"`
+	SaveEvery   int     `json:"save_every"`
+	Seed        uint64  `json:"seed"`
+	Threads     int     `json:"threads"`
+	Resume      bool    `json:"resume"`
+}
+
+// DefaultOptions returns the default small model and schedule: dim 128,
+// 4 layers, 4 heads, context 64, batch 12, SwiGLU hidden 4·dim, RMSNorm,
+// RoPE, AdamW lr 1e-3 → 1e-4 cosine with 100 warm-up steps.
+func DefaultOptions() Options {
+	return Options{
+		Tokenizer: "char", Norm: NormRMS, P: 0.0625, Pos: PosRoPE, MLP: MLPSwiGLU,
+		Dim: 128, Layers: 4, Heads: 4, Ctx: 64, RopeTheta: 10000,
+		Batch: 12, Accum: 1, Steps: 2000, LR: 1e-3, MinLR: 1e-4, Warmup: 100,
+		WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.99, Clip: 1, EvalEvery: 250, EvalIters: 20,
+		SaveEvery: 500, Seed: 1337,
+	}
+}
+
+// Config returns the model configuration the options describe for a
+// vocabulary of vocab ids.
+func (o *Options) Config(vocab int) Config {
+	hidden := o.Hidden
+	if hidden <= 0 {
+		hidden = 4 * o.Dim
+	}
+	kv := o.KVHeads
+	if kv <= 0 {
+		kv = o.Heads
+	}
+	return Config{Vocab: vocab, Dim: o.Dim, Layers: o.Layers, Heads: o.Heads, KVHeads: kv, Hidden: hidden,
+		Ctx: o.Ctx, Norm: o.Norm, NormP: o.P, Eps: 1e-5, Pos: o.Pos, RopeTheta: o.RopeTheta, MLP: o.MLP, Tied: !o.Untied}
+}
+
+func (o *Options) validate() error {
+	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrConfig}, a...)...) }
+	switch {
+	case o.Batch < 1 || o.Accum < 1:
+		return bad("batch %d and accum %d must be ≥ 1", o.Batch, o.Accum)
+	case o.Steps < 1:
+		return bad("steps %d must be ≥ 1", o.Steps)
+	case o.Until < 0 || o.Until > o.Steps:
+		return bad("until %d must be in [0, steps=%d]", o.Until, o.Steps)
+	case !(o.LR > 0) || o.MinLR < 0 || o.MinLR > o.LR:
+		return bad("lr %v must be > 0 and min-lr %v in [0, lr]", o.LR, o.MinLR)
+	case o.Warmup < 0 || o.WeightDecay < 0 || o.Clip < 0:
+		return bad("warmup, weight-decay and clip must be ≥ 0")
+	case o.EvalIters < 1:
+		return bad("eval-iters %d must be ≥ 1", o.EvalIters)
+	case !(o.Beta1 >= 0 && o.Beta1 < 1 && o.Beta2 >= 0 && o.Beta2 < 1):
+		return bad("betas must be in [0, 1)")
+	}
+	return nil
+}
+
+// Progress is reported after every step.
+type Progress struct {
+	Step, Steps  int
+	Loss, LR     float64
+	GradNorm     float64
+	TokensPerSec float64
+	ETA          time.Duration
+	Val          *ValPoint // set on evaluation steps
+}
+
+// Result summarises a run.
+type Result struct {
+	Steps        int        `json:"steps"`
+	TrainLoss    float64    `json:"train_loss"`
+	ValLoss      float64    `json:"val_loss"`
+	TokensPerSec float64    `json:"tokens_per_sec"`
+	Seconds      float64    `json:"seconds"`
+	Params       int        `json:"params"`
+	MSPerStep    float64    `json:"ms_per_step"`
+	Losses       []float64  `json:"-"`
+	StepMS       []float64  `json:"-"`
+	Val          []ValPoint `json:"-"`
+	Dir          string     `json:"-"` // last checkpoint folder ("" if none written)
+}
+
+// ErrDiverged is returned when the loss becomes NaN or infinite.
+var ErrDiverged = errors.New("train: diverged")
+
+// Trainer holds a run in progress.
+type Trainer struct {
+	Opt    Options
+	Model  *Model
+	AdamW  *AdamW
+	Tok    tokenizer.Tokenizer
+	Data   *Dataset
+	State  State
+	OnStep func(Progress) // optional
+	Log    io.Writer      // optional messages
+}
+
+// NewTrainer prepares a run: it loads and tokenizes the data and builds a
+// fresh model, or, with o.Resume and a checkpoint in o.Out, restores it.
+// corpus may be pre-loaded text ("" to read o.Data).
+func NewTrainer(o Options, corpus string) (*Trainer, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.Threads > 0 {
+		SetThreads(o.Threads)
+	}
+	tr := &Trainer{Opt: o}
+	var err error
+	if corpus == "" {
+		if corpus, err = LoadCorpus(o.Data); err != nil {
+			return nil, err
+		}
+	}
+	if o.Resume {
+		if o.Out == "" {
+			return nil, fmt.Errorf("%w: --resume needs --out", ErrConfig)
+		}
+		ck, err := LoadCheckpoint(o.Out)
+		if err != nil {
+			return nil, fmt.Errorf("train: resume: %w", err)
+		}
+		if ck.Opt == nil {
+			return nil, fmt.Errorf("train: resume: %s has no optimizer.safetensors", ck.Dir)
+		}
+		tr.Model, tr.AdamW, tr.Tok, tr.State = ck.Model, ck.Opt, ck.Tokenizer, ck.State
+		tr.AdamW.Beta1, tr.AdamW.Beta2, tr.AdamW.WeightDecay = o.Beta1, o.Beta2, o.WeightDecay
+		if tr.State.Step > o.Steps {
+			return nil, fmt.Errorf("train: resume: checkpoint is at step %d, past --steps %d", tr.State.Step, o.Steps)
+		}
+	} else {
+		if tr.Tok, err = NewTokenizer(o.Tokenizer, corpus); err != nil {
+			return nil, err
+		}
+		cfg := o.Config(tr.Tok.VocabSize())
+		if tr.Model, err = NewModel(cfg, o.Seed); err != nil {
+			return nil, err
+		}
+		tr.AdamW = NewAdamW(len(tr.Model.Params), o.Beta1, o.Beta2, 1e-8, o.WeightDecay)
+		tr.State = State{RNG: o.Seed ^ 0x5DEECE66D}
+	}
+	tr.State.Options = o
+	ids, err := EncodeCorpus(tr.Tok, corpus)
+	if err != nil {
+		return nil, err
+	}
+	if tr.Data, err = Split(ids, tr.Model.Config.Ctx); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// Evaluate returns the mean validation loss over EvalIters batches drawn
+// with a fixed generator of their own, so every evaluation sees the same
+// batches and none disturbs the training generator.
+func (tr *Trainer) Evaluate() (float64, error) {
+	B, T := tr.Opt.Batch, tr.Model.Config.Ctx
+	rng := RNG{State: 0xE7A1 ^ tr.Opt.Seed}
+	tok, tgt := make([]int, B*T), make([]int, B*T)
+	var sum float64
+	for i := 0; i < tr.Opt.EvalIters; i++ {
+		Batch(tr.Data.Val, B, T, &rng, tok, tgt)
+		l, err := tr.Model.Forward(tok, tgt, B)
+		if err != nil {
+			return 0, err
+		}
+		sum += l
+	}
+	return sum / float64(tr.Opt.EvalIters), nil
+}
+
+func (tr *Trainer) save() (string, error) {
+	if tr.Opt.Out == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(tr.Opt.Out, 0o755); err != nil {
+		return "", fmt.Errorf("train: %w", err)
+	}
+	return SaveCheckpoint(tr.Opt.Out, tr.Model, tr.AdamW, tr.Tok, tr.State, 2)
+}
+
+// Run trains until Options.Until (or Steps), evaluating and saving on the
+// way, and returns the summary. On divergence it returns ErrDiverged and
+// leaves the last good checkpoint current.
+func (tr *Trainer) Run() (*Result, error) {
+	o := tr.Opt
+	m := tr.Model
+	B, T := o.Batch, m.Config.Ctx
+	until := o.Until
+	if until == 0 {
+		until = o.Steps
+	}
+	tok, tgt := make([]int, B*T), make([]int, B*T)
+	rng := RNG{State: tr.State.RNG}
+	res := &Result{Params: len(m.Params)}
+	start := time.Now()
+	startStep := tr.State.Step
+	var runTokens int64
+	for tr.State.Step < until {
+		step := tr.State.Step
+		t0 := time.Now()
+		lr := LR(step, o.Warmup, o.Steps, o.LR, o.MinLR)
+		m.ZeroGrads()
+		var loss float64
+		for a := 0; a < o.Accum; a++ {
+			Batch(tr.Data.Train, B, T, &rng, tok, tgt)
+			l, err := m.Forward(tok, tgt, B)
+			if err != nil {
+				return nil, err
+			}
+			m.Backward(1 / float32(o.Accum))
+			loss += l
+		}
+		loss /= float64(o.Accum)
+		gn := ClipGradNorm(m.Grads, o.Clip)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(gn) || math.IsInf(gn, 0) {
+			return res, fmt.Errorf("%w at step %d (loss %v, gradient norm %v); the last good checkpoint is kept", ErrDiverged, step+1, loss, gn)
+		}
+		tr.AdamW.Step(m.Params, m.Grads, m.Tensors, lr)
+		dt := time.Since(t0)
+		tr.State.Step++
+		tr.State.RNG = rng.State
+		tr.State.TokensSeen += int64(B * T * o.Accum)
+		runTokens += int64(B * T * o.Accum)
+		tr.State.Losses = append(tr.State.Losses, loss)
+		tr.State.StepMS = append(tr.State.StepMS, float64(dt.Microseconds())/1000)
+		el := time.Since(start)
+		tr.State.Seconds += dt.Seconds()
+		p := Progress{Step: tr.State.Step, Steps: o.Steps, Loss: loss, LR: lr, GradNorm: gn,
+			TokensPerSec: float64(runTokens) / el.Seconds()}
+		if done := tr.State.Step - startStep; done > 0 {
+			p.ETA = time.Duration(float64(el) / float64(done) * float64(until-tr.State.Step))
+		}
+		last := tr.State.Step == until
+		if (o.EvalEvery > 0 && tr.State.Step%o.EvalEvery == 0) || last {
+			vl, err := tr.Evaluate()
+			if err != nil {
+				return nil, err
+			}
+			vp := ValPoint{Step: tr.State.Step, Loss: vl}
+			tr.State.Val = append(tr.State.Val, vp)
+			p.Val = &vp
+		}
+		if (o.SaveEvery > 0 && tr.State.Step%o.SaveEvery == 0) || last {
+			dir, err := tr.save()
+			if err != nil {
+				return nil, err
+			}
+			res.Dir = dir
+		}
+		if tr.OnStep != nil {
+			tr.OnStep(p)
+		}
+	}
+	secs := time.Since(start).Seconds()
+	res.Steps = tr.State.Step
+	res.Losses = tr.State.Losses
+	res.StepMS = tr.State.StepMS
+	res.Val = tr.State.Val
+	res.Seconds = secs
+	if n := len(res.Losses); n > 0 {
+		// Mean of the last (up to) 20 steps smooths the noisy batch loss.
+		k := min(20, n)
+		for _, l := range res.Losses[n-k:] {
+			res.TrainLoss += l
+		}
+		res.TrainLoss /= float64(k)
+	}
+	if n := len(res.Val); n > 0 {
+		res.ValLoss = res.Val[n-1].Loss
+	}
+	var ms float64
+	done := tr.State.Step - startStep
+	for _, v := range res.StepMS[len(res.StepMS)-done:] {
+		ms += v
+	}
+	if done > 0 {
+		res.MSPerStep = ms / float64(done)
+		res.TokensPerSec = float64(B*T*o.Accum) / (res.MSPerStep / 1000)
+	}
+	if o.Out != "" {
+		if err := tr.plot(filepath.Join(o.Out, "loss.png")); err != nil && tr.Log != nil {
+			fmt.Fprintf(tr.Log, "warning: %v\n", err)
+		}
+	}
+	return res, nil
+}
