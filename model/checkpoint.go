@@ -1,0 +1,227 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/llmparts/llmparts/format/safetensors"
+)
+
+// hfConfig is the part of config.json a trainer checkpoint needs.
+type hfConfig struct {
+	HiddenSize            int     `json:"hidden_size"`
+	IntermediateSize      int     `json:"intermediate_size"`
+	NumHiddenLayers       int     `json:"num_hidden_layers"`
+	NumAttentionHeads     int     `json:"num_attention_heads"`
+	NumKeyValueHeads      int     `json:"num_key_value_heads"`
+	HeadDim               int     `json:"head_dim"`
+	VocabSize             int     `json:"vocab_size"`
+	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
+	RMSNormEps            float64 `json:"rms_norm_eps"`
+	RopeTheta             float64 `json:"rope_theta"`
+	TieWordEmbeddings     bool    `json:"tie_word_embeddings"`
+	Norm                  string  `json:"llmparts_norm"`
+	NormP                 float64 `json:"llmparts_norm_p"`
+	Pos                   string  `json:"llmparts_pos"`
+	MLP                   string  `json:"llmparts_mlp"`
+	RopeLayout            string  `json:"llmparts_rope_layout"`
+}
+
+// CheckpointDir returns the folder of fsys holding the current checkpoint:
+// the name written in the file "current" if there is one, else ".".
+func CheckpointDir(fsys fs.FS) (string, error) {
+	b, err := fs.ReadFile(fsys, "current")
+	if err != nil {
+		return ".", nil
+	}
+	name := strings.TrimSpace(string(b))
+	if name == "" || !fs.ValidPath(name) {
+		return "", fmt.Errorf("file current names an invalid folder %q", name)
+	}
+	return name, nil
+}
+
+// LoadFS loads a trainer checkpoint (config.json + model.safetensors) from
+// fsys, following the "current" pointer file; name is used in messages.
+// Weights are read into memory.
+func LoadFS(fsys fs.FS, name string) (*Model, error) {
+	dir, err := CheckpointDir(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %v", name, err)
+	}
+	where := path.Join(name, dir)
+	cb, err := fs.ReadFile(fsys, path.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %v", where, err)
+	}
+	var hc hfConfig
+	if err := json.Unmarshal(cb, &hc); err != nil {
+		return nil, fmt.Errorf("model: %s/config.json: %v", where, err)
+	}
+	stName := path.Join(dir, "model.safetensors")
+	f, err := fsys.Open(stName)
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %v", where, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %v", where, err)
+	}
+	sf, err := safetensors.Read(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("model: %s/model.safetensors: %v", where, err)
+	}
+	m, err := fromHF(hc, sf, path.Join(where, "model.safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	m.Info.Format = "checkpoint"
+	m.Info.Path = where
+	if _, err := fs.Stat(fsys, path.Join(dir, "tokenizer.json")); err == nil {
+		m.Info.Tokenizer = path.Join(where, "tokenizer.json")
+	}
+	if m.pool == nil {
+		m.SetThreads(0)
+	}
+	return m, nil
+}
+
+func fromHF(hc hfConfig, sf *safetensors.File, file string) (*Model, error) {
+	c := Config{
+		Arch: "llama", Dim: hc.HiddenSize, HiddenDim: hc.IntermediateSize, NLayers: hc.NumHiddenLayers,
+		NHeads: hc.NumAttentionHeads, NKVHeads: hc.NumKeyValueHeads, HeadDim: hc.HeadDim, VocabSize: hc.VocabSize,
+		ContextLen: hc.MaxPositionEmbeddings, NormEps: hc.RMSNormEps, Norm: NormKind(hc.Norm), NormP: hc.NormP,
+		Pos: PosKind(hc.Pos), MLP: MLPKind(hc.MLP), Tied: hc.TieWordEmbeddings,
+	}
+	if c.NKVHeads == 0 {
+		c.NKVHeads = c.NHeads
+	}
+	if c.HeadDim == 0 && c.NHeads > 0 {
+		c.HeadDim = c.Dim / c.NHeads
+	}
+	if c.Norm == "" {
+		c.Norm = RMSNorm
+	}
+	if c.Pos == "" {
+		c.Pos = PosRoPE
+	}
+	if c.MLP == "" {
+		c.MLP = SwiGLU
+	}
+	switch c.Norm {
+	case RMSNorm, PRMSNorm, LayerNorm:
+	default:
+		return nil, fmt.Errorf("%s: unknown llmparts_norm %q", file, c.Norm)
+	}
+	switch c.Pos {
+	case PosRoPE, PosSinusoidal, PosLearned, PosNone:
+	default:
+		return nil, fmt.Errorf("%s: unknown llmparts_pos %q", file, c.Pos)
+	}
+	if c.MLP != SwiGLU && c.MLP != GELU {
+		return nil, fmt.Errorf("%s: unknown llmparts_mlp %q", file, c.MLP)
+	}
+	// HF Llama checkpoints use the half-split layout unless told otherwise.
+	c.RoPE = RoPE{Base: hc.RopeTheta, Dim: c.HeadDim, Neox: hc.RopeLayout != "normal"}
+	if c.RoPE.Base == 0 {
+		c.RoPE.Base = 10000
+	}
+	m := &Model{Config: c}
+	if err := m.Config.validate(file); err != nil {
+		return nil, err
+	}
+	c = m.Config
+	get := func(name string, shape ...int) ([]float32, error) {
+		t := sf.Get(name)
+		if t == nil {
+			return nil, fmt.Errorf("%s: tensor %s is missing", file, name)
+		}
+		if len(t.Shape) != len(shape) {
+			return nil, fmt.Errorf("%s: tensor %s has shape %v, want %v", file, name, t.Shape, shape)
+		}
+		for i := range shape {
+			if t.Shape[i] != shape[i] {
+				return nil, fmt.Errorf("%s: tensor %s has shape %v, want %v", file, name, t.Shape, shape)
+			}
+		}
+		if t.DType == safetensors.F32 {
+			if len(t.Data) != 4*t.NumElements() {
+				return nil, fmt.Errorf("%s: tensor %s has %d bytes", file, name, len(t.Data))
+			}
+			return bytesToF32(t.Data), nil
+		}
+		return t.Float32s()
+	}
+	mat := func(name string, rows, cols int) (*Tensor, error) {
+		v, err := get(name, rows, cols)
+		if err != nil {
+			return nil, err
+		}
+		return NewF32(name, rows, cols, v), nil
+	}
+	norm := func(prefix string) (Norm, error) {
+		n := Norm{Kind: c.Norm, Eps: c.NormEps, P: c.NormP}
+		var err error
+		if n.Weight, err = get(prefix+".weight", c.Dim); err != nil {
+			return n, err
+		}
+		if c.Norm == LayerNorm {
+			n.Bias, err = get(prefix+".bias", c.Dim)
+		}
+		return n, err
+	}
+	D, H, V := c.Dim, c.HiddenDim, c.VocabSize
+	Q, KV := c.NHeads*c.HeadDim, c.NKVHeads*c.HeadDim
+	var err error
+	if m.Embed, err = mat("model.embed_tokens.weight", V, D); err != nil {
+		return nil, err
+	}
+	if c.Tied {
+		m.Output = m.Embed
+	} else if m.Output, err = mat("lm_head.weight", V, D); err != nil {
+		return nil, err
+	}
+	if c.Pos == PosLearned {
+		t := sf.Get("model.embed_positions.weight")
+		if t == nil || len(t.Shape) != 2 || t.Shape[1] != D || t.Shape[0] <= 0 {
+			return nil, fmt.Errorf("%s: tensor model.embed_positions.weight is missing or not [ctx][%d]", file, D)
+		}
+		if m.PosEmbed, err = mat("model.embed_positions.weight", t.Shape[0], D); err != nil {
+			return nil, err
+		}
+	}
+	if m.FinalNorm, err = norm("model.norm"); err != nil {
+		return nil, err
+	}
+	for i := 0; i < c.NLayers; i++ {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		b := &Block{Index: i}
+		steps := []func() error{
+			func() (e error) { b.AttnNorm, e = norm(p + "input_layernorm"); return },
+			func() (e error) { b.FFNNorm, e = norm(p + "post_attention_layernorm"); return },
+			func() (e error) { b.WQ, e = mat(p+"self_attn.q_proj.weight", Q, D); return },
+			func() (e error) { b.WK, e = mat(p+"self_attn.k_proj.weight", KV, D); return },
+			func() (e error) { b.WV, e = mat(p+"self_attn.v_proj.weight", KV, D); return },
+			func() (e error) { b.WO, e = mat(p+"self_attn.o_proj.weight", D, Q); return },
+			func() (e error) { b.Up, e = mat(p+"mlp.up_proj.weight", H, D); return },
+			func() (e error) { b.Down, e = mat(p+"mlp.down_proj.weight", D, H); return },
+		}
+		if c.MLP == SwiGLU {
+			steps = append(steps, func() (e error) { b.Gate, e = mat(p+"mlp.gate_proj.weight", H, D); return })
+		}
+		for _, s := range steps {
+			if err := s(); err != nil {
+				return nil, err
+			}
+		}
+		m.Blocks = append(m.Blocks, b)
+	}
+	if err := m.check(file); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

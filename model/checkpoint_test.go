@@ -1,0 +1,117 @@
+package model_test
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts/train"
+)
+
+// writeCheckpoint saves a train.Model the way the trainer does: a step
+// folder with config.json and model.safetensors, named by DIR/current.
+func writeCheckpoint(t *testing.T, dir string, tm *train.Model) {
+	c := tm.Config
+	step := filepath.Join(dir, "step-000001")
+	if err := os.MkdirAll(step, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]any{
+		"hidden_size": c.Dim, "intermediate_size": c.Hidden, "num_hidden_layers": c.Layers,
+		"num_attention_heads": c.Heads, "num_key_value_heads": c.KVHeads, "vocab_size": c.Vocab,
+		"max_position_embeddings": c.Ctx, "rms_norm_eps": c.Eps, "rope_theta": c.RopeTheta,
+		"tie_word_embeddings": c.Tied, "llmparts_norm": c.Norm, "llmparts_norm_p": c.NormP,
+		"llmparts_pos": c.Pos, "llmparts_mlp": c.MLP, "llmparts_rope_layout": "neox",
+	}
+	b, _ := json.Marshal(cfg)
+	if err := os.WriteFile(filepath.Join(step, "config.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ts []*safetensors.Tensor
+	for _, p := range tm.Tensors {
+		st, err := safetensors.F32Tensor(p.Name, p.Shape, tm.Params[p.Offset:p.Offset+p.Size])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, st)
+	}
+	if err := safetensors.WriteFile(filepath.Join(step, "model.safetensors"), ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "current"), []byte("step-000001\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainerCheckpoints loads checkpoints of every norm × position × MLP
+// variant of the trainer's model and checks that the mean cross-entropy
+// computed from our logits equals the trainer's own forward loss.
+func TestTrainerCheckpoints(t *testing.T) {
+	variants := []train.Config{}
+	for _, norm := range []string{train.NormRMS, train.NormPRMS, train.NormLayer} {
+		for _, pos := range []string{train.PosRoPE, train.PosSinusoidal, train.PosLearned, train.PosNone} {
+			for _, mlp := range []string{train.MLPSwiGLU, train.MLPGELU} {
+				variants = append(variants, train.Config{
+					Vocab: 23, Dim: 16, Layers: 2, Heads: 4, KVHeads: 2, Hidden: 24, Ctx: 12,
+					Norm: norm, NormP: 0.4, Eps: 1e-5, Pos: pos, RopeTheta: 10000, MLP: mlp, Tied: mlp == train.MLPGELU,
+				})
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i, c := range variants {
+		tm, err := train.NewModel(c, uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Large random weights so every mechanism shows in the logits.
+		for j := range tm.Params {
+			tm.Params[j] = float32(rng.NormFloat64() * 0.4)
+		}
+		tokens := make([]int, c.Ctx)
+		targets := make([]int, c.Ctx)
+		for j := range tokens {
+			tokens[j] = rng.IntN(c.Vocab)
+			targets[j] = rng.IntN(c.Vocab)
+		}
+		want, err := tm.Forward(tokens, targets, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		writeCheckpoint(t, dir, tm)
+		m, err := model.Load(dir, model.Options{Threads: 1})
+		if err != nil {
+			t.Fatalf("%s/%s/%s: %v", c.Norm, c.Pos, c.MLP, err)
+		}
+		s := m.NewSession(0)
+		logits, err := s.ForwardAll(tokens, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var loss float64
+		V := c.Vocab
+		for j, tg := range targets {
+			row := logits[j*V : (j+1)*V]
+			mx := math.Inf(-1)
+			for _, v := range row {
+				mx = math.Max(mx, float64(v))
+			}
+			var z float64
+			for _, v := range row {
+				z += math.Exp(float64(v) - mx)
+			}
+			loss += mx + math.Log(z) - float64(row[tg])
+		}
+		loss /= float64(len(targets))
+		if math.Abs(loss-want) > 1e-4*math.Max(1, want) {
+			t.Errorf("%s/%s/%s: loss %v, trainer says %v", c.Norm, c.Pos, c.MLP, loss, want)
+		}
+		m.Close()
+	}
+}
