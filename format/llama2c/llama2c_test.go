@@ -190,7 +190,7 @@ func TestBadFiles(t *testing.T) {
 			binary.LittleEndian.PutUint32(b[20:], 1<<23)
 			return b
 		}(),
-		"heads":      func() []byte { b := bytes.Clone(good); binary.LittleEndian.PutUint32(b[12:], 3); return b }(),
+		"heads": func() []byte { b := bytes.Clone(good); binary.LittleEndian.PutUint32(b[12:], 3); return b }(),
 		"bad version": func() []byte {
 			b := build(small, 1, 0)
 			binary.LittleEndian.PutUint32(b[4:], 7)
