@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts/sample"
+	"github.com/llmparts/llmparts/tokenizer"
+)
+
+// defaultPrompt is used with the embedded default model when -p and -f
+// are absent.
+const defaultPrompt = "Once upon a time"
+
+func init() {
+	register(&command{name: "generate", summary: "generate text with a model (llama2.c .bin, GGUF or checkpoint folder)", run: runGenerate})
+}
+
+// modelFlags are the flags shared by generate, info and bench generate.
+type modelFlags struct {
+	model, tok string
+	threads    int
+}
+
+func (mf *modelFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&mf.model, "m", "", "model: llama2.c .bin, .gguf, or a trainer checkpoint folder")
+	fs.StringVar(&mf.tok, "t", "", "tokenizer for llama2.c models (tokenizer.bin or SentencePiece .model)")
+	fs.IntVar(&mf.threads, "threads", 0, "worker goroutines (0 = all cores)")
+}
+
+// open loads the model and its tokenizer, reporting what it loaded on
+// stderr.
+func (mf *modelFlags) open() (*model.Model, tokenizer.Tokenizer, error) {
+	if mf.model == "" {
+		return nil, nil, errors.New("no model: pass -m")
+	}
+	t0 := time.Now()
+	m, err := model.Load(mf.model, model.Options{Threads: mf.threads})
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, where, err := loadTokenizer(m, mf.tok)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	if tok.VocabSize() != m.Config.VocabSize {
+		fmt.Fprintf(os.Stderr, "warning: tokenizer has %d tokens, model %d\n", tok.VocabSize(), m.Config.VocabSize)
+	}
+	c := m.Config
+	fmt.Fprintf(os.Stderr, "loaded %s (%s, %s): %d layers, dim %d, %d heads (%d kv), vocab %d, ctx %d, %.2fM params, %d threads, %v\n",
+		m.Info.Path, m.Info.Format, c.Arch, c.NLayers, c.Dim, c.NHeads, c.NKVHeads, c.VocabSize, c.ContextLen,
+		float64(m.NumParams())/1e6, m.Threads(), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "tokenizer: %s (%s, %d tokens)\n", where, tok.Kind(), tok.VocabSize())
+	return m, tok, nil
+}
+
+// loadTokenizer finds the tokenizer that goes with m: -t if given, the
+// GGUF file's own vocabulary, the checkpoint's tokenizer.json, or a
+// tokenizer.bin / tok<vocab>.bin beside a llama2.c model.
+func loadTokenizer(m *model.Model, path string) (tokenizer.Tokenizer, string, error) {
+	if path == "" {
+		switch m.Info.Format {
+		case "gguf":
+			return nil, "", fmt.Errorf("%s: GGUF tokenizers are not available yet", m.Info.Path)
+		default:
+			path = m.Info.Tokenizer
+			if path == "" {
+				return nil, "", fmt.Errorf("no tokenizer: pass -t (looked for tokenizer.bin and tok%d.bin beside %s)", m.Config.VocabSize, m.Info.Path)
+			}
+			fmt.Fprintf(os.Stderr, "using tokenizer %s found beside the model\n", path)
+		}
+	}
+	switch {
+	case strings.HasSuffix(path, ".bin"):
+		t, err := loadLlama2CTok(path, m.Config.VocabSize)
+		return t, path, err
+	}
+	return nil, "", fmt.Errorf("%s: unsupported tokenizer file", path)
+}
+
+type generateOpts struct {
+	prompt     string
+	n          int
+	params     sample.Params
+	parseSpec  bool
+	haveprompt bool
+}
+
+func runGenerate(args []string) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	var mf modelFlags
+	mf.add(fs)
+	prompt := fs.String("p", "", "prompt text")
+	file := fs.String("f", "", "read the prompt from this file")
+	n := fs.Int("n", 256, "number of new tokens")
+	temp := fs.Float64("temp", 0.8, "temperature (0 = greedy)")
+	topK := fs.Int("top-k", 40, "keep the K most likely tokens (0 = off)")
+	topP := fs.Float64("top-p", 0.95, "nucleus sampling threshold (1 = off)")
+	minP := fs.Float64("min-p", 0.05, "drop tokens below P × the top probability (0 = off)")
+	rep := fs.Float64("repeat-penalty", 1.0, "repetition penalty (1 = off)")
+	repN := fs.Int("repeat-last-n", 64, "tokens the repetition penalty looks back over")
+	seed := fs.Int64("seed", -1, "random seed (-1 = from the clock)")
+	special := fs.Bool("parse-special", false, "match special tokens such as <s> written in the prompt")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitCode(2)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	text, have := *prompt, false
+	for _, f := range []string{"p", "f"} {
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name == f {
+				have = true
+			}
+		})
+	}
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return err
+		}
+		text = string(b)
+	}
+	if mf.model == "" && !have {
+		text = defaultPrompt
+	}
+	if *seed < 0 {
+		*seed = time.Now().UnixNano() & math.MaxInt64
+	}
+	m, tok, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	o := generateOpts{prompt: text, n: *n, parseSpec: *special, params: sample.Params{
+		Temperature: *temp, TopK: *topK, TopP: *topP, MinP: *minP, RepeatPenalty: *rep, RepeatLastN: *repN, Seed: uint64(*seed),
+	}}
+	fmt.Fprintf(os.Stderr, "sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), seed %d\n",
+		*temp, *topK, *topP, *minP, *rep, *repN, *seed)
+	return generate(os.Stdout, os.Stderr, m, tok, o)
+}
+
+// generate writes the prompt and then each new token's text to out as it
+// is produced; statistics go to log.
+func generate(out, log io.Writer, m *model.Model, tok tokenizer.Tokenizer, o generateOpts) error {
+	ids, err := tok.Encode(o.prompt, tokenizer.EncodeOptions{AddBOS: tok.AddBOSDefault(), ParseSpecial: o.parseSpec})
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		if tok.BOS() < 0 {
+			return errors.New("empty prompt and the vocabulary has no BOS token to start from")
+		}
+		ids = []int{tok.BOS()}
+	}
+	ctx := min(m.Config.ContextLen, len(ids)+max(o.n, 0))
+	if len(ids) > m.Config.ContextLen {
+		return fmt.Errorf("prompt is %d tokens, longer than the context of %d", len(ids), m.Config.ContextLen)
+	}
+	w := bufio.NewWriter(out)
+	w.WriteString(o.prompt)
+	w.Flush()
+	s := m.NewSession(ctx)
+	smp := sample.New(o.params)
+	t0 := time.Now()
+	logits, err := s.Forward(ids, 0)
+	if err != nil {
+		return err
+	}
+	tPrompt := time.Since(t0)
+	var dec tokenizer.Decoder
+	if cd, ok := tok.(interface{ NewContinuationDecoder() tokenizer.Decoder }); ok && o.prompt != "" {
+		dec = cd.NewContinuationDecoder()
+	} else {
+		dec = tok.NewDecoder()
+	}
+	hist := append([]int(nil), ids...)
+	t1 := time.Now()
+	gen := 0
+	stop := ""
+	for gen < o.n {
+		next := smp.Sample(logits, hist)
+		if next == tok.EOS() {
+			stop = "end of sequence"
+			break
+		}
+		gen++
+		hist = append(hist, next)
+		w.WriteString(dec.Add(next))
+		w.Flush()
+		if gen == o.n {
+			break
+		}
+		if len(hist) >= ctx {
+			if ctx == m.Config.ContextLen {
+				stop = fmt.Sprintf("context limit of %d tokens reached", ctx)
+			}
+			break
+		}
+		if logits, err = s.Forward([]int{next}, len(hist)-1); err != nil {
+			return err
+		}
+	}
+	w.WriteString(dec.Flush())
+	w.Flush()
+	tGen := time.Since(t1)
+	fmt.Fprintln(log)
+	if stop != "" {
+		fmt.Fprintf(log, "stopped: %s\n", stop)
+	}
+	fmt.Fprintf(log, "prompt: %d tokens in %v (%.1f tok/s); generated: %d tokens in %v (%.1f tok/s)\n",
+		len(ids), tPrompt.Round(time.Microsecond), float64(len(ids))/tPrompt.Seconds(),
+		gen, tGen.Round(time.Microsecond), float64(gen)/tGen.Seconds())
+	return nil
+}
+
+// ---- stand-in llama2.c tokenizer (until the tokenizer package's loader lands)
+
+type l2cTok struct {
+	pieces []string
+	scores []float32
+	index  map[string]int
+}
+
+func loadLlama2CTok(path string, vocab int) (*l2cTok, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 4 {
+		return nil, fmt.Errorf("%s: too short", path)
+	}
+	t := &l2cTok{index: map[string]int{}}
+	off := 4
+	for i := 0; i < vocab; i++ {
+		if off+8 > len(b) {
+			return nil, fmt.Errorf("%s: truncated at token %d", path, i)
+		}
+		sc := math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
+		n := int(int32(binary.LittleEndian.Uint32(b[off+4:])))
+		off += 8
+		if n < 0 || off+n > len(b) {
+			return nil, fmt.Errorf("%s: bad length at token %d", path, i)
+		}
+		p := string(b[off : off+n])
+		off += n
+		t.pieces = append(t.pieces, p)
+		t.scores = append(t.scores, sc)
+		if _, dup := t.index[p]; !dup {
+			t.index[p] = i
+		}
+	}
+	return t, nil
+}
+
+func (t *l2cTok) Encode(text string, opt tokenizer.EncodeOptions) ([]int, error) {
+	var ids []int
+	if opt.AddBOS {
+		ids = append(ids, 1)
+	}
+	if text == "" {
+		return ids, nil
+	}
+	var seq []int
+	for _, r := range " " + text {
+		if id, ok := t.index[string(r)]; ok {
+			seq = append(seq, id)
+			continue
+		}
+		for _, c := range []byte(string(r)) {
+			seq = append(seq, int(c)+3)
+		}
+	}
+	for {
+		best, bi := float32(-1e10), -1
+		bid := 0
+		for i := 0; i+1 < len(seq); i++ {
+			if id, ok := t.index[t.pieces[seq[i]]+t.pieces[seq[i+1]]]; ok && t.scores[id] > best {
+				best, bi, bid = t.scores[id], i, id
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		seq[bi] = bid
+		seq = append(seq[:bi+1], seq[bi+2:]...)
+	}
+	return append(ids, seq...), nil
+}
+
+func (t *l2cTok) piece(id, prev int) string {
+	p := t.pieces[id]
+	if prev == 1 && strings.HasPrefix(p, " ") {
+		p = p[1:]
+	}
+	var c byte
+	if n, _ := fmt.Sscanf(p, "<0x%02X>", &c); n == 1 && len(p) == 6 {
+		return string([]byte{c})
+	}
+	if id < 3 {
+		return ""
+	}
+	return p
+}
+
+func (t *l2cTok) Decode(ids []int) string {
+	var sb strings.Builder
+	prev := 1
+	for _, id := range ids {
+		sb.WriteString(t.piece(id, prev))
+		prev = id
+	}
+	return sb.String()
+}
+
+type l2cDec struct {
+	t    *l2cTok
+	prev int
+}
+
+func (d *l2cDec) Add(id int) string { s := d.t.piece(id, d.prev); d.prev = id; return s }
+func (d *l2cDec) Flush() string     { return "" }
+
+func (t *l2cTok) NewDecoder() tokenizer.Decoder             { return &l2cDec{t: t, prev: 1} }
+func (t *l2cTok) NewContinuationDecoder() tokenizer.Decoder { return &l2cDec{t: t, prev: 0} }
+func (t *l2cTok) VocabSize() int                            { return len(t.pieces) }
+func (t *l2cTok) BOS() int                                  { return 1 }
+func (t *l2cTok) EOS() int                                  { return 2 }
+func (t *l2cTok) AddBOSDefault() bool                       { return true }
+func (t *l2cTok) Kind() string                              { return "llama2c" }
