@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/llmparts/llmparts/model"
+)
+
+func init() {
+	registerBench(&command{name: "generate", summary: "prompt and decode tokens/s of a model", run: runBenchGenerate})
+}
+
+// benchResult is the --json line of bench generate.
+type benchResult struct {
+	PromptTokensPerSec float64 `json:"prompt_tokens_per_sec"`
+	DecodeTokensPerSec float64 `json:"decode_tokens_per_sec"`
+	Threads            int     `json:"threads"`
+	PromptTokens       int     `json:"prompt_tokens"`
+	DecodeTokens       int     `json:"decode_tokens"`
+	WeightBytesPerSec  float64 `json:"decode_weight_bytes_per_sec"`
+}
+
+func runBenchGenerate(args []string) error {
+	fs := flag.NewFlagSet("bench generate", flag.ContinueOnError)
+	var mf modelFlags
+	mf.add(fs)
+	np := fs.Int("prompt-tokens", 128, "prompt length")
+	nt := fs.Int("tokens", 128, "tokens to decode (end-of-sequence is ignored)")
+	reps := fs.Int("r", 3, "repetitions (the best is reported)")
+	js := fs.Bool("json", false, "print a JSON summary as the last line")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitCode(2)
+	}
+	if mf.model == "" {
+		return errors.New("no model: pass -m")
+	}
+	m, err := model.Load(mf.model, model.Options{Threads: mf.threads})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	r, err := benchGenerate(m, *np, *nt, *reps)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("model %s: %d threads\n", mf.model, r.Threads)
+	fmt.Printf("prompt: %d tokens, %.1f tok/s\n", r.PromptTokens, r.PromptTokensPerSec)
+	fmt.Printf("decode: %d tokens, %.1f tok/s, %.2f GB/s of weights\n", r.DecodeTokens, r.DecodeTokensPerSec, r.WeightBytesPerSec/1e9)
+	if *js {
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+	}
+	return nil
+}
+
+// benchGenerate times a prompt of np fixed pseudo-random tokens and nt
+// greedy decode steps, best of reps.
+func benchGenerate(m *model.Model, np, nt, reps int) (benchResult, error) {
+	c := m.Config
+	np = max(1, np)
+	nt = max(1, nt)
+	if np+nt > c.ContextLen {
+		return benchResult{}, fmt.Errorf("prompt %d + tokens %d exceed the context of %d", np, nt, c.ContextLen)
+	}
+	prompt := make([]int, np)
+	x := uint32(12345)
+	for i := range prompt {
+		x = x*1664525 + 1013904223
+		prompt[i] = int(x>>8) % c.VocabSize
+	}
+	s := m.NewSession(np + nt)
+	best := benchResult{Threads: m.Threads(), PromptTokens: np, DecodeTokens: nt}
+	for r := 0; r < max(1, reps); r++ {
+		t0 := time.Now()
+		logits, err := s.Forward(prompt, 0)
+		if err != nil {
+			return best, err
+		}
+		dp := time.Since(t0)
+		t1 := time.Now()
+		for i := 0; i < nt; i++ {
+			next := 0
+			for j, v := range logits {
+				if v > logits[next] {
+					next = j
+				}
+			}
+			if logits, err = s.Forward([]int{next}, np+i); err != nil {
+				return best, err
+			}
+		}
+		dd := time.Since(t1)
+		best.PromptTokensPerSec = max(best.PromptTokensPerSec, float64(np)/dp.Seconds())
+		best.DecodeTokensPerSec = max(best.DecodeTokensPerSec, float64(nt)/dd.Seconds())
+	}
+	best.WeightBytesPerSec = best.DecodeTokensPerSec * float64(m.WeightBytes())
+	return best, nil
+}

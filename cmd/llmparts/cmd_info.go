@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/llmparts/llmparts/model"
+)
+
+func init() {
+	register(&command{name: "info", summary: "describe a model: architecture, hyper-parameters, tensors, tokenizer", run: runInfo})
+}
+
+func runInfo(args []string) error {
+	fs := flag.NewFlagSet("info", flag.ContinueOnError)
+	var mf modelFlags
+	mf.add(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitCode(2)
+	}
+	m, tok, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	w := os.Stdout
+	c := m.Config
+	fmt.Fprintf(w, "model:          %s\n", m.Info.Path)
+	fmt.Fprintf(w, "format:         %s (memory-mapped: %v)\n", m.Info.Format, m.Info.Mapped)
+	if n := m.Info.Meta["name"]; n != "" {
+		fmt.Fprintf(w, "name:           %s\n", n)
+	}
+	fmt.Fprintf(w, "architecture:   %s\n", c.Arch)
+	fmt.Fprintf(w, "layers:         %d\n", c.NLayers)
+	fmt.Fprintf(w, "dim:            %d\n", c.Dim)
+	fmt.Fprintf(w, "hidden dim:     %d (%s)\n", c.HiddenDim, c.MLP)
+	fmt.Fprintf(w, "heads:          %d query, %d key/value, head dim %d\n", c.NHeads, c.NKVHeads, c.HeadDim)
+	fmt.Fprintf(w, "vocab:          %d\n", c.VocabSize)
+	fmt.Fprintf(w, "context:        %d\n", c.ContextLen)
+	norm := string(c.Norm)
+	if c.Norm == model.PRMSNorm {
+		norm += fmt.Sprintf(" p=%g", c.NormP)
+	}
+	fmt.Fprintf(w, "norm:           %s, eps %g\n", norm, c.NormEps)
+	pos := string(c.Pos)
+	if c.Pos == model.PosRoPE {
+		r := c.RoPE
+		layout := "normal (interleaved pairs)"
+		if r.Neox {
+			layout = "neox (half-split)"
+		}
+		pos += fmt.Sprintf(": base %g, %d of %d dims, %s", r.Base, r.Dim, c.HeadDim, layout)
+		if r.ScalingType != "" {
+			pos += fmt.Sprintf(", scaling %s factor %g", r.ScalingType, r.Factor)
+		}
+		if r.FreqFactors != nil {
+			pos += fmt.Sprintf(", %d frequency factors (rope_freqs)", len(r.FreqFactors))
+		}
+	}
+	fmt.Fprintf(w, "positions:      %s\n", pos)
+	fmt.Fprintf(w, "LM head:        %s\n", map[bool]string{true: "tied to the token embedding", false: "separate"}[c.Tied])
+	if c.QKVBias {
+		fmt.Fprintf(w, "q/k/v bias:     yes\n")
+	}
+	counts := map[string]int{}
+	var bytes int64
+	for _, t := range m.Tensors() {
+		counts[t.Type.String()]++
+		bytes += t.Bytes()
+	}
+	var kinds []string
+	for k, n := range counts {
+		kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(w, "matrices:       %s (%.2f MB); norms and biases F32\n", strings.Join(kinds, ", "), float64(bytes)/1e6)
+	fmt.Fprintf(w, "parameters:     %d (%.2fM)\n", m.NumParams(), float64(m.NumParams())/1e6)
+	if len(m.Info.Dequantized) > 0 {
+		fmt.Fprintf(w, "dequantized:    %d tensors converted to F32 at load: %s\n", len(m.Info.Dequantized), strings.Join(m.Info.Dequantized, ", "))
+	} else {
+		fmt.Fprintf(w, "dequantized:    none (all weights used in their stored type)\n")
+	}
+	fmt.Fprintf(w, "tokenizer:      %s, %d tokens, BOS %d, EOS %d\n", tok.Kind(), tok.VocabSize(), tok.BOS(), tok.EOS())
+	return nil
+}
