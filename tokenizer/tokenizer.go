@@ -29,7 +29,14 @@ type Tokenizer interface {
 
 // EncodeOptions controls Encode.
 type EncodeOptions struct {
-	AddBOS       bool
+	// AddBOS prepends the BOS id (use Tokenizer.AddBOSDefault for the
+	// vocabulary's own choice).
+	AddBOS bool
+	// AddEOS appends the EOS id (a few vocabularies ask for it:
+	// tokenizer.ggml.add_eos_token).
+	AddEOS bool
+	// ParseSpecial matches control tokens such as "<s>" written in the text.
+	// User-defined tokens are always matched, as in llama.cpp.
 	ParseSpecial bool
 }
 

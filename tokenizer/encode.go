@@ -1,0 +1,407 @@
+package tokenizer
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// byteToRune is GPT-2's byte-to-unicode table: printable bytes map to
+// themselves, the others to U+0100 and up, so every byte is a visible
+// character and a word's bytes can be merged like text.
+var byteToRune [256]rune
+
+// runeToByte inverts byteToRune (-1 for characters outside the table).
+var runeToByte = map[rune]byte{}
+
+func init() {
+	n := rune(0)
+	for b := 0; b < 256; b++ {
+		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
+			byteToRune[b] = rune(b)
+		} else {
+			byteToRune[b] = 256 + n
+			n++
+		}
+		runeToByte[byteToRune[b]] = byte(b)
+	}
+}
+
+// byteLevelEncode maps raw bytes to the byte-level alphabet.
+func byteLevelEncode(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		dst = utf8.AppendRune(dst, byteToRune[s[i]])
+	}
+	return dst
+}
+
+// byteLevelDecode maps byte-level text back to raw bytes; characters
+// outside the table are kept as UTF-8.
+func byteLevelDecode(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		if b, ok := runeToByte[r]; ok {
+			out = append(out, b)
+		} else {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return out
+}
+
+// wordCache remembers the ids of pre-tokenized words (byte-level BPE).
+type wordCache struct {
+	mu sync.RWMutex
+	m  map[string][]int32
+}
+
+func newWordCache() *wordCache { return &wordCache{m: make(map[string][]int32)} }
+
+const maxCacheWords = 1 << 18
+
+func (c *wordCache) get(w string) ([]int32, bool) {
+	c.mu.RLock()
+	v, ok := c.m[w]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *wordCache) put(w string, ids []int32) {
+	c.mu.Lock()
+	if len(c.m) >= maxCacheWords {
+		clear(c.m)
+	}
+	c.m[strings.Clone(w)] = ids
+	c.mu.Unlock()
+}
+
+// symbol is one piece of a word during merging.
+type symbol struct {
+	a, b       int32 // byte range in the word
+	sid        int32 // symbol id (token id for tokens), -1 if unknown
+	prev, next int32
+}
+
+// bigram is a candidate merge in the priority queue.
+type bigram struct {
+	prio        float32 // higher first
+	left, right int32
+	lsid, rsid  int32
+	merged      int32
+}
+
+func (x bigram) before(y bigram) bool {
+	return x.prio > y.prio || (x.prio == y.prio && x.left < y.left)
+}
+
+// bigramHeap is a binary max-heap on (prio, -left).
+type bigramHeap []bigram
+
+func (h *bigramHeap) push(x bigram) {
+	*h = append(*h, x)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s[i].before(s[p]) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *bigramHeap) pop() bigram {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && s[r].before(s[l]) {
+			m = r
+		}
+		if !s[m].before(s[i]) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// workspace holds reusable buffers of one Encode call.
+type workspace struct {
+	syms []symbol
+	heap bigramHeap
+	enc  []byte
+	sb   []byte
+	split splitBuf
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// addBigram queues the merge of symbols l and r if the vocabulary has it.
+func (t *BPE) addBigram(w *workspace, l, r int32) {
+	if l < 0 || r < 0 {
+		return
+	}
+	ls, rs := w.syms[l].sid, w.syms[r].sid
+	if ls < 0 || rs < 0 {
+		return
+	}
+	p, ok := t.pairs[pairKey(ls, rs)]
+	if !ok {
+		return
+	}
+	w.heap.push(bigram{prio: p.prio, left: l, right: r, lsid: ls, rsid: rs, merged: p.merged})
+}
+
+// merge runs BPE over w.syms (already linked) until no pair applies.
+func (t *BPE) merge(w *workspace) {
+	w.heap = w.heap[:0]
+	for i := 1; i < len(w.syms); i++ {
+		t.addBigram(w, int32(i-1), int32(i))
+	}
+	for len(w.heap) > 0 {
+		bg := w.heap.pop()
+		l, r := &w.syms[bg.left], &w.syms[bg.right]
+		if l.sid != bg.lsid || r.sid != bg.rsid || l.next != bg.right || l.a == l.b || r.a == r.b {
+			continue // stale: one side changed since it was queued
+		}
+		l.b = r.b
+		l.sid = bg.merged
+		r.a = r.b
+		r.sid = -1
+		l.next = r.next
+		if r.next >= 0 {
+			w.syms[r.next].prev = bg.left
+		}
+		t.addBigram(w, l.prev, bg.left)
+		t.addBigram(w, bg.left, l.next)
+	}
+}
+
+// symbolize splits s into UTF-8 characters linked in order.
+func (t *BPE) symbolize(w *workspace, s string) {
+	w.syms = w.syms[:0]
+	for i := 0; i < len(s); {
+		n := utf8RuneLen(s[i])
+		if i+n > len(s) {
+			n = len(s) - i
+		}
+		sid := int32(-1)
+		if id, ok := t.sym[s[i:i+n]]; ok {
+			sid = id
+		}
+		k := int32(len(w.syms))
+		w.syms = append(w.syms, symbol{a: int32(i), b: int32(i + n), sid: sid, prev: k - 1, next: k + 1})
+		i += n
+	}
+	if len(w.syms) > 0 {
+		w.syms[len(w.syms)-1].next = -1
+	}
+}
+
+// utf8RuneLen is llama.cpp's unicode_len_utf8: the length announced by a
+// lead byte (1 for continuation or invalid bytes).
+func utf8RuneLen(c byte) int {
+	switch {
+	case c < 0x80:
+		return 1
+	case c&0xE0 == 0xC0:
+		return 2
+	case c&0xF0 == 0xE0:
+		return 3
+	case c&0xF8 == 0xF0:
+		return 4
+	}
+	return 1
+}
+
+// encodeSPM appends the ids of one text fragment (spaces already "▁").
+func (t *BPE) encodeSPM(w *workspace, s string, out []int) []int {
+	t.symbolize(w, s)
+	t.merge(w)
+	if len(w.syms) == 0 {
+		return out
+	}
+	for i := int32(0); i != -1; i = w.syms[i].next {
+		sy := w.syms[i]
+		if sy.sid >= 0 && t.symToTok[sy.sid] >= 0 {
+			out = append(out, int(t.symToTok[sy.sid]))
+			continue
+		}
+		// Byte fallback: <0xNN> per byte, or the unknown token.
+		piece := s[sy.a:sy.b]
+		if t.byteTok[piece[0]] < 0 {
+			if t.unk >= 0 {
+				out = append(out, t.unk)
+			}
+			continue
+		}
+		for j := 0; j < len(piece); j++ {
+			if id := t.byteTok[piece[j]]; id >= 0 {
+				out = append(out, int(id))
+			} else if t.unk >= 0 {
+				out = append(out, t.unk)
+			}
+		}
+	}
+	return out
+}
+
+// encodeWord returns the ids of one pre-tokenized word (byte-level BPE).
+func (t *BPE) encodeWord(w *workspace, word string) []int32 {
+	w.enc = byteLevelEncode(w.enc[:0], word)
+	enc := string(w.enc)
+	if t.ignoreMerges {
+		if id, ok := t.ids[enc]; ok {
+			return []int32{id}
+		}
+	}
+	t.symbolize(w, enc)
+	t.merge(w)
+	var ids []int32
+	for i := int32(0); i != -1; i = w.syms[i].next {
+		sy := w.syms[i]
+		if sy.sid >= 0 && t.symToTok[sy.sid] >= 0 {
+			ids = append(ids, t.symToTok[sy.sid])
+			continue
+		}
+		// Not a token: llama.cpp falls back to single bytes of the
+		// encoded text that happen to be tokens.
+		for j := sy.a; j < sy.b; j++ {
+			if id, ok := t.ids[enc[j:j+1]]; ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// fragment is a piece of the input: raw text [a,b) or a special token.
+type fragment struct {
+	tok  int32 // -1 for raw text
+	a, b int
+}
+
+// partition splits text around special tokens written in it: user-defined
+// tokens always, control and unknown tokens only with parseSpecial
+// (llama.cpp's tokenizer_st_partition), longest tokens first.
+func (t *BPE) partition(text string, parseSpecial bool) []fragment {
+	frags := []fragment{{tok: -1, a: 0, b: len(text)}}
+	for _, id := range t.special {
+		ty := t.types[id]
+		if !parseSpecial && ty != TypeUserDefined {
+			continue
+		}
+		st := t.tokens[id]
+		var next []fragment
+		changed := false
+		for fi, f := range frags {
+			if f.tok >= 0 || !strings.Contains(text[f.a:f.b], st) {
+				if changed {
+					next = append(next, f)
+				}
+				continue
+			}
+			if !changed {
+				next = append(next, frags[:fi]...)
+				changed = true
+			}
+			a := f.a
+			for {
+				i := strings.Index(text[a:f.b], st)
+				if i < 0 {
+					break
+				}
+				if i > 0 {
+					next = append(next, fragment{tok: -1, a: a, b: a + i})
+				}
+				next = append(next, fragment{tok: id})
+				a += i + len(st)
+			}
+			if a < f.b {
+				next = append(next, fragment{tok: -1, a: a, b: f.b})
+			}
+		}
+		if changed {
+			frags = next
+		}
+	}
+	return frags
+}
+
+// Encode implements Tokenizer with llama.cpp's semantics (see the package
+// documentation).
+func (t *BPE) Encode(text string, opt EncodeOptions) ([]int, error) {
+	out := make([]int, 0, len(text)/3+2)
+	if opt.AddBOS && t.bos >= 0 {
+		out = append(out, t.bos)
+	}
+	if text != "" {
+		w := workspaces.Get().(*workspace)
+		defer workspaces.Put(w)
+		frags := t.partition(text, opt.ParseSpecial)
+		if t.kind == "llama" {
+			prevSpecial := true
+			for _, f := range frags {
+				if f.tok >= 0 {
+					out = append(out, int(f.tok))
+					prevSpecial = true
+					continue
+				}
+				sb := w.sb[:0]
+				if t.addSpacePrefix && prevSpecial {
+					sb = append(sb, "▁"...)
+				}
+				sb = appendEscaped(sb, text[f.a:f.b])
+				w.sb = sb
+				out = t.encodeSPM(w, string(sb), out)
+				prevSpecial = false
+			}
+		} else {
+			for _, f := range frags {
+				if f.tok >= 0 {
+					out = append(out, int(f.tok))
+					continue
+				}
+				t.split.run(text[f.a:f.b], &w.split, func(a, b int) {
+					word := text[f.a+a : f.a+b]
+					ids, ok := t.cache.get(word)
+					if !ok {
+						ids = t.encodeWord(w, word)
+						t.cache.put(word, ids)
+					}
+					for _, id := range ids {
+						out = append(out, int(id))
+					}
+				})
+			}
+		}
+	}
+	if opt.AddEOS && t.eos >= 0 {
+		out = append(out, t.eos)
+	}
+	return out, nil
+}
+
+// appendEscaped appends s with every space replaced by "▁" (U+2581).
+func appendEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			dst = append(dst, "▁"...)
+		} else {
+			dst = append(dst, s[i])
+		}
+	}
+	return dst
+}

@@ -1,0 +1,372 @@
+package tokenizer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Token types, as stored in the GGUF key tokenizer.ggml.token_type (and in
+// SentencePiece's ModelProto, shifted by one).
+const (
+	TypeUndefined   = 0
+	TypeNormal      = 1
+	TypeUnknown     = 2
+	TypeControl     = 3
+	TypeUserDefined = 4
+	TypeUnused      = 5
+	TypeByte        = 6
+)
+
+// Vocab is a format-neutral description of a vocabulary, filled by the
+// loaders (GGUF, llama2.c tokenizer.bin, SentencePiece .model, tokenizer.json)
+// and turned into a Tokenizer by FromVocab.
+type Vocab struct {
+	// Model is the family: "llama" (SentencePiece-style BPE with scores),
+	// "gpt2" (byte-level BPE with ranked merges); "bert" is refused.
+	Model string
+	// Pre names the pre-tokenizer of byte-level BPE (tokenizer.ggml.pre);
+	// empty means llama.cpp's "default".
+	Pre string
+	// Tokens are the pieces, indexed by id.
+	Tokens []string
+	// Scores are the SentencePiece merge scores (higher merges first); nil
+	// for byte-level BPE.
+	Scores []float32
+	// Types are the token types (TypeNormal, TypeControl, ...); nil means
+	// all normal.
+	Types []int32
+	// Merges are byte-level BPE merges "a b", best first (rank = index).
+	Merges []string
+	// BOS, EOS, UNK and PAD are special ids, -1 for none.
+	BOS, EOS, UNK, PAD int
+	// AddBOS, AddEOS and AddSpacePrefix override the family defaults when
+	// non-nil (SentencePiece: BOS yes, space prefix yes; byte-level: no, no).
+	AddBOS, AddEOS, AddSpacePrefix *bool
+}
+
+// BPE is the tokenizer of both BPE families: SentencePiece-style BPE
+// (Kind "llama": merges by highest piece score, byte fallback) and byte-level
+// BPE (Kind "gpt2": GPT-2 byte-to-unicode mapping, merges by rank after a
+// regex-like pre-tokenizer). It is safe for concurrent use.
+type BPE struct {
+	kind   string
+	pre    string
+	tokens []string
+	scores []float32
+	types  []int32
+	ids    map[string]int32
+
+	bos, eos, unk  int
+	addBOS, addEOS bool
+	addSpacePrefix bool
+	ignoreMerges   bool
+
+	// pairs maps (left symbol, right symbol) to the merged symbol and its
+	// priority (SentencePiece: the score; byte-level: minus the rank).
+	pairs map[uint64]pairInfo
+	// sym maps strings that can take part in a merge to symbol ids: token
+	// ids first, then extra ids for merge parts that are not tokens.
+	sym      map[string]int32
+	symToTok []int32 // symbol id -> token id, or -1
+
+	byteTok [256]int32 // token of each byte (SentencePiece <0xNN>, or byte-level char), -1 if none
+
+	special    []int32 // control/user-defined/unknown tokens, longest text first
+	pieces     [][]byte
+	split      splitter
+	cache      *wordCache
+	merges     []string
+	sourceJSON bool
+}
+
+type pairInfo struct {
+	merged int32
+	prio   float32
+	rank   int32
+}
+
+// FromVocab builds a tokenizer from v. It validates the vocabulary and
+// returns a clear error for malformed input (missing merges, ids out of
+// range, mismatched array lengths, unknown families).
+func FromVocab(v *Vocab) (*BPE, error) {
+	if v == nil {
+		return nil, fmt.Errorf("tokenizer: nil vocabulary")
+	}
+	n := len(v.Tokens)
+	if n == 0 {
+		return nil, fmt.Errorf("tokenizer: empty vocabulary")
+	}
+	if v.Scores != nil && len(v.Scores) != n {
+		return nil, fmt.Errorf("tokenizer: %d scores for %d tokens", len(v.Scores), n)
+	}
+	if v.Types != nil && len(v.Types) != n {
+		return nil, fmt.Errorf("tokenizer: %d token types for %d tokens", len(v.Types), n)
+	}
+	for name, id := range map[string]int{"BOS": v.BOS, "EOS": v.EOS, "UNK": v.UNK, "PAD": v.PAD} {
+		if id < -1 || id >= n {
+			return nil, fmt.Errorf("tokenizer: %s id %d out of range [0,%d)", name, id, n)
+		}
+	}
+	t := &BPE{
+		tokens: v.Tokens,
+		scores: v.Scores,
+		types:  v.Types,
+		bos:    v.BOS, eos: v.EOS, unk: v.UNK,
+		pre: v.Pre,
+	}
+	if t.types == nil {
+		t.types = make([]int32, n)
+		for i := range t.types {
+			t.types[i] = TypeNormal
+		}
+	}
+	t.ids = make(map[string]int32, n)
+	for i, s := range v.Tokens {
+		t.ids[s] = int32(i) // a duplicate text maps to its last id, as in llama.cpp
+	}
+	switch v.Model {
+	case "llama", "spm", "sentencepiece":
+		t.kind = "llama"
+		t.addBOS, t.addSpacePrefix = true, true
+		if t.scores == nil {
+			t.scores = make([]float32, n)
+		}
+		if err := t.initSPM(); err != nil {
+			return nil, err
+		}
+	case "gpt2", "bpe":
+		t.kind = "gpt2"
+		if err := t.initByteLevel(v.Merges); err != nil {
+			return nil, err
+		}
+	case "bert":
+		return nil, fmt.Errorf("tokenizer: unsupported tokenizer model bert (WordPiece)")
+	case "":
+		return nil, fmt.Errorf("tokenizer: vocabulary has no tokenizer model")
+	default:
+		return nil, fmt.Errorf("tokenizer: unsupported tokenizer model %q", v.Model)
+	}
+	if v.AddBOS != nil {
+		t.addBOS = *v.AddBOS
+	}
+	if v.AddEOS != nil {
+		t.addEOS = *v.AddEOS
+	}
+	if v.AddSpacePrefix != nil {
+		t.addSpacePrefix = *v.AddSpacePrefix
+	}
+	for i, ty := range t.types {
+		if ty == TypeControl || ty == TypeUserDefined || ty == TypeUnknown {
+			if t.tokens[i] != "" {
+				t.special = append(t.special, int32(i))
+			}
+		}
+	}
+	sort.SliceStable(t.special, func(a, b int) bool {
+		return len(t.tokens[t.special[a]]) > len(t.tokens[t.special[b]])
+	})
+	t.buildPieces()
+	t.cache = newWordCache()
+	return t, nil
+}
+
+// internSym returns the symbol id of s, creating one for a string that is
+// not a token.
+func (t *BPE) internSym(s string) int32 {
+	if id, ok := t.sym[s]; ok {
+		return id
+	}
+	id := int32(len(t.symToTok))
+	t.sym[s] = id
+	t.symToTok = append(t.symToTok, -1)
+	return id
+}
+
+func (t *BPE) initSymbols() {
+	// Token ids are symbol ids; duplicate texts resolve to the id that
+	// llama.cpp's token_to_id keeps (the last one).
+	t.sym = make(map[string]int32, len(t.tokens))
+	t.symToTok = make([]int32, len(t.tokens))
+	for i := range t.tokens {
+		t.symToTok[i] = int32(i)
+	}
+	for s, id := range t.ids {
+		t.sym[s] = id
+	}
+}
+
+func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+
+// initSPM prepares SentencePiece-style merges: every token that splits at
+// a character boundary into two strings gives a merge of those strings
+// with the token's score.
+func (t *BPE) initSPM() error {
+	t.initSymbols()
+	t.pairs = make(map[uint64]pairInfo, len(t.tokens)*4)
+	for i, s := range t.tokens {
+		if len(s) < 2 {
+			continue
+		}
+		for j := range s {
+			if j == 0 {
+				continue
+			}
+			a := t.internSym(s[:j])
+			b := t.internSym(s[j:])
+			k := pairKey(a, b)
+			if _, ok := t.pairs[k]; !ok {
+				t.pairs[k] = pairInfo{merged: t.sym[s], prio: t.scores[i]}
+			}
+		}
+	}
+	for b := 0; b < 256; b++ {
+		t.byteTok[b] = -1
+		if id, ok := t.ids[fmt.Sprintf("<0x%02X>", b)]; ok {
+			t.byteTok[b] = id
+		} else if id, ok := t.ids[string([]byte{byte(b)})]; ok && b < 0x80 {
+			t.byteTok[b] = id
+		}
+	}
+	return nil
+}
+
+// initByteLevel prepares ranked merges of a byte-level BPE vocabulary.
+func (t *BPE) initByteLevel(merges []string) error {
+	if len(merges) == 0 {
+		return fmt.Errorf("tokenizer: byte-level BPE vocabulary has no merges (tokenizer.ggml.merges)")
+	}
+	sp, ignore, addBOS, err := preTokenizer(t.pre)
+	if err != nil {
+		return err
+	}
+	t.split, t.ignoreMerges, t.addBOS = sp, ignore, addBOS
+	t.merges = merges
+	t.initSymbols()
+	t.pairs = make(map[uint64]pairInfo, len(merges))
+	for r, m := range merges {
+		i := strings.IndexByte(m[min(1, len(m)):], ' ')
+		if i < 0 {
+			return fmt.Errorf("tokenizer: merge %d %q is not two pieces separated by a space", r, m)
+		}
+		i++ // index in m
+		a, b := m[:i], m[i+1:]
+		if a == "" || b == "" {
+			return fmt.Errorf("tokenizer: merge %d %q has an empty piece", r, m)
+		}
+		ka, kb := t.internSym(a), t.internSym(b)
+		k := pairKey(ka, kb)
+		if _, ok := t.pairs[k]; ok {
+			continue // a repeated merge keeps its best rank
+		}
+		merged := t.internSym(a + b)
+		t.pairs[k] = pairInfo{merged: merged, rank: int32(r), prio: -float32(r)}
+	}
+	for b := 0; b < 256; b++ {
+		t.byteTok[b] = -1
+		if id, ok := t.ids[string(byteToRune[b])]; ok {
+			t.byteTok[b] = id
+		}
+	}
+	return nil
+}
+
+// buildPieces precomputes the decoded bytes of every token.
+func (t *BPE) buildPieces() {
+	t.pieces = make([][]byte, len(t.tokens))
+	for i, s := range t.tokens {
+		var p []byte
+		switch t.types[i] {
+		case TypeControl, TypeUnknown, TypeUnused:
+			p = nil
+		case TypeByte:
+			if b, ok := parseByteToken(s); ok {
+				p = []byte{b}
+			}
+		case TypeUserDefined:
+			if t.kind == "llama" {
+				p = []byte(strings.ReplaceAll(s, "▁", " "))
+			} else {
+				p = []byte(s)
+			}
+		default:
+			if t.kind == "llama" {
+				p = []byte(strings.ReplaceAll(s, "▁", " "))
+			} else {
+				p = byteLevelDecode(s)
+			}
+		}
+		t.pieces[i] = p
+	}
+}
+
+// parseByteToken parses "<0xNN>".
+func parseByteToken(s string) (byte, bool) {
+	if len(s) != 6 || s[:3] != "<0x" || s[5] != '>' {
+		return 0, false
+	}
+	var v byte
+	for _, c := range []byte(s[3:5]) {
+		v <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			v |= c - '0'
+		case c >= 'A' && c <= 'F':
+			v |= c - 'A' + 10
+		case c >= 'a' && c <= 'f':
+			v |= c - 'a' + 10
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// Kind implements Tokenizer: "llama" or "gpt2".
+func (t *BPE) Kind() string { return t.kind }
+
+// VocabSize implements Tokenizer.
+func (t *BPE) VocabSize() int { return len(t.tokens) }
+
+// BOS implements Tokenizer.
+func (t *BPE) BOS() int { return t.bos }
+
+// EOS implements Tokenizer.
+func (t *BPE) EOS() int { return t.eos }
+
+// AddBOSDefault implements Tokenizer.
+func (t *BPE) AddBOSDefault() bool { return t.addBOS && t.bos >= 0 }
+
+// AddEOSDefault reports whether the vocabulary asks for EOS after the text.
+func (t *BPE) AddEOSDefault() bool { return t.addEOS && t.eos >= 0 }
+
+// AddSpacePrefix reports whether SentencePiece-style encoding prepends "▁".
+func (t *BPE) AddSpacePrefix() bool { return t.addSpacePrefix }
+
+// Pre returns the pre-tokenizer name of a byte-level BPE ("" for default).
+func (t *BPE) Pre() string { return t.pre }
+
+// Token returns the text of id as stored in the vocabulary ("" if out of range).
+func (t *BPE) Token(id int) string {
+	if id < 0 || id >= len(t.tokens) {
+		return ""
+	}
+	return t.tokens[id]
+}
+
+// TokenType returns the type of id (TypeNormal, TypeControl, ...).
+func (t *BPE) TokenType(id int) int {
+	if id < 0 || id >= len(t.types) {
+		return TypeUndefined
+	}
+	return int(t.types[id])
+}
+
+// ID returns the id of the token whose text is s.
+func (t *BPE) ID(s string) (int, bool) {
+	id, ok := t.ids[s]
+	return int(id), ok
+}
+
+// Merges returns the ranked merges of a byte-level BPE ("a b").
+func (t *BPE) Merges() []string { return t.merges }

@@ -1,0 +1,87 @@
+package tokenizer
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/llmparts/llmparts/internal/testdata"
+)
+
+// readCases reads llama.cpp's test-tokenizer-0 files: .inp strings
+// separated by "\n__ggml_vocab_test__\n", .out one line of ids per string.
+func readCases(t *testing.T, base string) (inp []string, out [][]int) {
+	t.Helper()
+	ib, err := os.ReadFile(base + ".inp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := os.ReadFile(base + ".out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sep = "\n__ggml_vocab_test__\n"
+	s := string(ib)
+	for {
+		i := strings.Index(s, sep)
+		if i < 0 {
+			break
+		}
+		inp = append(inp, s[:i])
+		s = s[i+len(sep):]
+	}
+	lines := strings.Split(strings.TrimSuffix(string(ob), "\n"), "\n")
+	for _, l := range lines {
+		var ids []int
+		for _, f := range strings.Fields(l) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, n)
+		}
+		out = append(out, ids)
+	}
+	if len(inp) != len(out) {
+		t.Fatalf("%d inputs, %d outputs", len(inp), len(out))
+	}
+	return inp, out
+}
+
+func checkCases(t *testing.T, name string) {
+	base := testdata.Path(t, "vocab/"+name)
+	tok, err := LoadGGUF(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inp, out := readCases(t, base)
+	pass := 0
+	for i, s := range inp {
+		got, err := tok.Encode(s, EncodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalInts(got, out[i]) {
+			t.Errorf("case %d %q:\n got  %v\n want %v", i, s, got, out[i])
+			continue
+		}
+		pass++
+	}
+	t.Logf("%s: %d/%d cases exact", name, pass, len(inp))
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLlamaSPMCases(t *testing.T) { checkCases(t, "ggml-vocab-llama-spm.gguf") }
+func TestGPT2Cases(t *testing.T)     { checkCases(t, "ggml-vocab-gpt-2.gguf") }
