@@ -139,10 +139,10 @@ func (h *bigramHeap) pop() bigram {
 
 // workspace holds reusable buffers of one Encode call.
 type workspace struct {
-	syms []symbol
-	heap bigramHeap
-	enc  []byte
-	sb   []byte
+	syms  []symbol
+	heap  bigramHeap
+	enc   []byte
+	sb    []byte
 	split splitBuf
 }
 
