@@ -155,9 +155,9 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	for row := 0; row < rows; row++ {
 		xr, dyr, dxr := x[row*d:(row+1)*d], dy[row*d:(row+1)*d], dx[row*d:(row+1)*d]
 		var mean, r float64
-		if stats != nil {
+		if stats != nil && !math.IsInf(float64(stats[2*row+1]), 0) {
 			mean, r = sum(xr)/fd, float64(stats[2*row+1])
-		} else {
+		} else { // no stats, or 1/σ overflowed float32
 			var variance float64
 			mean, variance = meanVar(xr)
 			r = n.inv(variance)

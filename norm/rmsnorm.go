@@ -174,8 +174,8 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	for row := 0; row < rows; row++ {
 		xr, dyr, dxr := x[row*d:(row+1)*d], dy[row*d:(row+1)*d], dx[row*d:(row+1)*d]
 		var r, ms float64
-		if stats != nil && !n.EpsOutside {
-			r = float64(stats[row])
+		if stats != nil && !n.EpsOutside && !math.IsInf(float64(stats[row]), 0) {
+			r = float64(stats[row]) // Inf: 1/rms overflowed float32; recompute
 		} else {
 			ms = sumSq(xr[:k]) / float64(k)
 			r = n.inv(ms)
