@@ -13,6 +13,7 @@ type HFRopeScaling struct {
 	// Type is "default", "linear", "dynamic", "yarn", "longrope" or
 	// "llama3", read from rope_type or, for old configs, type.
 	Type                          string
+	RopeTheta                     *float64  `json:"rope_theta"` // transformers v5 rope_parameters; overrides HFConfig.RopeTheta
 	Factor                        *float64  `json:"factor"`
 	AttentionFactor               *float64  `json:"attention_factor"`
 	BetaFast                      *float64  `json:"beta_fast"`
@@ -60,6 +61,24 @@ type HFConfig struct {
 	HiddenSize                    int            `json:"hidden_size"`                      // used when HeadDim is 0
 	NumAttentionHeads             int            `json:"num_attention_heads"`              // used when HeadDim is 0
 	RopeScaling                   *HFRopeScaling `json:"rope_scaling"`
+}
+
+// UnmarshalJSON also accepts transformers v5's rope_parameters in place of
+// rope_scaling.
+func (c *HFConfig) UnmarshalJSON(b []byte) error {
+	type plain HFConfig
+	var aux struct {
+		plain
+		RopeParameters *HFRopeScaling `json:"rope_parameters"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*c = HFConfig(aux.plain)
+	if c.RopeScaling == nil {
+		c.RopeScaling = aux.RopeParameters
+	}
+	return nil
 }
 
 // ParseHFConfig reads the rotary fields of a config.json.
@@ -136,6 +155,9 @@ func (c HFConfig) InvFreq(seqLen int) (invFreq []float64, attentionFactor float6
 	base := 10000.0
 	if c.RopeTheta != nil {
 		base = *c.RopeTheta
+	}
+	if c.RopeScaling != nil && c.RopeScaling.RopeTheta != nil {
+		base = *c.RopeScaling.RopeTheta
 	}
 	if err := checkPositive("rope_theta", base); err != nil {
 		return nil, 0, err
