@@ -1,5 +1,7 @@
 package kernel
 
+//go:generate go run -C ../asm . -out ../kernel/asm_amd64.s -stubs ../kernel/asm_amd64.go -pkg kernel
+
 // The implementation of every kernel is reached through these variables,
 // set to the pure-Go versions here and replaced at start-up (init in
 // dispatch_amd64.go) by assembly versions when the CPU supports them.

@@ -1,0 +1,853 @@
+// Command asm generates the AVX2+FMA assembly kernels of package kernel
+// (github.com/llmparts/llmparts/kernel) with avo. It lives in its own
+// module so that avo never becomes a dependency of the main module. Run it
+// through go generate in kernel/:
+//
+//	go run -C ../asm . -out ../kernel/asm_amd64.s -stubs ../kernel/asm_amd64.go -pkg kernel
+//
+// Every kernel processes whole 8-float vectors only: the Go wrappers in
+// kernel/dispatch_amd64.go pass slices whose lengths are multiples of 8 (or
+// of the block size) and finish the few remaining elements in Go. That
+// keeps the assembly free of scalar tail loops.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	vectorKernels()
+	expKernels()
+	normKernels()
+	sgemvKernel()
+	gemmKernel()
+	quantKernels()
+	halfKernels()
+	Generate()
+}
+
+// at addresses element i+8k of the float32 (or 4-byte) array at base.
+func at(base, i reg.Register, k int) Mem {
+	return Mem{Base: base, Index: i, Scale: 4, Disp: 32 * k}
+}
+
+// vloop emits: for i := 0; i < n; i += 8 { body } with the body unrolled
+// `unroll` times while at least 8·unroll elements remain. n must be a
+// multiple of 8. body(k) handles elements i+8k .. i+8k+7.
+func vloop(name string, n reg.Register, unroll int, body func(i reg.Register, k int)) {
+	i := GP64()
+	XORQ(i, i)
+	nb := GP64()
+	MOVQ(n, nb)
+	shift := 0
+	for 1<<shift < 8*unroll {
+		shift++
+	}
+	SHRQ(U8(shift), nb)
+	SHLQ(U8(shift), nb)
+	Label(name + "_big")
+	CMPQ(i, nb)
+	JAE(LabelRef(name + "_one"))
+	for k := 0; k < unroll; k++ {
+		body(i, k)
+	}
+	ADDQ(U32(8*unroll), i)
+	JMP(LabelRef(name + "_big"))
+	Label(name + "_one")
+	CMPQ(i, n)
+	JAE(LabelRef(name + "_done"))
+	body(i, 0)
+	ADDQ(U32(8), i)
+	JMP(LabelRef(name + "_one"))
+	Label(name + "_done")
+}
+
+// hsum returns an XMM register whose lane 0 holds the sum of the 8 lanes
+// of y.
+func hsum(y reg.VecVirtual) reg.VecVirtual {
+	x := XMM()
+	VEXTRACTF128(U8(1), y, x)
+	VADDPS(x, y.AsX(), x)
+	t := XMM()
+	VMOVHLPS(x, x, t)
+	VADDPS(t, x, x)
+	VMOVSHDUP(x, t)
+	VADDSS(t, x, x)
+	return x
+}
+
+// bcast loads the float32 parameter name and broadcasts it to a YMM.
+func bcast(name string) reg.VecVirtual {
+	x := XMM()
+	Load(Param(name), x)
+	y := YMM()
+	VBROADCASTSS(x, y)
+	return y
+}
+
+func base(name string) reg.Register { return Load(Param(name).Base(), GP64()) }
+
+func length(name string) reg.Register { return Load(Param(name).Len(), GP64()) }
+
+func zeros(n int) []reg.VecVirtual {
+	r := make([]reg.VecVirtual, n)
+	for k := range r {
+		r[k] = YMM()
+		VXORPS(r[k], r[k], r[k])
+	}
+	return r
+}
+
+// sumAccs adds the accumulators pairwise into acc[0].
+func sumAccs(acc []reg.VecVirtual) reg.VecVirtual {
+	for len(acc) > 1 {
+		h := len(acc) / 2
+		for k := 0; k < h; k++ {
+			VADDPS(acc[k+h], acc[k], acc[k])
+		}
+		acc = acc[:h]
+	}
+	return acc[0]
+}
+
+// reduce emits a reduction kernel: acc[k] gets body's contributions,
+// the sum of all lanes is returned as the float32 result.
+func reduce(name, sig string, unroll int, body func(i reg.Register, k int, acc reg.VecVirtual)) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	acc := zeros(unroll)
+	n := length(firstParam(sig))
+	setup()
+	vloop(name, n, unroll, func(i reg.Register, k int) { body(i, k, acc[k]) })
+	s := hsum(sumAccs(acc))
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+var setup = func() {}
+
+func firstParam(sig string) string {
+	// "func(x, y []float32) float32" -> "x"
+	s := sig[len("func("):]
+	for j := 0; j < len(s); j++ {
+		if s[j] == ',' || s[j] == ' ' {
+			return s[:j]
+		}
+	}
+	panic("bad signature " + sig)
+}
+
+func vectorKernels() {
+	var x, y reg.Register
+	setup = func() { x, y = base("x"), base("y") }
+	reduce("dotAsm", "func(x, y []float32) float32", 4, func(i reg.Register, k int, acc reg.VecVirtual) {
+		v := YMM()
+		VMOVUPS(at(x, i, k), v)
+		VFMADD231PS(at(y, i, k), v, acc)
+	})
+	setup = func() { x = base("x") }
+	reduce("sumSqAsm", "func(x []float32) float32", 4, func(i reg.Register, k int, acc reg.VecVirtual) {
+		v := YMM()
+		VMOVUPS(at(x, i, k), v)
+		VFMADD231PS(v, v, acc)
+	})
+	reduce("sumAsm", "func(x []float32) float32", 4, func(i reg.Register, k int, acc reg.VecVirtual) {
+		VADDPS(at(x, i, k), acc, acc)
+	})
+	var a, b, c reg.Register
+	var s1 reg.VecVirtual
+	setup = func() { a, b, c = base("a"), base("b"), base("c"); s1 = nil }
+	reduce("dot3Asm", "func(a, b, c []float32) float32", 4, func(i reg.Register, k int, acc reg.VecVirtual) {
+		v := YMM()
+		VMOVUPS(at(a, i, k), v)
+		VMULPS(at(b, i, k), v, v)
+		VFMADD231PS(at(c, i, k), v, acc)
+	})
+	setup = func() { x = base("x"); s1 = bcast("mu") }
+	reduce("sumSqDiffAsm", "func(x []float32, mu float32) float32", 4, func(i reg.Register, k int, acc reg.VecVirtual) {
+		v := YMM()
+		VMOVUPS(at(x, i, k), v)
+		VSUBPS(s1, v, v)
+		VFMADD231PS(v, v, acc)
+	})
+
+	// Maximum with NaN propagation: a separate "unordered" accumulator
+	// records whether any lane compared unordered with itself.
+	TEXT("maxAsm", NOSPLIT, "func(x []float32, init float32) float32")
+	Pragma("noescape")
+	{
+		x := base("x")
+		n := length("x")
+		ini := bcast("init")
+		m := make([]reg.VecVirtual, 2)
+		for k := range m {
+			m[k] = YMM()
+			VMOVAPS(ini, m[k])
+		}
+		nan := zeros(1)[0]
+		vloop("maxAsm", n, 2, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(x, i, k), v)
+			t := YMM()
+			VCMPPS(U8(3), v, v, t) // unordered: NaN lanes
+			VORPS(t, nan, nan)
+			VMAXPS(v, m[k], m[k])
+		})
+		VMAXPS(m[1], m[0], m[0])
+		hx := XMM()
+		VEXTRACTF128(U8(1), m[0], hx)
+		VMAXPS(hx, m[0].AsX(), hx)
+		t := XMM()
+		VMOVHLPS(hx, hx, t)
+		VMAXPS(t, hx, hx)
+		VMOVSHDUP(hx, t)
+		VMAXSS(t, hx, hx)
+		// Any NaN: return a NaN.
+		VPTEST(nan, nan)
+		JZ(LabelRef("maxAsm_ret"))
+		VCMPPS(U8(3), nan, nan, nan) // all ones bits... make a quiet NaN below
+		nanc := ConstData("nanf32", U32(0x7fc00000))
+		VMOVSS(nanc, hx)
+		Label("maxAsm_ret")
+		VZEROUPPER()
+		Store(hx, ReturnIndex(0))
+		RET()
+	}
+
+	TEXT("axpyAsm", NOSPLIT, "func(a float32, x, y []float32)")
+	Pragma("noescape")
+	{
+		av := bcast("a")
+		x, y := base("x"), base("y")
+		n := length("x")
+		vloop("axpyAsm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(y, i, k), v)
+			VFMADD231PS(at(x, i, k), av, v)
+			VMOVUPS(v, at(y, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+
+	TEXT("scaleAsm", NOSPLIT, "func(a float32, x []float32)")
+	Pragma("noescape")
+	{
+		av := bcast("a")
+		x := base("x")
+		n := length("x")
+		vloop("scaleAsm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMULPS(at(x, i, k), av, v)
+			VMOVUPS(v, at(x, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+
+	for _, op := range []struct {
+		name string
+		f    func(...Op)
+	}{{"addAsm", VADDPS}, {"mulAsm", VMULPS}} {
+		TEXT(op.name, NOSPLIT, "func(dst, a, b []float32)")
+		Pragma("noescape")
+		d, a, b := base("dst"), base("a"), base("b")
+		n := length("dst")
+		vloop(op.name, n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(a, i, k), v)
+			op.f(at(b, i, k), v, v)
+			VMOVUPS(v, at(d, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// expConsts holds the broadcast constants of the vector exp.
+type expConsts struct {
+	lo, hi, log2e, half, c1, c2, one reg.VecVirtual
+	p                                [6]reg.VecVirtual
+	bias                             reg.VecVirtual
+}
+
+func bconst(name string, v float32) reg.VecVirtual {
+	y := YMM()
+	VBROADCASTSS(ConstData(name, F32(v)), y)
+	return y
+}
+
+var expConstMem = map[string]Mem{}
+
+// cmem returns a memory operand for a float32 constant (shared by name).
+func cmem(name string, v float32) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	DATA(0, F32(v))
+	expConstMem[name] = m
+	return m
+}
+
+// vexp emits y = exp(x) for 8 lanes (Cephes expf; see expf in
+// kernel/vector.go, which this mirrors step by step). x is clobbered.
+// Constants are read from memory, so only 3 extra registers are used.
+func vexp(x reg.VecVirtual) reg.VecVirtual {
+	under := YMM()
+	lo := YMM()
+	VBROADCASTSS(cmem("expLo", -87.3365478515625), lo)
+	VCMPPS(U8(1), lo, x, under) // x < lo (false for NaN)
+	hi := YMM()
+	VBROADCASTSS(cmem("expHi", 88.37), hi)
+	VMINPS(x, hi, x) // NaN in x is kept (second operand returned)
+	fx := YMM()
+	VMULPS(cmem8("expLog2e", 1.44269504088896341), x, fx)
+	VADDPS(cmem8("expHalf", 0.5), fx, fx)
+	VROUNDPS(U8(1), fx, fx) // floor
+	VFNMADD231PS(cmem8("expC1", 0.693359375), fx, x)
+	VFNMADD231PS(cmem8("expC2", -2.12194440e-4), fx, x)
+	p := YMM()
+	VBROADCASTSS(cmem("expP0", 1.9875691500e-4), p)
+	for k, c := range []float32{1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1} {
+		VFMADD213PS(cmem8(fmt.Sprintf("expP%d", k+1), c), x, p)
+	}
+	r2 := lo
+	VMULPS(x, x, r2)
+	VFMADD213PS(x, r2, p) // p = p·r² + r
+	VADDPS(cmem8("expOne", 1), p, p)
+	n := hi
+	VCVTPS2DQ(fx, n)
+	VPADDD(cmem8i("expBias", 127), n, n)
+	VPSLLD(U8(23), n, n)
+	VMULPS(n, p, p)
+	VANDNPS(p, under, p) // 0 where x < lo
+	return p
+}
+
+// cmem8 returns a 32-byte constant of 8 equal float32 lanes (memory
+// operands of 256-bit instructions read 32 bytes).
+func cmem8(name string, v float32) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k := 0; k < 8; k++ {
+		DATA(4*k, F32(v))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+func cmem8i(name string, v uint32) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k := 0; k < 8; k++ {
+		DATA(4*k, U32(v))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+func cmem16b(name string, v uint8) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k := 0; k < 16; k++ {
+		DATA(k, U8(v))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+func expKernels() {
+	TEXT("expSubAsm", NOSPLIT, "func(x []float32, m float32) float32")
+	Pragma("noescape")
+	{
+		acc := zeros(2)
+		x := base("x")
+		n := length("x")
+		m := bcast("m")
+		vloop("expSubAsm", n, 2, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(x, i, k), v)
+			VSUBPS(m, v, v)
+			e := vexp(v)
+			VMOVUPS(e, at(x, i, k))
+			VADDPS(e, acc[k], acc[k])
+		})
+		s := hsum(sumAccs(acc))
+		VZEROUPPER()
+		Store(s, ReturnIndex(0))
+		RET()
+	}
+
+	TEXT("siluMulAsm", NOSPLIT, "func(dst, gate, up []float32)")
+	Pragma("noescape")
+	{
+		d, g, u := base("dst"), base("gate"), base("up")
+		n := length("dst")
+		vloop("siluMulAsm", n, 1, func(i reg.Register, k int) {
+			gv := YMM()
+			VMOVUPS(at(g, i, k), gv)
+			v := YMM()
+			VXORPS(cmem8i("signBit", 0x80000000), gv, v) // -g
+			e := vexp(v)
+			VADDPS(cmem8("expOne", 1), e, e)
+			VDIVPS(e, gv, gv) // g / (1+e^-g)
+			VMULPS(at(u, i, k), gv, gv)
+			VMOVUPS(gv, at(d, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+}
+
+func normKernels() {
+	// y = x·s ⊙ w
+	TEXT("scaleMulAsm", NOSPLIT, "func(y, x, w []float32, s float32)")
+	Pragma("noescape")
+	{
+		y, x, w := base("y"), base("x"), base("w")
+		n := length("y")
+		s := bcast("s")
+		vloop("scaleMulAsm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMULPS(at(x, i, k), s, v)
+			VMULPS(at(w, i, k), v, v)
+			VMOVUPS(v, at(y, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+	// dst += s·a⊙b
+	TEXT("axpyMulAsm", NOSPLIT, "func(dst, a, b []float32, s float32)")
+	Pragma("noescape")
+	{
+		d, a, b := base("dst"), base("a"), base("b")
+		n := length("dst")
+		s := bcast("s")
+		vloop("axpyMulAsm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMULPS(at(a, i, k), s, v)
+			t := YMM()
+			VMOVUPS(at(d, i, k), t)
+			VFMADD231PS(at(b, i, k), v, t)
+			VMOVUPS(t, at(d, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+	// dx = inv·dy⊙w + k·x
+	TEXT("rmsBwdAsm", NOSPLIT, "func(dx, dy, w, x []float32, inv, k float32)")
+	Pragma("noescape")
+	{
+		dx, dy, w, x := base("dx"), base("dy"), base("w"), base("x")
+		n := length("dx")
+		inv, kk := bcast("inv"), bcast("k")
+		vloop("rmsBwdAsm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMULPS(at(dy, i, k), inv, v)
+			VMULPS(at(w, i, k), v, v)
+			VFMADD231PS(at(x, i, k), kk, v)
+			VMOVUPS(v, at(dx, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+	// y = (x−mu)·inv ⊙ w (+ b)
+	for _, bias := range []bool{true, false} {
+		name, sig := "normAffineAsm", "func(y, x, w, b []float32, mu, inv float32)"
+		if !bias {
+			name, sig = "normScaleAsm", "func(y, x, w []float32, mu, inv float32)"
+		}
+		TEXT(name, NOSPLIT, sig)
+		Pragma("noescape")
+		y, x, w := base("y"), base("x"), base("w")
+		var b reg.Register
+		if bias {
+			b = base("b")
+		}
+		n := length("y")
+		mu, inv := bcast("mu"), bcast("inv")
+		vloop(name, n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(x, i, k), v)
+			VSUBPS(mu, v, v)
+			VMULPS(inv, v, v)
+			if bias {
+				t := YMM()
+				VMOVUPS(at(b, i, k), t)
+				VFMADD231PS(at(w, i, k), v, t)
+				VMOVUPS(t, at(y, i, k))
+			} else {
+				VMULPS(at(w, i, k), v, v)
+				VMOVUPS(v, at(y, i, k))
+			}
+		})
+		VZEROUPPER()
+		RET()
+	}
+	// Σ dy⊙w and Σ dy⊙w⊙(x−mu)
+	TEXT("lnBwdSumsAsm", NOSPLIT, "func(dy, w, x []float32, mu float32) (float32, float32)")
+	Pragma("noescape")
+	{
+		dy, w, x := base("dy"), base("w"), base("x")
+		n := length("dy")
+		mu := bcast("mu")
+		sg, sgx := zeros(2), zeros(2)
+		vloop("lnBwdSumsAsm", n, 2, func(i reg.Register, k int) {
+			g := YMM()
+			VMOVUPS(at(dy, i, k), g)
+			VMULPS(at(w, i, k), g, g)
+			VADDPS(g, sg[k], sg[k])
+			xc := YMM()
+			VMOVUPS(at(x, i, k), xc)
+			VSUBPS(mu, xc, xc)
+			VFMADD231PS(xc, g, sgx[k])
+		})
+		a := hsum(sumAccs(sg))
+		b := hsum(sumAccs(sgx))
+		VZEROUPPER()
+		Store(a, ReturnIndex(0))
+		Store(b, ReturnIndex(1))
+		RET()
+	}
+	// dw += dy⊙(x−mu)·inv
+	TEXT("lnBwdDwAsm", NOSPLIT, "func(dw, dy, x []float32, mu, inv float32)")
+	Pragma("noescape")
+	{
+		dw, dy, x := base("dw"), base("dy"), base("x")
+		n := length("dw")
+		mu, inv := bcast("mu"), bcast("inv")
+		vloop("lnBwdDwAsm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(x, i, k), v)
+			VSUBPS(mu, v, v)
+			VMULPS(inv, v, v)
+			t := YMM()
+			VMOVUPS(at(dw, i, k), t)
+			VFMADD231PS(at(dy, i, k), v, t)
+			VMOVUPS(t, at(dw, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+	// dx = inv·(dy⊙w − mg − x̂·mgx), x̂ = (x−mu)·inv
+	TEXT("lnBwdDxAsm", NOSPLIT, "func(dx, dy, w, x []float32, mu, inv, mg, mgx float32)")
+	Pragma("noescape")
+	{
+		dx, dy, w, x := base("dx"), base("dy"), base("w"), base("x")
+		n := length("dx")
+		mu, inv, mg, mgx := bcast("mu"), bcast("inv"), bcast("mg"), bcast("mgx")
+		vloop("lnBwdDxAsm", n, 2, func(i reg.Register, k int) {
+			xh := YMM()
+			VMOVUPS(at(x, i, k), xh)
+			VSUBPS(mu, xh, xh)
+			VMULPS(inv, xh, xh)
+			g := YMM()
+			VMOVUPS(at(dy, i, k), g)
+			VMULPS(at(w, i, k), g, g)
+			VSUBPS(mg, g, g)
+			VFNMADD231PS(mgx, xh, g)
+			VMULPS(inv, g, g)
+			VMOVUPS(g, at(dx, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+	// RoPE, half-split pairs: (a, b) → (a·c − b·s, a·s + b·c), with s
+	// multiplied by sign (−1 for the backward pass).
+	TEXT("ropeHalfAsm", NOSPLIT, "func(a, b, c, s []float32, sign float32)")
+	Pragma("noescape")
+	{
+		a, b, c, s := base("a"), base("b"), base("c"), base("s")
+		n := length("a")
+		sg := bcast("sign")
+		vloop("ropeHalfAsm", n, 2, func(i reg.Register, k int) {
+			sv := YMM()
+			VMULPS(at(s, i, k), sg, sv)
+			cv := YMM()
+			VMOVUPS(at(c, i, k), cv)
+			av, bv := YMM(), YMM()
+			VMOVUPS(at(a, i, k), av)
+			VMOVUPS(at(b, i, k), bv)
+			na := YMM()
+			VMULPS(cv, av, na)
+			VFNMADD231PS(sv, bv, na) // a·c − b·s
+			VMULPS(cv, bv, bv)
+			VFMADD231PS(sv, av, bv) // b·c + a·s
+			VMOVUPS(na, at(a, i, k))
+			VMOVUPS(bv, at(b, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// sgemvKernel: y[r] = Σ_j a[r·lda+j]·x[j] for 4 rows at a time; len(y) is
+// a multiple of 4 and len(x) a multiple of 8.
+func sgemvKernel() {
+	TEXT("sgemv4Asm", NOSPLIT, "func(y, a, x []float32, lda int)")
+	Pragma("noescape")
+	y, a, x := base("y"), base("a"), base("x")
+	m := length("y")
+	n := length("x")
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda) // bytes per row
+	r := GP64()
+	XORQ(r, r)
+	Label("rows")
+	CMPQ(r, m)
+	JAE(LabelRef("end"))
+	r0 := GP64()
+	MOVQ(a, r0)
+	r1, r2, r3 := GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: r0, Index: lda, Scale: 1}, r1)
+	LEAQ(Mem{Base: r1, Index: lda, Scale: 1}, r2)
+	LEAQ(Mem{Base: r2, Index: lda, Scale: 1}, r3)
+	rows := []reg.Register{r0, r1, r2, r3}
+	acc := make([][2]reg.VecVirtual, 4)
+	for k := range acc {
+		acc[k][0], acc[k][1] = YMM(), YMM()
+		VXORPS(acc[k][0], acc[k][0], acc[k][0])
+		VXORPS(acc[k][1], acc[k][1], acc[k][1])
+	}
+	vloop("sgemvcols", n, 2, func(i reg.Register, k int) {
+		xv := YMM()
+		VMOVUPS(at(x, i, k), xv)
+		for q := 0; q < 4; q++ {
+			VFMADD231PS(at(rows[q], i, k), xv, acc[q][k])
+		}
+	})
+	for q := 0; q < 4; q++ {
+		VADDPS(acc[q][1], acc[q][0], acc[q][0])
+	}
+	t0, t1 := acc[0][1], acc[2][1]
+	VHADDPS(acc[1][0], acc[0][0], t0)
+	VHADDPS(acc[3][0], acc[2][0], t1)
+	VHADDPS(t1, t0, t0)
+	hi := XMM()
+	VEXTRACTF128(U8(1), t0, hi)
+	VADDPS(hi, t0.AsX(), hi)
+	VMOVUPS(hi, Mem{Base: y, Index: r, Scale: 4})
+	// next 4 rows
+	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a)
+	ADDQ(U32(4), r)
+	JMP(LabelRef("rows"))
+	Label("end")
+	VZEROUPPER()
+	RET()
+}
+
+// gemmKernel: the 6×16 micro-kernel. c[r·ldc + j] += alpha·Σ_p
+// a[p·6+r]·b[p·16+j] for r < 6, j < 16.
+func gemmKernel() {
+	TEXT("gemmKernelAsm", NOSPLIT, "func(kc int, a, b, c []float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	kc := Load(Param("kc"), GP64())
+	a, b, c := base("a"), base("b"), base("c")
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	var acc [6][2]reg.VecVirtual
+	for r := range acc {
+		for j := range acc[r] {
+			acc[r][j] = YMM()
+			VXORPS(acc[r][j], acc[r][j], acc[r][j])
+		}
+	}
+	step := func(p int) {
+		b0, b1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: b, Disp: 64 * p}, b0)
+		VMOVUPS(Mem{Base: b, Disp: 64*p + 32}, b1)
+		for r := 0; r < 6; r++ {
+			t := YMM()
+			VBROADCASTSS(Mem{Base: a, Disp: 24*p + 4*r}, t)
+			VFMADD231PS(b0, t, acc[r][0])
+			VFMADD231PS(b1, t, acc[r][1])
+		}
+	}
+	Label("k4")
+	CMPQ(kc, U8(4))
+	JL(LabelRef("k1"))
+	for p := 0; p < 4; p++ {
+		step(p)
+	}
+	ADDQ(U32(4*24), a)
+	ADDQ(U32(4*64), b)
+	SUBQ(U8(4), kc)
+	JMP(LabelRef("k4"))
+	Label("k1")
+	TESTQ(kc, kc)
+	JZ(LabelRef("store"))
+	step(0)
+	ADDQ(U32(24), a)
+	ADDQ(U32(64), b)
+	DECQ(kc)
+	JMP(LabelRef("k1"))
+	Label("store")
+	al := bcast("alpha")
+	for r := 0; r < 6; r++ {
+		for j := 0; j < 2; j++ {
+			cv := YMM()
+			VMOVUPS(Mem{Base: c, Disp: 32 * j}, cv)
+			VFMADD231PS(acc[r][j], al, cv)
+			VMOVUPS(cv, Mem{Base: c, Disp: 32 * j})
+		}
+		if r < 5 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// quantKernels: y[r] = Σ_blocks d·Σ_j q[j]·x[j] with float32 x.
+func quantKernels() {
+	for _, q4 := range []bool{false, true} {
+		name, bs := "gemvQ8Asm", 34
+		if q4 {
+			name, bs = "gemvQ4Asm", 18
+		}
+		TEXT(name, NOSPLIT, "func(y []float32, w []byte, x []float32)")
+		Pragma("noescape")
+		y, w, x := base("y"), base("w"), base("x")
+		m := length("y")
+		n := length("x")
+		nb := GP64()
+		MOVQ(n, nb)
+		SHRQ(U8(5), nb) // blocks per row
+		r := GP64()
+		XORQ(r, r)
+		var mask reg.VecVirtual
+		if q4 {
+			mask = XMM()
+			VMOVDQU(cmem16b("nib15", 0x0f), mask)
+		}
+		Label(name + "_row")
+		CMPQ(r, m)
+		JAE(LabelRef(name + "_end"))
+		acc := zeros(2)
+		xp := GP64()
+		MOVQ(x, xp)
+		blk := GP64()
+		XORQ(blk, blk)
+		one := func(k int) {
+			// scale
+			h := GP32()
+			MOVWLZX(Mem{Base: w}, h)
+			dx := XMM()
+			VMOVD(h, dx)
+			VCVTPH2PS(dx, dx)
+			d := YMM()
+			VBROADCASTSS(dx, d)
+			s := YMM()
+			if !q4 {
+				for g := 0; g < 4; g++ {
+					v := YMM()
+					VPMOVSXBD(Mem{Base: w, Disp: 2 + 8*g}, v)
+					VCVTDQ2PS(v, v)
+					if g == 0 {
+						VMULPS(Mem{Base: xp}, v, s)
+					} else {
+						VFMADD231PS(Mem{Base: xp, Disp: 32 * g}, v, s)
+					}
+				}
+			} else {
+				raw := XMM()
+				VMOVDQU(Mem{Base: w, Disp: 2}, raw)
+				lo, hi := XMM(), XMM()
+				VPAND(mask, raw, lo)
+				VPSRLW(U8(4), raw, hi)
+				VPAND(mask, hi, hi)
+				VPSUBB(cmem16b("eight", 8), lo, lo)
+				VPSUBB(cmem16b("eight", 8), hi, hi)
+				for g := 0; g < 4; g++ {
+					src := lo
+					if g >= 2 {
+						src = hi
+					}
+					if g%2 == 1 {
+						t := XMM()
+						VPSHUFD(U8(0xEE), src, t)
+						src = t
+					}
+					v := YMM()
+					VPMOVSXBD(src, v)
+					VCVTDQ2PS(v, v)
+					if g == 0 {
+						VMULPS(Mem{Base: xp}, v, s)
+					} else {
+						VFMADD231PS(Mem{Base: xp, Disp: 32 * g}, v, s)
+					}
+				}
+			}
+			VFMADD231PS(s, d, acc[k])
+			ADDQ(U32(bs), w)
+			ADDQ(U32(128), xp)
+		}
+		Label(name + "_blk2")
+		MOVQ(nb, GP64()) // (keeps the allocator simple)
+		t := GP64()
+		MOVQ(blk, t)
+		ADDQ(U8(2), t)
+		CMPQ(t, nb)
+		JA(LabelRef(name + "_blk1"))
+		one(0)
+		one(1)
+		MOVQ(t, blk)
+		JMP(LabelRef(name + "_blk2"))
+		Label(name + "_blk1")
+		CMPQ(blk, nb)
+		JAE(LabelRef(name + "_rowdone"))
+		one(0)
+		INCQ(blk)
+		JMP(LabelRef(name + "_blk1"))
+		Label(name + "_rowdone")
+		s := hsum(sumAccs(acc))
+		VMOVSS(s, Mem{Base: y, Index: r, Scale: 4})
+		INCQ(r)
+		JMP(LabelRef(name + "_row"))
+		Label(name + "_end")
+		VZEROUPPER()
+		RET()
+	}
+}
+
+func halfKernels() {
+	TEXT("f16ToF32Asm", NOSPLIT, "func(dst []float32, src []uint16)")
+	Pragma("noescape")
+	{
+		d, s := base("dst"), base("src")
+		n := length("dst")
+		vloop("f16ToF32Asm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VCVTPH2PS(Mem{Base: s, Index: i, Scale: 2, Disp: 16 * k}, v)
+			VMOVUPS(v, at(d, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
+	TEXT("f32ToF16Asm", NOSPLIT, "func(dst []uint16, src []float32)")
+	Pragma("noescape")
+	{
+		d, s := base("dst"), base("src")
+		n := length("dst")
+		vloop("f32ToF16Asm", n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			VMOVUPS(at(s, i, k), v)
+			VCVTPS2PH(U8(0), v, Mem{Base: d, Index: i, Scale: 2, Disp: 16 * k})
+		})
+		VZEROUPPER()
+		RET()
+	}
+}
