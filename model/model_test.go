@@ -128,3 +128,44 @@ func TestForwardErrors(t *testing.T) {
 		t.Error("empty input accepted")
 	}
 }
+
+func BenchmarkStoriesDecode(b *testing.B) {
+	p := testdata.Path(b, "llama2c/stories260K.bin")
+	m, err := Load(p, Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(0)
+	b.ReportAllocs()
+	pos := 0
+	for i := 0; i < b.N; i++ {
+		if pos == s.Context() {
+			pos = 0
+		}
+		if _, err := s.Forward([]int{pos % 512}, pos); err != nil {
+			b.Fatal(err)
+		}
+		pos++
+	}
+}
+
+func BenchmarkStoriesPrompt128(b *testing.B) {
+	p := testdata.Path(b, "llama2c/stories260K.bin")
+	m, err := Load(p, Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(128)
+	toks := make([]int, 128)
+	for i := range toks {
+		toks[i] = (i * 7) % 512
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Forward(toks, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmparts/llmparts/internal/testdata"
+	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts/tokenizer"
+)
+
+// capture runs the command line with stdout and stderr redirected to
+// files and returns what was written and the exit status.
+func capture(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	dir := t.TempDir()
+	of, _ := os.Create(filepath.Join(dir, "out"))
+	ef, _ := os.Create(filepath.Join(dir, "err"))
+	so, se := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = of, ef
+	code = run(args)
+	os.Stdout, os.Stderr = so, se
+	of.Close()
+	ef.Close()
+	o, _ := os.ReadFile(filepath.Join(dir, "out"))
+	e, _ := os.ReadFile(filepath.Join(dir, "err"))
+	return string(o), string(e), code
+}
+
+const lilyStory = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park."
+
+func TestGenerateStories(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	out, errs, code := capture(t, "generate", "-m", p, "-p", "Once upon a time", "-n", "40", "--temp", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, lilyStory) {
+		t.Fatalf("stdout = %q, want it to start with %q", out, lilyStory)
+	}
+	if !strings.Contains(errs, "tok/s") || !strings.Contains(errs, "tok512.bin") {
+		t.Errorf("stderr lacks statistics or tokenizer note: %s", errs)
+	}
+	// Same again with an explicit tokenizer and a seed: sampling with a
+	// fixed seed is reproducible.
+	tk := testdata.Path(t, "llama2c/tok512.bin")
+	a, _, _ := capture(t, "generate", "-m", p, "-t", tk, "-p", "Tim had a", "-n", "30", "--seed", "7")
+	b, _, _ := capture(t, "generate", "-m", p, "-t", tk, "-p", "Tim had a", "-n", "30", "--seed", "7")
+	if a != b || !strings.HasPrefix(a, "Tim had a") || len(a) <= len("Tim had a") {
+		t.Fatalf("seeded runs differ or lack the prompt: %q vs %q", a, b)
+	}
+}
+
+func TestGenerateNoPrompt(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	out, errs, code := capture(t, "generate", "-m", p, "-n", "20", "--temp", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if out == "" || out[0] == ' ' {
+		t.Fatalf("stdout = %q: want text without a leading space", out)
+	}
+}
+
+func TestGenerateContextLimit(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	out, errs, code := capture(t, "generate", "-m", p, "-p", "Once upon a time", "-n", "2000", "--temp", "1", "--seed", "1", "--min-p", "0", "--top-k", "0", "--top-p", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, "Once upon a time") {
+		t.Fatalf("stdout = %q", out)
+	}
+	if !strings.Contains(errs, "stopped:") {
+		t.Errorf("stderr does not say why it stopped: %s", errs)
+	}
+}
+
+func TestGenerateErrors(t *testing.T) {
+	if _, _, code := capture(t, "generate", "-m", filepath.Join(t.TempDir(), "none.bin")); code != 1 {
+		t.Errorf("missing model: exit %d, want 1", code)
+	}
+	if _, _, code := capture(t, "generate", "--bogus"); code != 2 {
+		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}
+
+func TestInfoStories(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	out, errs, code := capture(t, "info", "-m", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"layers:         5", "dim:            64", "8 query, 4 key/value, head dim 8", "vocab:          512", "parameters:     260032", "F32 ×36"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("info lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBenchGenerateJSON(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	out, errs, code := capture(t, "bench", "generate", "-m", p, "--prompt-tokens", "16", "--tokens", "16", "-r", "1", "--threads", "1", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var r map[string]float64
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if r["prompt_tokens_per_sec"] <= 0 || r["decode_tokens_per_sec"] <= 0 || r["threads"] != 1 {
+		t.Fatalf("json %v", r)
+	}
+}
+
+// noEOS hides the end-of-sequence token so generation runs to the limit.
+type noEOS struct{ tokenizer.Tokenizer }
+
+func (noEOS) EOS() int { return -1 }
+
+func TestGenerateStopsAtContext(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	m, err := model.Load(p, model.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, _, err := loadTokenizer(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log strings.Builder
+	err = generate(&out, &log, m, noEOS{tok}, generateOpts{prompt: "Once", n: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "stopped: context limit of 512 tokens reached") {
+		t.Fatalf("log = %q", log.String())
+	}
+	if !strings.Contains(log.String(), "generated: 510 tokens") { // BOS + "Once" + 510 = 512
+		t.Fatalf("log = %q", log.String())
+	}
+}
