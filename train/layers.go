@@ -2,6 +2,8 @@ package train
 
 import (
 	"math"
+
+	"github.com/llmparts/llmparts/kernel"
 )
 
 // ---- normalisation ----------------------------------------------------
@@ -178,12 +180,7 @@ func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int) {
 					p := att[((b*H+h)*T+t)*T:][:T]
 					mx := float32(math.Inf(-1))
 					for u := 0; u <= t; u++ {
-						ku := k[((b*T+u)*KH+g)*hd:][:hd]
-						var s float32
-						for i, x := range qt {
-							s += x * ku[i]
-						}
-						s *= scale
+						s := kernel.Dot(qt, k[((b*T+u)*KH+g)*hd:][:hd]) * scale
 						p[u] = s
 						if s > mx {
 							mx = s
@@ -205,11 +202,7 @@ func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int) {
 					ot := out[((b*T+t)*H+h)*hd:][:hd]
 					clear(ot)
 					for u := 0; u <= t; u++ {
-						vu := v[((b*T+u)*KH+g)*hd:][:hd]
-						pu := p[u]
-						for i := range ot {
-							ot[i] += pu * vu[i]
-						}
+						kernel.Axpy(p[u], v[((b*T+u)*KH+g)*hd:][:hd], ot)
 					}
 				}
 			}
@@ -241,28 +234,18 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, B, T, H, KH, hd
 					dot := dout[((b*T+t)*H+h)*hd:][:hd]
 					var sum float32
 					for u := 0; u <= t; u++ {
-						vu := v[((b*T+u)*KH+g)*hd:][:hd]
-						dvu := dv[((b*T+u)*KH+g)*hd:][:hd]
-						pu := p[u]
-						var s float32
-						for i, x := range dot {
-							s += x * vu[i]
-							dvu[i] += pu * x
-						}
+						s := kernel.Dot(dot, v[((b*T+u)*KH+g)*hd:][:hd])
+						kernel.Axpy(p[u], dot, dv[((b*T+u)*KH+g)*hd:][:hd])
 						dp[u] = s
-						sum += pu * s
+						sum += p[u] * s
 					}
 					qt := q[((b*T+t)*H+h)*hd:][:hd]
 					dqt := dq[((b*T+t)*H+h)*hd:][:hd]
 					clear(dqt)
 					for u := 0; u <= t; u++ {
 						ds := p[u] * (dp[u] - sum) * scale
-						ku := k[((b*T+u)*KH+g)*hd:][:hd]
-						dku := dk[((b*T+u)*KH+g)*hd:][:hd]
-						for i := range dqt {
-							dqt[i] += ds * ku[i]
-							dku[i] += ds * qt[i]
-						}
+						kernel.Axpy(ds, k[((b*T+u)*KH+g)*hd:][:hd], dqt)
+						kernel.Axpy(ds, qt, dk[((b*T+u)*KH+g)*hd:][:hd])
 					}
 				}
 			}
@@ -272,23 +255,25 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, B, T, H, KH, hd
 
 // ---- MLP activations -----------------------------------------------------
 
-// swigluForward: a = silu(g) ⊙ u with silu(x) = x·σ(x).
-func swigluForward(a, g, u []float32) {
+// swigluForward: a = silu(g) ⊙ u with silu(x) = x·σ(x); it keeps σ(g)
+// in sig for the backward pass.
+func swigluForward(a, sig, g, u []float32) {
 	parallelFor(len(a)/1024+1, func(lo, hi int) {
 		for i := lo * 1024; i < min(hi*1024, len(a)); i++ {
 			x := g[i]
 			s := float32(1 / (1 + math.Exp(-float64(x))))
+			sig[i] = s
 			a[i] = x * s * u[i]
 		}
 	})
 }
 
 // swigluBackward: dg = da·u·σ(g)·(1 + g·(1−σ(g))), du = da·silu(g).
-func swigluBackward(dg, du, da, g, u []float32) {
+func swigluBackward(dg, du, da, sig, g, u []float32) {
 	parallelFor(len(da)/1024+1, func(lo, hi int) {
 		for i := lo * 1024; i < min(hi*1024, len(da)); i++ {
 			x := g[i]
-			s := float32(1 / (1 + math.Exp(-float64(x))))
+			s := sig[i]
 			dg[i] = da[i] * u[i] * s * (1 + x*(1-s))
 			du[i] = da[i] * x * s
 		}

@@ -47,7 +47,7 @@ func (c *Config) view(flat []float32, ps []ParamTensor) modelView {
 
 // layerActs are the activations of one block that the backward pass needs.
 type layerActs struct {
-	h1, st1, q, k, v, att, ao, xm, h2, st2, g, u, a []float32
+	h1, st1, q, k, v, att, ao, xm, h2, st2, g, sig, u, a []float32
 }
 
 // Model is a Llama-style decoder-only transformer with a flat parameter
@@ -151,7 +151,7 @@ func (m *Model) alloc(B int) {
 		a.att, a.ao, a.xm, a.h2, a.st2 = f(B*H*T*T), f(N*D), f(N*D), f(N*D), f(2*N)
 		a.u, a.a = f(N*F), f(N*F)
 		if c.MLP == MLPSwiGLU {
-			a.g = f(N * F)
+			a.g, a.sig = f(N*F), f(N*F)
 		}
 	}
 	m.hf, m.stf, m.logits = f(N*D), f(2*N), f(N*c.Vocab)
@@ -221,7 +221,7 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 		linearForward(a.u, a.h2, w.wu, N, F, D)
 		if c.MLP == MLPSwiGLU {
 			linearForward(a.g, a.h2, w.wg, N, F, D)
-			swigluForward(a.a, a.g, a.u)
+			swigluForward(a.a, a.sig, a.g, a.u)
 		} else {
 			geluForward(a.a, a.u)
 		}
@@ -262,7 +262,7 @@ func (m *Model) Backward(scale float32) {
 		// MLP sub-block.
 		linearBackward(m.dF1, g.wd, m.dres, a.a, w.wd, N, D, F, false, ws)
 		if c.MLP == MLPSwiGLU {
-			swigluBackward(m.dF2, m.dF3, m.dF1, a.g, a.u)
+			swigluBackward(m.dF2, m.dF3, m.dF1, a.sig, a.g, a.u)
 			linearBackward(m.dh, g.wg, m.dF2, a.h2, w.wg, N, F, D, false, ws)
 			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, true, ws)
 		} else {

@@ -58,30 +58,6 @@ func transpose(dst, a []float32, m, n int) {
 	}
 }
 
-// linearForward computes out[N×n] = x[N×k] · W[n×k]ᵀ (a bias-free
-// nn.Linear with PyTorch's [out, in] weight layout).
-func linearForward(out, x, w []float32, N, n, k int) {
-	matMulT(out, x, w, N, n, k, false)
-}
-
-// linearBackward adds dL/dW += doutᵀ·x and writes dx = dout·W (or adds
-// it when accumDX). scratch must hold max(N·n, N·k, n·k) floats ×2.
-func linearBackward(dx, dw, dout, x, w []float32, N, n, k int, accumDX bool, ws *workspace) {
-	// dW[n×k] += doutᵀ[n×N] · (xᵀ[k×N])ᵀ
-	doutT := ws.get(0, n*N)
-	xT := ws.get(1, k*N)
-	transpose(doutT, dout, N, n)
-	transpose(xT, x, N, k)
-	matMulT(dw, doutT, xT, n, k, N, true)
-	if dx == nil {
-		return
-	}
-	// dx[N×k] = dout[N×n] · W[n×k] = dout · (Wᵀ[k×n])ᵀ
-	wT := ws.get(1, k*n)
-	transpose(wT, w, n, k)
-	matMulT(dx, dout, wT, N, k, n, accumDX)
-}
-
 // workspace holds reusable scratch buffers.
 type workspace struct{ bufs [4][]float32 }
 

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/llmparts/llmparts/train"
+)
+
+func init() {
+	register(&command{name: "train", summary: "train a small Llama-style model (RMSNorm/LayerNorm, RoPE/...)", run: runTrain})
+}
+
+// trainFlags registers the model and schedule flags shared by train and ablate.
+func trainFlags(fs *flag.FlagSet, o *train.Options) {
+	fs.StringVar(&o.Data, "data", o.Data, "training text: a file, or a folder of text files (default: the Go standard library sources)")
+	fs.StringVar(&o.Tokenizer, "tokenizer", o.Tokenizer, "tokenizer: char or bpe:N")
+	fs.IntVar(&o.Dim, "dim", o.Dim, "model width")
+	fs.IntVar(&o.Layers, "layers", o.Layers, "transformer blocks")
+	fs.IntVar(&o.Heads, "heads", o.Heads, "attention heads")
+	fs.IntVar(&o.KVHeads, "kv-heads", o.KVHeads, "key/value heads (0: same as heads)")
+	fs.IntVar(&o.Hidden, "hidden", o.Hidden, "MLP hidden width (0: 4·dim)")
+	fs.StringVar(&o.MLP, "mlp", o.MLP, "MLP: swiglu or gelu")
+	fs.IntVar(&o.Ctx, "ctx", o.Ctx, "context length")
+	fs.BoolVar(&o.Untied, "untied", o.Untied, "separate LM head (default: tied to the embedding)")
+	fs.IntVar(&o.Batch, "batch", o.Batch, "sequences per micro-batch")
+	fs.IntVar(&o.Accum, "accum", o.Accum, "gradient accumulation steps")
+	fs.IntVar(&o.Steps, "steps", o.Steps, "optimizer steps (the schedule's length)")
+	fs.Float64Var(&o.LR, "lr", o.LR, "peak learning rate")
+	fs.Float64Var(&o.MinLR, "min-lr", o.MinLR, "final learning rate of the cosine")
+	fs.IntVar(&o.Warmup, "warmup", o.Warmup, "linear warm-up steps")
+	fs.Float64Var(&o.WeightDecay, "weight-decay", o.WeightDecay, "AdamW decoupled weight decay (matrices only)")
+	fs.Float64Var(&o.Clip, "clip", o.Clip, "global gradient-norm clip (0: off)")
+	fs.IntVar(&o.EvalIters, "eval-iters", o.EvalIters, "validation batches per evaluation")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
+	fs.IntVar(&o.Threads, "threads", o.Threads, "goroutines (0: all CPUs)")
+}
+
+func runTrain(args []string) error {
+	o := train.DefaultOptions()
+	o.Out = "out"
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: llmparts train [flags]\n\nTrains a Llama-style model and writes checkpoints to --out (OUT/current names the latest).\n\nflags:")
+		fs.PrintDefaults()
+	}
+	trainFlags(fs, &o)
+	fs.StringVar(&o.Out, "out", o.Out, "output folder for checkpoints and loss.png")
+	fs.StringVar(&o.Norm, "norm", o.Norm, "normalisation: rmsnorm, prmsnorm or layernorm")
+	fs.Float64Var(&o.P, "p", o.P, "pRMSNorm fraction p of the row used for the RMS")
+	fs.StringVar(&o.Pos, "pos", o.Pos, "positions: rope, sinusoidal, learned or none")
+	fs.IntVar(&o.Until, "until", o.Until, "stop after this step (with a checkpoint); resume later with --resume")
+	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "validate every N steps (0: only at the end)")
+	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "checkpoint every N steps (0: only at the end)")
+	fs.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint in --out")
+	jsonOut := fs.Bool("json", false, "print a JSON summary as the last stdout line")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitCode(2)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fmt.Fprintf(os.Stderr, "loading data and building the tokenizer...\n")
+	tr, err := train.NewTrainer(o, "")
+	if err != nil {
+		return err
+	}
+	tr.Log = os.Stderr
+	c := tr.Model.Config
+	fmt.Fprintf(os.Stderr, "model: %d params, vocab %d, dim %d, %d layers, %d heads (%d kv), hidden %d, ctx %d, %s, %s, %s; %d train / %d val tokens; from step %d\n",
+		len(tr.Model.Params), c.Vocab, c.Dim, c.Layers, c.Heads, c.KVHeads, c.Hidden, c.Ctx, c.Norm, c.Pos, c.MLP,
+		len(tr.Data.Train), len(tr.Data.Val), tr.State.Step)
+	tr.OnStep = progressPrinter(os.Stderr, "")
+	res, err := tr.Run()
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done: %d steps, train loss %.4f, val loss %.4f, %.0f tokens/s, %.1f ms/step; checkpoint %s\n",
+		res.Steps, res.TrainLoss, res.ValLoss, res.TokensPerSec, res.MSPerStep, res.Dir)
+	if *jsonOut {
+		b, _ := json.Marshal(res)
+		fmt.Println(string(b))
+	}
+	return nil
+}
+
+// progressPrinter returns an OnStep callback drawing a one-line progress
+// report on w (rewritten with \r; validation results get their own line).
+func progressPrinter(w *os.File, prefix string) func(train.Progress) {
+	last := time.Time{}
+	return func(p train.Progress) {
+		if p.Val != nil {
+			fmt.Fprintf(w, "\r\033[K%sstep %d/%d  val loss %.4f\n", prefix, p.Step, p.Steps, p.Val.Loss)
+		}
+		if time.Since(last) < 200*time.Millisecond && p.Step != p.Steps {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "\r\033[K%sstep %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.0f tok/s  ETA %s",
+			prefix, p.Step, p.Steps, p.Loss, p.LR, p.GradNorm, p.TokensPerSec, p.ETA.Round(time.Second))
+	}
+}
