@@ -124,6 +124,7 @@ func readMode(req *Request) (posenc.Layout, error) {
 //	 "max_position_embeddings":…,"original_max_position_embeddings":…,
 //	 "seq_len":…,"rope_scaling":{…}|null} → {"inv_freq":[…],"attention_factor":…}
 //
+// head_dim may be replaced by hidden_size and num_attention_heads.
 // rope_scaling (or rope_parameters) holds rope_type (or type), factor,
 // attention_factor, beta_fast, beta_slow, mscale, mscale_all_dim,
 // truncate, original_max_position_embeddings, low_freq_factor,
@@ -133,8 +134,18 @@ func readMode(req *Request) (posenc.Layout, error) {
 func ropeFreqsOp(req *Request) (map[string]any, error) {
 	var c posenc.HFConfig
 	var err error
-	if c.HeadDim, err = req.Int("head_dim"); err != nil {
+	if c.HeadDim, err = req.IntOr("head_dim", 0); err != nil {
 		return nil, err
+	}
+	// Without head_dim, transformers uses hidden_size // num_attention_heads.
+	if c.HiddenSize, err = req.IntOr("hidden_size", 0); err != nil {
+		return nil, err
+	}
+	if c.NumAttentionHeads, err = req.IntOr("num_attention_heads", 0); err != nil {
+		return nil, err
+	}
+	if c.HeadDim == 0 && c.NumAttentionHeads <= 0 {
+		return nil, fmt.Errorf("missing field \"head_dim\" (or hidden_size and num_attention_heads)")
 	}
 	if c.RopeTheta, err = optFloat(req, "rope_theta"); err != nil {
 		return nil, err

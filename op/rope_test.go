@@ -216,3 +216,11 @@ func ExampleDo_rope() {
 	fmt.Println(string(resp))
 	// Output: {"id":1,"y":[1,0,0.5403023,0.84147096]}
 }
+
+func TestRopeFreqsOpHiddenSize(t *testing.T) {
+	out := call(t, mustObj(t, `{"op":"rope_freqs","id":1,"hidden_size":32,"num_attention_heads":8,"rope_theta":100}`))
+	near(t, "inv_freq", floats(t, out["inv_freq"]), []float64{1, 0.1}, 0, 1e-15)
+	if resp, ok := Do([]byte(`{"op":"rope_freqs","id":1,"rope_theta":100}`)); ok {
+		t.Errorf("missing head_dim accepted: %s", resp)
+	}
+}

@@ -15,6 +15,25 @@
 // ggml's rope_ext semantics. Angles and cos/sin are computed in float64, so
 // results stay exact to float32 rounding even at positions near 2²⁰.
 //
+// Positions are explicit integers in any order; a negative position
+// rotates backwards (R_{−m} = R_mᵀ, which is also the backward pass) and
+// |m| may reach [MaxPosition]. A [Table] caches float32 cos/sin (scale
+// folded in) for positions [0, MaxPos) and is shared by all layers.
+//
+// Hugging Face and ggml agree exactly (tested) where they describe the same
+// rotation: HF "linear" factor f is ggml freq_scale 1/f; HF "yarn" factor f
+// over original context L (truncate true, beta 32/1, no attention_factor,
+// mscale or original_max_position_embeddings keys) is ggml freq_scale 1/f,
+// ext_factor 1, attn_factor 1, beta_fast 32, beta_slow 1, n_ctx_orig L —
+// both give magnitude 1 + 0.1·ln f; HF "llama3" is ggml with the
+// freq_factors of [Llama3FreqFactors]. Known differences: ggml always
+// floors/ceils the YaRN range (HF truncate=false does not), ggml guards a
+// reversed range hi < lo with max(0.001, hi−lo) where HF divides by the
+// negative width, HF's mscale/mscale_all_dim and attention_factor must be
+// folded into ggml's attn_factor by the caller (llama.cpp does this), and
+// transformers itself computes inv_freq and the angles in float32, so at
+// long positions its own outputs drift from the exact values computed here.
+//
 // Absolute encodings are added to token embeddings instead: the
 // sinusoidal table PE[p][2i] = sin(p·ω_i), PE[p][2i+1] = cos(p·ω_i) with
 // ω_i = base^(−2i/d) ([Sinusoidal]), or a trained [maxPos × dim] table
