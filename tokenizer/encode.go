@@ -198,7 +198,7 @@ func (t *BPE) symbolize(w *workspace, s string) {
 			n = len(s) - i
 		}
 		sid := int32(-1)
-		if id, ok := t.sym[s[i:i+n]]; ok {
+		if id, ok := t.symID(s[i : i+n]); ok {
 			sid = id
 		}
 		k := int32(len(w.syms))
@@ -227,7 +227,40 @@ func utf8RuneLen(c byte) int {
 }
 
 // encodeSPM appends the ids of one text fragment (spaces already "▁").
+// When no token has a "▁" after another character (true of SentencePiece
+// vocabularies trained with split_by_whitespace), no merge can cross the
+// start of a "▁" run, so the text is cut there into words that are merged
+// (and cached) one by one with the same result.
 func (t *BPE) encodeSPM(w *workspace, s string, out []int) []int {
+	if !t.spmWords {
+		return t.encodeSPMWord(w, s, out)
+	}
+	start := 0
+	for i := 1; i <= len(s); i++ {
+		if i < len(s) && !(s[i] == 0xE2 && strings.HasPrefix(s[i:], "▁") && !strings.HasSuffix(s[:i], "▁")) {
+			continue
+		}
+		word := s[start:i]
+		start = i
+		if ids, ok := t.cache.get(word); ok {
+			for _, id := range ids {
+				out = append(out, int(id))
+			}
+			continue
+		}
+		n := len(out)
+		out = t.encodeSPMWord(w, word, out)
+		ids := make([]int32, len(out)-n)
+		for j, id := range out[n:] {
+			ids[j] = int32(id)
+		}
+		t.cache.put(word, ids)
+	}
+	return out
+}
+
+// encodeSPMWord runs SentencePiece-style BPE over all of s.
+func (t *BPE) encodeSPMWord(w *workspace, s string, out []int) []int {
 	t.symbolize(w, s)
 	t.merge(w)
 	if len(w.syms) == 0 {

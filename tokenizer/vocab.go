@@ -61,14 +61,15 @@ type BPE struct {
 	addBOS, addEOS bool
 	addSpacePrefix bool
 	ignoreMerges   bool
+	spmWords       bool // no token has "▁" after another character
 
 	// pairs maps (left symbol, right symbol) to the merged symbol and its
 	// priority (SentencePiece: the score; byte-level: minus the rank).
 	pairs map[uint64]pairInfo
 	// sym maps strings that can take part in a merge to symbol ids: token
 	// ids first, then extra ids for merge parts that are not tokens.
-	sym      map[string]int32
-	symToTok []int32 // symbol id -> token id, or -1
+	extra    map[string]int32 // merge parts that are not tokens -> symbol id
+	symToTok []int32          // symbol id -> token id, or -1
 
 	byteTok [256]int32 // token of each byte (SentencePiece <0xNN>, or byte-level char), -1 if none
 
@@ -171,28 +172,46 @@ func FromVocab(v *Vocab) (*BPE, error) {
 	return t, nil
 }
 
+// symID returns the symbol id of s: its token id, or the id of a merge
+// part that is not a token.
+func (t *BPE) symID(s string) (int32, bool) {
+	if id, ok := t.ids[s]; ok {
+		return id, true
+	}
+	id, ok := t.extra[s]
+	return id, ok
+}
+
 // internSym returns the symbol id of s, creating one for a string that is
 // not a token.
 func (t *BPE) internSym(s string) int32 {
-	if id, ok := t.sym[s]; ok {
+	if id, ok := t.symID(s); ok {
 		return id
 	}
 	id := int32(len(t.symToTok))
-	t.sym[s] = id
+	t.extra[s] = id
 	t.symToTok = append(t.symToTok, -1)
 	return id
 }
 
+// internSymBytes is internSym for a byte slice (no allocation on a hit).
+func (t *BPE) internSymBytes(b []byte) int32 {
+	if id, ok := t.ids[string(b)]; ok {
+		return id
+	}
+	if id, ok := t.extra[string(b)]; ok {
+		return id
+	}
+	return t.internSym(string(b))
+}
+
 func (t *BPE) initSymbols() {
-	// Token ids are symbol ids; duplicate texts resolve to the id that
+	// Token ids are symbol ids; a duplicate text resolves to the id that
 	// llama.cpp's token_to_id keeps (the last one).
-	t.sym = make(map[string]int32, len(t.tokens))
+	t.extra = make(map[string]int32)
 	t.symToTok = make([]int32, len(t.tokens))
 	for i := range t.tokens {
 		t.symToTok[i] = int32(i)
-	}
-	for s, id := range t.ids {
-		t.sym[s] = id
 	}
 }
 
@@ -216,8 +235,15 @@ func (t *BPE) initSPM() error {
 			b := t.internSym(s[j:])
 			k := pairKey(a, b)
 			if _, ok := t.pairs[k]; !ok {
-				t.pairs[k] = pairInfo{merged: t.sym[s], prio: t.scores[i]}
+				t.pairs[k] = pairInfo{merged: t.ids[s], prio: t.scores[i]}
 			}
+		}
+	}
+	t.spmWords = true
+	for _, s := range t.tokens {
+		if i := strings.Index(strings.TrimLeft(s, "▁"), "▁"); i >= 0 {
+			t.spmWords = false
+			break
 		}
 	}
 	for b := 0; b < 256; b++ {
@@ -244,6 +270,7 @@ func (t *BPE) initByteLevel(merges []string) error {
 	t.merges = merges
 	t.initSymbols()
 	t.pairs = make(map[uint64]pairInfo, len(merges))
+	var ab []byte
 	for r, m := range merges {
 		i := strings.IndexByte(m[min(1, len(m)):], ' ')
 		if i < 0 {
@@ -259,7 +286,8 @@ func (t *BPE) initByteLevel(merges []string) error {
 		if _, ok := t.pairs[k]; ok {
 			continue // a repeated merge keeps its best rank
 		}
-		merged := t.internSym(a + b)
+		ab = append(append(ab[:0], a...), b...)
+		merged := t.internSymBytes(ab)
 		t.pairs[k] = pairInfo{merged: merged, rank: int32(r), prio: -float32(r)}
 	}
 	for b := 0; b < 256; b++ {

@@ -1,0 +1,49 @@
+package tokenizer
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmparts/llmparts/internal/testdata"
+)
+
+var roundTripTexts = []string{
+	"Hello world", " Hello World!", "  leading and trailing  ", "\n\n\tTabs\tand\nnewlines\r\n",
+	"Numbers: 1 12 123 1234 12345 3.14159 ١٢٣", "I'm can't we'll they've you'd IT'S",
+	"naïve café Führer ½ ²³", "日本語のテキスト 中文 한국어", "emoji 🙂👍🏽 and 🦙", "ied 4 ½ months",
+	"$var += <tag> | ^~ `code` {x: [1, 2]}", "   \u00a0\u3000 unicode spaces\u2009here",
+	"def f(x):\n    return x**2  # comment\n", "Ελληνικά, русский, עברית, العربية",
+}
+
+func TestAllVocabsLoadAndRoundTrip(t *testing.T) {
+	dir := filepath.Dir(testdata.Path(t, "vocab/ggml-vocab-gpt-2.gguf"))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			t0 := time.Now()
+			tok, err := LoadGGUF(f)
+			if strings.Contains(name, "bert") {
+				if err == nil || !strings.Contains(err.Error(), "unsupported tokenizer model bert (WordPiece)") {
+					t.Fatalf("bert: err = %v, want unsupported WordPiece", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: kind %s pre %q, %d tokens, load %v", name, tok.Kind(), tok.Pre(), tok.VocabSize(), time.Since(t0))
+			for _, s := range roundTripTexts {
+				ids, err := tok.Encode(s, EncodeOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := tok.Decode(ids); got != s {
+					t.Errorf("%q -> %v -> %q", s, ids, got)
+				}
+			}
+		})
+	}
+}
