@@ -55,3 +55,19 @@ func TestOpCommand(t *testing.T) {
 		t.Errorf("op with an argument: exit %d", code)
 	}
 }
+
+func TestDemoCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "figs")
+	var code int
+	out := withStdio(t, "", func() { code = run([]string{"demo", "--out", dir}) })
+	if code != 0 || !strings.Contains(out, "PASS") || strings.Contains(out, "FAIL") || !strings.Contains(out, "checks passed") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "rope_decay.png"))
+	if err != nil || !strings.HasPrefix(string(b), "\x89PNG") {
+		t.Errorf("rope_decay.png: %v", err)
+	}
+	if code = run([]string{"demo", "extra"}); code != 1 {
+		t.Errorf("demo with an argument: exit %d", code)
+	}
+}
