@@ -30,6 +30,10 @@
 // length as x): the response then also has dx, dweight and dbias, the
 // gradients of Σ dy·y.
 //
+// The position-encoding ops "rope", "rope_freqs" and "sinusoidal" are
+// documented on their handlers in rope.go and sinusoidal.go; `llmparts op
+// -list` prints every registered op.
+//
 // # Adding an op
 //
 // In an init function of a file of this package, call Register with a

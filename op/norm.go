@@ -34,6 +34,9 @@ func readNormInput(req *Request) (*normInput, error) {
 	if in.x, err = req.Float32s("x"); err != nil {
 		return nil, err
 	}
+	if !req.Has("rows") && len(in.x)%in.n != 0 {
+		return nil, fmt.Errorf("len(x) = %d is not a multiple of n = %d", len(in.x), in.n)
+	}
 	if in.rows, err = req.IntOr("rows", len(in.x)/in.n); err != nil {
 		return nil, err
 	}

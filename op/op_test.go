@@ -127,7 +127,7 @@ func TestRunErrors(t *testing.T) {
 		{`{"id":1}`, `1`, `missing field "op"`},
 		{`{"id":1,"op":7}`, `1`, `want a string`},
 		{`{"id":2,"op":"nope"}`, `2`, `unknown op "nope"`},
-		{`{"id":3,"op":"rms_norm","n":4,"eps":0,"x":[1,2,3]}`, `3`, "len(x) = 3"},
+		{`{"id":3,"op":"rms_norm","n":4,"eps":0,"x":[1,2,3]}`, `3`, "len(x) = 3 is not a multiple of n = 4"},
 		{`{"id":4,"op":"rms_norm","n":4,"rows":2,"eps":0,"x":[1,2,3,4]}`, `4`, "len(x) = 4"},
 		{`{"id":5,"op":"rms_norm","n":0,"eps":0,"x":[]}`, `5`, "n = 0"},
 		{`{"id":6,"op":"rms_norm","n":2,"eps":-1,"x":[1,2]}`, `6`, "eps = -1"},
