@@ -1,0 +1,303 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/llmparts/llmparts/internal/chart"
+	"github.com/llmparts/llmparts/kernel"
+)
+
+func init() {
+	registerBench(&command{
+		name:    "kernels",
+		summary: "time the numeric kernels against this machine's memory copy speed",
+		run:     runBenchKernels,
+	})
+}
+
+// kernelResult is one line of `llmparts bench kernels --json`.
+type kernelResult struct {
+	Kernel      string  `json:"kernel"`
+	Shape       string  `json:"shape"`
+	NsPerOp     float64 `json:"ns_per_op"`
+	GBps        float64 `json:"gbps"`
+	GFlops      float64 `json:"gflops"`
+	Threads     int     `json:"threads"`
+	RatioToCopy float64 `json:"ratio_to_copy"`
+}
+
+// kernelBench describes one benchmark: setup allocates and returns the
+// operation to time; bytes and flops are per operation (0 if not
+// meaningful); memBound says the GB/s figure is compared with copy.
+type kernelBench struct {
+	name, shape string
+	bytes       float64
+	flops       float64
+	memBound    bool
+	setup       func(threads int) func()
+}
+
+func runBenchKernels(args []string) error {
+	fs := flag.NewFlagSet("bench kernels", flag.ContinueOnError)
+	threads := fs.Int("threads", 0, "goroutines to use (default: all cores)")
+	asJSON := fs.Bool("json", false, "print one JSON object per kernel on stdout, nothing else")
+	plot := fs.String("plot", "", "draw each kernel's ratio to memory copy speed into `FILE.png`")
+	minTime := fs.Duration("min-time", 500*time.Millisecond, "time each kernel for at least this long")
+	runs := fs.Int("runs", 3, "timed runs per kernel; the best is reported")
+	quick := fs.Bool("quick", false, "tiny shapes and times: checks the output format only")
+	only := fs.String("only", "", "run only the kernel with this name (copy always runs)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: llmparts bench kernels [--threads N] [--json] [--plot FILE.png] [--min-time D] [--runs N]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return exitCode(2)
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return exitCode(2)
+	}
+	if *threads > 0 {
+		kernel.SetThreads(*threads)
+		defer kernel.SetThreads(0)
+	}
+	t := kernel.Threads()
+	if *quick {
+		*minTime = time.Millisecond
+		*runs = 1
+	}
+	benches := kernelBenches(*quick)
+	var results []kernelResult
+	var copyGBps float64
+	out := io.Writer(os.Stdout)
+	if !*asJSON {
+		fmt.Fprintf(out, "kernel impl %s, %d threads\n", kernel.Impl(), t)
+		fmt.Fprintf(out, "%-18s %-16s %14s %10s %10s %8s\n", "kernel", "shape", "ns/op", "GB/s", "GFLOP/s", "x copy")
+	}
+	for _, b := range benches {
+		if *only != "" && b.name != "copy" && b.name != *only {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "bench kernels: %s %s\n", b.name, b.shape)
+		op := b.setup(t)
+		ns := timeOp(op, *minTime, *runs)
+		r := kernelResult{Kernel: b.name, Shape: b.shape, NsPerOp: ns, Threads: t}
+		if b.bytes > 0 {
+			r.GBps = b.bytes / ns
+		}
+		if b.flops > 0 {
+			r.GFlops = b.flops / ns
+		}
+		if b.name == "copy" {
+			copyGBps = r.GBps
+		}
+		if b.memBound && copyGBps > 0 {
+			r.RatioToCopy = r.GBps / copyGBps
+		}
+		results = append(results, r)
+		if *asJSON {
+			line, _ := json.Marshal(r)
+			fmt.Fprintln(out, string(line))
+		} else {
+			fmt.Fprintf(out, "%-18s %-16s %14.0f %10.2f %10.2f %8.2f\n", r.Kernel, r.Shape, r.NsPerOp, r.GBps, r.GFlops, r.RatioToCopy)
+		}
+	}
+	if *plot != "" {
+		var labels []string
+		var vals []float64
+		for _, r := range results {
+			if r.RatioToCopy > 0 {
+				labels = append(labels, r.Kernel)
+				vals = append(vals, r.RatioToCopy)
+			}
+		}
+		c := chart.Bar{
+			Title:   fmt.Sprintf("llmparts kernels (%s, %d threads): GB/s relative to memory copy", kernel.Impl(), t),
+			YLabel:  "ratio to copy GB/s",
+			Labels:  labels,
+			Values:  vals,
+			RefLine: 1,
+		}
+		if err := c.Save(*plot, 0, 0); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "bench kernels: wrote %s\n", *plot)
+	}
+	return nil
+}
+
+// timeOp runs op repeatedly: it finds a count that takes at least
+// minTime/runs, then reports the best ns/op of `runs` such batches.
+func timeOp(op func(), minTime time.Duration, runs int) float64 {
+	if runs < 1 {
+		runs = 1
+	}
+	op() // warm up (page faults, pools)
+	per := minTime / time.Duration(runs)
+	n := 1
+	for {
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			op()
+		}
+		el := time.Since(start)
+		if el >= per || n >= 1<<30 {
+			best := float64(el.Nanoseconds()) / float64(n)
+			for r := 1; r < runs; r++ {
+				start := time.Now()
+				for i := 0; i < n; i++ {
+					op()
+				}
+				best = min(best, float64(time.Since(start).Nanoseconds())/float64(n))
+			}
+			return best
+		}
+		if el <= 0 {
+			n *= 100
+		} else {
+			n = int(float64(n)*1.2*float64(per)/float64(el)) + 1
+		}
+	}
+}
+
+func randFloats(n int) []float32 {
+	rng := rand.New(rand.NewPCG(1, uint64(n)))
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// splitRows runs fn on contiguous row ranges, one per goroutine.
+func splitRows(rows, threads int, fn func(lo, hi int)) {
+	if threads <= 1 || rows < 2 {
+		fn(0, rows)
+		return
+	}
+	threads = min(threads, rows)
+	var wg sync.WaitGroup
+	per := (rows + threads - 1) / threads
+	for lo := 0; lo < rows; lo += per {
+		hi := min(lo+per, rows)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+func kernelBenches(quick bool) []kernelBench {
+	copyMiB, nd, nt, gemv, gemm, small := 256, 4096, 4096, 4096, 1024, 16
+	if quick {
+		copyMiB, nd, nt, gemv, gemm, small = 1, 64, 8, 64, 32, 2
+	}
+	shape2 := func(a, b int) string { return fmt.Sprintf("%dx%d", a, b) }
+	const d = 4096
+	return []kernelBench{
+		{name: "copy", shape: fmt.Sprintf("%dMiB", copyMiB), bytes: 2 * float64(copyMiB<<20), memBound: true,
+			setup: func(t int) func() {
+				n := copyMiB << 20 / 4
+				src, dst := randFloats(n), make([]float32, n)
+				return func() {
+					splitRows(n/1024, t, func(lo, hi int) { copy(dst[lo*1024:hi*1024], src[lo*1024:hi*1024]) })
+				}
+			}},
+		{name: "rmsnorm_fwd", shape: shape2(nd, d), bytes: 2 * 4 * float64(nd*d), memBound: true,
+			setup: func(t int) func() {
+				x, w, y := randFloats(nd*d), randFloats(d), make([]float32, nd*d)
+				return func() {
+					splitRows(nd, t, func(lo, hi int) { kernel.RMSNormRows(y[lo*d:hi*d], x[lo*d:hi*d], w, d, 1e-5, nil) })
+				}
+			}},
+		{name: "layernorm_fwd", shape: shape2(nd, d), bytes: 2 * 4 * float64(nd*d), memBound: true,
+			setup: func(t int) func() {
+				x, w, b, y := randFloats(nd*d), randFloats(d), randFloats(d), make([]float32, nd*d)
+				return func() {
+					splitRows(nd, t, func(lo, hi int) { kernel.LayerNormRows(y[lo*d:hi*d], x[lo*d:hi*d], w, b, d, 1e-5, nil, nil) })
+				}
+			}},
+		{name: "rmsnorm_fwd_bwd", shape: shape2(small, d),
+			setup: func(t int) func() {
+				x, w, y, dy, dx, dw := randFloats(small*d), randFloats(d), make([]float32, small*d), randFloats(small*d), make([]float32, small*d), make([]float32, d)
+				inv := make([]float32, small)
+				return func() {
+					kernel.RMSNormRows(y, x, w, d, 1e-5, inv)
+					kernel.RMSNormBackwardRows(dx, dw, dy, x, w, inv, d)
+				}
+			}},
+		{name: "layernorm_fwd_bwd", shape: shape2(small, d),
+			setup: func(t int) func() {
+				x, w, b, y, dy, dx, dw, db := randFloats(small*d), randFloats(d), randFloats(d), make([]float32, small*d), randFloats(small*d), make([]float32, small*d), make([]float32, d), make([]float32, d)
+				mean, inv := make([]float32, small), make([]float32, small)
+				return func() {
+					kernel.LayerNormRows(y, x, w, b, d, 1e-5, mean, inv)
+					kernel.LayerNormBackwardRows(dx, dw, db, dy, x, w, mean, inv, d)
+				}
+			}},
+		{name: "rope_fwd", shape: fmt.Sprintf("%dx32x128", nt), bytes: 2 * 4 * float64(nt*32*128), memBound: true,
+			setup: func(t int) func() {
+				const nh, hd = 32, 128
+				x := randFloats(nt * nh * hd)
+				cos, sin := randFloats(nt*hd/2), randFloats(nt*hd/2)
+				return func() {
+					splitRows(nt, t, func(lo, hi int) {
+						kernel.RoPERows(x[lo*nh*hd:hi*nh*hd], hi-lo, nh, hd, hd, cos[lo*hd/2:hi*hd/2], sin[lo*hd/2:hi*hd/2], true)
+					})
+				}
+			}},
+		{name: "sgemv", shape: shape2(gemv, gemv), bytes: 4 * float64(gemv*gemv), flops: 2 * float64(gemv*gemv), memBound: true,
+			setup: func(t int) func() {
+				a, x, y := randFloats(gemv*gemv), randFloats(gemv), make([]float32, gemv)
+				return func() { kernel.Sgemv(y, a, x, gemv, gemv) }
+			}},
+		{name: "sgemm", shape: fmt.Sprintf("%dx%dx%d", gemm, gemm, gemm), flops: 2 * float64(gemm*gemm*gemm),
+			setup: func(t int) func() {
+				a, b, c := randFloats(gemm*gemm), randFloats(gemm*gemm), make([]float32, gemm*gemm)
+				return func() { kernel.Sgemm(false, false, gemm, gemm, gemm, 1, a, gemm, b, gemm, 0, c, gemm) }
+			}},
+		quantBench("q8_0_gemv", gemv, kernel.Q8_0Bytes, kernel.GemvQ8_0),
+		quantBench("q4_0_gemv", gemv, kernel.Q4_0Bytes, kernel.GemvQ4_0),
+	}
+}
+
+func quantBench(name string, n, blockBytes int, f func([]float32, []byte, []float32, int, int)) kernelBench {
+	wb := n * n / kernel.QK * blockBytes
+	return kernelBench{name: name, shape: fmt.Sprintf("%dx%d", n, n), bytes: float64(wb), flops: 2 * float64(n*n), memBound: true,
+		setup: func(t int) func() {
+			rng := rand.New(rand.NewPCG(2, 3))
+			w := make([]byte, wb)
+			for i := range w {
+				w[i] = byte(rng.IntN(256))
+			}
+			// Sane scales: a small positive binary16 in every block.
+			for b := 0; b < len(w); b += blockBytes {
+				w[b], w[b+1] = 0x00, 0x20
+			}
+			x, y := randFloats(n), make([]float32, n)
+			return func() { f(y, w, x, n, n) }
+		}}
+}
+
+// sortedKernelNames lists the benchmark names (for tests and help).
+func sortedKernelNames() []string {
+	var names []string
+	for _, b := range kernelBenches(true) {
+		names = append(names, b.name)
+	}
+	sort.Strings(names)
+	return names
+}
