@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/llmparts/llmparts/internal/chart"
+	"github.com/llmparts/llmparts/train"
+)
+
+func init() {
+	register(&command{name: "ablate", summary: "compare LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions", run: runAblate})
+}
+
+func runAblate(args []string) error {
+	o := train.DefaultOptions()
+	o.Steps = 300
+	o.Warmup = 30
+	o.EvalIters = 40
+	fs := flag.NewFlagSet("ablate", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: llmparts ablate [flags]\n\nTrains the same small model (same seed, data and steps) with LayerNorm, RMSNorm and pRMSNorm\n(RoPE fixed), then with RoPE, sinusoidal, learned and no positions (RMSNorm fixed), and\nreports ms per step (median of interleaved timing rounds), tokens/s and final losses.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	trainFlags(fs, &o)
+	fs.Float64Var(&o.P, "p", o.P, "pRMSNorm fraction p")
+	figs := fs.String("figs", ".", "folder for ablation-loss-norm.png, ablation-loss-pos.png and ablation-step-time.png (\"\": none)")
+	rounds := fs.Int("timing-rounds", 20, "interleaved timing rounds for ms per step")
+	jsonOut := fs.Bool("json", false, "print one JSON line per configuration on stdout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitCode(2)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("--timing-rounds %d must be ≥ 1", *rounds)
+	}
+	o.EvalEvery = max(1, o.Steps/10)
+	o.SaveEvery = 0
+	fmt.Fprintln(os.Stderr, "loading data...")
+	corpus, err := train.LoadCorpus(o.Data)
+	if err != nil {
+		return err
+	}
+	vs := train.AblationVariants()
+	var results []train.AblationResult
+	vocab := 0
+	for _, v := range vs {
+		vo := o
+		vo.Norm, vo.Pos = v.Norm, v.Pos
+		tr, err := train.NewTrainer(vo, corpus)
+		if err != nil {
+			return err
+		}
+		vocab = tr.Model.Config.Vocab
+		tr.OnStep = progressPrinter(os.Stderr, v.Name+": ")
+		res, err := tr.Run()
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", v.Name, err)
+		}
+		results = append(results, train.AblationResult{Variant: v, TrainLoss: res.TrainLoss, ValLoss: res.ValLoss, Losses: res.Losses, Val: res.Val})
+	}
+	fmt.Fprintf(os.Stderr, "timing %d interleaved rounds of one training step per configuration...\n", *rounds)
+	ms, err := train.TimeSteps(o, vocab, vs, *rounds)
+	if err != nil {
+		return err
+	}
+	tokens := float64(o.Batch * o.Ctx)
+	for i := range results {
+		results[i].MSPerStep = ms[i]
+		results[i].TokensPerSec = tokens / (ms[i] / 1000)
+	}
+	var tw io.Writer = os.Stdout
+	if *jsonOut {
+		tw = os.Stderr
+	}
+	printAblation(tw, o, results)
+	if *jsonOut {
+		for _, r := range results {
+			b, _ := json.Marshal(r)
+			fmt.Println(string(b))
+		}
+	}
+	if *figs != "" {
+		if err := ablationCharts(*figs, results); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printAblation(w io.Writer, o train.Options, rs []train.AblationResult) {
+	fmt.Fprintf(w, "ablation: dim %d, %d layers, %d heads, ctx %d, batch %d, %s MLP, %d steps, seed %d\n\n",
+		o.Dim, o.Layers, o.Heads, o.Ctx, o.Batch, o.MLP, o.Steps, o.Seed)
+	fmt.Fprintf(w, "%-20s %10s %10s %11s %9s %18s\n", "configuration", "ms/step", "tokens/s", "train loss", "val loss", "speed-up vs LN")
+	var ln float64
+	for _, r := range rs {
+		if r.Norm == train.NormLayer && r.Pos == train.PosRoPE {
+			ln = r.MSPerStep
+		}
+	}
+	for _, r := range rs {
+		sp := ""
+		if r.Pos == train.PosRoPE && ln > 0 {
+			sp = fmt.Sprintf("%+.1f%%", (ln/r.MSPerStep-1)*100)
+		}
+		fmt.Fprintf(w, "%-20s %10.1f %10.0f %11.4f %9.4f %18s\n", r.Name, r.MSPerStep, r.TokensPerSec, r.TrainLoss, r.ValLoss, sp)
+	}
+}
+
+func ablationCharts(dir string, rs []train.AblationResult) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	curves := func(keep func(train.AblationResult) bool, title, file string) error {
+		var ss []chart.Series
+		for _, r := range rs {
+			if !keep(r) {
+				continue
+			}
+			// Smooth the batch loss with a 20-step moving average.
+			xs := make([]float64, len(r.Losses))
+			ys := make([]float64, len(r.Losses))
+			var run float64
+			for i, l := range r.Losses {
+				run += l
+				if i >= 20 {
+					run -= r.Losses[i-20]
+				}
+				xs[i] = float64(i + 1)
+				ys[i] = run / float64(min(i+1, 20))
+			}
+			ss = append(ss, chart.Series{Name: r.Name, X: xs, Y: ys})
+		}
+		c := chart.Line{Title: title, XLabel: "step", YLabel: "train loss (20-step mean)", Series: ss}
+		return c.Save(filepath.Join(dir, file), 0, 0)
+	}
+	if err := curves(func(r train.AblationResult) bool { return r.Pos == train.PosRoPE }, "Norms (RoPE fixed)", "ablation-loss-norm.png"); err != nil {
+		return err
+	}
+	if err := curves(func(r train.AblationResult) bool { return r.Norm == train.NormRMS }, "Positions (RMSNorm fixed)", "ablation-loss-pos.png"); err != nil {
+		return err
+	}
+	b := chart.Bar{Title: "Training step time", YLabel: "ms per step (median)"}
+	for _, r := range rs {
+		b.Labels = append(b.Labels, r.Name)
+		b.Values = append(b.Values, r.MSPerStep)
+	}
+	return b.Save(filepath.Join(dir, "ablation-step-time.png"), 0, 0)
+}

@@ -1,0 +1,93 @@
+package train
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Variant is one configuration of an ablation.
+type Variant struct {
+	Name string `json:"name"`
+	Norm string `json:"norm"`
+	Pos  string `json:"pos"`
+}
+
+// AblationVariants are the configurations llmparts ablate compares: the
+// three norms with RoPE fixed, then the four position schemes with RMSNorm
+// fixed (rmsnorm+rope appears once).
+func AblationVariants() []Variant {
+	return []Variant{
+		{"layernorm+rope", NormLayer, PosRoPE},
+		{"rmsnorm+rope", NormRMS, PosRoPE},
+		{"prmsnorm+rope", NormPRMS, PosRoPE},
+		{"rmsnorm+sinusoidal", NormRMS, PosSinusoidal},
+		{"rmsnorm+learned", NormRMS, PosLearned},
+		{"rmsnorm+none", NormRMS, PosNone},
+	}
+}
+
+// AblationResult is one row of the ablation table.
+type AblationResult struct {
+	Variant
+	MSPerStep    float64    `json:"ms_per_step"`
+	TokensPerSec float64    `json:"tokens_per_sec"`
+	TrainLoss    float64    `json:"train_loss"`
+	ValLoss      float64    `json:"val_loss"`
+	Losses       []float64  `json:"-"`
+	Val          []ValPoint `json:"-"`
+}
+
+// TimeSteps measures the wall time of full training steps (forward,
+// backward, clipping and AdamW on a fixed batch) for every variant,
+// interleaving the variants round by round so that a change in machine
+// load affects all of them alike; it returns the median ms per step of
+// each. Weights are fresh copies, so training results are untouched.
+func TimeSteps(base Options, vocab int, vs []Variant, rounds int) ([]float64, error) {
+	type rig struct {
+		m   *Model
+		opt *AdamW
+	}
+	rigs := make([]rig, len(vs))
+	for i, v := range vs {
+		o := base
+		o.Norm, o.Pos = v.Norm, v.Pos
+		m, err := NewModel(o.Config(vocab), o.Seed)
+		if err != nil {
+			return nil, err
+		}
+		rigs[i] = rig{m, NewAdamW(len(m.Params), o.Beta1, o.Beta2, 1e-8, o.WeightDecay)}
+	}
+	B, T := base.Batch, base.Ctx
+	tok, tgt := make([]int, B*T), make([]int, B*T)
+	r := RNG{State: 42}
+	for i := range tok {
+		tok[i], tgt[i] = r.Intn(vocab), r.Intn(vocab)
+	}
+	times := make([][]float64, len(vs))
+	for round := -1; round < rounds; round++ { // round −1 warms up
+		for i, rg := range rigs {
+			t0 := time.Now()
+			rg.m.ZeroGrads()
+			if _, err := rg.m.Forward(tok, tgt, B); err != nil {
+				return nil, fmt.Errorf("train: timing %s: %w", vs[i].Name, err)
+			}
+			rg.m.Backward(1)
+			ClipGradNorm(rg.m.Grads, 1)
+			rg.opt.Step(rg.m.Params, rg.m.Grads, rg.m.Tensors, 1e-4)
+			if round >= 0 {
+				times[i] = append(times[i], float64(time.Since(t0).Microseconds())/1000)
+			}
+		}
+	}
+	med := make([]float64, len(vs))
+	for i, ts := range times {
+		sort.Float64s(ts)
+		if n := len(ts); n%2 == 1 {
+			med[i] = ts[n/2]
+		} else {
+			med[i] = (ts[n/2-1] + ts[n/2]) / 2
+		}
+	}
+	return med, nil
+}
