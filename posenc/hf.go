@@ -147,10 +147,16 @@ func needFactor(s *HFRopeScaling, typ string) (float64, error) {
 // and "longrope" (long factors once seqLen exceeds the original context);
 // 0 means unknown (initialisation).
 //
-// YaRN follows the later transformers releases: mscale/mscale_all_dim
-// select the attention factor, truncate (default true) rounds the
-// correction range, and original_max_position_embeddings inside
-// rope_scaling replaces the factor by max_position_embeddings/original.
+// YaRN follows the later transformers releases (4.5x): mscale and
+// mscale_all_dim select the attention factor, truncate (default true)
+// rounds the correction range, and original_max_position_embeddings inside
+// rope_scaling is the context of the correction range and replaces the
+// factor by max_position_embeddings/original (v5 keeps a given factor and
+// uses the ratio only when factor is absent; that case is accepted too).
+// LongRoPE's original context is the top-level
+// original_max_position_embeddings (which also sets the factor to the
+// context ratio), else the one in rope_scaling (v5), else
+// max_position_embeddings.
 func (c HFConfig) InvFreq(seqLen int) (invFreq []float64, attentionFactor float64, err error) {
 	base := 10000.0
 	if c.RopeTheta != nil {
@@ -224,9 +230,15 @@ func (c HFConfig) InvFreq(seqLen int) (invFreq []float64, attentionFactor float6
 
 func (c HFConfig) yarn(base float64, dim int) ([]float64, float64, error) {
 	s := c.RopeScaling
-	factor, err := needFactor(s, "yarn")
-	if err != nil {
-		return nil, 0, err
+	var factor float64
+	if s.Factor != nil || s.OriginalMaxPositionEmbeddings == nil {
+		// transformers ≤ 4.5x require factor; v5 derives it from the
+		// context ratio when it is absent (below).
+		f, err := needFactor(s, "yarn")
+		if err != nil {
+			return nil, 0, err
+		}
+		factor = f
 	}
 	orig := float64(c.MaxPositionEmbeddings)
 	if s.OriginalMaxPositionEmbeddings != nil {
@@ -310,13 +322,27 @@ func (c HFConfig) longrope(base float64, dim, seqLen int) ([]float64, float64, e
 		factor = &f
 	}
 	orig := float64(c.MaxPositionEmbeddings)
-	if c.OriginalMaxPositionEmbeddings != 0 {
+	switch {
+	case c.OriginalMaxPositionEmbeddings != 0:
+		// Phi-3: the top-level original context wins and the factor is
+		// the context ratio.
 		if c.OriginalMaxPositionEmbeddings < 0 || c.MaxPositionEmbeddings <= 0 {
 			return nil, 0, fmt.Errorf("posenc: longrope needs positive max_position_embeddings and original_max_position_embeddings")
 		}
 		orig = float64(c.OriginalMaxPositionEmbeddings)
 		f := float64(c.MaxPositionEmbeddings) / orig
 		factor = &f
+	case s.OriginalMaxPositionEmbeddings != nil:
+		// transformers v5 reads it from rope_parameters; the ratio is
+		// used only when factor is absent.
+		orig = *s.OriginalMaxPositionEmbeddings
+		if err := checkPositive("original_max_position_embeddings", orig); err != nil {
+			return nil, 0, err
+		}
+		if factor == nil && c.MaxPositionEmbeddings > 0 {
+			f := float64(c.MaxPositionEmbeddings) / orig
+			factor = &f
+		}
 	}
 	var attn float64
 	switch {
