@@ -114,7 +114,7 @@ func TestPreTokenizersMatchRegexOracle(t *testing.T) {
 	if got := strings.Join(oracleSplit(t, gres, "Hello  world's 123\t!"), "|"); got != "Hello| | world|'s| 123|\t|!" {
 		t.Fatalf("oracle gpt-2 split = %q", got)
 	}
-	if got := strings.Join(mySplit(splitter{llama3Stage(3)}, "I'M  12345 \n\n x"), "|"); got != "I|'M| | 123|45| \n\n| x" {
+	if got := strings.Join(mySplit(splitter{llama3Stage(3)}, "I'M  12345 \n\n x"), "|"); got != "I|'M| | |123|45| \n\n| x" {
 		t.Fatalf("llama3 split = %q", got)
 	}
 	for pre, exprs := range oracleRegexes {
