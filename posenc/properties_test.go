@@ -459,3 +459,66 @@ func TestHFMatchesGGML(t *testing.T) {
 		same(t, hf, gg)
 	})
 }
+
+// TestGGMLMagnitude: ggml scales norms by attn_factor, times
+// 1 + 0.1·ln(1/freq_scale) only when ext_factor ≠ 0; with ext_factor 0 the
+// YaRN parameters have no effect.
+func TestGGMLMagnitude(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	x := randVec(rng, 32)
+	n0 := math.Sqrt(dot(x, x))
+	for _, tc := range []struct {
+		fs, ext, attn float64
+		want          float64
+	}{
+		{1, 0, 1, 1},
+		{0.25, 0, 1, 1},
+		{0.25, 0, 0.7, 0.7},
+		{0.25, 1, 1, 1 + 0.1*math.Log(4)},
+		{0.125, 0.5, 0.9, 0.9 * (1 + 0.1*math.Log(8))},
+		{1, 1, 1, 1},
+	} {
+		g := DefaultGGMLParams(32, Interleaved)
+		g.FreqScale, g.ExtFactor, g.AttnFactor, g.NCtxOrig = tc.fs, tc.ext, tc.attn, 2048
+		r, err := g.RoPE(32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := applied(t, r, x, 12345)
+		if got := math.Sqrt(dot(y, y)) / n0; math.Abs(got-tc.want) > 1e-6 {
+			t.Errorf("%+v: norm ratio %v, want %v", tc, got, tc.want)
+		}
+		if tc.ext == 0 {
+			g2 := g
+			g2.BetaFast, g2.BetaSlow, g2.NCtxOrig = 4, 3, 99
+			r2, err := g2.RoPE(32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range r.InvFreq {
+				if r.InvFreq[i] != r2.InvFreq[i] {
+					t.Fatalf("YaRN parameters changed pair %d with ext_factor 0", i)
+				}
+			}
+		}
+	}
+}
+
+// TestYarnCorrDimsValues checks the correction range against hand values:
+// n=64, L=4096, base 10000: d(32) = 64·ln(4096/(64π))/(2 ln 10⁴) ≈ 10.47,
+// d(1) ≈ 22.51, so [10, 23].
+func TestYarnCorrDimsValues(t *testing.T) {
+	lo, hi := YarnCorrDims(64, 4096, 10000, 32, 1)
+	if lo != 10 || hi != 23 {
+		t.Errorf("corr dims [%v, %v], want [10, 23]", lo, hi)
+	}
+	lo, hi = YarnCorrDims(8, 0, 10000, 32, 1)
+	if lo != 0 || !math.IsInf(hi, -1) {
+		t.Errorf("n_ctx_orig 0: [%v, %v], want [0, -Inf]", lo, hi)
+	}
+	lo, hi = YarnCorrDims(8, 1<<30, 10000, 32, 1)
+	// d(32) ≈ 6.73, d(1) ≈ 8.23 → ceil 9, clamped to n−1 = 7.
+	if lo != 6 || hi != 7 {
+		t.Errorf("huge context: [%v, %v], want [6, 7]", lo, hi)
+	}
+}
