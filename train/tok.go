@@ -6,37 +6,53 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/llmparts/llmparts/format/safetensors"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
 // charTok is a character-level tokenizer: one id per distinct rune of the
-// corpus, in rune order. (Stand-in until the tokenizer package's own
-// character tokenizer lands.)
+// corpus, in rune order. With a minimum count, rarer runes are left out and
+// encode as U+FFFD (which then has an id of its own).
 type charTok struct {
 	runes []rune
 	ids   map[rune]int
+	unk   int // id of U+FFFD for unknown runes, or -1 (unknown is an error)
 }
 
-func newCharTok(corpus string) *charTok {
-	seen := map[rune]bool{}
+func newCharTok(corpus string, minCount int) *charTok {
+	count := map[rune]int{}
 	for _, r := range corpus {
-		seen[r] = true
+		count[r]++
 	}
-	rs := make([]rune, 0, len(seen))
-	for r := range seen {
-		rs = append(rs, r)
+	rs := make([]rune, 0, len(count))
+	dropped := false
+	for r, n := range count {
+		if n >= minCount || r == utf8.RuneError {
+			rs = append(rs, r)
+		} else {
+			dropped = true
+		}
+	}
+	if dropped && count[utf8.RuneError] < minCount {
+		if _, ok := count[utf8.RuneError]; !ok {
+			rs = append(rs, utf8.RuneError)
+		}
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
-	return charTokFrom(rs)
+	return charTokFrom(rs, dropped)
 }
 
-func charTokFrom(rs []rune) *charTok {
-	t := &charTok{runes: rs, ids: make(map[rune]int, len(rs))}
+func charTokFrom(rs []rune, lossy bool) *charTok {
+	t := &charTok{runes: rs, ids: make(map[rune]int, len(rs)), unk: -1}
 	for i, r := range rs {
 		t.ids[r] = i
+	}
+	if id, ok := t.ids[utf8.RuneError]; ok && lossy {
+		t.unk = id
 	}
 	return t
 }
@@ -45,6 +61,9 @@ func (t *charTok) Encode(text string, _ tokenizer.EncodeOptions) ([]int, error) 
 	out := make([]int, 0, len(text))
 	for _, r := range text {
 		id, ok := t.ids[r]
+		if !ok && t.unk >= 0 {
+			id, ok = t.unk, true
+		}
 		if !ok {
 			return nil, fmt.Errorf("char tokenizer: character %q is not in the vocabulary", r)
 		}
@@ -75,13 +94,21 @@ func (t *charTok) EOS() int                      { return -1 }
 func (t *charTok) AddBOSDefault() bool           { return false }
 func (t *charTok) Kind() string                  { return "char" }
 
+// charTokJSON is the tokenizer.json of a character tokenizer:
+// {"kind": "char", "chars": ["\n", " ", "!", ...], "unknown": "\ufffd"}
+// where id i decodes to chars[i] and "unknown" (optional) names the
+// character that runes outside the vocabulary encode to.
 type charTokJSON struct {
-	Kind  string   `json:"kind"`
-	Chars []string `json:"chars"`
+	Kind    string   `json:"kind"`
+	Chars   []string `json:"chars"`
+	Unknown string   `json:"unknown,omitempty"`
 }
 
 func (t *charTok) save(w io.Writer) error {
 	j := charTokJSON{Kind: "char"}
+	if t.unk >= 0 {
+		j.Unknown = string(t.runes[t.unk])
+	}
 	for _, r := range t.runes {
 		j.Chars = append(j.Chars, string(r))
 	}
@@ -93,12 +120,19 @@ func (t *charTok) save(w io.Writer) error {
 	return err
 }
 
-// NewTokenizer builds the tokenizer named by spec ("char" or "bpe:N") from
-// the corpus.
+// NewTokenizer builds the tokenizer named by spec from the corpus: "char"
+// (every distinct character), "char:N" (characters seen at least N times;
+// the rest encode as U+FFFD) or "bpe:N".
 func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
 	switch {
 	case spec == "char":
-		return newCharTok(corpus), nil
+		return newCharTok(corpus, 0), nil
+	case strings.HasPrefix(spec, "char:"):
+		n, err := strconv.Atoi(spec[5:])
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%w: %q: want char:N with N ≥ 1", errTokenizer, spec)
+		}
+		return newCharTok(corpus, n), nil
 	case strings.HasPrefix(spec, "bpe:"):
 		return nil, fmt.Errorf("%w: bpe tokenizers are not available yet", errTokenizer)
 	}
@@ -132,7 +166,7 @@ func LoadTokenizer(path string) (tokenizer.Tokenizer, error) {
 		}
 		rs[i] = r[0]
 	}
-	return charTokFrom(rs), nil
+	return charTokFrom(rs, j.Unknown == string(utf8.RuneError)), nil
 }
 
 // EncodeCorpus tokenizes the whole corpus into int32 ids.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llmparts/llmparts/tokenizer"
 )
 
 func testCorpus() string {
@@ -187,5 +189,37 @@ func TestAdamWFirstStep(t *testing.T) {
 	gg := []float32{3, 4}
 	if n := ClipGradNorm(gg, 1); n != 5 || math.Abs(float64(gg[0])-0.6) > 1e-5 {
 		t.Errorf("clip: norm %v, g %v", n, gg)
+	}
+}
+
+func TestCharTokenizer(t *testing.T) {
+	tok, err := NewTokenizer("char:2", "aab€b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() != 3 { // a, b, U+FFFD
+		t.Fatalf("vocab %d, want 3", tok.VocabSize())
+	}
+	ids, err := tok.Encode("ba€", tokenizer.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Decode(ids); got != "ba\uFFFD" {
+		t.Errorf("round trip %q", got)
+	}
+	path := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := SaveTokenizer(tok, path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadTokenizer(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids2, _ := back.Encode("ba€", tokenizer.EncodeOptions{}); len(ids2) != 3 || ids2[2] != ids[2] {
+		t.Errorf("reloaded tokenizer encodes %v, want %v", ids2, ids)
+	}
+	strict, _ := NewTokenizer("char", "ab")
+	if _, err := strict.Encode("abc", tokenizer.EncodeOptions{}); err == nil {
+		t.Error("char tokenizer encoded an unknown character")
 	}
 }
