@@ -224,3 +224,24 @@ func TestRopeFreqsOpHiddenSize(t *testing.T) {
 		t.Errorf("missing head_dim accepted: %s", resp)
 	}
 }
+
+// FuzzPosencOps: any request to the rope, rope_freqs and sinusoidal ops
+// gets an answer line, never an internal error (a recovered panic).
+func FuzzPosencOps(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"rope","id":1,"head_dim":4,"n_heads":1,"n_tokens":1,"positions":[1],"x":[1,2,3,4]}`,
+		`{"op":"rope","id":1,"head_dim":4,"n_heads":1,"n_tokens":1,"n_dims":2,"mode":"neox","positions":[70000],"freq_scale":0.25,"ext_factor":1,"n_ctx_orig":4096,"freq_factors":[2],"x":[1,2,3,4]}`,
+		`{"op":"rope_freqs","id":1,"head_dim":64,"max_position_embeddings":4096,"rope_scaling":{"rope_type":"yarn","factor":4,"truncate":false}}`,
+		`{"op":"rope_freqs","id":1,"head_dim":4,"max_position_embeddings":40,"original_max_position_embeddings":10,"seq_len":11,"rope_scaling":{"rope_type":"longrope","short_factor":[1,2],"long_factor":[3,4]}}`,
+		`{"op":"rope_freqs","id":1,"head_dim":64,"rope_scaling":{"type":"llama3","factor":8,"low_freq_factor":1,"high_freq_factor":4,"original_max_position_embeddings":8192}}`,
+		`{"op":"sinusoidal","id":1,"d":6,"positions":[0,5,-2],"layout":"concat","base":100}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		resp, _ := Do([]byte(line))
+		if strings.Contains(string(resp), "internal error") {
+			t.Fatalf("%s -> %s", line, resp)
+		}
+	})
+}

@@ -13,7 +13,7 @@ const MaxPosition = 1 << 30
 
 // maxTableEntries bounds the size of tables built by this package
 // (positions × dimensions), so bad input cannot ask for a huge allocation.
-const maxTableEntries = 1 << 28
+const maxTableEntries = 1 << 25
 
 // Layout says which coordinates of a head form a rotated pair.
 type Layout int
