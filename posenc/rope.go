@@ -68,8 +68,8 @@ type QKEncoder interface {
 // set of per-pair inverse frequencies and a magnitude: pair i at position
 // m is rotated by the angle m·InvFreq[i] and multiplied by Scale.
 //
-// The zero Scale means 1 and NDims 0 means HeadDim, so
-// RoPE{Dim: 64, InvFreq: f} is a plain rotation. Build InvFreq with
+// The zero Scale means 1 and NDims 0 means Dim, so
+// RoPE{Dim: 64, InvFreq: f} (len(f) = 32) is a plain rotation. Build InvFreq with
 // [InvFreqs], [HFConfig.InvFreq] or [GGMLParams.RoPE].
 type RoPE struct {
 	Dim     int       // head dimension
