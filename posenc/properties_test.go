@@ -175,6 +175,19 @@ func TestTableMatchesApply(t *testing.T) {
 					t.Fatalf("table backward(forward) at %d: %v vs %v", i, b[i], x[i])
 				}
 			}
+			c, sn, err := tab.Row(40000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range c {
+				want := math.Cos(40000 * r.InvFreq[i])
+				if math.Abs(float64(c[i])-want) > 1e-7 || math.Abs(float64(sn[i])-math.Sin(40000*r.InvFreq[i])) > 1e-7 {
+					t.Fatalf("Row(40000)[%d] = %v, %v", i, c[i], sn[i])
+				}
+			}
+			if _, _, err := tab.Row(-1); err == nil {
+				t.Error("Row(-1) accepted")
+			}
 			if err := tab.Apply(a[:r.Dim], 1, 1, []int{50000}); err == nil {
 				t.Error("position past the table accepted")
 			}

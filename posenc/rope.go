@@ -349,3 +349,13 @@ func (t *Table) apply(x []float32, nTokens, nHeads int, pos []int, sign float32)
 	}
 	return nil
 }
+
+// Row returns the cached cos and sin of position p (NDims/2 values each,
+// scale folded in), or an error when p is outside [0, MaxPos).
+func (t *Table) Row(p int) (cos, sin []float32, err error) {
+	if p < 0 || p >= t.MaxPos {
+		return nil, nil, fmt.Errorf("posenc: position %d outside table [0, %d)", p, t.MaxPos)
+	}
+	half := t.NDims / 2
+	return t.Cos[p*half : (p+1)*half], t.Sin[p*half : (p+1)*half], nil
+}
