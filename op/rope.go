@@ -62,6 +62,9 @@ func ropeOp(req *Request) (map[string]any, error) {
 	if p.FreqFactors, err = req.Float64sOr("freq_factors"); err != nil {
 		return nil, err
 	}
+	if len(p.FreqFactors) == 0 {
+		p.FreqFactors = nil // [] means none, like null
+	}
 	pos, err := req.Ints("positions")
 	if err != nil {
 		return nil, err

@@ -100,6 +100,11 @@ func TestRopeOpDefaultsAndValues(t *testing.T) {
 	out = call(t, map[string]any{"op": "rope", "id": 3, "head_dim": 2, "n_heads": 1, "n_tokens": 1, "mode": 2,
 		"positions": []int{0}, "freq_scale": 0.25, "ext_factor": 1, "n_ctx_orig": 4096, "x": []float64{1, 0}})
 	near(t, "y", floats(t, out["y"]), []float64{1 + 0.1*math.Log(4), 0}, 1e-6, 0)
+	// freq_factors [] is no factors; [2] halves the angle.
+	out = call(t, mustObj(t, `{"op":"rope","id":4,"head_dim":2,"n_heads":1,"n_tokens":1,"positions":[2],"freq_factors":[],"x":[1,0]}`))
+	near(t, "y", floats(t, out["y"]), []float64{math.Cos(2), math.Sin(2)}, 1e-7, 0)
+	out = call(t, mustObj(t, `{"op":"rope","id":5,"head_dim":2,"n_heads":1,"n_tokens":1,"positions":[2],"freq_factors":[2],"x":[1,0]}`))
+	near(t, "y", floats(t, out["y"]), []float64{math.Cos(1), math.Sin(1)}, 1e-7, 0)
 }
 
 func TestRopeOpErrors(t *testing.T) {
