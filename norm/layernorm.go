@@ -42,16 +42,16 @@ func (n *LayerNorm) StatsPerRow() int { return 2 }
 // Validate reports whether the parameters are usable.
 func (n *LayerNorm) Validate() error {
 	if n.Dim <= 0 {
-		return fmt.Errorf("%w: LayerNorm Dim = %d, want > 0", ErrParam, n.Dim)
+		return fmt.Errorf("norm: LayerNorm: %w: Dim = %d, want > 0", ErrParam, n.Dim)
 	}
 	if err := checkEps(n.Eps); err != nil {
-		return fmt.Errorf("LayerNorm: %w", err)
+		return fmt.Errorf("norm: LayerNorm: %w", err)
 	}
 	if n.Weight != nil && len(n.Weight) != n.Dim {
-		return fmt.Errorf("%w: LayerNorm len(Weight) = %d, want Dim = %d", ErrShape, len(n.Weight), n.Dim)
+		return fmt.Errorf("norm: LayerNorm: %w: len(Weight) = %d, want Dim = %d", ErrShape, len(n.Weight), n.Dim)
 	}
 	if n.Bias != nil && len(n.Bias) != n.Dim {
-		return fmt.Errorf("%w: LayerNorm len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
+		return fmt.Errorf("norm: LayerNorm: %w: len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
 	}
 	return nil
 }
@@ -90,10 +90,10 @@ func (n *LayerNorm) Forward(y, x, stats []float32) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"y"}, y)
 	if err != nil {
-		return fmt.Errorf("LayerNorm.Forward: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Forward: %w", err)
 	}
 	if err := checkStats(stats, rows, 2); err != nil {
-		return fmt.Errorf("LayerNorm.Forward: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Forward: %w", err)
 	}
 	d := n.Dim
 	for r := 0; r < rows; r++ {
@@ -139,16 +139,16 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
 	if err != nil {
-		return fmt.Errorf("LayerNorm.Backward: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
 	}
 	if err := checkStats(stats, rows, 2); err != nil {
-		return fmt.Errorf("LayerNorm.Backward: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
 	}
 	if err := checkParamGrad("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("LayerNorm.Backward: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
 	}
 	if err := checkParamGrad("dBias", dBias, n.Dim); err != nil {
-		return fmt.Errorf("LayerNorm.Backward: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
 	}
 	d := n.Dim
 	fd := float64(d)
@@ -204,10 +204,10 @@ func (n *LayerNorm) Forward64(y, x, stats []float64) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"y"}, y)
 	if err != nil {
-		return fmt.Errorf("LayerNorm.Forward64: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Forward64: %w", err)
 	}
 	if err := checkStats(stats, rows, 2); err != nil {
-		return fmt.Errorf("LayerNorm.Forward64: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Forward64: %w", err)
 	}
 	d := n.Dim
 	w, b := to64(n.Weight), to64(n.Bias)
@@ -249,16 +249,16 @@ func (n *LayerNorm) Backward64(dx, dWeight, dBias, dy, x, stats []float64) error
 	}
 	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
 	if err != nil {
-		return fmt.Errorf("LayerNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
 	}
 	if err := checkStats(stats, rows, 2); err != nil {
-		return fmt.Errorf("LayerNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
 	}
 	if err := checkParamGrad64("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("LayerNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
 	}
 	if err := checkParamGrad64("dBias", dBias, n.Dim); err != nil {
-		return fmt.Errorf("LayerNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
 	}
 	d := n.Dim
 	w := to64(n.Weight)

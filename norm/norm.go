@@ -31,10 +31,10 @@ var (
 )
 
 // ErrShape is wrapped by every error about slice lengths.
-var ErrShape = errors.New("norm: shape mismatch")
+var ErrShape = errors.New("shape mismatch")
 
 // ErrParam is wrapped by every error about an invalid parameter (d, eps, p).
-var ErrParam = errors.New("norm: invalid parameter")
+var ErrParam = errors.New("invalid parameter")
 
 func checkEps(eps float64) error {
 	if math.IsNaN(eps) || math.IsInf(eps, 0) || eps < 0 {

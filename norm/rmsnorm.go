@@ -63,23 +63,23 @@ func (n *RMSNorm) K() int {
 // Validate reports whether the parameters are usable.
 func (n *RMSNorm) Validate() error {
 	if n.Dim <= 0 {
-		return fmt.Errorf("%w: RMSNorm Dim = %d, want > 0", ErrParam, n.Dim)
+		return fmt.Errorf("norm: RMSNorm: %w: Dim = %d, want > 0", ErrParam, n.Dim)
 	}
 	if err := checkEps(n.Eps); err != nil {
-		return fmt.Errorf("RMSNorm: %w", err)
+		return fmt.Errorf("norm: RMSNorm: %w", err)
 	}
 	if math.IsNaN(n.P) || n.P < 0 || n.P > 1 {
-		return fmt.Errorf("%w: RMSNorm P = %v, want p in (0, 1] (or 0 for 1)", ErrParam, n.P)
+		return fmt.Errorf("norm: RMSNorm: %w: P = %v, want p in (0, 1] (or 0 for 1)", ErrParam, n.P)
 	}
 	wo := float64(n.WeightOffset)
 	if math.IsNaN(wo) || math.IsInf(wo, 0) {
-		return fmt.Errorf("%w: RMSNorm WeightOffset = %v, want a finite value", ErrParam, wo)
+		return fmt.Errorf("norm: RMSNorm: %w: WeightOffset = %v, want a finite value", ErrParam, wo)
 	}
 	if n.Weight != nil && len(n.Weight) != n.Dim {
-		return fmt.Errorf("%w: RMSNorm len(Weight) = %d, want Dim = %d", ErrShape, len(n.Weight), n.Dim)
+		return fmt.Errorf("norm: RMSNorm: %w: len(Weight) = %d, want Dim = %d", ErrShape, len(n.Weight), n.Dim)
 	}
 	if n.Bias != nil && len(n.Bias) != n.Dim {
-		return fmt.Errorf("%w: RMSNorm len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
+		return fmt.Errorf("norm: RMSNorm: %w: len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
 	}
 	return nil
 }
@@ -109,10 +109,10 @@ func (n *RMSNorm) Forward(y, x, stats []float32) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"y"}, y)
 	if err != nil {
-		return fmt.Errorf("RMSNorm.Forward: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Forward: %w", err)
 	}
 	if err := checkStats(stats, rows, 1); err != nil {
-		return fmt.Errorf("RMSNorm.Forward: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Forward: %w", err)
 	}
 	d, k := n.Dim, n.K()
 	for r := 0; r < rows; r++ {
@@ -159,16 +159,16 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
 	if err != nil {
-		return fmt.Errorf("RMSNorm.Backward: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
 	}
 	if err := checkStats(stats, rows, 1); err != nil {
-		return fmt.Errorf("RMSNorm.Backward: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
 	}
 	if err := checkParamGrad("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("RMSNorm.Backward: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
 	}
 	if err := checkParamGrad("dBias", dBias, n.Dim); err != nil {
-		return fmt.Errorf("RMSNorm.Backward: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
 	}
 	d, k := n.Dim, n.K()
 	for row := 0; row < rows; row++ {
@@ -252,10 +252,10 @@ func (n *RMSNorm) Forward64(y, x, stats []float64) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"y"}, y)
 	if err != nil {
-		return fmt.Errorf("RMSNorm.Forward64: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Forward64: %w", err)
 	}
 	if err := checkStats(stats, rows, 1); err != nil {
-		return fmt.Errorf("RMSNorm.Forward64: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Forward64: %w", err)
 	}
 	d, k := n.Dim, n.K()
 	w, b := n.weight64(), to64(n.Bias)
@@ -291,16 +291,16 @@ func (n *RMSNorm) Backward64(dx, dWeight, dBias, dy, x, stats []float64) error {
 	}
 	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
 	if err != nil {
-		return fmt.Errorf("RMSNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
 	}
 	if err := checkStats(stats, rows, 1); err != nil {
-		return fmt.Errorf("RMSNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
 	}
 	if err := checkParamGrad64("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("RMSNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
 	}
 	if err := checkParamGrad64("dBias", dBias, n.Dim); err != nil {
-		return fmt.Errorf("RMSNorm.Backward64: %w", err)
+		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
 	}
 	d, k := n.Dim, n.K()
 	w := n.weight64()
