@@ -115,18 +115,41 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if k == 0 || alpha == 0 {
 		return
 	}
-	// Split the larger of m and n over goroutines; each goroutine packs its
-	// own panels. 2·m·n·k flops, 4·(mk+kn+mn) bytes: parallelise when the
-	// arithmetic is worth it.
-	work := m * n * k / 8
-	if m >= n {
-		parallelFor(m, gemmMR, work, func(lo, hi int) {
-			sgemmSerial(transA, transB, hi-lo, n, k, alpha, a[offA(transA, lo, lda):], lda, b, ldb, c[lo*ldc:], ldc)
-		})
-	} else {
-		parallelFor(n, gemmNR, work, func(lo, hi int) {
-			sgemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc)
-		})
+	// Large products: all goroutines first pack one KC×NC panel of B
+	// together, then each multiplies its own rows of A with it. Products
+	// with few rows split the columns instead, each goroutine packing its
+	// own panels. 2·m·n·k flops: parallelise when there are enough.
+	t := Threads()
+	if m*n*k < 64*64*64 {
+		t = 1
+	}
+	if t > 1 && m >= t*gemmMR*4 {
+		sgemmRows(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
+	}
+	parallelForT(t, n, gemmNR, func(lo, hi int) {
+		sgemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc)
+	})
+}
+
+// sgemmRows is the multi-goroutine driver for products with many rows:
+// a shared packed panel of B, rows of A and C split between goroutines.
+func sgemmRows(t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	shared := gemmPool.Get().(*gemmBuf)
+	defer gemmPool.Put(shared)
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			parallelForT(t, nc, gemmNR, func(lo, hi int) {
+				packB(shared.b[lo*kc:], transB, b, ldb, pc, jc+lo, kc, hi-lo)
+			})
+			parallelForT(t, m, gemmMR, func(lo, hi int) {
+				buf := gemmPool.Get().(*gemmBuf)
+				gemmMacro(buf, shared.b, transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha)
+				gemmPool.Put(buf)
+			})
+		}
 	}
 }
 
@@ -154,30 +177,37 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
 			packB(buf.b, transB, b, ldb, pc, jc, kc, nc)
-			for ic := 0; ic < m; ic += gemmMC {
-				mc := min(gemmMC, m-ic)
-				packA(buf.a, transA, a, lda, ic, pc, mc, kc)
-				for jr := 0; jr < nc; jr += gemmNR {
-					nr := min(gemmNR, nc-jr)
-					bp := buf.b[jr*kc : jr*kc+kc*gemmNR]
-					for ir := 0; ir < mc; ir += gemmMR {
-						mr := min(gemmMR, mc-ir)
-						ap := buf.a[ir*kc : ir*kc+kc*gemmMR]
-						co := (ic+ir)*ldc + jc + jr
-						if mr == gemmMR && nr == gemmNR {
-							gemmKernelImpl(kc, ap, bp, c[co:], ldc, alpha)
-							continue
-						}
-						// Edge tile: compute a full tile into a scratch
-						// buffer, then add the valid part.
-						clear(buf.c[:])
-						gemmKernelImpl(kc, ap, bp, buf.c[:], gemmNR, alpha)
-						for i := 0; i < mr; i++ {
-							crow := c[co+i*ldc : co+i*ldc+nr]
-							for j := range crow {
-								crow[j] += buf.c[i*gemmNR+j]
-							}
-						}
+			gemmMacro(buf, buf.b, transA, a, lda, 0, m, pc, kc, jc, nc, c, ldc, alpha)
+		}
+	}
+}
+
+// gemmMacro multiplies rows [i0, i0+m) of op(A), columns [pc, pc+kc), by
+// the packed kc×nc panel bp of op(B) (columns jc..jc+nc of C), adding
+// alpha times the product into C. It packs A block by block into buf.a.
+func gemmMacro(buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m, pc, kc, jc, nc int, c []float32, ldc int, alpha float32) {
+	for ic := i0; ic < i0+m; ic += gemmMC {
+		mc := min(gemmMC, i0+m-ic)
+		packA(buf.a, transA, a, lda, ic, pc, mc, kc)
+		for jr := 0; jr < nc; jr += gemmNR {
+			nr := min(gemmNR, nc-jr)
+			bs := bp[jr*kc : jr*kc+kc*gemmNR]
+			for ir := 0; ir < mc; ir += gemmMR {
+				mr := min(gemmMR, mc-ir)
+				as := buf.a[ir*kc : ir*kc+kc*gemmMR]
+				co := (ic+ir)*ldc + jc + jr
+				if mr == gemmMR && nr == gemmNR {
+					gemmKernelImpl(kc, as, bs, c[co:], ldc, alpha)
+					continue
+				}
+				// Edge tile: compute a full tile into a scratch buffer,
+				// then add the valid part.
+				clear(buf.c[:])
+				gemmKernelImpl(kc, as, bs, buf.c[:], gemmNR, alpha)
+				for i := 0; i < mr; i++ {
+					crow := c[co+i*ldc : co+i*ldc+nr]
+					for j := range crow {
+						crow[j] += buf.c[i*gemmNR+j]
 					}
 				}
 			}
@@ -193,6 +223,21 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
 		d := dst[s*kc : s*kc+kc*gemmMR]
 		rows := min(gemmMR, mc-s)
 		if !transA {
+			if rows == gemmMR {
+				// Read the six rows in lockstep, write sequentially.
+				o := (ic+s)*lda + pc
+				r0 := a[o : o+kc]
+				r1 := a[o+lda : o+lda+kc]
+				r2 := a[o+2*lda : o+2*lda+kc]
+				r3 := a[o+3*lda : o+3*lda+kc]
+				r4 := a[o+4*lda : o+4*lda+kc]
+				r5 := a[o+5*lda : o+5*lda+kc]
+				for p := range r0 {
+					dd := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+					dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+				}
+				continue
+			}
 			for r := 0; r < gemmMR; r++ {
 				if r >= rows {
 					for p := 0; p < kc; p++ {

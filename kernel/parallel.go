@@ -34,13 +34,21 @@ const parallelMinBytes = 1 << 20
 // parallelMinBytes everything runs on the calling goroutine.
 func parallelFor(n, align int, work int, fn func(lo, hi int)) {
 	t := Threads()
+	if work < parallelMinBytes {
+		t = 1
+	}
+	parallelForT(t, n, align, fn)
+}
+
+// parallelForT is parallelFor with an explicit goroutine count t.
+func parallelForT(t, n, align int, fn func(lo, hi int)) {
 	if align < 1 {
 		align = 1
 	}
 	if chunks := (n + align - 1) / align; t > chunks {
 		t = chunks
 	}
-	if t <= 1 || work < parallelMinBytes {
+	if t <= 1 {
 		fn(0, n)
 		return
 	}

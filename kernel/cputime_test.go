@@ -1,0 +1,77 @@
+//go:build linux
+
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime returns the process's user+system CPU time. Benchmarks report
+// throughput per CPU-second too ("cpu-GFLOP/s"), which stays meaningful
+// when other processes share the cores.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func cpuBench(b *testing.B, flopsPerOp, bytesPerOp float64, op func()) {
+	op()
+	t0 := cpuTime()
+	for b.Loop() {
+		op()
+	}
+	sec := (cpuTime() - t0).Seconds()
+	if sec > 0 && flopsPerOp > 0 {
+		b.ReportMetric(flopsPerOp*float64(b.N)/sec/1e9, "cpu-GFLOP/s")
+	}
+	if sec > 0 && bytesPerOp > 0 {
+		b.ReportMetric(bytesPerOp*float64(b.N)/sec/1e9, "cpu-GB/s")
+	}
+}
+
+func BenchmarkCPUGemmKernel(b *testing.B) {
+	const kc = gemmKC
+	a, bb := benchVec(kc*gemmMR), benchVec(kc*gemmNR)
+	c := make([]float32, gemmMR*gemmNR)
+	cpuBench(b, 2*kc*gemmMR*gemmNR, 0, func() { gemmKernelImpl(kc, a, bb, c, gemmNR, 1) })
+}
+
+func BenchmarkCPUSgemm1024(b *testing.B) {
+	const n = 1024
+	x, y, c := benchVec(n*n), benchVec(n*n), make([]float32, n*n)
+	cpuBench(b, 2*n*n*n, 0, func() { Sgemm(false, false, n, n, n, 1, x, n, y, n, 0, c, n) })
+}
+
+func BenchmarkCPUSgemv4096(b *testing.B) {
+	const m, n = 4096, 4096
+	a, x, y := benchVec(m*n), benchVec(n), make([]float32, m)
+	cpuBench(b, 2*m*n, 4*m*n, func() { Sgemv(y, a, x, m, n) })
+}
+
+func BenchmarkCPUQ8(b *testing.B) {
+	const m, n = 4096, 4096
+	q8, _ := quantRows(rand.New(rand.NewPCG(1, 2)), m, n)
+	x, y := benchVec(n), make([]float32, m)
+	cpuBench(b, 2*m*n, float64(len(q8)), func() { GemvQ8_0(y, q8, x, m, n) })
+}
+
+func BenchmarkCPUQ4(b *testing.B) {
+	const m, n = 4096, 4096
+	_, q4 := quantRows(rand.New(rand.NewPCG(1, 2)), m, n)
+	x, y := benchVec(n), make([]float32, m)
+	cpuBench(b, 2*m*n, float64(len(q4)), func() { GemvQ4_0(y, q4, x, m, n) })
+}
+
+func BenchmarkCPUSgemmShapes(b *testing.B) {
+	for _, n := range []int{1000, 1024, 1040} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			x, y, c := benchVec(n*n), benchVec(n*n), make([]float32, n*n)
+			cpuBench(b, 2*float64(n*n*n), 0, func() { Sgemm(false, false, n, n, n, 1, x, n, y, n, 0, c, n) })
+		})
+	}
+}
