@@ -154,6 +154,17 @@ func LoadTokenizer(path string) (tokenizer.Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errTokenizer, err)
 	}
+	t, err := ParseTokenizer(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ParseTokenizer decodes the contents of a tokenizer.json written by
+// SaveTokenizer.
+func ParseTokenizer(b []byte) (tokenizer.Tokenizer, error) {
+	path := "tokenizer.json"
 	var j charTokJSON
 	if err := json.Unmarshal(b, &j); err != nil || j.Kind != "char" {
 		return nil, fmt.Errorf("%w: %s is not a char tokenizer file", errTokenizer, path)
