@@ -1,0 +1,122 @@
+package tokenizer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Char is a character-level tokenizer: one id per distinct rune of a
+// corpus, in sorted order (so the same corpus always gives the same ids).
+// It has no BOS or EOS.
+type Char struct {
+	runes []rune
+	ids   map[rune]int
+}
+
+// NewChar builds a character tokenizer from the distinct runes of corpus.
+func NewChar(corpus string) *Char {
+	seen := map[rune]bool{}
+	for _, r := range corpus {
+		seen[r] = true
+	}
+	rs := make([]rune, 0, len(seen))
+	for r := range seen {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
+	return newCharFromRunes(rs)
+}
+
+func newCharFromRunes(rs []rune) *Char {
+	c := &Char{runes: rs, ids: make(map[rune]int, len(rs))}
+	for i, r := range rs {
+		c.ids[r] = i
+	}
+	return c
+}
+
+// Encode implements Tokenizer; a rune outside the vocabulary is an error.
+func (c *Char) Encode(text string, opt EncodeOptions) ([]int, error) {
+	out := make([]int, 0, len(text))
+	for i, r := range text {
+		id, ok := c.ids[r]
+		if !ok {
+			return nil, fmt.Errorf("tokenizer: character %q at byte %d is not in the vocabulary", r, i)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// Decode implements Tokenizer (ids out of range are skipped).
+func (c *Char) Decode(ids []int) string {
+	var b strings.Builder
+	for _, id := range ids {
+		if id >= 0 && id < len(c.runes) {
+			b.WriteRune(c.runes[id])
+		}
+	}
+	return b.String()
+}
+
+// Piece returns the character of id.
+func (c *Char) Piece(id int) string { return c.Decode([]int{id}) }
+
+// NewDecoder implements Tokenizer; every id is a whole character.
+func (c *Char) NewDecoder() Decoder { return charDecoder{c} }
+
+type charDecoder struct{ c *Char }
+
+func (d charDecoder) Add(id int) string { return d.c.Decode([]int{id}) }
+func (d charDecoder) Flush() string     { return "" }
+
+// VocabSize implements Tokenizer.
+func (c *Char) VocabSize() int { return len(c.runes) }
+
+// BOS implements Tokenizer: none.
+func (c *Char) BOS() int { return -1 }
+
+// EOS implements Tokenizer: none.
+func (c *Char) EOS() int { return -1 }
+
+// AddBOSDefault implements Tokenizer: false.
+func (c *Char) AddBOSDefault() bool { return false }
+
+// Kind implements Tokenizer: "char".
+func (c *Char) Kind() string { return "char" }
+
+// Runes returns the vocabulary, indexed by id.
+func (c *Char) Runes() []rune { return c.runes }
+
+type charJSON struct {
+	Type  string   `json:"type"`
+	Vocab []string `json:"vocab"`
+}
+
+// Save writes the tokenizer as {"type":"char","vocab":[...]} (atomically).
+func (c *Char) Save(path string) error {
+	v := charJSON{Type: "char", Vocab: make([]string, len(c.runes))}
+	for i, r := range c.runes {
+		v.Vocab[i] = string(r)
+	}
+	return writeJSONAtomic(path, v)
+}
+
+func charFromJSON(v charJSON) (*Char, error) {
+	rs := make([]rune, len(v.Vocab))
+	seen := map[rune]bool{}
+	for i, s := range v.Vocab {
+		r, n := utf8.DecodeRuneInString(s)
+		if n == 0 || n != len(s) || (r == utf8.RuneError && n == 1) {
+			return nil, fmt.Errorf("tokenizer: char vocabulary entry %d %q is not one character", i, s)
+		}
+		if seen[r] {
+			return nil, fmt.Errorf("tokenizer: char vocabulary repeats %q", s)
+		}
+		seen[r] = true
+		rs[i] = r
+	}
+	return newCharFromRunes(rs), nil
+}

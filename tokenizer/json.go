@@ -1,0 +1,290 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// writeJSONAtomic writes v as JSON to path through a temporary file in the
+// same folder and a rename, so readers never see a half-written file.
+func writeJSONAtomic(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("tokenizer: encode %s: %w", path, err)
+	}
+	return writeFileAtomic(path, data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("tokenizer: save: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("tokenizer: save %s: %w", path, err)
+	}
+	return nil
+}
+
+type hfAddedToken struct {
+	ID         int    `json:"id"`
+	Content    string `json:"content"`
+	SingleWord bool   `json:"single_word"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	Normalized bool   `json:"normalized"`
+	Special    bool   `json:"special"`
+}
+
+// Save writes a byte-level BPE in the Hugging Face tokenizer.json layout
+// (model BPE with vocab and merges, ByteLevel pre-tokenizer and decoder;
+// control and user-defined tokens as added_tokens), atomically. Only
+// byte-level ("gpt2") tokenizers with the gpt-2 pre-tokenizer can be saved
+// this way.
+func (t *BPE) Save(path string) error {
+	if t.kind != "gpt2" {
+		return fmt.Errorf("tokenizer: save: only byte-level BPE can be written as tokenizer.json (this is %q)", t.kind)
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"version":"1.0","truncation":null,"padding":null,"added_tokens":[`)
+	n := 0
+	for i, ty := range t.types {
+		if ty != TypeControl && ty != TypeUserDefined {
+			continue
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		js, _ := json.Marshal(hfAddedToken{ID: i, Content: t.tokens[i], Special: ty == TypeControl})
+		b.Write(js)
+	}
+	b.WriteString(`],"normalizer":null,`)
+	b.WriteString(`"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true},`)
+	b.WriteString(`"post_processor":null,`)
+	b.WriteString(`"decoder":{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true},`)
+	b.WriteString(`"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{`)
+	for i, s := range t.tokens {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		js, _ := json.Marshal(s)
+		b.Write(js)
+		fmt.Fprintf(&b, ":%d", i)
+	}
+	b.WriteString(`},"merges":`)
+	js, _ := json.Marshal(t.merges)
+	b.Write(js)
+	b.WriteString("}")
+	// Not part of Hugging Face's format (it ignores unknown keys): the ids
+	// of BOS and EOS, so a reload gives the same tokenizer.
+	fmt.Fprintf(&b, `,"llmparts":{"bos_token_id":%d,"eos_token_id":%d,"add_bos_token":%v,"pre":%q}`, t.bos, t.eos, t.addBOS, t.pre)
+	b.WriteString("}\n")
+	return writeFileAtomic(path, b.Bytes())
+}
+
+type hfJSON struct {
+	Type        string          `json:"type"` // "char" for our char tokenizer
+	AddedTokens []hfAddedToken  `json:"added_tokens"`
+	PreTok      json.RawMessage `json:"pre_tokenizer"`
+	Model       *hfModel        `json:"model"`
+	Extra       *hfExtra        `json:"llmparts"`
+}
+
+type hfModel struct {
+	Type         string          `json:"type"`
+	Vocab        map[string]int  `json:"vocab"`
+	Merges       json.RawMessage `json:"merges"`
+	ByteFallback bool            `json:"byte_fallback"`
+}
+
+type hfExtra struct {
+	BOS    *int   `json:"bos_token_id"`
+	EOS    *int   `json:"eos_token_id"`
+	AddBOS *bool  `json:"add_bos_token"`
+	Pre    string `json:"pre"`
+}
+
+// ParseJSON reads a tokenizer.json: our character tokenizer
+// ({"type":"char",...}) or a Hugging Face byte-level BPE.
+func ParseJSON(data []byte) (Tokenizer, error) {
+	var h hfJSON
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: %w", err)
+	}
+	if h.Type == "char" {
+		var c charJSON
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("tokenizer: char tokenizer.json: %w", err)
+		}
+		return charFromJSON(c)
+	}
+	if h.Model == nil {
+		return nil, errors.New("tokenizer: tokenizer.json has no model (and is not a char tokenizer)")
+	}
+	if h.Model.Type != "BPE" {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: unsupported model type %q (only BPE)", h.Model.Type)
+	}
+	if h.Model.ByteFallback {
+		return nil, errors.New("tokenizer: tokenizer.json: SentencePiece-style BPE (byte_fallback) is not supported from tokenizer.json; use the .model or GGUF file")
+	}
+	n := 0
+	for _, id := range h.Model.Vocab {
+		n = max(n, id+1)
+	}
+	for _, a := range h.AddedTokens {
+		n = max(n, a.ID+1)
+	}
+	if n > 1<<24 {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: id %d too large", n-1)
+	}
+	v := &Vocab{Model: "gpt2", Pre: "gpt-2", BOS: -1, EOS: -1, UNK: -1, PAD: -1}
+	v.Tokens = make([]string, n)
+	v.Types = make([]int32, n)
+	have := make([]bool, n)
+	for s, id := range h.Model.Vocab {
+		if id < 0 {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: negative id for %q", s)
+		}
+		if have[id] {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: id %d used twice", id)
+		}
+		v.Tokens[id], v.Types[id], have[id] = s, TypeNormal, true
+	}
+	for _, a := range h.AddedTokens {
+		if a.ID < 0 {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: negative added token id")
+		}
+		v.Tokens[a.ID], have[a.ID] = a.Content, true
+		v.Types[a.ID] = TypeUserDefined
+		if a.Special {
+			v.Types[a.ID] = TypeControl
+		}
+	}
+	for i, ok := range have {
+		if !ok {
+			v.Tokens[i], v.Types[i] = fmt.Sprintf("[PAD%d]", i), TypeUnused
+		}
+	}
+	// Merges: ["a b", ...] or [["a","b"], ...].
+	var ms []string
+	if err := json.Unmarshal(h.Model.Merges, &ms); err != nil {
+		var pairs [][2]string
+		if err2 := json.Unmarshal(h.Model.Merges, &pairs); err2 != nil {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: merges: %w", err)
+		}
+		ms = make([]string, len(pairs))
+		for i, p := range pairs {
+			ms[i] = p[0] + " " + p[1]
+		}
+	}
+	v.Merges = ms
+	pre, err := hfPre(h.PreTok)
+	if err != nil {
+		return nil, err
+	}
+	v.Pre = pre
+	if h.Extra != nil {
+		if h.Extra.BOS != nil {
+			v.BOS = *h.Extra.BOS
+		}
+		if h.Extra.EOS != nil {
+			v.EOS = *h.Extra.EOS
+		}
+		v.AddBOS = h.Extra.AddBOS
+		if h.Extra.Pre != "" {
+			v.Pre = h.Extra.Pre
+		}
+	} else {
+		for _, a := range h.AddedTokens {
+			switch a.Content {
+			case "<s>", "<|begin_of_text|>", "<|bos|>", "<bos>":
+				v.BOS = a.ID
+			case "</s>", "<|endoftext|>", "<|end_of_text|>", "<|eos|>", "<eos>":
+				v.EOS = a.ID
+			}
+		}
+	}
+	return FromVocab(v)
+}
+
+// hfPre maps a Hugging Face pre_tokenizer to a llama.cpp pre-tokenizer name.
+func hfPre(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "gpt-2", nil
+	}
+	s := string(raw)
+	switch {
+	case strings.Contains(s, `\\p{N}{1,3}`):
+		return "llama-bpe", nil
+	case strings.Contains(s, `[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|`):
+		return "qwen2", nil
+	case strings.Contains(s, `"ByteLevel"`):
+		return "gpt-2", nil
+	}
+	return "", fmt.Errorf("tokenizer: tokenizer.json: unsupported pre_tokenizer %.200s", s)
+}
+
+// LoadFile loads a tokenizer of any supported kind, detected from the file:
+// GGUF (.gguf), llama2.c tokenizer.bin (.bin), SentencePiece (.model),
+// tokenizer.json (char or Hugging Face BPE), or a checkpoint folder holding
+// tokenizer.json (directly or in the subfolder named by a "current" file).
+func LoadFile(path string) (Tokenizer, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	if st.IsDir() {
+		p := filepath.Join(path, "tokenizer.json")
+		if _, err := os.Stat(p); err != nil {
+			if cur, err2 := os.ReadFile(filepath.Join(path, "current")); err2 == nil {
+				p = filepath.Join(path, strings.TrimSpace(string(cur)), "tokenizer.json")
+			}
+		}
+		return LoadFile(p)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	head := make([]byte, 4)
+	n, _ := f.Read(head)
+	f.Close()
+	head = head[:n]
+	switch {
+	case string(head) == "GGUF":
+		return LoadGGUF(path)
+	case strings.HasSuffix(path, ".model"):
+		return LoadSentencePiece(path)
+	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer: %w", err)
+		}
+		t, err := ParseJSON(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w (in %s)", err, path)
+		}
+		return t, nil
+	case strings.HasSuffix(path, ".bin"):
+		return LoadLlama2C(path)
+	}
+	return nil, fmt.Errorf("tokenizer: %s: unrecognised tokenizer file (want .gguf, tokenizer.bin, .model or tokenizer.json)", path)
+}

@@ -1,0 +1,107 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmparts/llmparts/internal/testdata"
+)
+
+func TestTrainBPESmall(t *testing.T) {
+	corpus := []byte(strings.Repeat("low lower lowest newer wider ", 20) + "hug pug pun bun hugs")
+	tok, err := TrainBPE(corpus, 256+10+1, TrainOptions{Special: []string{"<|endoftext|>"}, EOS: "<|endoftext|>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() != 267 || tok.EOS() != 266 || tok.BOS() != -1 || tok.AddBOSDefault() {
+		t.Fatalf("size %d eos %d bos %d", tok.VocabSize(), tok.EOS(), tok.BOS())
+	}
+	// The first merges are the most frequent pairs ("er", "lo" and "Ġl"
+	// all 60 times), ties in lexicographic order of the pieces.
+	m := tok.Merges()
+	if len(m) != 10 {
+		t.Fatalf("%d merges", len(m))
+	}
+	if got := strings.Join(m[:4], "|"); got != "e r|l o|lo w|Ġ low" {
+		t.Errorf("first merges %q", m)
+	}
+	again, _ := TrainBPE(corpus, 267, TrainOptions{Special: []string{"<|endoftext|>"}, EOS: "<|endoftext|>"})
+	if strings.Join(again.Merges(), "|") != strings.Join(m, "|") {
+		t.Errorf("training is not deterministic")
+	}
+	ids, _ := tok.Encode(" lowest<|endoftext|>", EncodeOptions{ParseSpecial: true})
+	if ids[len(ids)-1] != 266 {
+		t.Errorf("special not matched: %v", ids)
+	}
+	if s := tok.Decode(ids); s != " lowest" {
+		t.Errorf("decode %q", s)
+	}
+	// Save and reload through tokenizer.json.
+	p := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := tok.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"lower newest", " hugs and bugs 123", "wider\n\nlow"} {
+		a, _ := tok.Encode(s, EncodeOptions{})
+		b, _ := back.Encode(s, EncodeOptions{})
+		if !equalInts(a, b) || back.Decode(b) != s {
+			t.Errorf("%q: %v vs %v (%q)", s, a, b, back.Decode(b))
+		}
+	}
+	if back.EOS() != 266 || back.VocabSize() != 267 {
+		t.Errorf("reloaded eos %d size %d", back.EOS(), back.VocabSize())
+	}
+}
+
+func TestTrainBPEShakespeare(t *testing.T) {
+	data, err := os.ReadFile(testdata.Path(t, "corpus/tinyshakespeare.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	tok, err := TrainBPE(data, 1024, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trained 1024 tokens on %d bytes in %v; first merges %q", len(data), time.Since(t0), tok.Merges()[:5])
+	ids, _ := tok.Encode(string(data[:20000]), EncodeOptions{})
+	if tok.Decode(ids) != string(data[:20000]) {
+		t.Fatal("round trip failed")
+	}
+	t.Logf("20000 bytes -> %d tokens (%.2f bytes/token)", len(ids), 20000/float64(len(ids)))
+	if r := 20000 / float64(len(ids)); r < 2.2 {
+		t.Errorf("compression %.2f bytes/token, want > 2.2", r)
+	}
+}
+
+func TestCharTokenizer(t *testing.T) {
+	c := NewChar("hello, wörld")
+	if c.VocabSize() != 10 || string(c.Runes()) != " ,dehlorwö" {
+		t.Fatalf("vocab %q", string(c.Runes()))
+	}
+	ids, err := c.Encode("hello", EncodeOptions{AddBOS: true})
+	if err != nil || !equalInts(ids, []int{4, 3, 5, 5, 6}) {
+		t.Fatalf("%v %v", ids, err)
+	}
+	if _, err := c.Encode("xyz", EncodeOptions{}); err == nil {
+		t.Error("unknown rune accepted")
+	}
+	p := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := c.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Kind() != "char" || back.Decode(ids) != "hello" || back.VocabSize() != 10 {
+		t.Errorf("reloaded %s %q", back.Kind(), back.Decode(ids))
+	}
+}
