@@ -3,11 +3,17 @@ package model
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/llmparts/llmparts/kernel"
 )
 
-// dot returns Σ a[i]·b[i] with four independent accumulators.
+// dot returns Σ a[i]·b[i]: the kernel package's SIMD dot for long
+// vectors, four scalar accumulators for short ones (a head of 8).
 func dot(a, b []float32) float32 {
 	n := len(a)
+	if n >= 32 {
+		return kernel.Dot(a, b[:n])
+	}
 	b = b[:n]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -101,9 +107,48 @@ func dotQ4(raw []byte, x []float32) float32 {
 // axpy computes y += a·x.
 func axpy(y []float32, a float32, x []float32) {
 	x = x[:len(y)]
+	if len(y) >= 32 {
+		kernel.Axpy(a, x, y)
+		return
+	}
 	for i := range y {
 		y[i] += a * x[i]
 	}
+}
+
+// expf is a float32 exp with about 2 ulp error (Cephes expf): with
+// n = round(x/ln 2) and r = x − n·ln 2 ∈ [−ln2/2, ln2/2],
+// exp(x) = 2^n · (1 + r + r²·P(r)) for a degree-5 polynomial P.
+func expf(x float32) float32 {
+	if x < -87.33 {
+		return 0
+	}
+	if x > 88.72 {
+		return float32(math.Inf(1))
+	}
+	z := x * 1.44269504088896341
+	var n int32
+	if z >= 0 {
+		n = int32(z + 0.5)
+	} else {
+		n = int32(z - 0.5)
+	}
+	fn := float32(n)
+	r := x - fn*0.693359375 - fn*-2.12194440e-4
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	if n > 127 {
+		return p * math.Float32frombits(uint32(n+126)<<23) * 2
+	}
+	if n < -126 {
+		return p * math.Float32frombits(uint32(n+127+64)<<23) * (1.0 / (1 << 64))
+	}
+	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
 // softmax replaces x by exp(x−max)/Σexp(x−max).
@@ -114,7 +159,7 @@ func softmax(x []float32) {
 	}
 	var s float32
 	for i, v := range x {
-		e := float32(math.Exp(float64(v - m)))
+		e := expf(v - m)
 		x[i] = e
 		s += e
 	}
@@ -124,7 +169,7 @@ func softmax(x []float32) {
 	}
 }
 
-func silu(x float32) float32 { return x / (1 + float32(math.Exp(float64(-x)))) }
+func silu(x float32) float32 { return x / (1 + expf(-x)) }
 
 // gelu is the tanh approximation 0.5·x·(1+tanh(√(2/π)(x+0.044715x³))).
 func gelu(x float32) float32 {

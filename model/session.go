@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"github.com/llmparts/llmparts/kernel"
 )
 
 // Session is one generation stream: a key/value cache of ctx positions
@@ -79,7 +81,7 @@ func (s *Session) grow(T int) {
 	}
 	n := s.m.pool.n
 	if len(s.scratch) < n {
-		w := max(s.ctx, c.Dim, c.HiddenDim, c.NHeads*c.HeadDim)
+		w := max(s.ctx, 64*max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
 		s.scratch = make([][]float32, n)
 		for i := range s.scratch {
 			s.scratch[i] = make([]float32, w)
@@ -253,50 +255,63 @@ type matJob struct {
 	scratch [][]float32
 }
 
+// kernelSerialBytes keeps every kernel call below the size at which the
+// kernel package would split it over goroutines of its own: the model's
+// pool already gives each core its share.
+const kernelSerialBytes = 1<<20 - 1
+
+// run computes output rows lo..hi of y[T][rows] = x[T][cols]·Wᵀ.
 func (j *matJob) run(lo, hi, wk int) {
 	w := j.w
 	rows, cols := w.Rows, w.Cols
-	put := func(i, r int, v float32) {
-		if j.add {
-			j.y[i*rows+r] += v
-		} else {
-			j.y[i*rows+r] = v
-		}
-	}
-	if w.Type == F32 {
-		r := lo
-		for ; r+4 <= hi; r += 4 {
-			w0 := w.F32[r*cols : (r+1)*cols]
-			w1 := w.F32[(r+1)*cols : (r+2)*cols]
-			w2 := w.F32[(r+2)*cols : (r+3)*cols]
-			w3 := w.F32[(r+3)*cols : (r+4)*cols]
-			for i := 0; i < j.T; i++ {
-				a, b, c, d := dot4(w0, w1, w2, w3, j.x[i*cols:(i+1)*cols])
-				put(i, r, a)
-				put(i, r+1, b)
-				put(i, r+2, c)
-				put(i, r+3, d)
-			}
-		}
-		for ; r < hi; r++ {
-			for i := 0; i < j.T; i++ {
-				put(i, r, dot(w.F32[r*cols:(r+1)*cols], j.x[i*cols:(i+1)*cols]))
-			}
-		}
-		return
-	}
 	if j.T == 1 {
-		for r := lo; r < hi; r++ {
-			put(0, r, w.dotRow(r, j.x))
+		x := j.x[:cols]
+		y := j.y[lo:hi]
+		if j.add {
+			y = j.scratch[wk][:hi-lo]
+		}
+		rb := w.Type.rowBytes(cols)
+		step := max(1, kernelSerialBytes/rb)
+		for r0 := lo; r0 < hi; r0 += step {
+			r1 := min(hi, r0+step)
+			yy := y[r0-lo : r1-lo]
+			switch w.Type {
+			case F32:
+				kernel.Sgemv(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
+			case Q8_0:
+				kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+			case Q4_0:
+				kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+			default:
+				for r := r0; r < r1; r++ {
+					yy[r-r0] = w.dotRow(r, x)
+				}
+			}
+		}
+		if j.add {
+			kernel.Add(j.y[lo:hi], j.y[lo:hi], y)
 		}
 		return
 	}
-	buf := j.scratch[wk][:cols]
-	for r := lo; r < hi; r++ {
-		w.Row(r, buf)
-		for i := 0; i < j.T; i++ {
-			put(i, r, dot(buf, j.x[i*cols:(i+1)*cols]))
+	// Several tokens: a GEMM on blocks of weight rows, writing straight
+	// into the strided output columns lo..hi.
+	beta := float32(0)
+	if j.add {
+		beta = 1
+	}
+	nb := max(1, min(64, 8*kernelSerialBytes/(j.T*cols)))
+	for r0 := lo; r0 < hi; r0 += nb {
+		r1 := min(hi, r0+nb)
+		var b []float32
+		if w.Type == F32 {
+			b = w.F32[r0*cols : r1*cols]
+		} else {
+			b = j.scratch[wk][:(r1-r0)*cols]
+			for r := r0; r < r1; r++ {
+				w.Row(r, b[(r-r0)*cols:])
+			}
 		}
+		kernel.Sgemm(false, true, j.T, r1-r0, cols, 1, j.x, cols, b, cols, beta, j.y[r0:], rows)
 	}
 }
 
@@ -322,14 +337,34 @@ func (j *attnJob) run(lo, hi, wk int) {
 		q := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
 		kvOff := (h / group) * hd
 		sc := s.scratch[wk][:p+1]
-		for i := 0; i <= p; i++ {
-			sc[i] = dot(q, kc[i*kvd+kvOff:i*kvd+kvOff+hd]) * scale
+		if hd >= 32 {
+			for i := 0; i <= p; i++ {
+				sc[i] = dot(q, kc[i*kvd+kvOff:i*kvd+kvOff+hd]) * scale
+			}
+		} else {
+			for i := 0; i <= p; i++ {
+				k := kc[i*kvd+kvOff : i*kvd+kvOff+hd]
+				var d float32
+				for e, qv := range q {
+					d += qv * k[e]
+				}
+				sc[i] = d * scale
+			}
 		}
 		softmax(sc)
 		o := j.out[t*qd+h*hd : t*qd+(h+1)*hd]
 		clear(o)
-		for i := 0; i <= p; i++ {
-			axpy(o, sc[i], vc[i*kvd+kvOff:i*kvd+kvOff+hd])
+		if hd >= 32 {
+			for i := 0; i <= p; i++ {
+				axpy(o, sc[i], vc[i*kvd+kvOff:i*kvd+kvOff+hd])
+			}
+		} else {
+			for i := 0; i <= p; i++ {
+				v, a := vc[i*kvd+kvOff:i*kvd+kvOff+hd], sc[i]
+				for e := range o {
+					o[e] += a * v[e]
+				}
+			}
 		}
 	}
 }
