@@ -32,7 +32,7 @@ func (c Check) String() string {
 }
 
 // Figures lists the PNG files Run writes, in order.
-var Figures = []string{"rope_decay.png", "rope_relative.png", "norm_shift.png", "norm_scale.png", "prmsnorm.png"}
+var Figures = []string{"rope_decay.png", "rope_relative.png", "sinusoidal_absolute.png", "norm_shift.png", "norm_scale.png", "prmsnorm.png"}
 
 // Run prints every check to w, writes the figures into dir (created if
 // needed) and returns the checks. err is non-nil if a figure cannot be
@@ -484,7 +484,7 @@ func ropeChecks(dir string) ([]Check, error) {
 	v = math.Abs(rmsOf(qr)/rmsOf(q) - 1)
 	checks = append(checks, Check{"RoPE preserves the norm", "| |R_m q|/|q| − 1 |", v, v <= 1e-6})
 	if err := (chart.Line{
-		Title:  "RoPE: <R_m q, R_n k> against m − n, for four absolute offsets n (curves overlap)",
+		Title:  "RoPE: <R_m q, R_n k> vs m − n at four offsets n (curves overlap)",
 		XLabel: "relative position m − n", YLabel: "attention score",
 		Series: rel,
 	}).Save(filepath.Join(dir, "rope_relative.png"), 0, 0); err != nil {
@@ -493,7 +493,7 @@ func ropeChecks(dir string) ([]Check, error) {
 	return checks, nil
 }
 
-func sinusoidalChecks(string) ([]Check, error) {
+func sinusoidalChecks(dir string) ([]Check, error) {
 	const d = 128
 	s := posenc.Sinusoidal{Dim: d}
 	row := func(p int) ([]float32, error) {
@@ -529,5 +529,46 @@ func sinusoidalChecks(string) ([]Check, error) {
 			worst = math.Max(worst, math.Abs(v-ref))
 		}
 	}
-	return []Check{{"Sinusoidal PE(p)·PE(p+k) depends on k only", "max deviation (d = 128)", worst, worst <= 1e-4}}, nil
+	checks := []Check{{"Sinusoidal PE(p)·PE(p+k) depends on k only", "max deviation (d = 128)", worst, worst <= 1e-4}}
+
+	// Added to the content, the encoding makes scores depend on absolute
+	// positions: (q + PE(m))·(k + PE(n)) for the same m − n at several n.
+	const hd = 64
+	sp := posenc.Sinusoidal{Dim: hd}
+	r := rand.New(rand.NewPCG(3, 4))
+	q, k := randRow(r, hd, 1, 0), randRow(r, hd, 1, 0)
+	var series []chart.Series
+	spread := 0.0
+	var first []float64
+	for _, off := range []int{0, 100, 1000, 10000} {
+		var xs, ys []float64
+		for delta := 0; delta <= 256; delta++ {
+			pm, pn := make([]float32, hd), make([]float32, hd)
+			if err := sp.Row(off+delta, pm); err != nil {
+				return checks, err
+			}
+			if err := sp.Row(off, pn); err != nil {
+				return checks, err
+			}
+			v := 0.0
+			for i := range pm {
+				v += (float64(q[i]) + float64(pm[i])) * (float64(k[i]) + float64(pn[i]))
+			}
+			xs, ys = append(xs, float64(delta)), append(ys, v)
+		}
+		if first == nil {
+			first = ys
+		}
+		for i := range ys {
+			spread = math.Max(spread, math.Abs(ys[i]-first[i]))
+		}
+		series = append(series, chart.Series{Name: fmt.Sprintf("n = %d", off), X: xs, Y: ys})
+	}
+	checks = append(checks, Check{"Added sinusoidal PE: score depends on n too", "max |s(m+o, n+o) − s(m, n)|", spread, spread > 1})
+	err := chart.Line{
+		Title:  "Sinusoidal PE added: (q + PE(m))·(k + PE(n)) vs m − n (curves differ)",
+		XLabel: "relative position m − n", YLabel: "attention score",
+		Series: series,
+	}.Save(filepath.Join(dir, "sinusoidal_absolute.png"), 0, 0)
+	return checks, err
 }
