@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// captureStdout runs f with os.Stdout redirected and returns what it printed.
+func captureStdout(t *testing.T, f func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	ferr := f()
+	w.Close()
+	os.Stdout = old
+	return <-done, ferr
+}
+
+func writeCorpus(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "corpus.txt")
+	text := strings.Repeat("to be or not to be, that is the question.\n", 300)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestTrainCommandJSON(t *testing.T) {
+	data := writeCorpus(t)
+	out := filepath.Join(t.TempDir(), "out")
+	stdout, err := captureStdout(t, func() error {
+		return runTrain([]string{"--data", data, "--out", out, "--dim", "16", "--layers", "1", "--heads", "2",
+			"--ctx", "16", "--batch", "4", "--steps", "30", "--warmup", "3", "--lr", "3e-3", "--eval-every", "10", "--eval-iters", "2", "--json"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var res struct {
+		Steps        int     `json:"steps"`
+		TrainLoss    float64 `json:"train_loss"`
+		ValLoss      float64 `json:"val_loss"`
+		TokensPerSec float64 `json:"tokens_per_sec"`
+		Seconds      float64 `json:"seconds"`
+		Params       int     `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatalf("last stdout line %q: %v", lines[len(lines)-1], err)
+	}
+	if res.Steps != 30 || res.Params == 0 || res.TokensPerSec <= 0 || res.Seconds <= 0 {
+		t.Errorf("summary %+v", res)
+	}
+	if res.ValLoss <= 0 || res.ValLoss > 2.5 { // ln(18 characters) ≈ 2.9 at the start
+		t.Errorf("val loss %v after 30 steps", res.ValLoss)
+	}
+	for _, f := range []string{"current", "loss.png", "step-000030/config.json", "step-000030/model.safetensors",
+		"step-000030/optimizer.safetensors", "step-000030/tokenizer.json", "step-000030/state.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+}
+
+func TestTrainCommandBadFlags(t *testing.T) {
+	data := writeCorpus(t)
+	for _, args := range [][]string{
+		{"--norm", "batchnorm"},
+		{"--pos", "alibi"},
+		{"--heads", "3"},
+		{"--no-such-flag"},
+		{"extra"},
+	} {
+		err := runTrain(append([]string{"--data", data, "--out", t.TempDir(), "--steps", "1"}, args...))
+		if err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}
+
+func TestAblateCommandJSON(t *testing.T) {
+	data := writeCorpus(t)
+	figs := t.TempDir()
+	stdout, err := captureStdout(t, func() error {
+		return runAblate([]string{"--data", data, "--dim", "16", "--layers", "1", "--heads", "2", "--ctx", "16",
+			"--batch", "2", "--steps", "4", "--eval-iters", "1", "--timing-rounds", "1", "--figs", figs, "--json"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("%d JSON lines, want 6:\n%s", len(lines), stdout)
+	}
+	for _, l := range lines {
+		var r struct {
+			Name      string  `json:"name"`
+			Norm      string  `json:"norm"`
+			Pos       string  `json:"pos"`
+			MS        float64 `json:"ms_per_step"`
+			TokPerSec float64 `json:"tokens_per_sec"`
+			Train     float64 `json:"train_loss"`
+			Val       float64 `json:"val_loss"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Name != r.Norm+"+"+r.Pos || r.MS <= 0 || r.TokPerSec <= 0 || r.Train <= 0 || r.Val <= 0 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	for _, f := range []string{"ablation-loss-norm.png", "ablation-loss-pos.png", "ablation-step-time.png"} {
+		if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+}
