@@ -3,7 +3,7 @@ package sample
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Params configures a Sampler. The zero value is greedy decoding.
@@ -95,10 +95,10 @@ func (s *Sampler) Distribution(logits []float32, history []int) []Candidate {
 		c[0].Prob = 1
 		return c[:1]
 	}
-	sort.SliceStable(c, func(i, j int) bool { return c[i].Logit > c[j].Logit })
 	if p.TopK > 0 && p.TopK < len(c) {
-		c = c[:p.TopK]
+		c = topK(c, p.TopK)
 	}
+	slices.SortFunc(c, byLogit)
 	if p.TopP > 0 && p.TopP < 1 {
 		probs(c, 1)
 		var cum float64
@@ -135,4 +135,48 @@ func probs(c []Candidate, temp float64) {
 	for i := range c {
 		c[i].Prob /= sum
 	}
+}
+
+// byLogit orders by logit, highest first, ties by id.
+func byLogit(a, b Candidate) int {
+	switch {
+	case a.Logit > b.Logit:
+		return -1
+	case a.Logit < b.Logit:
+		return 1
+	}
+	return a.ID - b.ID
+}
+
+// topK moves the k best candidates (by byLogit) to the front with a
+// min-heap of size k, O(n log k), and returns them unsorted.
+func topK(c []Candidate, k int) []Candidate {
+	h := c[:k]
+	less := func(i, j int) bool { return byLogit(h[i], h[j]) > 0 } // worst on top
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= k {
+				return
+			}
+			if r := l + 1; r < k && less(r, l) {
+				l = r
+			}
+			if !less(l, i) {
+				return
+			}
+			h[i], h[l] = h[l], h[i]
+			i = l
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, x := range c[k:] {
+		if byLogit(x, h[0]) < 0 {
+			h[0] = x
+			down(0)
+		}
+	}
+	return h
 }

@@ -115,3 +115,20 @@ func TestSampleFrequencies(t *testing.T) {
 		}
 	}
 }
+
+func TestTopKLarge(t *testing.T) {
+	// 1000 logits in a scrambled order; top-k keeps exactly the k largest.
+	l := make([]float32, 1000)
+	for i := range l {
+		l[i] = float32((i * 7919) % 1000)
+	}
+	c := New(Params{Temperature: 1, TopK: 5}).Distribution(l, nil)
+	if len(c) != 5 {
+		t.Fatalf("%d candidates", len(c))
+	}
+	for i, x := range c {
+		if x.Logit != float32(999-i) {
+			t.Fatalf("candidate %d has logit %v", i, x.Logit)
+		}
+	}
+}

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -71,21 +71,34 @@ func loadTokenizer(m *model.Model, path string) (tokenizer.Tokenizer, string, er
 	if path == "" {
 		switch m.Info.Format {
 		case "gguf":
-			return nil, "", fmt.Errorf("%s: GGUF tokenizers are not available yet", m.Info.Path)
+			t, err := tokenizer.LoadGGUF(m.Info.Path)
+			return t, m.Info.Path + " (GGUF vocabulary)", err
 		default:
 			path = m.Info.Tokenizer
 			if path == "" {
+				if m.Info.Format == "checkpoint" {
+					return nil, "", fmt.Errorf("no tokenizer: %s has no tokenizer.json; pass -t", m.Info.Path)
+				}
 				return nil, "", fmt.Errorf("no tokenizer: pass -t (looked for tokenizer.bin and tok%d.bin beside %s)", m.Config.VocabSize, m.Info.Path)
 			}
-			fmt.Fprintf(os.Stderr, "using tokenizer %s found beside the model\n", path)
+			if m.Info.Format != "checkpoint" {
+				fmt.Fprintf(os.Stderr, "using tokenizer %s found beside the model\n", path)
+			}
 		}
 	}
-	switch {
-	case strings.HasSuffix(path, ".bin"):
-		t, err := loadLlama2CTok(path, m.Config.VocabSize)
-		return t, path, err
+	var t tokenizer.Tokenizer
+	var err error
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".bin":
+		t, err = tokenizer.LoadLlama2C(path)
+	case ".model":
+		t, err = tokenizer.LoadSentencePiece(path)
+	case ".gguf":
+		t, err = tokenizer.LoadGGUF(path)
+	default:
+		t, err = tokenizer.LoadFile(path)
 	}
-	return nil, "", fmt.Errorf("%s: unsupported tokenizer file", path)
+	return t, path, err
 }
 
 type generateOpts struct {
@@ -227,118 +240,3 @@ func generate(out, log io.Writer, m *model.Model, tok tokenizer.Tokenizer, o gen
 		gen, tGen.Round(time.Microsecond), float64(gen)/tGen.Seconds())
 	return nil
 }
-
-// ---- stand-in llama2.c tokenizer (until the tokenizer package's loader lands)
-
-type l2cTok struct {
-	pieces []string
-	scores []float32
-	index  map[string]int
-}
-
-func loadLlama2CTok(path string, vocab int) (*l2cTok, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < 4 {
-		return nil, fmt.Errorf("%s: too short", path)
-	}
-	t := &l2cTok{index: map[string]int{}}
-	off := 4
-	for i := 0; i < vocab; i++ {
-		if off+8 > len(b) {
-			return nil, fmt.Errorf("%s: truncated at token %d", path, i)
-		}
-		sc := math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
-		n := int(int32(binary.LittleEndian.Uint32(b[off+4:])))
-		off += 8
-		if n < 0 || off+n > len(b) {
-			return nil, fmt.Errorf("%s: bad length at token %d", path, i)
-		}
-		p := string(b[off : off+n])
-		off += n
-		t.pieces = append(t.pieces, p)
-		t.scores = append(t.scores, sc)
-		if _, dup := t.index[p]; !dup {
-			t.index[p] = i
-		}
-	}
-	return t, nil
-}
-
-func (t *l2cTok) Encode(text string, opt tokenizer.EncodeOptions) ([]int, error) {
-	var ids []int
-	if opt.AddBOS {
-		ids = append(ids, 1)
-	}
-	if text == "" {
-		return ids, nil
-	}
-	var seq []int
-	for _, r := range " " + text {
-		if id, ok := t.index[string(r)]; ok {
-			seq = append(seq, id)
-			continue
-		}
-		for _, c := range []byte(string(r)) {
-			seq = append(seq, int(c)+3)
-		}
-	}
-	for {
-		best, bi := float32(-1e10), -1
-		bid := 0
-		for i := 0; i+1 < len(seq); i++ {
-			if id, ok := t.index[t.pieces[seq[i]]+t.pieces[seq[i+1]]]; ok && t.scores[id] > best {
-				best, bi, bid = t.scores[id], i, id
-			}
-		}
-		if bi < 0 {
-			break
-		}
-		seq[bi] = bid
-		seq = append(seq[:bi+1], seq[bi+2:]...)
-	}
-	return append(ids, seq...), nil
-}
-
-func (t *l2cTok) piece(id, prev int) string {
-	p := t.pieces[id]
-	if prev == 1 && strings.HasPrefix(p, " ") {
-		p = p[1:]
-	}
-	var c byte
-	if n, _ := fmt.Sscanf(p, "<0x%02X>", &c); n == 1 && len(p) == 6 {
-		return string([]byte{c})
-	}
-	if id < 3 {
-		return ""
-	}
-	return p
-}
-
-func (t *l2cTok) Decode(ids []int) string {
-	var sb strings.Builder
-	prev := 1
-	for _, id := range ids {
-		sb.WriteString(t.piece(id, prev))
-		prev = id
-	}
-	return sb.String()
-}
-
-type l2cDec struct {
-	t    *l2cTok
-	prev int
-}
-
-func (d *l2cDec) Add(id int) string { s := d.t.piece(id, d.prev); d.prev = id; return s }
-func (d *l2cDec) Flush() string     { return "" }
-
-func (t *l2cTok) NewDecoder() tokenizer.Decoder             { return &l2cDec{t: t, prev: 1} }
-func (t *l2cTok) NewContinuationDecoder() tokenizer.Decoder { return &l2cDec{t: t, prev: 0} }
-func (t *l2cTok) VocabSize() int                            { return len(t.pieces) }
-func (t *l2cTok) BOS() int                                  { return 1 }
-func (t *l2cTok) EOS() int                                  { return 2 }
-func (t *l2cTok) AddBOSDefault() bool                       { return true }
-func (t *l2cTok) Kind() string                              { return "llama2c" }
