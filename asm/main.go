@@ -649,61 +649,86 @@ func sgemvKernel() {
 	RET()
 }
 
-// gemmKernel: the 6×16 micro-kernel. c[r·ldc + j] += alpha·Σ_p
-// a[p·6+r]·b[p·16+j] for r < 6, j < 16.
+// gemmKernel emits the MR×NR micro-kernels: c[r·ldc + j] += alpha·Σ_p
+// a[p·MR+r]·b[p·NR+j] for r < MR, j < NR. NR/8 vectors of B are loaded per
+// step and each of the MR values of A is broadcast against them, so
+// MR·NR/8 accumulators stay in registers (12 of the 16 YMM registers).
 func gemmKernel() {
-	TEXT("gemmKernelAsm", NOSPLIT, "func(kc int, a, b, c []float32, ldc int, alpha float32)")
+	gemmKernelMRNR("gemmKernelAsm", 6, 16)
+	gemmKernelMRNR("gemmKernel4x24Asm", 4, 24)
+}
+
+func gemmKernelMRNR(name string, mr, nr int) {
+	nv := nr / 8
+	TEXT(name, NOSPLIT, "func(kc int, a, b, c []float32, ldc int, alpha float32)")
 	Pragma("noescape")
 	kc := Load(Param("kc"), GP64())
 	a, b, c := base("a"), base("b"), base("c")
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
-	var acc [6][2]reg.VecVirtual
+	// Prefetch the C tile: it is read only at the end, and usually comes
+	// from L3 or memory.
+	{
+		p := GP64()
+		MOVQ(c, p)
+		for r := 0; r < mr; r++ {
+			PREFETCHT0(Mem{Base: p})
+			PREFETCHT0(Mem{Base: p, Disp: 4*nr - 4})
+			if r < mr-1 {
+				ADDQ(ldc, p)
+			}
+		}
+	}
+	acc := make([][]reg.VecVirtual, mr)
 	for r := range acc {
+		acc[r] = make([]reg.VecVirtual, nv)
 		for j := range acc[r] {
 			acc[r][j] = YMM()
 			VXORPS(acc[r][j], acc[r][j], acc[r][j])
 		}
 	}
 	step := func(p int) {
-		b0, b1 := YMM(), YMM()
-		VMOVUPS(Mem{Base: b, Disp: 64 * p}, b0)
-		VMOVUPS(Mem{Base: b, Disp: 64*p + 32}, b1)
-		for r := 0; r < 6; r++ {
+		bv := make([]reg.VecVirtual, nv)
+		for j := range bv {
+			bv[j] = YMM()
+			VMOVUPS(Mem{Base: b, Disp: 4*nr*p + 32*j}, bv[j])
+		}
+		for r := 0; r < mr; r++ {
 			t := YMM()
-			VBROADCASTSS(Mem{Base: a, Disp: 24*p + 4*r}, t)
-			VFMADD231PS(b0, t, acc[r][0])
-			VFMADD231PS(b1, t, acc[r][1])
+			VBROADCASTSS(Mem{Base: a, Disp: 4*mr*p + 4*r}, t)
+			for j := range bv {
+				VFMADD231PS(bv[j], t, acc[r][j])
+			}
 		}
 	}
-	Label("k4")
+	Label(name + "_k4")
 	CMPQ(kc, U8(4))
-	JL(LabelRef("k1"))
+	JL(LabelRef(name + "_k1"))
 	for p := 0; p < 4; p++ {
 		step(p)
 	}
-	ADDQ(U32(4*24), a)
-	ADDQ(U32(4*64), b)
+	ADDQ(U32(4*4*mr), a)
+	ADDQ(U32(4*4*nr), b)
 	SUBQ(U8(4), kc)
-	JMP(LabelRef("k4"))
-	Label("k1")
+	JMP(LabelRef(name + "_k4"))
+	Label(name + "_k1")
 	TESTQ(kc, kc)
-	JZ(LabelRef("store"))
+	JZ(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U32(24), a)
-	ADDQ(U32(64), b)
+	ADDQ(U32(4*mr), a)
+	ADDQ(U32(4*nr), b)
 	DECQ(kc)
-	JMP(LabelRef("k1"))
-	Label("store")
+	JMP(LabelRef(name + "_k1"))
+	Label(name + "_store")
 	al := bcast("alpha")
-	for r := 0; r < 6; r++ {
-		for j := 0; j < 2; j++ {
+	for r := 0; r < mr; r++ {
+		for j := 0; j < nv; j++ {
 			cv := YMM()
 			VMOVUPS(Mem{Base: c, Disp: 32 * j}, cv)
 			VFMADD231PS(acc[r][j], al, cv)
 			VMOVUPS(cv, Mem{Base: c, Disp: 32 * j})
 		}
-		if r < 5 {
+		if r < mr-1 {
 			ADDQ(ldc, c)
 		}
 	}

@@ -74,6 +74,9 @@ func sgemv4Asm(y []float32, a []float32, x []float32, lda int)
 func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
+func gemmKernel4x24Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
+
+//go:noescape
 func gemvQ8Asm(y []float32, w []byte, x []float32)
 
 //go:noescape
