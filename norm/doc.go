@@ -22,5 +22,7 @@
 // 1e-6·(1+|y|)); Backward agrees to within 1e-5·(1+|dx|).
 //
 // Backward overwrites dx and ADDS to dWeight and dBias, so a trainer can sum
-// the parameter gradients over several batches before a step.
+// the parameter gradients over several batches before a step. Within one
+// call the parameter gradients are summed over the rows in float64 and
+// added once, so a long batch keeps float32 precision.
 package norm

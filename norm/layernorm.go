@@ -152,6 +152,15 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	}
 	d := n.Dim
 	fd := float64(d)
+	// Parameter gradients are summed over the rows in float64 and added
+	// to dWeight/dBias once, so long batches do not lose precision.
+	var accW, accB []float64
+	if dWeight != nil {
+		accW = make([]float64, d)
+	}
+	if dBias != nil {
+		accB = make([]float64, d)
+	}
 	for row := 0; row < rows; row++ {
 		xr, dyr, dxr := x[row*d:(row+1)*d], dy[row*d:(row+1)*d], dx[row*d:(row+1)*d]
 		var mean, r float64
@@ -173,16 +182,14 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 			sux += u * (float64(v) - mean) * r
 		}
 		mu, mux := su/fd, sux/fd
-		if dWeight != nil {
-			dw := dWeight[:d]
+		if accW != nil {
 			for i, v := range xr {
-				dw[i] += float32(float64(dyr[i]) * (float64(v) - mean) * r)
+				accW[i] += float64(dyr[i]) * (float64(v) - mean) * r
 			}
 		}
-		if dBias != nil {
-			db := dBias[:d]
+		if accB != nil {
 			for i, v := range dyr {
-				db[i] += v
+				accB[i] += float64(v)
 			}
 		}
 		for i, v := range xr {
@@ -192,6 +199,12 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 			}
 			dxr[i] = float32(r * (u - mu - (float64(v)-mean)*r*mux))
 		}
+	}
+	for i, v := range accW {
+		dWeight[i] += float32(v)
+	}
+	for i, v := range accB {
+		dBias[i] += float32(v)
 	}
 	return nil
 }

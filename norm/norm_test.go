@@ -587,3 +587,34 @@ func TestNewLayers(t *testing.T) {
 		t.Error("NewRMSNorm(0) validated")
 	}
 }
+
+// TestParamGradManyRows checks that dWeight and dBias summed over many
+// rows keep float32 precision (they are accumulated in float64).
+func TestParamGradManyRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const d, rows = 4, 50000
+	x, dy := randVec(r, rows*d, 1), randVec(r, rows*d, 1)
+	for i := range dy {
+		dy[i] = float64(float32(math.Abs(dy[i]) + 0.5)) // same sign: sums grow like rows
+	}
+	for name, l := range map[string]Layer{"rms": &RMSNorm{Dim: d, Eps: 1e-6}, "layer": &LayerNorm{Dim: d, Eps: 1e-5}} {
+		dw64, db64 := make([]float64, d), make([]float64, d)
+		if err := l.(ref64).Backward64(make([]float64, len(x)), dw64, db64, dy, x, nil); err != nil {
+			t.Fatal(err)
+		}
+		dw, db := make([]float32, d), make([]float32, d)
+		if err := l.Backward(make([]float32, len(x)), dw, db, f32s(dy), f32s(x), nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < d; i++ {
+			for _, c := range []struct {
+				got  float32
+				want float64
+			}{{dw[i], dw64[i]}, {db[i], db64[i]}} {
+				if e := math.Abs(float64(c.got)-c.want) / math.Abs(c.want); e > 2e-7 {
+					t.Errorf("%s: parameter gradient %g, want %g (relative error %.2g)", name, c.got, c.want, e)
+				}
+			}
+		}
+	}
+}

@@ -171,6 +171,15 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
 	}
 	d, k := n.Dim, n.K()
+	// Parameter gradients are summed over the rows in float64 and added
+	// to dWeight/dBias once, so long batches do not lose precision.
+	var accW, accB []float64
+	if dWeight != nil {
+		accW = make([]float64, d)
+	}
+	if dBias != nil {
+		accB = make([]float64, d)
+	}
 	for row := 0; row < rows; row++ {
 		xr, dyr, dxr := x[row*d:(row+1)*d], dy[row*d:(row+1)*d], dx[row*d:(row+1)*d]
 		var r, ms float64
@@ -198,16 +207,14 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 		} else {
 			c = r * r * r * su / float64(k)
 		}
-		if dWeight != nil {
-			dw := dWeight[:d]
+		if accW != nil {
 			for i, v := range xr {
-				dw[i] += float32(float64(dyr[i]) * float64(v) * r)
+				accW[i] += float64(dyr[i]) * float64(v) * r
 			}
 		}
-		if dBias != nil {
-			db := dBias[:d]
+		if accB != nil {
 			for i, v := range dyr {
-				db[i] += v
+				accB[i] += float64(v)
 			}
 		}
 		if n.Weight == nil {
@@ -228,6 +235,12 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 				dxr[i] = float32(g)
 			}
 		}
+	}
+	for i, v := range accW {
+		dWeight[i] += float32(v)
+	}
+	for i, v := range accB {
+		dBias[i] += float32(v)
 	}
 	return nil
 }
