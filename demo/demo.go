@@ -23,6 +23,7 @@ type Check struct {
 	Pass     bool
 }
 
+// String formats the check as one line: name, measured value, PASS or FAIL.
 func (c Check) String() string {
 	status := "PASS"
 	if !c.Pass {

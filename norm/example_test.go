@@ -47,3 +47,20 @@ func ExampleRMSNorm_Backward() {
 	fmt.Printf("dx = %.6f, dWeight = %.6f\n", dx, dw)
 	// Output: dx = [0.181019 -0.135765], dWeight = [0.848528 0.000000]
 }
+
+// A model or trainer can hold either norm behind the Layer interface.
+func ExampleLayer() {
+	x := []float32{1, 2, 3, 4, 10, 10, 10, 11} // two rows of 4
+	for _, l := range []norm.Layer{norm.NewRMSNorm(4, 0), norm.NewLayerNorm(4, 0)} {
+		y := make([]float32, len(x))
+		stats := make([]float32, 2*l.StatsPerRow())
+		if err := l.Forward(y, x, stats); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%T: %.3f\n", l, y)
+	}
+	// Output:
+	// *norm.RMSNorm: [0.365 0.730 1.095 1.461 0.975 0.975 0.975 1.072]
+	// *norm.LayerNorm: [-1.342 -0.447 0.447 1.342 -0.577 -0.577 -0.577 1.732]
+}
