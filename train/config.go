@@ -31,7 +31,7 @@ type Config struct {
 	Hidden    int     // MLP hidden width F
 	Ctx       int     // context length T (also max_position_embeddings)
 	Norm      string  // NormRMS, NormPRMS or NormLayer
-	NormP     float64 // pRMSNorm's fraction p in (0, 1]
+	NormP     float64 // pRMSNorm's fraction p in (0, 1]: the RMS uses the first max(1, ⌊p·D⌋) elements
 	Eps       float64 // norm epsilon
 	Pos       string  // PosRoPE, PosSinusoidal, PosLearned or PosNone
 	RopeTheta float64 // RoPE base θ
@@ -41,16 +41,6 @@ type Config struct {
 
 // HeadDim returns D/H.
 func (c *Config) HeadDim() int { return c.Dim / c.Heads }
-
-// normK returns how many elements the RMS statistic uses (⌈p·D⌉ for
-// pRMSNorm, D otherwise).
-func (c *Config) normK() int {
-	if c.Norm == NormPRMS {
-		k := int(math.Ceil(c.NormP * float64(c.Dim)))
-		return max(1, min(k, c.Dim))
-	}
-	return c.Dim
-}
 
 // ErrConfig is wrapped by every configuration error.
 var ErrConfig = errors.New("train: invalid configuration")

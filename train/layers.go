@@ -4,97 +4,47 @@ import (
 	"math"
 
 	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/norm"
 )
 
 // ---- normalisation ----------------------------------------------------
 
-// normForward normalises each of the rows of x (width d) into y and keeps
-// per-row statistics for the backward pass: stats[2r] = rstd (1/σ or
-// 1/rms) and stats[2r+1] = mean (LayerNorm only).
+// normLayer returns the norm package's layer for kind over rows of width d
+// with gain w and bias b (LayerNorm only):
 //
 //	RMSNorm:   y = x / sqrt(mean(x²) + ε) ⊙ w
-//	pRMSNorm:  the mean of squares runs over the first k = ⌈p·d⌉ elements only
+//	pRMSNorm:  the mean of squares runs over the first k = max(1, ⌊p·d⌋) elements
 //	LayerNorm: y = (x − μ) / sqrt(var(x) + ε) ⊙ w + b
-func normForward(kind string, pk int, eps float32, y, stats, x, w, b []float32, rows, d int) {
-	for r := 0; r < rows; r++ {
-		xr := x[r*d : r*d+d]
-		yr := y[r*d : r*d+d]
-		switch kind {
-		case NormLayer:
-			var s float32
-			for _, v := range xr {
-				s += v
-			}
-			mean := s / float32(d)
-			var vs float32
-			for _, v := range xr {
-				dv := v - mean
-				vs += dv * dv
-			}
-			rstd := float32(1 / math.Sqrt(float64(vs/float32(d)+eps)))
-			for i, v := range xr {
-				yr[i] = (v-mean)*rstd*w[i] + b[i]
-			}
-			stats[2*r], stats[2*r+1] = rstd, mean
-		default:
-			var ss float32
-			for _, v := range xr[:pk] {
-				ss += v * v
-			}
-			rstd := float32(1 / math.Sqrt(float64(ss/float32(pk)+eps)))
-			for i, v := range xr {
-				yr[i] = v * rstd * w[i]
-			}
-			stats[2*r], stats[2*r+1] = rstd, 0
-		}
+func normLayer(c *Config, w, b []float32) norm.Layer {
+	if c.Norm == NormLayer {
+		return &norm.LayerNorm{Dim: c.Dim, Weight: w, Bias: b, Eps: c.Eps}
+	}
+	p := 0.0
+	if c.Norm == NormPRMS {
+		p = c.NormP
+	}
+	return &norm.RMSNorm{Dim: c.Dim, Weight: w, Eps: c.Eps, P: p}
+}
+
+// normForward normalises the rows of x into y, keeping the per-row
+// statistics (1/rms, or 1/σ and μ) in stats for normBackward.
+func normForward(c *Config, y, stats, x, w, b []float32) {
+	l := normLayer(c, w, b)
+	rows := len(x) / c.Dim
+	if err := l.Forward(y, x, stats[:rows*l.StatsPerRow()]); err != nil {
+		panic("train: " + err.Error()) // shapes are the model's own: a bug
 	}
 }
 
-// normBackward writes dx and adds into dw (and db for LayerNorm).
-//
-// RMS (k = d, or the partial k of pRMSNorm), with r = rstd and
-// g = Σ_j dy_j·w_j·x_j:  dx_i = r·w_i·dy_i − [i<k]·x_i·r³·g/k.
-//
-// LayerNorm with x̂ = (x−μ)·r, ĝ = dy⊙w:
-// dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)).
-func normBackward(kind string, pk int, dx, dw, db, dy, x, w, stats []float32, rows, d int) {
-	for r := 0; r < rows; r++ {
-		xr := x[r*d : r*d+d]
-		dyr := dy[r*d : r*d+d]
-		dxr := dx[r*d : r*d+d]
-		rstd := stats[2*r]
-		switch kind {
-		case NormLayer:
-			mean := stats[2*r+1]
-			var sg, sgx float32
-			for i, v := range xr {
-				xh := (v - mean) * rstd
-				g := dyr[i] * w[i]
-				sg += g
-				sgx += g * xh
-				dw[i] += dyr[i] * xh
-				db[i] += dyr[i]
-			}
-			sg /= float32(d)
-			sgx /= float32(d)
-			for i, v := range xr {
-				xh := (v - mean) * rstd
-				dxr[i] = rstd * (dyr[i]*w[i] - sg - xh*sgx)
-			}
-		default:
-			var g float32
-			for i, v := range xr {
-				g += dyr[i] * w[i] * v
-				dw[i] += dyr[i] * v * rstd
-			}
-			c := rstd * rstd * rstd * g / float32(pk)
-			for i, v := range xr {
-				dxr[i] = rstd * w[i] * dyr[i]
-				if i < pk {
-					dxr[i] -= v * c
-				}
-			}
-		}
+// normBackward writes dx and adds dL/dw (and dL/db) into dw (db).
+func normBackward(c *Config, dx, dw, db, dy, x, w, stats []float32) {
+	l := normLayer(c, w, nil) // the bias does not enter dx
+	rows := len(x) / c.Dim
+	if c.Norm != NormLayer {
+		db = nil
+	}
+	if err := l.Backward(dx, dw, db, dy, x, stats[:rows*l.StatsPerRow()]); err != nil {
+		panic("train: " + err.Error())
 	}
 }
 

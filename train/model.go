@@ -178,8 +178,6 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 	copy(m.tokens, tokens)
 	copy(m.targets, targets)
 	kvd := KH * hd
-	pk := c.normK()
-	eps := float32(c.Eps)
 
 	// Embedding (+ absolute positions).
 	x := m.x[0]
@@ -203,7 +201,7 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 		a := &m.acts[l]
 		xin, xout := m.x[l], m.x[l+1]
 		// Attention sub-block: xm = x + Wo·attn(rope(Wq·h), rope(Wk·h), Wv·h), h = norm(x).
-		normForward(c.Norm, pk, eps, a.h1, a.st1, xin, w.ln1w, w.ln1b, N, D)
+		normForward(c, a.h1, a.st1, xin, w.ln1w, w.ln1b)
 		linearForward(a.q, a.h1, w.wq, N, D, D)
 		linearForward(a.k, a.h1, w.wk, N, kvd, D)
 		linearForward(a.v, a.h1, w.wv, N, kvd, D)
@@ -217,7 +215,7 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 			a.xm[i] += v
 		}
 		// MLP sub-block: xout = xm + Wd·act(h2), h2 = norm(xm).
-		normForward(c.Norm, pk, eps, a.h2, a.st2, a.xm, w.ln2w, w.ln2b, N, D)
+		normForward(c, a.h2, a.st2, a.xm, w.ln2w, w.ln2b)
 		linearForward(a.u, a.h2, w.wu, N, F, D)
 		if c.MLP == MLPSwiGLU {
 			linearForward(a.g, a.h2, w.wg, N, F, D)
@@ -230,7 +228,7 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 			xout[i] += v
 		}
 	}
-	normForward(c.Norm, pk, eps, m.hf, m.stf, m.x[c.Layers], m.p.lnfw, m.p.lnfb, N, D)
+	normForward(c, m.hf, m.stf, m.x[c.Layers], m.p.lnfw, m.p.lnfb)
 	linearForward(m.logits, m.hf, m.p.lm, N, c.Vocab, D)
 	loss := crossEntropyForward(m.logits, targets, N, c.Vocab)
 	return loss / float64(N), nil
@@ -244,7 +242,6 @@ func (m *Model) Backward(scale float32) {
 	T, D, F, H, KH, hd, V := c.Ctx, c.Dim, c.Hidden, c.Heads, c.KVHeads, c.HeadDim(), c.Vocab
 	N := B * T
 	kvd := KH * hd
-	pk := c.normK()
 	ws := &m.ws
 
 	crossEntropyBackward(m.logits, m.targets, N, V, scale/float32(N))
@@ -253,7 +250,7 @@ func (m *Model) Backward(scale float32) {
 		dlm = m.gr.emb
 	}
 	linearBackward(m.dh, dlm, m.logits, m.hf, m.p.lm, N, V, D, false, ws)
-	normBackward(c.Norm, pk, m.dres, m.gr.lnfw, m.gr.lnfb, m.dh, m.x[c.Layers], m.p.lnfw, m.stf, N, D)
+	normBackward(c, m.dres, m.gr.lnfw, m.gr.lnfb, m.dh, m.x[c.Layers], m.p.lnfw, m.stf)
 	// m.dres now holds dL/dx for the residual stream leaving the last block.
 	for l := c.Layers - 1; l >= 0; l-- {
 		w := &m.p.layers[l]
@@ -269,7 +266,7 @@ func (m *Model) Backward(scale float32) {
 			geluBackward(m.dF3, m.dF1, a.u)
 			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, false, ws)
 		}
-		normBackward(c.Norm, pk, m.dtmp, g.ln2w, g.ln2b, m.dh, a.xm, w.ln2w, a.st2, N, D)
+		normBackward(c, m.dtmp, g.ln2w, g.ln2b, m.dh, a.xm, w.ln2w, a.st2)
 		for i, v := range m.dtmp {
 			m.dres[i] += v
 		}
@@ -284,7 +281,7 @@ func (m *Model) Backward(scale float32) {
 		linearBackward(m.dh, g.wk, m.dk, a.h1, w.wk, N, kvd, D, true, ws)
 		linearBackward(m.dh, g.wv, m.dv, a.h1, w.wv, N, kvd, D, true, ws)
 		xin := m.x[l]
-		normBackward(c.Norm, pk, m.dtmp, g.ln1w, g.ln1b, m.dh, xin, w.ln1w, a.st1, N, D)
+		normBackward(c, m.dtmp, g.ln1w, g.ln1b, m.dh, xin, w.ln1w, a.st1)
 		for i, v := range m.dtmp {
 			m.dres[i] += v
 		}
