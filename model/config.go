@@ -17,7 +17,7 @@ type MLPKind string
 // Supported layer kinds.
 const (
 	RMSNorm   NormKind = "rmsnorm"   // y = x/√(mean(x²)+ε)·w
-	PRMSNorm  NormKind = "prmsnorm"  // RMS over the first p·n elements only
+	PRMSNorm  NormKind = "prmsnorm"  // RMS over the first k = max(1, ⌊p·n⌋) elements only
 	LayerNorm NormKind = "layernorm" // y = (x−μ)/√(σ²+ε)·w + b
 
 	PosRoPE       PosKind = "rope"       // rotate q and k

@@ -40,7 +40,7 @@ func (n *Norm) Forward(y, x []float32) {
 	default:
 		k := d
 		if n.Kind == PRMSNorm && n.P > 0 && n.P < 1 {
-			k = min(d, max(1, int(math.Ceil(float64(d)*n.P))))
+			k = max(1, int(math.Floor(float64(d)*n.P))) // as the norm package and the trainer
 		}
 		var ss float32
 		for _, v := range x[:k] {

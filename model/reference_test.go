@@ -51,7 +51,7 @@ func referenceForward(m *Model, tokens []int) [][]float64 {
 		default:
 			k := len(x)
 			if n.Kind == PRMSNorm && n.P > 0 && n.P < 1 {
-				k = min(len(x), max(1, int(math.Ceil(float64(len(x))*n.P))))
+				k = max(1, int(math.Floor(float64(len(x))*n.P)))
 			}
 			var ss float64
 			for _, v := range x[:k] {

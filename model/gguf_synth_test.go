@@ -1,0 +1,263 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmparts/llmparts/format/gguf"
+	"github.com/llmparts/llmparts/quant"
+)
+
+type synth struct {
+	arch                        string
+	dim, hidden, layers, heads  int
+	kvHeads, vocab              int
+	types                       map[string]quant.Type // by tensor-name suffix; F32 default
+	tied, ropeFreqs, wrongShape bool
+	extraKV                     []gguf.KV
+}
+
+// writeSynth writes a random GGUF model and returns its path.
+func writeSynth(t *testing.T, s synth) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 4))
+	hd := s.dim / s.heads
+	kv := []gguf.KV{
+		{Key: "general.architecture", Value: gguf.Value{Data: s.arch}},
+		{Key: s.arch + ".context_length", Value: gguf.Value{Data: uint32(64)}},
+		{Key: s.arch + ".embedding_length", Value: gguf.Value{Data: uint32(s.dim)}},
+		{Key: s.arch + ".block_count", Value: gguf.Value{Data: uint32(s.layers)}},
+		{Key: s.arch + ".feed_forward_length", Value: gguf.Value{Data: uint32(s.hidden)}},
+		{Key: s.arch + ".attention.head_count", Value: gguf.Value{Data: uint32(s.heads)}},
+		{Key: s.arch + ".attention.head_count_kv", Value: gguf.Value{Data: uint32(s.kvHeads)}},
+		{Key: s.arch + ".attention.layer_norm_rms_epsilon", Value: gguf.Value{Data: float32(1e-6)}},
+		{Key: s.arch + ".rope.freq_base", Value: gguf.Value{Data: float32(500)}},
+	}
+	kv = append(kv, s.extraKV...)
+	var ts []gguf.Tensor
+	add := func(name string, rows, cols int, scale float64) {
+		v := make([]float32, rows*cols)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * scale)
+		}
+		if scale == 0 {
+			for i := range v {
+				v[i] = 1 + 0.3*float32(rng.NormFloat64())
+			}
+		}
+		typ := quant.F32
+		for suf, ty := range s.types {
+			if strings.HasSuffix(name, suf) {
+				typ = ty
+			}
+		}
+		data := quantize(typ, v)
+		shape := []uint64{uint64(cols)}
+		if rows > 1 {
+			shape = append(shape, uint64(rows))
+		}
+		ts = append(ts, gguf.Tensor{Name: name, Type: typ, Shape: shape, Data: data})
+	}
+	q, kvd := s.dim, s.kvHeads*hd
+	add("token_embd.weight", s.vocab, s.dim, 0.5)
+	if !s.tied {
+		add("output.weight", s.vocab, s.dim, 0.3)
+	}
+	add("output_norm.weight", 1, s.dim, 0)
+	if s.ropeFreqs {
+		add("rope_freqs.weight", 1, hd/2, 0)
+	}
+	for i := 0; i < s.layers; i++ {
+		p := "blk." + string(rune('0'+i)) + "."
+		add(p+"attn_norm.weight", 1, s.dim, 0)
+		add(p+"ffn_norm.weight", 1, s.dim, 0)
+		add(p+"attn_q.weight", q, s.dim, 0.3)
+		if s.wrongShape && i == 0 {
+			add(p+"attn_k.weight", kvd+1, s.dim, 0.3)
+		} else {
+			add(p+"attn_k.weight", kvd, s.dim, 0.3)
+		}
+		add(p+"attn_v.weight", kvd, s.dim, 0.3)
+		add(p+"attn_output.weight", s.dim, q, 0.3)
+		add(p+"ffn_gate.weight", s.hidden, s.dim, 0.3)
+		add(p+"ffn_up.weight", s.hidden, s.dim, 0.3)
+		add(p+"ffn_down.weight", s.dim, s.hidden, 0.3)
+		if s.arch == "qwen2" {
+			add(p+"attn_q.bias", 1, q, 0.5)
+			add(p+"attn_k.bias", 1, kvd, 0.5)
+			add(p+"attn_v.bias", 1, kvd, 0.5)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := gguf.Write(path, kv, ts); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// checkAgainstReference runs a prompt batched and token by token and
+// compares every logit with the float64 reference forward.
+func checkAgainstReference(t *testing.T, m *Model, name string) {
+	t.Helper()
+	toks := []int{1, 5, 9, 2, 30, 7, 7, 11, 40, 3}
+	ref := referenceForward(m, toks)
+	V := m.Config.VocabSize
+	s := m.NewSession(0)
+	all, err := s.ForwardAll(toks, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := m.NewSession(16)
+	for i := range toks {
+		if d := maxDiff(all[i*V:(i+1)*V], ref[i]); d > 2e-3 {
+			t.Fatalf("%s: batched position %d differs from reference by %g", name, i, d)
+		}
+		l, err := s2.Forward(toks[i:i+1], i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxDiff(l, ref[i]); d > 2e-3 {
+			t.Fatalf("%s: cached position %d differs from reference by %g", name, i, d)
+		}
+	}
+}
+
+func TestSyntheticGGUF(t *testing.T) {
+	base := synth{arch: "llama", dim: 64, hidden: 96, layers: 2, heads: 4, kvHeads: 2, vocab: 50}
+	cases := map[string]func(s *synth){
+		"f32":  func(s *synth) {},
+		"q8_0": func(s *synth) { s.types = map[string]quant.Type{".weight": quant.Q8_0, "norm.weight": quant.F32} },
+		"q4_0": func(s *synth) {
+			s.types = map[string]quant.Type{"_q.weight": quant.Q4_0, "ffn_down.weight": quant.Q4_0, "ffn_up.weight": quant.Q8_0}
+		},
+		"f16+bf16+tied": func(s *synth) {
+			s.types = map[string]quant.Type{"attn_v.weight": quant.F16, "ffn_gate.weight": quant.BF16, "token_embd.weight": quant.F16}
+			s.tied = true
+		},
+		"rope_freqs+linear": func(s *synth) {
+			s.ropeFreqs = true
+			s.extraKV = []gguf.KV{{Key: "llama.rope.scaling.type", Value: gguf.Value{Data: "linear"}}, {Key: "llama.rope.scaling.factor", Value: gguf.Value{Data: float32(4)}}}
+		},
+		"qwen2": func(s *synth) { s.arch = "qwen2"; s.types = map[string]quant.Type{"attn_output.weight": quant.Q8_0} },
+	}
+	for name, f := range cases {
+		s := base
+		f(&s)
+		m, err := Load(writeSynth(t, s), Options{Threads: 2})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name == "qwen2" && (!m.Config.RoPE.Neox || m.Blocks[0].BQ == nil) {
+			t.Fatalf("qwen2 config %+v", m.Config)
+		}
+		if name == "f16+bf16+tied" && (len(m.Info.Dequantized) != 2 || !m.Config.Tied) {
+			t.Fatalf("dequantized %v tied %v", m.Info.Dequantized, m.Config.Tied)
+		}
+		if name == "rope_freqs+linear" && (len(m.Config.RoPE.FreqFactors) != 8 || m.Config.RoPE.Factor != 4) {
+			t.Fatalf("rope %+v", m.Config.RoPE)
+		}
+		checkAgainstReference(t, m, name)
+		m.Close()
+	}
+}
+
+func TestGGUFErrors(t *testing.T) {
+	base := synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20}
+	s := base
+	s.arch = "gpt2"
+	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), `unsupported architecture "gpt2" (supported: llama, qwen2)`) {
+		t.Errorf("gpt2: %v", err)
+	}
+	s = base
+	s.wrongShape = true
+	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), "blk.0.attn_k.weight") || !strings.Contains(err.Error(), "m.gguf") {
+		t.Errorf("wrong shape: %v", err)
+	}
+	s = base
+	s.extraKV = []gguf.KV{{Key: "llama.rope.scaling.type", Value: gguf.Value{Data: "yarn"}}}
+	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), "yarn") {
+		t.Errorf("yarn: %v", err)
+	}
+}
+
+// quantize encodes v as typ (plain test code following ggml's reference
+// quantizers).
+func quantize(typ quant.Type, v []float32) []byte {
+	var out []byte
+	le := binary.LittleEndian
+	switch typ {
+	case quant.F32:
+		for _, x := range v {
+			out = le.AppendUint32(out, math.Float32bits(x))
+		}
+	case quant.F16:
+		for _, x := range v {
+			out = le.AppendUint16(out, f32ToF16(x))
+		}
+	case quant.BF16:
+		for _, x := range v {
+			out = le.AppendUint16(out, uint16(math.Float32bits(x)>>16))
+		}
+	case quant.Q8_0:
+		for b := 0; b < len(v); b += 32 {
+			var amax float32
+			for _, x := range v[b : b+32] {
+				amax = max(amax, float32(math.Abs(float64(x))))
+			}
+			d := amax / 127
+			out = le.AppendUint16(out, f32ToF16(d))
+			for _, x := range v[b : b+32] {
+				q := 0.0
+				if d != 0 {
+					q = math.Round(float64(x / d))
+				}
+				out = append(out, byte(int8(q)))
+			}
+		}
+	case quant.Q4_0:
+		for b := 0; b < len(v); b += 32 {
+			var amax, mx float32
+			for _, x := range v[b : b+32] {
+				if a := float32(math.Abs(float64(x))); a > amax {
+					amax, mx = a, x
+				}
+			}
+			d := mx / -8
+			id := float32(0)
+			if d != 0 {
+				id = 1 / d
+			}
+			out = le.AppendUint16(out, f32ToF16(d))
+			for j := 0; j < 16; j++ {
+				q0 := min(15, int(v[b+j]*id+8.5))
+				q1 := min(15, int(v[b+16+j]*id+8.5))
+				out = append(out, byte(q0)|byte(q1)<<4)
+			}
+		}
+	default:
+		panic("quantize: unsupported type")
+	}
+	return out
+}
+
+// f32ToF16 rounds to the nearest float16 (normal range only, as the test
+// values are).
+func f32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23&0xff) - 127 + 15
+	man := b & 0x7fffff
+	if exp <= 0 {
+		return sign
+	}
+	h := uint32(exp)<<10 | man>>13
+	rem := man & 0x1fff
+	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
+		h++
+	}
+	return sign | uint16(h)
+}
