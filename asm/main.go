@@ -25,6 +25,7 @@ func main() {
 	expKernels()
 	normKernels()
 	sgemvKernel()
+	ropeKernels()
 	gemmKernel()
 	quantKernels()
 	halfKernels()
@@ -596,6 +597,120 @@ func normKernels() {
 
 // sgemvKernel: y[r] = Σ_j a[r·lda+j]·x[j] for 4 rows at a time; len(y) is
 // a multiple of 4 and len(x) a multiple of 8.
+// ropeKernels: rotary embedding of all heads of one token. x holds nHeads
+// heads of headDim floats; the first nDims of each are rotated (nDims/2 a
+// multiple of 8 for half-split, nDims a multiple of 8 for interleaved);
+// c and s hold nDims/2 cos/sin values; sign is -1 for the backward pass.
+func ropeKernels() {
+	TEXT("ropeHalfHeadsAsm", NOSPLIT, "func(x, c, s []float32, nHeads, headDim, nDims int, sign float32)")
+	Pragma("noescape")
+	{
+		x, c, s := base("x"), base("c"), base("s")
+		nh := Load(Param("nHeads"), GP64())
+		hd := Load(Param("headDim"), GP64())
+		half := Load(Param("nDims"), GP64())
+		SHRQ(U8(1), half)
+		SHLQ(U8(2), hd) // bytes per head
+		sg := bcast("sign")
+		Label("ropeHalfHeads_head")
+		TESTQ(nh, nh)
+		JZ(LabelRef("ropeHalfHeads_end"))
+		b := GP64()
+		LEAQ(Mem{Base: x, Index: half, Scale: 4}, b)
+		vloop("ropeHalfHeads", half, 2, func(i reg.Register, k int) {
+			sv := YMM()
+			VMULPS(at(s, i, k), sg, sv)
+			cv := YMM()
+			VMOVUPS(at(c, i, k), cv)
+			av, bv := YMM(), YMM()
+			VMOVUPS(at(x, i, k), av)
+			VMOVUPS(at(b, i, k), bv)
+			na := YMM()
+			VMULPS(cv, av, na)
+			VFNMADD231PS(sv, bv, na)
+			VMULPS(cv, bv, bv)
+			VFMADD231PS(sv, av, bv)
+			VMOVUPS(na, at(x, i, k))
+			VMOVUPS(bv, at(b, i, k))
+		})
+		ADDQ(hd, x)
+		DECQ(nh)
+		JMP(LabelRef("ropeHalfHeads_head"))
+		Label("ropeHalfHeads_end")
+		VZEROUPPER()
+		RET()
+	}
+
+	TEXT("ropeInterHeadsAsm", NOSPLIT, "func(x, c, s []float32, nHeads, headDim, nDims int, sign float32)")
+	Pragma("noescape")
+	{
+		x, c, s := base("x"), base("c"), base("s")
+		nh := Load(Param("nHeads"), GP64())
+		hd := Load(Param("headDim"), GP64())
+		nd := Load(Param("nDims"), GP64())
+		SHLQ(U8(2), hd)
+		sg := bcast("sign")
+		// alt = [-sign, +sign, -sign, ...]
+		alt := YMM()
+		VMULPS(cmem8alt("ropeAlt"), sg, alt)
+		idx := YMM()
+		VMOVDQU(cmemIdx("ropeDupIdx", []uint32{0, 0, 1, 1, 2, 2, 3, 3}), idx)
+		Label("ropeInterHeads_head")
+		TESTQ(nh, nh)
+		JZ(LabelRef("ropeInterHeads_end"))
+		j := GP64() // index into c/s (pairs)
+		XORQ(j, j)
+		vloop("ropeInterHeads", nd, 1, func(i reg.Register, k int) {
+			cx, sx := YMM(), YMM()
+			VMOVUPS(Mem{Base: c, Index: j, Scale: 4}, cx.AsX())
+			VMOVUPS(Mem{Base: s, Index: j, Scale: 4}, sx.AsX())
+			VPERMPS(cx, idx, cx)
+			VPERMPS(sx, idx, sx)
+			VMULPS(alt, sx, sx)
+			v, sw := YMM(), YMM()
+			VMOVUPS(at(x, i, k), v)
+			VPERMILPS(U8(0xB1), v, sw)
+			VMULPS(cx, v, v)
+			VFMADD231PS(sx, sw, v)
+			VMOVUPS(v, at(x, i, k))
+			ADDQ(U8(4), j)
+		})
+		ADDQ(hd, x)
+		DECQ(nh)
+		JMP(LabelRef("ropeInterHeads_head"))
+		Label("ropeInterHeads_end")
+		VZEROUPPER()
+		RET()
+	}
+}
+
+func cmem8alt(name string) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k := 0; k < 8; k++ {
+		v := float32(1)
+		if k%2 == 0 {
+			v = -1
+		}
+		DATA(4*k, F32(v))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+func cmemIdx(name string, v []uint32) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for k, u := range v {
+		DATA(4*k, U32(u))
+	}
+	return m
+}
+
+// sgemvPrefetch is how far ahead (bytes) sgemv prefetches each row.
+var sgemvPrefetch = 512
+
 func sgemvKernel() {
 	TEXT("sgemv4Asm", NOSPLIT, "func(y, a, x []float32, lda int)")
 	Pragma("noescape")
@@ -623,6 +738,15 @@ func sgemvKernel() {
 		VXORPS(acc[k][1], acc[k][1], acc[k][1])
 	}
 	vloop("sgemvcols", n, 2, func(i reg.Register, k int) {
+		if k == 0 {
+			// One cache line of each row per iteration: prefetch
+			// sgemvPrefetch bytes ahead.
+			for q := 0; q < 4; q++ {
+				m := at(rows[q], i, 0)
+				m.Disp = sgemvPrefetch
+				PREFETCHT0(m)
+			}
+		}
 		xv := YMM()
 		VMOVUPS(at(x, i, k), xv)
 		for q := 0; q < 4; q++ {

@@ -71,6 +71,12 @@ func ropeHalfAsm(a []float32, b []float32, c []float32, s []float32, sign float3
 func sgemv4Asm(y []float32, a []float32, x []float32, lda int)
 
 //go:noescape
+func ropeHalfHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
+
+//go:noescape
+func ropeInterHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
+
+//go:noescape
 func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape

@@ -1350,7 +1350,7 @@ ropeHalfAsm_done:
 	RET
 
 // func sgemv4Asm(y []float32, a []float32, x []float32, lda int)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·sgemv4Asm(SB), NOSPLIT, $0-80
 	MOVQ y_base+0(FP), AX
 	MOVQ a_base+24(FP), CX
@@ -1384,6 +1384,10 @@ rows:
 sgemvcols_big:
 	CMPQ        R13, R14
 	JAE         sgemvcols_one
+	PREFETCHT0  512(R9)(R13*4)
+	PREFETCHT0  512(R10)(R13*4)
+	PREFETCHT0  512(R11)(R13*4)
+	PREFETCHT0  512(R12)(R13*4)
 	VMOVUPS     (DX)(R13*4), Y8
 	VFMADD231PS (R9)(R13*4), Y8, Y0
 	VFMADD231PS (R10)(R13*4), Y8, Y2
@@ -1400,6 +1404,10 @@ sgemvcols_big:
 sgemvcols_one:
 	CMPQ        R13, SI
 	JAE         sgemvcols_done
+	PREFETCHT0  512(R9)(R13*4)
+	PREFETCHT0  512(R10)(R13*4)
+	PREFETCHT0  512(R11)(R13*4)
+	PREFETCHT0  512(R12)(R13*4)
 	VMOVUPS     (DX)(R13*4), Y8
 	VFMADD231PS (R9)(R13*4), Y8, Y0
 	VFMADD231PS (R10)(R13*4), Y8, Y2
@@ -1426,6 +1434,167 @@ sgemvcols_done:
 end:
 	VZEROUPPER
 	RET
+
+// func ropeHalfHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·ropeHalfHeadsAsm(SB), NOSPLIT, $0-100
+	MOVQ         x_base+0(FP), AX
+	MOVQ         c_base+24(FP), CX
+	MOVQ         s_base+48(FP), DX
+	MOVQ         nHeads+72(FP), BX
+	MOVQ         headDim+80(FP), SI
+	MOVQ         nDims+88(FP), DI
+	SHRQ         $0x01, DI
+	SHLQ         $0x02, SI
+	MOVSS        sign+96(FP), X0
+	VBROADCASTSS X0, Y0
+
+ropeHalfHeads_head:
+	TESTQ BX, BX
+	JZ    ropeHalfHeads_end
+	LEAQ  (AX)(DI*4), R8
+	XORQ  R9, R9
+	MOVQ  DI, R10
+	SHRQ  $0x04, R10
+	SHLQ  $0x04, R10
+
+ropeHalfHeads_big:
+	CMPQ         R9, R10
+	JAE          ropeHalfHeads_one
+	VMULPS       (DX)(R9*4), Y0, Y1
+	VMOVUPS      (CX)(R9*4), Y2
+	VMOVUPS      (AX)(R9*4), Y3
+	VMOVUPS      (R8)(R9*4), Y4
+	VMULPS       Y2, Y3, Y5
+	VFNMADD231PS Y1, Y4, Y5
+	VMULPS       Y2, Y4, Y4
+	VFMADD231PS  Y1, Y3, Y4
+	VMOVUPS      Y5, (AX)(R9*4)
+	VMOVUPS      Y4, (R8)(R9*4)
+	VMULPS       32(DX)(R9*4), Y0, Y1
+	VMOVUPS      32(CX)(R9*4), Y2
+	VMOVUPS      32(AX)(R9*4), Y3
+	VMOVUPS      32(R8)(R9*4), Y4
+	VMULPS       Y2, Y3, Y5
+	VFNMADD231PS Y1, Y4, Y5
+	VMULPS       Y2, Y4, Y4
+	VFMADD231PS  Y1, Y3, Y4
+	VMOVUPS      Y5, 32(AX)(R9*4)
+	VMOVUPS      Y4, 32(R8)(R9*4)
+	ADDQ         $0x00000010, R9
+	JMP          ropeHalfHeads_big
+
+ropeHalfHeads_one:
+	CMPQ         R9, DI
+	JAE          ropeHalfHeads_done
+	VMULPS       (DX)(R9*4), Y0, Y1
+	VMOVUPS      (CX)(R9*4), Y2
+	VMOVUPS      (AX)(R9*4), Y3
+	VMOVUPS      (R8)(R9*4), Y4
+	VMULPS       Y2, Y3, Y5
+	VFNMADD231PS Y1, Y4, Y5
+	VMULPS       Y2, Y4, Y4
+	VFMADD231PS  Y1, Y3, Y4
+	VMOVUPS      Y5, (AX)(R9*4)
+	VMOVUPS      Y4, (R8)(R9*4)
+	ADDQ         $0x00000008, R9
+	JMP          ropeHalfHeads_one
+
+ropeHalfHeads_done:
+	ADDQ SI, AX
+	DECQ BX
+	JMP  ropeHalfHeads_head
+
+ropeHalfHeads_end:
+	VZEROUPPER
+	RET
+
+// func ropeInterHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·ropeInterHeadsAsm(SB), NOSPLIT, $0-100
+	MOVQ         x_base+0(FP), AX
+	MOVQ         c_base+24(FP), CX
+	MOVQ         s_base+48(FP), DX
+	MOVQ         nHeads+72(FP), BX
+	MOVQ         headDim+80(FP), SI
+	MOVQ         nDims+88(FP), DI
+	SHLQ         $0x02, SI
+	MOVSS        sign+96(FP), X0
+	VBROADCASTSS X0, Y0
+	VMULPS       ropeAlt<>+0(SB), Y0, Y0
+	VMOVDQU      ropeDupIdx<>+0(SB), Y5
+
+ropeInterHeads_head:
+	TESTQ BX, BX
+	JZ    ropeInterHeads_end
+	XORQ  R8, R8
+	XORQ  R9, R9
+	MOVQ  DI, R10
+	SHRQ  $0x03, R10
+	SHLQ  $0x03, R10
+
+ropeInterHeads_big:
+	CMPQ        R9, R10
+	JAE         ropeInterHeads_one
+	VMOVUPS     (CX)(R8*4), X1
+	VMOVUPS     (DX)(R8*4), X2
+	VPERMPS     Y1, Y5, Y1
+	VPERMPS     Y2, Y5, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX)(R9*4), Y6
+	VPERMILPS   $0xb1, Y6, Y7
+	VMULPS      Y1, Y6, Y6
+	VFMADD231PS Y2, Y7, Y6
+	VMOVUPS     Y6, (AX)(R9*4)
+	ADDQ        $0x04, R8
+	ADDQ        $0x00000008, R9
+	JMP         ropeInterHeads_big
+
+ropeInterHeads_one:
+	CMPQ        R9, DI
+	JAE         ropeInterHeads_done
+	VMOVUPS     (CX)(R8*4), X3
+	VMOVUPS     (DX)(R8*4), X4
+	VPERMPS     Y3, Y5, Y3
+	VPERMPS     Y4, Y5, Y4
+	VMULPS      Y0, Y4, Y4
+	VMOVUPS     (AX)(R9*4), Y6
+	VPERMILPS   $0xb1, Y6, Y7
+	VMULPS      Y3, Y6, Y6
+	VFMADD231PS Y4, Y7, Y6
+	VMOVUPS     Y6, (AX)(R9*4)
+	ADDQ        $0x04, R8
+	ADDQ        $0x00000008, R9
+	JMP         ropeInterHeads_one
+
+ropeInterHeads_done:
+	ADDQ SI, AX
+	DECQ BX
+	JMP  ropeInterHeads_head
+
+ropeInterHeads_end:
+	VZEROUPPER
+	RET
+
+DATA ropeAlt<>+0(SB)/4, $(-1.0)
+DATA ropeAlt<>+4(SB)/4, $(1.0)
+DATA ropeAlt<>+8(SB)/4, $(-1.0)
+DATA ropeAlt<>+12(SB)/4, $(1.0)
+DATA ropeAlt<>+16(SB)/4, $(-1.0)
+DATA ropeAlt<>+20(SB)/4, $(1.0)
+DATA ropeAlt<>+24(SB)/4, $(-1.0)
+DATA ropeAlt<>+28(SB)/4, $(1.0)
+GLOBL ropeAlt<>(SB), RODATA|NOPTR, $32
+
+DATA ropeDupIdx<>+0(SB)/4, $0x00000000
+DATA ropeDupIdx<>+4(SB)/4, $0x00000000
+DATA ropeDupIdx<>+8(SB)/4, $0x00000001
+DATA ropeDupIdx<>+12(SB)/4, $0x00000001
+DATA ropeDupIdx<>+16(SB)/4, $0x00000002
+DATA ropeDupIdx<>+20(SB)/4, $0x00000002
+DATA ropeDupIdx<>+24(SB)/4, $0x00000003
+DATA ropeDupIdx<>+28(SB)/4, $0x00000003
+GLOBL ropeDupIdx<>(SB), RODATA|NOPTR, $32
 
 // func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE

@@ -29,12 +29,16 @@ var (
 	lnBwdDxImpl         = lnBwdDxGeneric
 	ropeHalfImpl        = ropeHalfGeneric
 	ropeInterleavedImpl = ropeInterleavedGeneric
-	sgemvRowsImpl       = sgemvRowsGeneric
-	gemmKernelImpl      = gemmKernelGeneric
-	gemvQ8Impl          = gemvQ8Generic
-	gemvQ4Impl          = gemvQ4Generic
-	f16ToF32Impl        = f16ToF32Generic
-	f32ToF16Impl        = f32ToF16Generic
+
+	// ropeHeadsImpl, if set, rotates all heads of one token and reports
+	// whether it could (false: the caller falls back to per-head code).
+	ropeHeadsImpl  func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool
+	sgemvRowsImpl  = sgemvRowsGeneric
+	gemmKernelImpl = gemmKernelGeneric
+	gemvQ8Impl     = gemvQ8Generic
+	gemvQ4Impl     = gemvQ4Generic
+	f16ToF32Impl   = f16ToF32Generic
+	f32ToF16Impl   = f32ToF16Generic
 )
 
 // Impl names the implementation chosen at start-up: "avx2" (AVX2 + FMA

@@ -189,6 +189,21 @@ func init() {
 			ropeHalfGeneric(a[k:], b[k:len(a)], c[k:len(a)], s[k:len(a)], inverse)
 		}
 	}
+	ropeHeadsImpl = func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool {
+		sign := float32(1)
+		if inverse {
+			sign = -1
+		}
+		if halfSplit && nDims%16 == 0 {
+			ropeHalfHeadsAsm(x, c, s, nHeads, headDim, nDims, sign)
+			return true
+		}
+		if !halfSplit && nDims%8 == 0 {
+			ropeInterHeadsAsm(x, c, s, nHeads, headDim, nDims, sign)
+			return true
+		}
+		return false
+	}
 	sgemvRowsImpl = func(y, a, x []float32, n int) {
 		m4 := len(y) &^ 3
 		n8 := n &^ 7

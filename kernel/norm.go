@@ -170,8 +170,12 @@ func ropeRows(x []float32, nTokens, nHeads, headDim, nDims int, cos, sin []float
 	}
 	for t := 0; t < nTokens; t++ {
 		c, s := cos[t*h:t*h+h], sin[t*h:t*h+h]
+		xt := x[t*nHeads*headDim : (t+1)*nHeads*headDim]
+		if ropeHeadsImpl != nil && ropeHeadsImpl(xt, c, s, nHeads, headDim, nDims, halfSplit, inverse) {
+			continue
+		}
 		for hd := 0; hd < nHeads; hd++ {
-			v := x[(t*nHeads+hd)*headDim : (t*nHeads+hd)*headDim+nDims]
+			v := xt[hd*headDim : hd*headDim+nDims]
 			if halfSplit {
 				ropeHalfImpl(v[:h], v[h:], c, s, inverse)
 			} else {
