@@ -21,6 +21,10 @@
 // with an exact float64 evaluation to within a few float32 ulps (tests use
 // 1e-6·(1+|y|)); Backward agrees to within 1e-5·(1+|dx|).
 //
+// To compare activations bit for bit with llama.cpp or llama2.c, set
+// RMSNorm.Arith to ArithGGML or ArithLlama2C: Forward then performs their
+// float32 operations in their order (tested against a C transcription).
+//
 // Backward overwrites dx and ADDS to dWeight and dBias, so a trainer can sum
 // the parameter gradients over several batches before a step. Within one
 // call the parameter gradients are summed over the rows in float64 and

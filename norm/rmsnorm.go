@@ -33,7 +33,29 @@ type RMSNorm struct {
 	// k = max(1, floor(Dim·P)) elements and applied to the whole row.
 	// 0 means 1 (plain RMSNorm); otherwise P must be in (0, 1].
 	P float64
+	// Arith selects the rounding of Forward: ArithExact (the zero value)
+	// or the bit-exact float32 arithmetic of ggml or llama2.c.
+	Arith Arith
 }
+
+// Arith selects how RMSNorm.Forward rounds. It affects Forward only:
+// Backward, Forward64 and Backward64 always use the exact formulas.
+type Arith int
+
+const (
+	// ArithExact sums squares in float64 and forms each output as
+	// float32(float64(x)·inv·w): one rounding per output.
+	ArithExact Arith = iota
+	// ArithGGML reproduces llama.cpp's CPU rms_norm followed by the weight
+	// multiply bit for bit: float32 squares summed in float64 in order,
+	// mean = float32(sum/k), scale = 1/sqrtf(mean + float32(eps)), then
+	// y = (x·scale)·w in float32.
+	ArithGGML
+	// ArithLlama2C reproduces llama2.c's rmsnorm bit for bit: float32
+	// squares summed in float32 in order, ss = ss/k + float32(eps),
+	// scale = 1/sqrtf(ss), y = w·(scale·x) in float32.
+	ArithLlama2C
+)
 
 // NewRMSNorm returns an RMSNorm of width dim with eps inside the root and
 // a gain vector of ones, ready to train.
@@ -81,7 +103,76 @@ func (n *RMSNorm) Validate() error {
 	if n.Bias != nil && len(n.Bias) != n.Dim {
 		return fmt.Errorf("norm: RMSNorm: %w: len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
 	}
+	switch n.Arith {
+	case ArithExact:
+	case ArithGGML, ArithLlama2C:
+		if n.EpsOutside {
+			return fmt.Errorf("norm: RMSNorm: %w: Arith %d computes eps inside the root; EpsOutside is not supported", ErrParam, n.Arith)
+		}
+		if n.Eps > math.MaxFloat32 {
+			return fmt.Errorf("norm: RMSNorm: %w: eps = %v overflows float32", ErrParam, n.Eps)
+		}
+	default:
+		return fmt.Errorf("norm: RMSNorm: %w: unknown Arith %d", ErrParam, n.Arith)
+	}
 	return nil
+}
+
+// scale32 returns the float32 row scale of the ggml or llama2.c
+// arithmetic for the first k elements xk. A zero denominator gives 0 (so
+// a zero row maps to zeros, where the C code would give NaN).
+func (n *RMSNorm) scale32(xk []float32) float32 {
+	eps := float32(n.Eps)
+	var den float32
+	if n.Arith == ArithGGML {
+		var sum float64
+		for _, v := range xk {
+			sum += float64(v * v) // float32 square, float64 sum
+		}
+		mean := float32(sum / float64(len(xk)))
+		den = float32(math.Sqrt(float64(mean + eps)))
+	} else {
+		var ss float32
+		for _, v := range xk {
+			ss += float32(v * v) // the conversion forbids fusing into an FMA
+		}
+		ss /= float32(len(xk))
+		ss += eps
+		den = float32(math.Sqrt(float64(ss)))
+	}
+	if den == 0 {
+		return 0
+	}
+	return 1 / den
+}
+
+// forward32 is Forward for ArithGGML and ArithLlama2C.
+func (n *RMSNorm) forward32(y, x, stats []float32, rows int) {
+	d, k := n.Dim, n.K()
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+		s := n.scale32(xr[:k])
+		if stats != nil {
+			stats[r] = s
+		}
+		if n.Weight == nil {
+			for i, v := range xr {
+				yr[i] = v * s
+			}
+		} else {
+			w, off := n.Weight[:d], n.WeightOffset
+			for i, v := range xr {
+				t := v * s
+				yr[i] = t * (off + w[i])
+			}
+		}
+		if n.Bias != nil {
+			b := n.Bias[:d]
+			for i := range yr {
+				yr[i] += b[i]
+			}
+		}
+	}
 }
 
 // inv returns the row scale 1/rms for mean square ms (0 when the
@@ -113,6 +204,10 @@ func (n *RMSNorm) Forward(y, x, stats []float32) error {
 	}
 	if err := checkStats(stats, rows, 1); err != nil {
 		return fmt.Errorf("norm: RMSNorm.Forward: %w", err)
+	}
+	if n.Arith != ArithExact {
+		n.forward32(y, x, stats, rows)
+		return nil
 	}
 	d, k := n.Dim, n.K()
 	for r := 0; r < rows; r++ {

@@ -111,6 +111,19 @@ func rmsNorm(req *Request) (map[string]any, error) {
 	} else {
 		req.get("p") // mark: null is allowed
 	}
+	arith, err := req.StringOr("arith", "exact")
+	if err != nil {
+		return nil, err
+	}
+	switch arith {
+	case "exact":
+	case "ggml":
+		l.Arith = norm.ArithGGML
+	case "llama2c":
+		l.Arith = norm.ArithLlama2C
+	default:
+		return nil, fmt.Errorf("arith = %q, want \"exact\", \"ggml\" or \"llama2c\"", arith)
+	}
 	return runNorm(l, in)
 }
 
