@@ -1,10 +1,12 @@
 package train
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/norm"
+	"github.com/llmparts/llmparts/posenc"
 )
 
 // ---- normalisation ----------------------------------------------------
@@ -31,9 +33,7 @@ func normLayer(c *Config, w, b []float32) norm.Layer {
 func normForward(c *Config, y, stats, x, w, b []float32) {
 	l := normLayer(c, w, b)
 	rows := len(x) / c.Dim
-	if err := l.Forward(y, x, stats[:rows*l.StatsPerRow()]); err != nil {
-		panic("train: " + err.Error()) // shapes are the model's own: a bug
-	}
+	must(l.Forward(y, x, stats[:rows*l.StatsPerRow()]))
 }
 
 // normBackward writes dx and adds dL/dw (and dL/db) into dw (db).
@@ -43,71 +43,39 @@ func normBackward(c *Config, dx, dw, db, dy, x, w, stats []float32) {
 	if c.Norm != NormLayer {
 		db = nil
 	}
-	if err := l.Backward(dx, dw, db, dy, x, stats[:rows*l.StatsPerRow()]); err != nil {
-		panic("train: " + err.Error())
-	}
+	must(l.Backward(dx, dw, db, dy, x, stats[:rows*l.StatsPerRow()]))
 }
 
-// ---- rotary position embedding ------------------------------------------
+// ---- positions ------------------------------------------------------------
 
-// ropeTable holds cos and sin of pos·θ^(−2i/hd) for every position and
-// pair i, computed in float64 and rounded once.
-type ropeTable struct {
-	half     int
-	cos, sin []float32 // [T][half]
-}
-
-func newRopeTable(T, hd int, theta float64) *ropeTable {
-	half := hd / 2
-	rt := &ropeTable{half: half, cos: make([]float32, T*half), sin: make([]float32, T*half)}
-	for t := 0; t < T; t++ {
-		for i := 0; i < half; i++ {
-			a := float64(t) * math.Pow(theta, -2*float64(i)/float64(hd))
-			rt.cos[t*half+i] = float32(math.Cos(a))
-			rt.sin[t*half+i] = float32(math.Sin(a))
-		}
+// newRope returns the cached cos/sin table of RoPE for head dimension hd
+// and positions [0, T), in the NeoX/Hugging Face half-split layout: the pair
+// (x_i, x_{i+hd/2}) turns by the angle t·θ^(−2i/hd). Backward applies the
+// inverse rotation (a rotation's Jacobian is its transpose).
+func newRope(T, hd int, theta float64) (*posenc.Table, error) {
+	r, err := posenc.NewRoPE(hd, hd, theta, posenc.HalfSplit)
+	if err != nil {
+		return nil, fmt.Errorf("train: rope: %w", err)
 	}
-	return rt
-}
-
-// ropeApply rotates, in place, every head of x ([rows][heads][hd], row r at
-// position r mod T) using the NeoX/Hugging Face half-split layout: the pair
-// (x_i, x_{i+hd/2}) turns by the angle of position t. With sign = −1 it
-// applies the inverse rotation, which is the backward pass (a rotation's
-// Jacobian is its transpose).
-func (rt *ropeTable) apply(x []float32, rows, T, heads int, sign float32) {
-	half := rt.half
-	hd := 2 * half
-	for r := 0; r < rows; r++ {
-		t := r % T
-		cs := rt.cos[t*half : t*half+half]
-		sn := rt.sin[t*half : t*half+half]
-		for h := 0; h < heads; h++ {
-			v := x[(r*heads+h)*hd : (r*heads+h+1)*hd]
-			for i := 0; i < half; i++ {
-				a, b := v[i], v[i+half]
-				c, s := cs[i], sign*sn[i]
-				v[i] = a*c - b*s
-				v[i+half] = b*c + a*s
-			}
-		}
+	t, err := r.NewTable(T)
+	if err != nil {
+		return nil, fmt.Errorf("train: rope: %w", err)
 	}
+	return t, nil
 }
 
 // sinusoidalTable returns the fixed [T][d] encoding of "Attention is all
 // you need": pe[t][2i] = sin(t/10000^(2i/d)), pe[t][2i+1] = cos(...).
-func sinusoidalTable(T, d int) []float32 {
-	pe := make([]float32, T*d)
-	for t := 0; t < T; t++ {
-		for i := 0; i < d; i += 2 {
-			a := float64(t) / math.Pow(10000, float64(i)/float64(d))
-			pe[t*d+i] = float32(math.Sin(a))
-			if i+1 < d {
-				pe[t*d+i+1] = float32(math.Cos(a))
-			}
-		}
+func sinusoidalTable(T, d int) ([]float32, error) {
+	pos := make([]int, T)
+	for i := range pos {
+		pos[i] = i
 	}
-	return pe
+	pe, err := posenc.Sinusoidal{Dim: d}.Table(pos)
+	if err != nil {
+		return nil, fmt.Errorf("train: sinusoidal positions: %w", err)
+	}
+	return pe, nil
 }
 
 // ---- attention ------------------------------------------------------------

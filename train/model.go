@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/llmparts/llmparts/posenc"
 )
 
 // layerView holds slices of one transformer block's tensors inside a flat
@@ -59,9 +61,10 @@ type Model struct {
 	Params  []float32
 	Grads   []float32
 
-	p, gr modelView
-	rope  *ropeTable
-	sinPE []float32
+	p, gr  modelView
+	rope   *posenc.Table
+	sinPE  []float32
+	posIDs []int // position of each row of the batch (row mod Ctx)
 
 	// activations for batch size B
 	B       int
@@ -109,11 +112,15 @@ func NewModel(cfg Config, seed uint64) (*Model, error) {
 			}
 		}
 	}
+	var err error
 	switch cfg.Pos {
 	case PosRoPE:
-		m.rope = newRopeTable(cfg.Ctx, cfg.HeadDim(), cfg.RopeTheta)
+		m.rope, err = newRope(cfg.Ctx, cfg.HeadDim(), cfg.RopeTheta)
 	case PosSinusoidal:
-		m.sinPE = sinusoidalTable(cfg.Ctx, cfg.Dim)
+		m.sinPE, err = sinusoidalTable(cfg.Ctx, cfg.Dim)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -139,6 +146,10 @@ func (m *Model) alloc(B int) {
 	f := func(n int) []float32 { return make([]float32, n) }
 	m.B = B
 	m.tokens = make([]int, N)
+	m.posIDs = make([]int, N)
+	for i := range m.posIDs {
+		m.posIDs[i] = i % T
+	}
 	m.targets = make([]int, N)
 	m.x = make([][]float32, c.Layers+1)
 	for i := range m.x {
@@ -206,8 +217,8 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 		linearForward(a.k, a.h1, w.wk, N, kvd, D)
 		linearForward(a.v, a.h1, w.wv, N, kvd, D)
 		if m.rope != nil {
-			m.rope.apply(a.q, N, T, H, 1)
-			m.rope.apply(a.k, N, T, KH, 1)
+			must(m.rope.Apply(a.q, N, H, m.posIDs))
+			must(m.rope.Apply(a.k, N, KH, m.posIDs))
 		}
 		attentionForward(a.ao, a.att, a.q, a.k, a.v, B, T, H, KH, hd)
 		linearForward(a.xm, a.ao, w.wo, N, D, D)
@@ -274,8 +285,8 @@ func (m *Model) Backward(scale float32) {
 		linearBackward(m.dao, g.wo, m.dres, a.ao, w.wo, N, D, D, false, ws)
 		attentionBackward(m.dq, m.dk, m.dv, m.dao, a.att, a.q, a.k, a.v, B, T, H, KH, hd)
 		if m.rope != nil {
-			m.rope.apply(m.dq, N, T, H, -1)
-			m.rope.apply(m.dk, N, T, KH, -1)
+			must(m.rope.Backward(m.dq, N, H, m.posIDs))
+			must(m.rope.Backward(m.dk, N, KH, m.posIDs))
 		}
 		linearBackward(m.dh, g.wq, m.dq, a.h1, w.wq, N, D, D, false, ws)
 		linearBackward(m.dh, g.wk, m.dk, a.h1, w.wk, N, kvd, D, true, ws)
@@ -305,3 +316,11 @@ func (m *Model) Backward(scale float32) {
 
 // ZeroGrads clears Grads.
 func (m *Model) ZeroGrads() { clear(m.Grads) }
+
+// must panics on an error that can only come from the model's own shapes
+// (a bug, not bad input).
+func must(err error) {
+	if err != nil {
+		panic("train: " + err.Error())
+	}
+}
