@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -252,7 +253,11 @@ func kernelBenches(quick bool) []kernelBench {
 			setup: func(t int) func() {
 				const nh, hd = 32, 128
 				x := randFloats(nt * nh * hd)
-				cos, sin := randFloats(nt*hd/2), randFloats(nt*hd/2)
+				cos, sin := make([]float32, nt*hd/2), make([]float32, nt*hd/2)
+				for i := range cos {
+					// Unit-length rotations keep x bounded over repeated calls.
+					cos[i], sin[i] = float32(math.Cos(float64(i))), float32(math.Sin(float64(i)))
+				}
 				return func() {
 					splitRows(nt, t, func(lo, hi int) {
 						kernel.RoPERows(x[lo*nh*hd:hi*nh*hd], hi-lo, nh, hd, hd, cos[lo*hd/2:hi*hd/2], sin[lo*hd/2:hi*hd/2], true)
