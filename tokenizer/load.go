@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"github.com/llmparts/llmparts/format/gguf"
 )
 
 // LoadGGUF reads the vocabulary of a GGUF file (a full model or a
@@ -25,6 +27,16 @@ func LoadGGUF(path string) (*BPE, error) {
 	t, err := FromVocab(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return t, nil
+}
+
+// FromGGUF builds the tokenizer of an opened GGUF file (package
+// format/gguf).
+func FromGGUF(f *gguf.File) (*BPE, error) {
+	t, err := FromMetadata(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, f.Name())
 	}
 	return t, nil
 }
@@ -158,6 +170,7 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 		}
 	}
 	if v.UNK >= 0 && v.Types != nil && v.Types[v.UNK] == TypeNormal && model == "llama" {
+		v.Types = append([]int32(nil), v.Types...) // may be shared with the caller
 		v.Types[v.UNK] = TypeUnknown
 	}
 	return v, nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/internal/testdata"
 )
 
@@ -85,3 +86,28 @@ func equalInts(a, b []int) bool {
 
 func TestLlamaSPMCases(t *testing.T) { checkCases(t, "ggml-vocab-llama-spm.gguf") }
 func TestGPT2Cases(t *testing.T)     { checkCases(t, "ggml-vocab-gpt-2.gguf") }
+
+func TestFromGGUFMatchesLoadGGUF(t *testing.T) {
+	for _, name := range []string{"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"} {
+		base := testdata.Path(t, "vocab/"+name)
+		f, err := gguf.Open(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := FromGGUF(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inp, out := readCases(t, base)
+		for i, s := range inp {
+			got, _ := tok.Encode(s, EncodeOptions{})
+			if !equalInts(got, out[i]) {
+				t.Errorf("%s case %d: got %v want %v", name, i, got, out[i])
+			}
+		}
+		if tok.AddBOSDefault() != (name == "ggml-vocab-llama-spm.gguf") {
+			t.Errorf("%s: add BOS %v", name, tok.AddBOSDefault())
+		}
+		f.Close()
+	}
+}
