@@ -437,3 +437,47 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteTensorPart(t *testing.T) {
+	var a, b bytes.Buffer
+	data := make([]byte, 4*96)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	for _, parts := range [][]int{{len(data)}, {4, 0, 100, len(data) - 104}} {
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		w.AddTensor("x", TypeF32, []uint64{32, 3})
+		w.AddTensor("y", TypeF32, []uint64{1})
+		off := 0
+		for _, n := range parts {
+			if err := w.WriteTensorPart("x", data[off:off+n]); err != nil {
+				t.Fatal(err)
+			}
+			off += n
+		}
+		if err := w.WriteTensorPart("x", []byte{1}); err == nil {
+			t.Error("write past the end of x accepted")
+		}
+		if err := w.WriteTensor("y", []byte{1, 2, 3, 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if a.Len() == 0 {
+			a = buf
+		} else {
+			b = buf
+		}
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("pieces and whole differ")
+	}
+	w := NewWriter(&bytes.Buffer{})
+	w.AddTensor("x", TypeF32, []uint64{2})
+	w.WriteTensorPart("x", []byte{1, 2, 3})
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "only 3 of 8 bytes") {
+		t.Errorf("Close after a partial tensor: %v", err)
+	}
+}

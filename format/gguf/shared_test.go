@@ -2,6 +2,8 @@ package gguf
 
 import (
 	"bytes"
+	"encoding/binary"
+	"github.com/llmparts/llmparts/quant"
 	"os"
 	"slices"
 	"testing"
@@ -165,5 +167,34 @@ func TestReadMatchesOpen(t *testing.T) {
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
 			t.Errorf("%s: data differs (%v, %v)", ti.Name, err1, err2)
 		}
+	}
+}
+
+func TestTinyDequantizeAndStats(t *testing.T) {
+	f, err := Open(testdata.Path(t, "gguf/llama-2-tiny-random.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n := f.ParamCount(); n != 513048 {
+		t.Errorf("ParamCount %d", n)
+	}
+	st := f.TypeStats()
+	if len(st) != 2 || st[0].Type != TypeF32 || st[0].Tensors != 3 || st[0].Elements != 24 || st[0].Bytes != 96 ||
+		st[1].Type != TypeF16 || st[1].Tensors != 9 || st[1].Elements != 513024 || st[1].Bytes != 1026048 {
+		t.Errorf("TypeStats %+v", st)
+	}
+	raw, _ := f.TensorData("output.weight")
+	y, err := f.Dequantize("output.weight")
+	if err != nil || len(y) != 256000 {
+		t.Fatalf("Dequantize: %v, %d", err, len(y))
+	}
+	for _, i := range []int{0, 1, 12345, 255999} {
+		if want := quant.F16ToF32(binary.LittleEndian.Uint16(raw[2*i:])); y[i] != want {
+			t.Errorf("element %d: %v, want %v", i, y[i], want)
+		}
+	}
+	if _, err := f.Dequantize("missing"); err == nil {
+		t.Error("Dequantize of a missing tensor succeeded")
 	}
 }

@@ -63,6 +63,7 @@ type Writer struct {
 	started   bool   // header written
 	next      int    // next tensor to write
 	pos       uint64 // bytes written to the data section
+	partial   uint64 // bytes of tensor next written so far
 	err       error
 
 	file      *os.File // set by Create
@@ -171,6 +172,18 @@ func alignUp(n, a uint64) uint64 { return (n + a - 1) / a * a }
 // WriteTensor writes the data of the next declared tensor, which must be
 // named name; len(data) must equal the tensor's size.
 func (w *Writer) WriteTensor(name string, data []byte) error {
+	if w.err == nil && w.next < len(w.tensors) && w.partial == 0 && uint64(len(data)) != w.tensors[w.next].Size {
+		ti := &w.tensors[w.next]
+		return w.errorf("tensor %q: %d bytes of data, want %d for %v %v", name, len(data), ti.Size, ti.Type, ti.Shape)
+	}
+	return w.WriteTensorPart(name, data)
+}
+
+// WriteTensorPart writes the next piece of the data of the next declared
+// tensor, which must be named name. Pieces are concatenated; the tensor is
+// complete when its size is reached. It lets a large tensor be produced and
+// written a few rows at a time.
+func (w *Writer) WriteTensorPart(name string, data []byte) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -181,8 +194,8 @@ func (w *Writer) WriteTensor(name string, data []byte) error {
 	if ti.Name != name {
 		return w.errorf("tensor %q written out of order (next is %q)", name, ti.Name)
 	}
-	if uint64(len(data)) != ti.Size {
-		return w.errorf("tensor %q: %d bytes of data, want %d for %v %v", name, len(data), ti.Size, ti.Type, ti.Shape)
+	if uint64(len(data)) > ti.Size-w.partial {
+		return w.errorf("tensor %q: %d more bytes of data, but only %d of its %d remain", name, len(data), ti.Size-w.partial, ti.Size)
 	}
 	if err := w.header(); err != nil {
 		return err
@@ -191,11 +204,15 @@ func (w *Writer) WriteTensor(name string, data []byte) error {
 		w.err = w.errorf("tensor %q: %v", name, err)
 		return w.err
 	}
-	w.pos += ti.Size
-	if err := w.pad(alignUp(w.pos, w.alignment) - w.pos); err != nil {
-		return err
+	w.pos += uint64(len(data))
+	w.partial += uint64(len(data))
+	if w.partial == ti.Size {
+		if err := w.pad(alignUp(w.pos, w.alignment) - w.pos); err != nil {
+			return err
+		}
+		w.next++
+		w.partial = 0
 	}
-	w.next++
 	return nil
 }
 
@@ -291,7 +308,12 @@ func (w *Writer) finish() error {
 		return w.err
 	}
 	if w.next < len(w.tensors) {
-		w.err = w.errorf("tensor %q declared but not written", w.tensors[w.next].Name)
+		ti := &w.tensors[w.next]
+		if w.partial > 0 {
+			w.err = w.errorf("tensor %q: only %d of %d bytes written", ti.Name, w.partial, ti.Size)
+		} else {
+			w.err = w.errorf("tensor %q declared but not written", ti.Name)
+		}
 		return w.err
 	}
 	if err := w.header(); err != nil {
