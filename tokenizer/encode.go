@@ -12,10 +12,13 @@ import (
 var byteToRune [256]rune
 
 // runeToByte inverts byteToRune (-1 for characters outside the table).
-var runeToByte = map[rune]byte{}
+var runeToByte [324]int16
 
 func init() {
 	n := rune(0)
+	for i := range runeToByte {
+		runeToByte[i] = -1
+	}
 	for b := 0; b < 256; b++ {
 		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
 			byteToRune[b] = rune(b)
@@ -23,7 +26,7 @@ func init() {
 			byteToRune[b] = 256 + n
 			n++
 		}
-		runeToByte[byteToRune[b]] = byte(b)
+		runeToByte[byteToRune[b]] = int16(b)
 	}
 }
 
@@ -40,8 +43,8 @@ func byteLevelEncode(dst []byte, s string) []byte {
 func byteLevelDecode(s string) []byte {
 	out := make([]byte, 0, len(s))
 	for _, r := range s {
-		if b, ok := runeToByte[r]; ok {
-			out = append(out, b)
+		if r >= 0 && int(r) < len(runeToByte) && runeToByte[r] >= 0 {
+			out = append(out, byte(runeToByte[r]))
 		} else {
 			out = utf8.AppendRune(out, r)
 		}
@@ -292,17 +295,26 @@ func (t *BPE) encodeSPMWord(w *workspace, s string, out []int) []int {
 }
 
 // encodeWord returns the ids of one pre-tokenized word (byte-level BPE).
+// Symbols start as the word's bytes (each one the token of its byte-level
+// character); their ranges are byte ranges of the raw word.
 func (t *BPE) encodeWord(w *workspace, word string) []int32 {
-	w.enc = byteLevelEncode(w.enc[:0], word)
-	enc := string(w.enc)
 	if t.ignoreMerges {
-		if id, ok := t.ids[enc]; ok {
+		w.enc = byteLevelEncode(w.enc[:0], word)
+		if id, ok := t.ids[string(w.enc)]; ok {
 			return []int32{id}
 		}
 	}
-	t.symbolize(w, enc)
+	w.syms = w.syms[:0]
+	for i := 0; i < len(word); i++ {
+		k := int32(i)
+		w.syms = append(w.syms, symbol{a: k, b: k + 1, sid: t.byteSym[word[i]], prev: k - 1, next: k + 1})
+	}
+	if len(w.syms) == 0 {
+		return nil
+	}
+	w.syms[len(w.syms)-1].next = -1
 	t.merge(w)
-	var ids []int32
+	ids := make([]int32, 0, 4)
 	for i := int32(0); i != -1; i = w.syms[i].next {
 		sy := w.syms[i]
 		if sy.sid >= 0 && t.symToTok[sy.sid] >= 0 {
@@ -311,8 +323,9 @@ func (t *BPE) encodeWord(w *workspace, word string) []int32 {
 		}
 		// Not a token: llama.cpp falls back to single bytes of the
 		// encoded text that happen to be tokens.
-		for j := sy.a; j < sy.b; j++ {
-			if id, ok := t.ids[enc[j:j+1]]; ok {
+		enc := byteLevelEncode(nil, word[sy.a:sy.b])
+		for j := range enc {
+			if id, ok := t.ids[string(enc[j:j+1])]; ok {
 				ids = append(ids, id)
 			}
 		}

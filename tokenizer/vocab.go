@@ -72,6 +72,7 @@ type BPE struct {
 	symToTok []int32          // symbol id -> token id, or -1
 
 	byteTok [256]int32 // token of each byte (SentencePiece <0xNN>, or byte-level char), -1 if none
+	byteSym [256]int32 // byte-level: symbol id of each byte's character, -1 if none
 
 	special    []int32 // control/user-defined/unknown tokens, longest text first
 	pieces     [][]byte
@@ -291,9 +292,12 @@ func (t *BPE) initByteLevel(merges []string) error {
 		t.pairs[k] = pairInfo{merged: merged, rank: int32(r), prio: -float32(r)}
 	}
 	for b := 0; b < 256; b++ {
-		t.byteTok[b] = -1
+		t.byteTok[b], t.byteSym[b] = -1, -1
 		if id, ok := t.ids[string(byteToRune[b])]; ok {
 			t.byteTok[b] = id
+		}
+		if id, ok := t.symID(string(byteToRune[b])); ok {
+			t.byteSym[b] = id
 		}
 	}
 	return nil
