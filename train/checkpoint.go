@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -243,60 +245,92 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := &Checkpoint{Dir: d}
-	b, err := os.ReadFile(filepath.Join(d, "config.json"))
+	ck, err := LoadCheckpointFS(os.DirFS(d), ".")
 	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint: %w", err)
+		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+	}
+	ck.Dir = d
+	return ck, nil
+}
+
+// LoadCheckpointFS loads the checkpoint folder dir of fsys (for example an
+// embedded model). optimizer.safetensors and state.json are optional.
+func LoadCheckpointFS(fsys fs.FS, dir string) (*Checkpoint, error) {
+	ck := &Checkpoint{Dir: dir}
+	b, err := fs.ReadFile(fsys, path.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
 	}
 	var h HFConfig
 	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: config.json: %w", d, err)
+		return nil, fmt.Errorf("config.json: %w", err)
 	}
 	cfg, err := FromHF(h)
 	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+		return nil, err
 	}
 	m, err := NewModel(cfg, 0)
 	if err != nil {
 		return nil, err
 	}
-	f, err := safetensors.ReadFile(filepath.Join(d, "model.safetensors"))
+	f, err := readSafetensorsFS(fsys, path.Join(dir, "model.safetensors"))
 	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint: %w", err)
+		return nil, err
 	}
 	if err := fill(m.Params, m.Tensors, f, ""); err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+		return nil, fmt.Errorf("model.safetensors: %w", err)
 	}
 	ck.Model = m
-	if b, err := os.ReadFile(filepath.Join(d, "state.json")); err == nil {
+	if b, err := fs.ReadFile(fsys, path.Join(dir, "state.json")); err == nil {
 		if err := json.Unmarshal(b, &ck.State); err != nil {
-			return nil, fmt.Errorf("train: checkpoint %s: state.json: %w", d, err)
+			return nil, fmt.Errorf("state.json: %w", err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("train: checkpoint: %w", err)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	if of, err := safetensors.ReadFile(filepath.Join(d, "optimizer.safetensors")); err == nil {
+	if of, err := readSafetensorsFS(fsys, path.Join(dir, "optimizer.safetensors")); err == nil {
 		opt := NewAdamW(len(m.Params), 0.9, 0.99, 1e-8, 0)
 		if err := fill(opt.M, m.Tensors, of, ".exp_avg"); err != nil {
-			return nil, fmt.Errorf("train: checkpoint %s: optimizer: %w", d, err)
+			return nil, fmt.Errorf("optimizer.safetensors: %w", err)
 		}
 		if err := fill(opt.V, m.Tensors, of, ".exp_avg_sq"); err != nil {
-			return nil, fmt.Errorf("train: checkpoint %s: optimizer: %w", d, err)
+			return nil, fmt.Errorf("optimizer.safetensors: %w", err)
 		}
 		opt.T = ck.State.AdamT
 		ck.Opt = opt
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("train: checkpoint: %w", err)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	tok, err := LoadTokenizer(filepath.Join(d, "tokenizer.json"))
+	tb, err := fs.ReadFile(fsys, path.Join(dir, "tokenizer.json"))
 	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+		return nil, err
+	}
+	tok, err := ParseTokenizer(tb)
+	if err != nil {
+		return nil, err
 	}
 	if tok.VocabSize() != cfg.Vocab {
-		return nil, fmt.Errorf("train: checkpoint %s: tokenizer has %d ids, config.json says vocab_size %d", d, tok.VocabSize(), cfg.Vocab)
+		return nil, fmt.Errorf("tokenizer has %d ids, config.json says vocab_size %d", tok.VocabSize(), cfg.Vocab)
 	}
 	ck.Tokenizer = tok
 	return ck, nil
+}
+
+func readSafetensorsFS(fsys fs.FS, name string) (*safetensors.File, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	sf, err := safetensors.Read(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return sf, nil
 }
 
 func fill(flat []float32, ps []ParamTensor, f *safetensors.File, suffix string) error {
