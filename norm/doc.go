@@ -16,10 +16,11 @@
 // A row whose RMS (or variance) is 0 with eps = 0 gives zeros plus bias,
 // never NaN; NaN or Inf in the data propagate as the formula says.
 //
-// Accuracy: sums of squares, means and variances are accumulated in float64,
-// and the per-row scale is applied in float32, so the float32 Forward agrees
-// with an exact float64 evaluation to within a few float32 ulps (tests use
-// 1e-6·(1+|y|)); Backward agrees to within 1e-5·(1+|dx|).
+// Accuracy: sums of squares, means and variances are accumulated in float64
+// and each output is formed in float64 and rounded once to float32, so the
+// float32 Forward agrees with an exact float64 evaluation to within about
+// one float32 ulp (tests use 1e-6·(1+|y|)); Backward agrees to within
+// 1e-5·(1+|dx|).
 //
 // To compare activations bit for bit with llama.cpp or llama2.c, set
 // RMSNorm.Arith to ArithGGML or ArithLlama2C: Forward then performs their

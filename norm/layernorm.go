@@ -103,21 +103,22 @@ func (n *LayerNorm) Forward(y, x, stats []float32) error {
 		if stats != nil {
 			stats[2*r], stats[2*r+1] = float32(mean), float32(inv)
 		}
-		if n.Weight == nil {
+		if n.Weight == nil && n.Bias == nil {
 			for i, v := range xr {
 				yr[i] = float32((float64(v) - mean) * inv)
 			}
-		} else {
-			w := n.Weight[:d]
-			for i, v := range xr {
-				yr[i] = float32((float64(v) - mean) * inv * float64(w[i]))
-			}
+			continue
 		}
-		if n.Bias != nil {
-			b := n.Bias[:d]
-			for i := range yr {
-				yr[i] += b[i]
+		w, b := n.Weight, n.Bias
+		for i, v := range xr {
+			t := (float64(v) - mean) * inv
+			if w != nil {
+				t *= float64(w[i])
 			}
+			if b != nil {
+				t += float64(b[i])
+			}
+			yr[i] = float32(t) // one rounding, even when the bias cancels
 		}
 	}
 	return nil

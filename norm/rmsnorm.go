@@ -193,7 +193,8 @@ func (n *RMSNorm) inv(ms float64) float64 {
 // Forward normalises each row of x into y. len(x) must be a multiple of
 // Dim and len(y) == len(x); y may be the same slice as x. If stats is not
 // nil it must have one value per row and receives 1/rms (0 for a zero row).
-// Each output is computed as float32(float64(x)·inv·w) + bias.
+// Each output is computed in float64 and rounded once:
+// float32(float64(x)·inv·(offset + w) + bias).
 func (n *RMSNorm) Forward(y, x, stats []float32) error {
 	if err := n.Validate(); err != nil {
 		return err
@@ -216,22 +217,22 @@ func (n *RMSNorm) Forward(y, x, stats []float32) error {
 		if stats != nil {
 			stats[r] = float32(inv)
 		}
-		if n.Weight == nil {
+		if n.Weight == nil && n.Bias == nil {
 			for i, v := range xr {
 				yr[i] = float32(float64(v) * inv)
 			}
-		} else {
-			w := n.Weight[:d]
-			off := n.WeightOffset
-			for i, v := range xr {
-				yr[i] = float32(float64(v) * inv * float64(off+w[i]))
-			}
+			continue
 		}
-		if n.Bias != nil {
-			b := n.Bias[:d]
-			for i := range yr {
-				yr[i] += b[i]
+		w, b, off := n.Weight, n.Bias, float64(n.WeightOffset)
+		for i, v := range xr {
+			t := float64(v) * inv
+			if w != nil {
+				t *= off + float64(w[i])
 			}
+			if b != nil {
+				t += float64(b[i])
+			}
+			yr[i] = float32(t) // one rounding, even when the bias cancels
 		}
 	}
 	return nil
