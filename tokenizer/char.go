@@ -69,8 +69,11 @@ func (c *Char) NewDecoder() Decoder { return charDecoder{c} }
 
 type charDecoder struct{ c *Char }
 
+// Add returns the character of id.
 func (d charDecoder) Add(id int) string { return d.c.Decode([]int{id}) }
-func (d charDecoder) Flush() string     { return "" }
+
+// Flush returns nothing: no character is ever held back.
+func (d charDecoder) Flush() string { return "" }
 
 // VocabSize implements Tokenizer.
 func (c *Char) VocabSize() int { return len(c.runes) }

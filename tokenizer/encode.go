@@ -374,6 +374,11 @@ func (t *BPE) partition(text string, parseSpecial bool) []fragment {
 				}
 				next = append(next, fragment{tok: id})
 				a += i + len(st)
+				if t.rstrip[id] {
+					for a < f.b && isSpace(rune(text[a])) && text[a] < 0x80 {
+						a++
+					}
+				}
 			}
 			if a < f.b {
 				next = append(next, fragment{tok: -1, a: a, b: f.b})

@@ -63,6 +63,9 @@ func FromMetadata(g MetadataGetter) (*BPE, error) {
 	if s, ok := g.String("tokenizer.ggml.pre"); ok {
 		m["tokenizer.ggml.pre"] = s
 	}
+	if s, ok := g.String("general.name"); ok {
+		m["general.name"] = s
+	}
 	if s, ok := g.Strings("tokenizer.ggml.tokens"); ok {
 		m["tokenizer.ggml.tokens"] = s
 	}
@@ -98,6 +101,7 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 		return nil, errors.New("no tokenizer.ggml.model string (not a vocabulary?)")
 	}
 	v := &Vocab{Model: model, BOS: -1, EOS: -1, UNK: -1, PAD: -1}
+	v.Name, _ = m["general.name"].(string)
 	if model == "bert" {
 		return nil, errors.New("unsupported tokenizer model bert (WordPiece)")
 	}

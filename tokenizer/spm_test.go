@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"os"
 	"testing"
 
 	"github.com/llmparts/llmparts/internal/testdata"
@@ -39,4 +40,25 @@ func TestLlama2CMatchesSentencePiece(t *testing.T) {
 	}
 	ids, _ := bin.Encode("Once upon a time", EncodeOptions{AddBOS: true})
 	t.Logf("Once upon a time -> %v", ids)
+}
+
+// TestSPMWordCutIsExact checks that cutting SentencePiece text at "▁" runs
+// (the fast path) gives the same ids as merging the whole text at once.
+func TestSPMWordCutIsExact(t *testing.T) {
+	tok := loadVocab(t, "ggml-vocab-llama-spm.gguf")
+	if !tok.spmWords {
+		t.Fatal("llama-spm vocabulary should allow cutting at ▁")
+	}
+	data, err := os.ReadFile(testdata.Path(t, "corpus/tinyshakespeare.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data[:30000]) + " naïve 日本語 🙂  x"
+	fast, _ := tok.Encode(text, EncodeOptions{AddBOS: true})
+	slow := *tok
+	slow.spmWords = false
+	whole, _ := slow.Encode(text, EncodeOptions{AddBOS: true})
+	if !equalInts(fast, whole) {
+		t.Fatalf("word cut differs: %d vs %d ids", len(fast), len(whole))
+	}
 }

@@ -40,6 +40,9 @@ type Vocab struct {
 	Merges []string
 	// BOS, EOS, UNK and PAD are special ids, -1 for none.
 	BOS, EOS, UNK, PAD int
+	// Name is the model name (general.name); llama.cpp gives Phi-3's
+	// special tokens a right-strip rule by name.
+	Name string
 	// AddBOS, AddEOS and AddSpacePrefix override the family defaults when
 	// non-nil (SentencePiece: BOS yes, space prefix yes; byte-level: no, no).
 	AddBOS, AddEOS, AddSpacePrefix *bool
@@ -75,6 +78,7 @@ type BPE struct {
 	byteSym [256]int32 // byte-level: symbol id of each byte's character, -1 if none
 
 	special    []int32 // control/user-defined/unknown tokens, longest text first
+	rstrip     map[int32]bool
 	pieces     [][]byte
 	split      splitter
 	cache      *wordCache
@@ -162,6 +166,22 @@ func FromVocab(v *Vocab) (*BPE, error) {
 		if ty == TypeControl || ty == TypeUserDefined || ty == TypeUnknown {
 			if t.tokens[i] != "" {
 				t.special = append(t.special, int32(i))
+			}
+		}
+	}
+	if n := strings.ToLower(v.Name); strings.Contains(n, "phi-3") || strings.Contains(n, "phi3") {
+		// llama.cpp: Phi-3's special tokens (and </s>) swallow the
+		// whitespace after them, except <unk>, <s> and <|endoftext|>.
+		t.rstrip = map[int32]bool{}
+		for _, id := range t.special {
+			t.rstrip[id] = true
+		}
+		if id, ok := t.ids["</s>"]; ok {
+			t.rstrip[id] = true
+		}
+		for _, s := range []string{"<unk>", "<s>", "<|endoftext|>"} {
+			if id, ok := t.ids[s]; ok {
+				delete(t.rstrip, id)
 			}
 		}
 	}
