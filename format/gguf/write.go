@@ -280,6 +280,12 @@ func (w *Writer) Close() error {
 	f := w.file
 	w.file = nil
 	if err == nil {
+		// CreateTemp makes the file private; give it ordinary permissions.
+		if e := f.Chmod(0o644); e != nil {
+			err = w.errorf("chmod: %v", e)
+		}
+	}
+	if err == nil {
 		if e := f.Sync(); e != nil {
 			err = w.errorf("sync: %v", e)
 		}
