@@ -28,6 +28,7 @@ func main() {
 	ropeKernels()
 	gemmKernel()
 	quantKernels()
+	quantQ8Kernels()
 	halfKernels()
 	Generate()
 }
@@ -946,6 +947,118 @@ func quantKernels() {
 		}
 		Label(name + "_blk2")
 		MOVQ(nb, GP64()) // (keeps the allocator simple)
+		t := GP64()
+		MOVQ(blk, t)
+		ADDQ(U8(2), t)
+		CMPQ(t, nb)
+		JA(LabelRef(name + "_blk1"))
+		one(0)
+		one(1)
+		MOVQ(t, blk)
+		JMP(LabelRef(name + "_blk2"))
+		Label(name + "_blk1")
+		CMPQ(blk, nb)
+		JAE(LabelRef(name + "_rowdone"))
+		one(0)
+		INCQ(blk)
+		JMP(LabelRef(name + "_blk1"))
+		Label(name + "_rowdone")
+		s := hsum(sumAccs(acc))
+		VMOVSS(s, Mem{Base: y, Index: r, Scale: 4})
+		INCQ(r)
+		JMP(LabelRef(name + "_row"))
+		Label(name + "_end")
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// cmemBytes returns a 32-byte constant filled with the byte v.
+func cmemBytes(name string, v uint8) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k := 0; k < 32; k++ {
+		DATA(k, U8(v))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+func cmemWords(name string, v uint16) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k := 0; k < 16; k++ {
+		DATA(2*k, U16(v))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+// quantQ8Kernels: y[r] = Σ_blocks (d_w·xd[b])·Σ_j qw[j]·qx[j], the integer
+// dot of a Q8_0 or Q4_0 weight row with Q8_0 activations (ggml's
+// vec_dot_q8_0_q8_0 / vec_dot_q4_0_q8_0). The sign of qx is moved onto qw
+// (VPSIGNB) so VPMADDUBSW can multiply unsigned |qx| by signed qw.
+func quantQ8Kernels() {
+	for _, q4 := range []bool{false, true} {
+		name, bs := "gemvQ8Q8Asm", 34
+		if q4 {
+			name, bs = "gemvQ4Q8Asm", 18
+		}
+		TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte, xd []float32)")
+		Pragma("noescape")
+		y, w, xq, xd := base("y"), base("w"), base("xq"), base("xd")
+		m := length("y")
+		nb := length("xd")
+		r := GP64()
+		XORQ(r, r)
+		Label(name + "_row")
+		CMPQ(r, m)
+		JAE(LabelRef(name + "_end"))
+		acc := zeros(2)
+		xp, dp := GP64(), GP64()
+		MOVQ(xq, xp)
+		MOVQ(xd, dp)
+		blk := GP64()
+		XORQ(blk, blk)
+		one := func(k int) {
+			qx := YMM()
+			VMOVDQU(Mem{Base: xp, Disp: 2}, qx)
+			qw := YMM()
+			if q4 {
+				raw := XMM()
+				VMOVDQU(Mem{Base: w, Disp: 2}, raw)
+				hi := XMM()
+				VPSRLW(U8(4), raw, hi)
+				VINSERTI128(U8(1), hi, raw.AsY(), qw)
+				VPAND(cmemBytes("nib15x32", 0x0f), qw, qw)
+				VPSUBB(cmemBytes("eightx32", 8), qw, qw)
+			} else {
+				VMOVDQU(Mem{Base: w, Disp: 2}, qw)
+			}
+			ax := YMM()
+			VPSIGNB(qx, qx, ax)
+			VPSIGNB(qx, qw, qw)
+			VPMADDUBSW(qw, ax, ax)
+			VPMADDWD(cmemWords("ones16", 1), ax, ax)
+			VCVTDQ2PS(ax, ax)
+			h := GP32()
+			MOVWLZX(Mem{Base: w}, h)
+			dx := XMM()
+			VMOVD(h, dx)
+			VCVTPH2PS(dx, dx)
+			VMULSS(Mem{Base: dp}, dx, dx)
+			d := YMM()
+			VBROADCASTSS(dx, d)
+			VFMADD231PS(ax, d, acc[k])
+			ADDQ(U32(bs), w)
+			ADDQ(U32(34), xp)
+			ADDQ(U32(4), dp)
+		}
+		Label(name + "_blk2")
 		t := GP64()
 		MOVQ(blk, t)
 		ADDQ(U8(2), t)

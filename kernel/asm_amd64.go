@@ -89,6 +89,12 @@ func gemvQ8Asm(y []float32, w []byte, x []float32)
 func gemvQ4Asm(y []float32, w []byte, x []float32)
 
 //go:noescape
+func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
+
+//go:noescape
+func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
+
+//go:noescape
 func f16ToF32Asm(dst []float32, src []uint16)
 
 //go:noescape

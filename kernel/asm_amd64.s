@@ -2264,6 +2264,300 @@ DATA eight<>+14(SB)/1, $0x08
 DATA eight<>+15(SB)/1, $0x08
 GLOBL eight<>(SB), RODATA|NOPTR, $16
 
+// func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvQ8Q8Asm(SB), NOSPLIT, $0-96
+	MOVQ y_base+0(FP), AX
+	MOVQ w_base+24(FP), CX
+	MOVQ xq_base+48(FP), DX
+	MOVQ xd_base+72(FP), BX
+	MOVQ y_len+8(FP), SI
+	MOVQ xd_len+80(FP), DI
+	XORQ R8, R8
+
+gemvQ8Q8Asm_row:
+	CMPQ   R8, SI
+	JAE    gemvQ8Q8Asm_end
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   DX, R9
+	MOVQ   BX, R10
+	XORQ   R11, R11
+
+gemvQ8Q8Asm_blk2:
+	MOVQ         R11, R12
+	ADDQ         $0x02, R12
+	CMPQ         R12, DI
+	JA           gemvQ8Q8Asm_blk1
+	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(CX), Y3
+	VPSIGNB      Y2, Y2, Y4
+	VPSIGNB      Y2, Y3, Y3
+	VPMADDUBSW   Y3, Y4, Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R10), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y4, Y2, Y0
+	ADDQ         $0x00000022, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000004, R10
+	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(CX), Y3
+	VPSIGNB      Y2, Y2, Y4
+	VPSIGNB      Y2, Y3, Y3
+	VPMADDUBSW   Y3, Y4, Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R10), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y4, Y2, Y1
+	ADDQ         $0x00000022, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000004, R10
+	MOVQ         R12, R11
+	JMP          gemvQ8Q8Asm_blk2
+
+gemvQ8Q8Asm_blk1:
+	CMPQ         R11, DI
+	JAE          gemvQ8Q8Asm_rowdone
+	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(CX), Y3
+	VPSIGNB      Y2, Y2, Y4
+	VPSIGNB      Y2, Y3, Y3
+	VPMADDUBSW   Y3, Y4, Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      (CX), R12
+	VMOVD        R12, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R10), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y4, Y2, Y0
+	ADDQ         $0x00000022, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000004, R10
+	INCQ         R11
+	JMP          gemvQ8Q8Asm_blk1
+
+gemvQ8Q8Asm_rowdone:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)(R8*4)
+	INCQ         R8
+	JMP          gemvQ8Q8Asm_row
+
+gemvQ8Q8Asm_end:
+	VZEROUPPER
+	RET
+
+DATA ones16<>+0(SB)/2, $0x0001
+DATA ones16<>+2(SB)/2, $0x0001
+DATA ones16<>+4(SB)/2, $0x0001
+DATA ones16<>+6(SB)/2, $0x0001
+DATA ones16<>+8(SB)/2, $0x0001
+DATA ones16<>+10(SB)/2, $0x0001
+DATA ones16<>+12(SB)/2, $0x0001
+DATA ones16<>+14(SB)/2, $0x0001
+DATA ones16<>+16(SB)/2, $0x0001
+DATA ones16<>+18(SB)/2, $0x0001
+DATA ones16<>+20(SB)/2, $0x0001
+DATA ones16<>+22(SB)/2, $0x0001
+DATA ones16<>+24(SB)/2, $0x0001
+DATA ones16<>+26(SB)/2, $0x0001
+DATA ones16<>+28(SB)/2, $0x0001
+DATA ones16<>+30(SB)/2, $0x0001
+GLOBL ones16<>(SB), RODATA|NOPTR, $32
+
+// func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvQ4Q8Asm(SB), NOSPLIT, $0-96
+	MOVQ y_base+0(FP), AX
+	MOVQ w_base+24(FP), CX
+	MOVQ xq_base+48(FP), DX
+	MOVQ xd_base+72(FP), BX
+	MOVQ y_len+8(FP), SI
+	MOVQ xd_len+80(FP), DI
+	XORQ R8, R8
+
+gemvQ4Q8Asm_row:
+	CMPQ   R8, SI
+	JAE    gemvQ4Q8Asm_end
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   DX, R9
+	MOVQ   BX, R10
+	XORQ   R11, R11
+
+gemvQ4Q8Asm_blk2:
+	MOVQ         R11, R12
+	ADDQ         $0x02, R12
+	CMPQ         R12, DI
+	JA           gemvQ4Q8Asm_blk1
+	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(CX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y3
+	VPAND        nib15x32<>+0(SB), Y3, Y3
+	VPSUBB       eightx32<>+0(SB), Y3, Y3
+	VPSIGNB      Y2, Y2, Y5
+	VPSIGNB      Y2, Y3, Y3
+	VPMADDUBSW   Y3, Y5, Y5
+	VPMADDWD     ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R10), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y5, Y2, Y0
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000004, R10
+	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(CX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y3
+	VPAND        nib15x32<>+0(SB), Y3, Y3
+	VPSUBB       eightx32<>+0(SB), Y3, Y3
+	VPSIGNB      Y2, Y2, Y5
+	VPSIGNB      Y2, Y3, Y3
+	VPMADDUBSW   Y3, Y5, Y5
+	VPMADDWD     ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R10), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y5, Y2, Y1
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000004, R10
+	MOVQ         R12, R11
+	JMP          gemvQ4Q8Asm_blk2
+
+gemvQ4Q8Asm_blk1:
+	CMPQ         R11, DI
+	JAE          gemvQ4Q8Asm_rowdone
+	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(CX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y3
+	VPAND        nib15x32<>+0(SB), Y3, Y3
+	VPSUBB       eightx32<>+0(SB), Y3, Y3
+	VPSIGNB      Y2, Y2, Y5
+	VPSIGNB      Y2, Y3, Y3
+	VPMADDUBSW   Y3, Y5, Y5
+	VPMADDWD     ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	MOVWLZX      (CX), R12
+	VMOVD        R12, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R10), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y5, Y2, Y0
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000004, R10
+	INCQ         R11
+	JMP          gemvQ4Q8Asm_blk1
+
+gemvQ4Q8Asm_rowdone:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)(R8*4)
+	INCQ         R8
+	JMP          gemvQ4Q8Asm_row
+
+gemvQ4Q8Asm_end:
+	VZEROUPPER
+	RET
+
+DATA nib15x32<>+0(SB)/1, $0x0f
+DATA nib15x32<>+1(SB)/1, $0x0f
+DATA nib15x32<>+2(SB)/1, $0x0f
+DATA nib15x32<>+3(SB)/1, $0x0f
+DATA nib15x32<>+4(SB)/1, $0x0f
+DATA nib15x32<>+5(SB)/1, $0x0f
+DATA nib15x32<>+6(SB)/1, $0x0f
+DATA nib15x32<>+7(SB)/1, $0x0f
+DATA nib15x32<>+8(SB)/1, $0x0f
+DATA nib15x32<>+9(SB)/1, $0x0f
+DATA nib15x32<>+10(SB)/1, $0x0f
+DATA nib15x32<>+11(SB)/1, $0x0f
+DATA nib15x32<>+12(SB)/1, $0x0f
+DATA nib15x32<>+13(SB)/1, $0x0f
+DATA nib15x32<>+14(SB)/1, $0x0f
+DATA nib15x32<>+15(SB)/1, $0x0f
+DATA nib15x32<>+16(SB)/1, $0x0f
+DATA nib15x32<>+17(SB)/1, $0x0f
+DATA nib15x32<>+18(SB)/1, $0x0f
+DATA nib15x32<>+19(SB)/1, $0x0f
+DATA nib15x32<>+20(SB)/1, $0x0f
+DATA nib15x32<>+21(SB)/1, $0x0f
+DATA nib15x32<>+22(SB)/1, $0x0f
+DATA nib15x32<>+23(SB)/1, $0x0f
+DATA nib15x32<>+24(SB)/1, $0x0f
+DATA nib15x32<>+25(SB)/1, $0x0f
+DATA nib15x32<>+26(SB)/1, $0x0f
+DATA nib15x32<>+27(SB)/1, $0x0f
+DATA nib15x32<>+28(SB)/1, $0x0f
+DATA nib15x32<>+29(SB)/1, $0x0f
+DATA nib15x32<>+30(SB)/1, $0x0f
+DATA nib15x32<>+31(SB)/1, $0x0f
+GLOBL nib15x32<>(SB), RODATA|NOPTR, $32
+
+DATA eightx32<>+0(SB)/1, $0x08
+DATA eightx32<>+1(SB)/1, $0x08
+DATA eightx32<>+2(SB)/1, $0x08
+DATA eightx32<>+3(SB)/1, $0x08
+DATA eightx32<>+4(SB)/1, $0x08
+DATA eightx32<>+5(SB)/1, $0x08
+DATA eightx32<>+6(SB)/1, $0x08
+DATA eightx32<>+7(SB)/1, $0x08
+DATA eightx32<>+8(SB)/1, $0x08
+DATA eightx32<>+9(SB)/1, $0x08
+DATA eightx32<>+10(SB)/1, $0x08
+DATA eightx32<>+11(SB)/1, $0x08
+DATA eightx32<>+12(SB)/1, $0x08
+DATA eightx32<>+13(SB)/1, $0x08
+DATA eightx32<>+14(SB)/1, $0x08
+DATA eightx32<>+15(SB)/1, $0x08
+DATA eightx32<>+16(SB)/1, $0x08
+DATA eightx32<>+17(SB)/1, $0x08
+DATA eightx32<>+18(SB)/1, $0x08
+DATA eightx32<>+19(SB)/1, $0x08
+DATA eightx32<>+20(SB)/1, $0x08
+DATA eightx32<>+21(SB)/1, $0x08
+DATA eightx32<>+22(SB)/1, $0x08
+DATA eightx32<>+23(SB)/1, $0x08
+DATA eightx32<>+24(SB)/1, $0x08
+DATA eightx32<>+25(SB)/1, $0x08
+DATA eightx32<>+26(SB)/1, $0x08
+DATA eightx32<>+27(SB)/1, $0x08
+DATA eightx32<>+28(SB)/1, $0x08
+DATA eightx32<>+29(SB)/1, $0x08
+DATA eightx32<>+30(SB)/1, $0x08
+DATA eightx32<>+31(SB)/1, $0x08
+GLOBL eightx32<>(SB), RODATA|NOPTR, $32
+
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C
 TEXT ·f16ToF32Asm(SB), NOSPLIT, $0-48

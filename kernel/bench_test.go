@@ -168,3 +168,29 @@ func BenchmarkF16ToF32(b *testing.B) {
 		F16ToF32(dst, src)
 	}
 }
+
+func BenchmarkGemvQ8_0Q8(b *testing.B) {
+	const m, n = 4096, 4096
+	q8, _ := quantRows(rand.New(rand.NewPCG(1, 2)), m, n)
+	x, y := benchVec(n), make([]float32, m)
+	xq := make([]byte, n/32*34)
+	b.SetBytes(int64(len(q8)))
+	for b.Loop() {
+		QuantizeQ8_0(xq, x)
+		GemvQ8_0Q8(y, q8, xq, m, n)
+	}
+	reportFlops(b, 2*m*n)
+}
+
+func BenchmarkGemvQ4_0Q8(b *testing.B) {
+	const m, n = 4096, 4096
+	_, q4 := quantRows(rand.New(rand.NewPCG(1, 2)), m, n)
+	x, y := benchVec(n), make([]float32, m)
+	xq := make([]byte, n/32*34)
+	b.SetBytes(int64(len(q4)))
+	for b.Loop() {
+		QuantizeQ8_0(xq, x)
+		GemvQ4_0Q8(y, q4, xq, m, n)
+	}
+	reportFlops(b, 2*m*n)
+}

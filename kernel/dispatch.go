@@ -37,6 +37,8 @@ var (
 	gemmKernelImpl = gemmKernelGeneric
 	gemvQ8Impl     = gemvQ8Generic
 	gemvQ4Impl     = gemvQ4Generic
+	gemvQ8Q8Impl   = gemvQ8Q8Generic
+	gemvQ4Q8Impl   = gemvQ4Q8Generic
 	f16ToF32Impl   = f16ToF32Generic
 	f32ToF16Impl   = f32ToF16Generic
 )

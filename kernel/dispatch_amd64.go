@@ -224,6 +224,8 @@ func init() {
 	gemmKernelImpl = gemmKernelAsm
 	gemvQ8Impl = gemvQ8Asm
 	gemvQ4Impl = gemvQ4Asm
+	gemvQ8Q8Impl = gemvQ8Q8Asm
+	gemvQ4Q8Impl = gemvQ4Q8Asm
 	if cpu.X86.HasAVX { // F16C comes with every AVX2 CPU
 		f16ToF32Impl = func(dst []float32, src []uint16) {
 			k := len(dst) &^ 7

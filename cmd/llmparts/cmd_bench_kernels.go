@@ -276,6 +276,8 @@ func kernelBenches(quick bool) []kernelBench {
 			}},
 		quantBench("q8_0_gemv", gemv, kernel.Q8_0Bytes, kernel.GemvQ8_0),
 		quantBench("q4_0_gemv", gemv, kernel.Q4_0Bytes, kernel.GemvQ4_0),
+		quantBench("q8_0_q8_gemv", gemv, kernel.Q8_0Bytes, q8Activations(gemv, kernel.GemvQ8_0Q8)),
+		quantBench("q4_0_q8_gemv", gemv, kernel.Q4_0Bytes, q8Activations(gemv, kernel.GemvQ4_0Q8)),
 	}
 }
 
@@ -295,6 +297,16 @@ func quantBench(name string, n, blockBytes int, f func([]float32, []byte, []floa
 			x, y := randFloats(n), make([]float32, n)
 			return func() { f(y, w, x, n, n) }
 		}}
+}
+
+// q8Activations adapts a GEMV on Q8_0 activations to the float32 form:
+// each call quantizes x (as llama.cpp does per token) and multiplies.
+func q8Activations(n int, f func([]float32, []byte, []byte, int, int)) func([]float32, []byte, []float32, int, int) {
+	xq := make([]byte, n/kernel.QK*kernel.Q8_0Bytes)
+	return func(y []float32, w []byte, x []float32, m, n int) {
+		kernel.QuantizeQ8_0(xq, x)
+		f(y, w, xq, m, n)
+	}
 }
 
 // sortedKernelNames lists the benchmark names (for tests and help).

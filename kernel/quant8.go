@@ -1,0 +1,124 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// QuantizeQ8_0 quantizes x (len(x) a multiple of 32) into Q8_0 blocks in
+// dst (len(dst) == len(x)/32·34), exactly as ggml's quantize_row_q8_0_ref:
+// per block d = max|x|/127 (stored as binary16) and q = round(x/d) with
+// ties away from zero, computed with the float32 d before it is rounded to
+// binary16. It panics on a length mismatch.
+func QuantizeQ8_0(dst []byte, x []float32) {
+	if len(x)%QK != 0 || len(dst) != len(x)/QK*Q8_0Bytes {
+		panic(fmt.Sprintf("kernel: QuantizeQ8_0: len(x)=%d must be a multiple of %d and len(dst)=%d must be len(x)/32·34", len(x), QK, len(dst)))
+	}
+	for b := 0; b < len(x)/QK; b++ {
+		xb := x[b*QK : b*QK+QK]
+		blk := dst[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
+		var amax float32
+		for _, v := range xb {
+			amax = max(amax, float32(math.Abs(float64(v))))
+		}
+		d := amax / 127
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		h := f32ToF16(d)
+		blk[0], blk[1] = byte(h), byte(h>>8)
+		for j, v := range xb {
+			blk[2+j] = byte(int8(math.Round(float64(v * id))))
+		}
+	}
+}
+
+// GemvQ8_0Q8 computes y = W·x̃ for a Q8_0 matrix W (as in GemvQ8_0) and an
+// activation vector already quantized to Q8_0 by QuantizeQ8_0 (xq, n/32
+// blocks). This is llama.cpp's CPU path (ggml_vec_dot_q8_0_q8_0): each
+// block contributes d_w·d_x·Σ q_w·q_x with an exact integer sum, so it is
+// faster than GemvQ8_0 but x carries 8-bit quantization error (relative
+// error up to ~0.4% of each block's largest |x|). As in ggml, the weights
+// must lie in [-127, 127] (ggml's quantizer never writes -128; with AVX2 a
+// -128 weight facing a negative activation contributes with the wrong sign).
+func GemvQ8_0Q8(y []float32, w, xq []byte, m, n int) {
+	checkQ8x("GemvQ8_0Q8", Q8_0Bytes, y, w, xq, m, n)
+	gemvQ8x(y, w, xq, m, n, Q8_0Bytes, gemvQ8Q8Impl)
+}
+
+// GemvQ4_0Q8 is GemvQ8_0Q8 for a Q4_0 matrix W (as in GemvQ4_0): llama.cpp's
+// ggml_vec_dot_q4_0_q8_0.
+func GemvQ4_0Q8(y []float32, w, xq []byte, m, n int) {
+	checkQ8x("GemvQ4_0Q8", Q4_0Bytes, y, w, xq, m, n)
+	gemvQ8x(y, w, xq, m, n, Q4_0Bytes, gemvQ4Q8Impl)
+}
+
+func checkQ8x(fn string, bs int, y []float32, w, xq []byte, m, n int) {
+	if m < 0 || n < 0 || n%QK != 0 {
+		panic(fmt.Sprintf("kernel: %s: n=%d must be a non-negative multiple of %d (m=%d)", fn, n, QK, m))
+	}
+	if len(y) != m || len(xq) != n/QK*Q8_0Bytes || len(w) != m*(n/QK)*bs {
+		panic(fmt.Sprintf("kernel: %s: m=%d n=%d needs len(y)=m, len(xq)=%d, len(w)=%d; got %d, %d, %d", fn, m, n, n/QK*Q8_0Bytes, m*(n/QK)*bs, len(y), len(xq), len(w)))
+	}
+}
+
+var scalePool = sync.Pool{New: func() any { return new([]float32) }}
+
+// gemvQ8x converts the activation block scales to float32 once, then runs
+// the rows (split over goroutines above 1 MiB of weights).
+func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq []byte, xd []float32)) {
+	nb := n / QK
+	p := scalePool.Get().(*[]float32)
+	if cap(*p) < nb {
+		*p = make([]float32, nb)
+	}
+	xd := (*p)[:nb]
+	for b := range xd {
+		xd[b] = f16Table[uint16(xq[b*Q8_0Bytes])|uint16(xq[b*Q8_0Bytes+1])<<8]
+	}
+	rb := nb * bs
+	parallelFor(m, 8, m*rb, func(lo, hi int) {
+		f(y[lo:hi], w[lo*rb:hi*rb], xq, xd)
+	})
+	scalePool.Put(p)
+}
+
+func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
+	nb := len(xd)
+	rb := nb * Q8_0Bytes
+	for r := range y {
+		row := w[r*rb : r*rb+rb]
+		var sum float32
+		for b := 0; b < nb; b++ {
+			blk := row[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
+			xb := xq[b*Q8_0Bytes+2 : b*Q8_0Bytes+Q8_0Bytes]
+			var isum int32
+			for j, q := range blk[2:] {
+				isum += int32(int8(q)) * int32(int8(xb[j]))
+			}
+			sum += f16Table[uint16(blk[0])|uint16(blk[1])<<8] * xd[b] * float32(isum)
+		}
+		y[r] = sum
+	}
+}
+
+func gemvQ4Q8Generic(y []float32, w, xq []byte, xd []float32) {
+	nb := len(xd)
+	rb := nb * Q4_0Bytes
+	for r := range y {
+		row := w[r*rb : r*rb+rb]
+		var sum float32
+		for b := 0; b < nb; b++ {
+			blk := row[b*Q4_0Bytes : b*Q4_0Bytes+Q4_0Bytes]
+			xb := xq[b*Q8_0Bytes+2 : b*Q8_0Bytes+Q8_0Bytes]
+			var isum int32
+			for j, q := range blk[2:] {
+				isum += (int32(q&15)-8)*int32(int8(xb[j])) + (int32(q>>4)-8)*int32(int8(xb[j+16]))
+			}
+			sum += f16Table[uint16(blk[0])|uint16(blk[1])<<8] * xd[b] * float32(isum)
+		}
+		y[r] = sum
+	}
+}
