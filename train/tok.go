@@ -94,23 +94,27 @@ func (t *charTok) EOS() int                      { return -1 }
 func (t *charTok) AddBOSDefault() bool           { return false }
 func (t *charTok) Kind() string                  { return "char" }
 
-// charTokJSON is the tokenizer.json of a character tokenizer:
-// {"kind": "char", "chars": ["\n", " ", "!", ...], "unknown": "\ufffd"}
-// where id i decodes to chars[i] and "unknown" (optional) names the
-// character that runes outside the vocabulary encode to.
+// charTokJSON is the tokenizer.json of a character tokenizer in the
+// tokenizer package's layout, {"type": "char", "vocab": ["\n", " ", ...]}
+// (id i decodes to vocab[i]), plus "unknown": "\ufffd" when runes outside
+// the vocabulary encode to U+FFFD (char:N). tokenizer.ParseJSON reads it
+// too (ignoring "unknown": such text is then an error to encode).
+// Kind and Chars are the field names of an earlier version of this file.
 type charTokJSON struct {
-	Kind    string   `json:"kind"`
-	Chars   []string `json:"chars"`
+	Type    string   `json:"type,omitempty"`
+	Vocab   []string `json:"vocab,omitempty"`
 	Unknown string   `json:"unknown,omitempty"`
+	Kind    string   `json:"kind,omitempty"`
+	Chars   []string `json:"chars,omitempty"`
 }
 
 func (t *charTok) save(w io.Writer) error {
-	j := charTokJSON{Kind: "char"}
+	j := charTokJSON{Type: "char"}
+	for _, r := range t.runes {
+		j.Vocab = append(j.Vocab, string(r))
+	}
 	if t.unk >= 0 {
 		j.Unknown = string(t.runes[t.unk])
-	}
-	for _, r := range t.runes {
-		j.Chars = append(j.Chars, string(r))
 	}
 	b, err := json.Marshal(j)
 	if err != nil {
@@ -121,12 +125,13 @@ func (t *charTok) save(w io.Writer) error {
 }
 
 // NewTokenizer builds the tokenizer named by spec from the corpus: "char"
-// (every distinct character), "char:N" (characters seen at least N times;
-// the rest encode as U+FFFD) or "bpe:N".
+// (every distinct character: tokenizer.NewChar), "char:N" (characters seen
+// at least N times; the rest encode as U+FFFD) or "bpe:N" (a byte-level
+// BPE of N tokens: tokenizer.TrainBPE).
 func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
 	switch {
 	case spec == "char":
-		return newCharTok(corpus, 0), nil
+		return tokenizer.NewChar(corpus), nil
 	case strings.HasPrefix(spec, "char:"):
 		n, err := strconv.Atoi(spec[5:])
 		if err != nil || n < 1 {
@@ -134,18 +139,31 @@ func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
 		}
 		return newCharTok(corpus, n), nil
 	case strings.HasPrefix(spec, "bpe:"):
-		return nil, fmt.Errorf("%w: bpe tokenizers are not available yet", errTokenizer)
+		n, err := strconv.Atoi(spec[4:])
+		if err != nil || n < 257 {
+			return nil, fmt.Errorf("%w: %q: want bpe:N with N > 256 (the byte tokens come first)", errTokenizer, spec)
+		}
+		t, err := tokenizer.TrainBPE([]byte(corpus), n, tokenizer.TrainOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+		}
+		return t, nil
 	}
-	return nil, fmt.Errorf("%w: unknown tokenizer %q (want char or bpe:N)", errTokenizer, spec)
+	return nil, fmt.Errorf("%w: unknown tokenizer %q (want char, char:N or bpe:N)", errTokenizer, spec)
 }
 
 // SaveTokenizer writes tok as path (tokenizer.json) atomically.
 func SaveTokenizer(tok tokenizer.Tokenizer, path string) error {
-	ct, ok := tok.(*charTok)
-	if !ok {
-		return fmt.Errorf("%w: cannot save a %s tokenizer", errTokenizer, tok.Kind())
+	switch t := tok.(type) {
+	case *charTok:
+		return safetensors.WriteFileAtomic(path, t.save)
+	case interface{ Save(string) error }:
+		if err := t.Save(path); err != nil {
+			return fmt.Errorf("%w: %w", errTokenizer, err)
+		}
+		return nil
 	}
-	return safetensors.WriteFileAtomic(path, ct.save)
+	return fmt.Errorf("%w: cannot save a %s tokenizer", errTokenizer, tok.Kind())
 }
 
 // LoadTokenizer reads a tokenizer.json written by SaveTokenizer.
@@ -162,22 +180,40 @@ func LoadTokenizer(path string) (tokenizer.Tokenizer, error) {
 }
 
 // ParseTokenizer decodes the contents of a tokenizer.json written by
-// SaveTokenizer.
+// SaveTokenizer: a char:N tokenizer (with "unknown") or one written by an
+// earlier version of this package is read here, anything else by
+// tokenizer.ParseJSON.
 func ParseTokenizer(b []byte) (tokenizer.Tokenizer, error) {
-	path := "tokenizer.json"
 	var j charTokJSON
-	if err := json.Unmarshal(b, &j); err != nil || j.Kind != "char" {
-		return nil, fmt.Errorf("%w: %s is not a char tokenizer file", errTokenizer, path)
-	}
-	rs := make([]rune, len(j.Chars))
-	for i, s := range j.Chars {
-		r := []rune(s)
-		if len(r) != 1 {
-			return nil, fmt.Errorf("%w: %s: entry %d is not one character", errTokenizer, path, i)
+	if err := json.Unmarshal(b, &j); err == nil && (j.Kind == "char" || (j.Type == "char" && j.Unknown != "")) {
+		chars := j.Vocab
+		if j.Kind == "char" {
+			chars = j.Chars
 		}
-		rs[i] = r[0]
+		rs := make([]rune, len(chars))
+		seen := make(map[rune]bool, len(chars))
+		for i, s := range chars {
+			r := []rune(s)
+			if len(r) != 1 || seen[r[0]] {
+				return nil, fmt.Errorf("%w: char vocabulary entry %d %q is not one new character", errTokenizer, i, s)
+			}
+			seen[r[0]] = true
+			rs[i] = r[0]
+		}
+		lossy := j.Unknown == string(utf8.RuneError)
+		if j.Unknown != "" && !lossy {
+			return nil, fmt.Errorf("%w: unknown character %q (want U+FFFD)", errTokenizer, j.Unknown)
+		}
+		if lossy && !seen[utf8.RuneError] {
+			return nil, fmt.Errorf("%w: U+FFFD is not in the vocabulary", errTokenizer)
+		}
+		return charTokFrom(rs, lossy), nil
 	}
-	return charTokFrom(rs, j.Unknown == string(utf8.RuneError)), nil
+	t, err := tokenizer.ParseJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+	}
+	return t, nil
 }
 
 // EncodeCorpus tokenizes the whole corpus into int32 ids.

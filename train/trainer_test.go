@@ -223,3 +223,54 @@ func TestCharTokenizer(t *testing.T) {
 		t.Error("char tokenizer encoded an unknown character")
 	}
 }
+
+// TestTokenizerFiles: every tokenizer the trainer builds saves to a
+// tokenizer.json that both ParseTokenizer and tokenizer.ParseJSON (what
+// the inference side uses) read back to the same ids.
+func TestTokenizerFiles(t *testing.T) {
+	corpus := testCorpus()
+	for _, spec := range []string{"char", "char:100", "bpe:300"} {
+		tok, err := NewTokenizer(spec, corpus)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		path := filepath.Join(t.TempDir(), "tokenizer.json")
+		if err := SaveTokenizer(tok, path); err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		b, _ := os.ReadFile(path)
+		mine, err := ParseTokenizer(b)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		theirs, err := tokenizer.ParseJSON(b)
+		if err != nil {
+			t.Fatalf("%s: tokenizer.ParseJSON: %v", spec, err)
+		}
+		text := "the lazy dog jumps over the quick brown fox."
+		want, err := tok.Encode(text, tokenizer.EncodeOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if spec == "bpe:300" && len(want) >= len(text) {
+			t.Errorf("bpe:300 encodes %d characters as %d tokens: no merges learned", len(text), len(want))
+		}
+		for name, tt := range map[string]tokenizer.Tokenizer{"ParseTokenizer": mine, "ParseJSON": theirs} {
+			got, err := tt.Encode(text, tokenizer.EncodeOptions{})
+			if err != nil || len(got) != len(want) {
+				t.Fatalf("%s %s: %v %v, want %v", spec, name, got, err, want)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s %s: %v, want %v", spec, name, got, want)
+				}
+			}
+			if tt.Decode(got) != text || tt.VocabSize() != tok.VocabSize() {
+				t.Errorf("%s %s: decode %q, vocab %d/%d", spec, name, tt.Decode(got), tt.VocabSize(), tok.VocabSize())
+			}
+		}
+	}
+	if _, err := NewTokenizer("bpe:10", corpus); err == nil {
+		t.Error("bpe:10 accepted")
+	}
+}
