@@ -274,3 +274,21 @@ func TestTokenizerFiles(t *testing.T) {
 		t.Error("bpe:10 accepted")
 	}
 }
+
+// TestEvalAndSaveDoNotChangeTrajectory: evaluating and checkpointing at
+// odd intervals leaves the training losses bit-identical.
+func TestEvalAndSaveDoNotChangeTrajectory(t *testing.T) {
+	a := tinyOptions("")
+	a.Steps, a.EvalEvery, a.SaveEvery = 25, 0, 0
+	b := tinyOptions(t.TempDir())
+	b.Steps, b.EvalEvery, b.SaveEvery = 25, 3, 7
+	ra, rb := run(t, a), run(t, b)
+	for i := range ra.Losses {
+		if ra.Losses[i] != rb.Losses[i] {
+			t.Fatalf("step %d: %v without eval/save, %v with", i+1, ra.Losses[i], rb.Losses[i])
+		}
+	}
+	if len(rb.Val) != 9 { // steps 3, 6, ..., 24 and the last
+		t.Errorf("%d validation points, want 9", len(rb.Val))
+	}
+}
