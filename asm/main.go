@@ -414,20 +414,38 @@ func expKernels() {
 	}
 }
 
+// storeOp returns VMOVUPS, or VMOVNTPS for non-temporal stores.
+func storeOp(nt bool) func(v reg.VecVirtual, m Mem) {
+	if nt {
+		return func(v reg.VecVirtual, m Mem) { VMOVNTPS(v, m) }
+	}
+	return func(v reg.VecVirtual, m Mem) { VMOVUPS(v, m) }
+}
+
 func normKernels() {
-	// y = x·s ⊙ w
-	TEXT("scaleMulAsm", NOSPLIT, "func(y, x, w []float32, s float32)")
-	Pragma("noescape")
-	{
+	// y = x·s ⊙ w. The NT variants store with VMOVNTPS (y must be 32-byte
+	// aligned), bypassing the caches: for outputs larger than the last
+	// level cache this saves the read-for-ownership of every line.
+	for _, nt := range []bool{false, true} {
+		name := "scaleMulAsm"
+		if nt {
+			name = "scaleMulNTAsm"
+		}
+		st := storeOp(nt)
+		TEXT(name, NOSPLIT, "func(y, x, w []float32, s float32)")
+		Pragma("noescape")
 		y, x, w := base("y"), base("x"), base("w")
 		n := length("y")
 		s := bcast("s")
-		vloop("scaleMulAsm", n, 4, func(i reg.Register, k int) {
+		vloop(name, n, 4, func(i reg.Register, k int) {
 			v := YMM()
 			VMULPS(at(x, i, k), s, v)
 			VMULPS(at(w, i, k), v, v)
-			VMOVUPS(v, at(y, i, k))
+			st(v, at(y, i, k))
 		})
+		if nt {
+			SFENCE()
+		}
 		VZEROUPPER()
 		RET()
 	}
@@ -467,11 +485,16 @@ func normKernels() {
 		RET()
 	}
 	// y = (x−mu)·inv ⊙ w (+ b)
-	for _, bias := range []bool{true, false} {
+	for _, variant := range []struct{ bias, nt bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		bias, nt := variant.bias, variant.nt
 		name, sig := "normAffineAsm", "func(y, x, w, b []float32, mu, inv float32)"
 		if !bias {
 			name, sig = "normScaleAsm", "func(y, x, w []float32, mu, inv float32)"
 		}
+		if nt {
+			name = name[:len(name)-3] + "NTAsm"
+		}
+		st := storeOp(nt)
 		TEXT(name, NOSPLIT, sig)
 		Pragma("noescape")
 		y, x, w := base("y"), base("x"), base("w")
@@ -490,12 +513,15 @@ func normKernels() {
 				t := YMM()
 				VMOVUPS(at(b, i, k), t)
 				VFMADD231PS(at(w, i, k), v, t)
-				VMOVUPS(t, at(y, i, k))
+				st(t, at(y, i, k))
 			} else {
 				VMULPS(at(w, i, k), v, v)
-				VMOVUPS(v, at(y, i, k))
+				st(v, at(y, i, k))
 			}
 		})
+		if nt {
+			SFENCE()
+		}
 		VZEROUPPER()
 		RET()
 	}

@@ -44,6 +44,9 @@ func siluMulAsm(dst []float32, gate []float32, up []float32)
 func scaleMulAsm(y []float32, x []float32, w []float32, s float32)
 
 //go:noescape
+func scaleMulNTAsm(y []float32, x []float32, w []float32, s float32)
+
+//go:noescape
 func axpyMulAsm(dst []float32, a []float32, b []float32, s float32)
 
 //go:noescape
@@ -54,6 +57,12 @@ func normAffineAsm(y []float32, x []float32, w []float32, b []float32, mu float3
 
 //go:noescape
 func normScaleAsm(y []float32, x []float32, w []float32, mu float32, inv float32)
+
+//go:noescape
+func normAffineNTAsm(y []float32, x []float32, w []float32, b []float32, mu float32, inv float32)
+
+//go:noescape
+func normScaleNTAsm(y []float32, x []float32, w []float32, mu float32, inv float32)
 
 //go:noescape
 func lnBwdSumsAsm(dy []float32, w []float32, x []float32, mu float32) (float32, float32)

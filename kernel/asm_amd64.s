@@ -871,6 +871,52 @@ scaleMulAsm_done:
 	VZEROUPPER
 	RET
 
+// func scaleMulNTAsm(y []float32, x []float32, w []float32, s float32)
+// Requires: AVX, AVX2, MMX+, SSE
+TEXT ·scaleMulNTAsm(SB), NOSPLIT, $0-76
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         y_len+8(FP), BX
+	MOVSS        s+72(FP), X0
+	VBROADCASTSS X0, Y0
+	XORQ         SI, SI
+	MOVQ         BX, DI
+	SHRQ         $0x05, DI
+	SHLQ         $0x05, DI
+
+scaleMulNTAsm_big:
+	CMPQ     SI, DI
+	JAE      scaleMulNTAsm_one
+	VMULPS   (CX)(SI*4), Y0, Y1
+	VMULPS   (DX)(SI*4), Y1, Y1
+	VMOVNTPS Y1, (AX)(SI*4)
+	VMULPS   32(CX)(SI*4), Y0, Y1
+	VMULPS   32(DX)(SI*4), Y1, Y1
+	VMOVNTPS Y1, 32(AX)(SI*4)
+	VMULPS   64(CX)(SI*4), Y0, Y1
+	VMULPS   64(DX)(SI*4), Y1, Y1
+	VMOVNTPS Y1, 64(AX)(SI*4)
+	VMULPS   96(CX)(SI*4), Y0, Y1
+	VMULPS   96(DX)(SI*4), Y1, Y1
+	VMOVNTPS Y1, 96(AX)(SI*4)
+	ADDQ     $0x00000020, SI
+	JMP      scaleMulNTAsm_big
+
+scaleMulNTAsm_one:
+	CMPQ     SI, BX
+	JAE      scaleMulNTAsm_done
+	VMULPS   (CX)(SI*4), Y0, Y1
+	VMULPS   (DX)(SI*4), Y1, Y1
+	VMOVNTPS Y1, (AX)(SI*4)
+	ADDQ     $0x00000008, SI
+	JMP      scaleMulNTAsm_one
+
+scaleMulNTAsm_done:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func axpyMulAsm(dst []float32, a []float32, b []float32, s float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·axpyMulAsm(SB), NOSPLIT, $0-76
@@ -1091,6 +1137,128 @@ normScaleAsm_one:
 	JMP     normScaleAsm_one
 
 normScaleAsm_done:
+	VZEROUPPER
+	RET
+
+// func normAffineNTAsm(y []float32, x []float32, w []float32, b []float32, mu float32, inv float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·normAffineNTAsm(SB), NOSPLIT, $0-104
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         b_base+72(FP), BX
+	MOVQ         y_len+8(FP), SI
+	MOVSS        mu+96(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        inv+100(FP), X1
+	VBROADCASTSS X1, Y1
+	XORQ         DI, DI
+	MOVQ         SI, R8
+	SHRQ         $0x05, R8
+	SHLQ         $0x05, R8
+
+normAffineNTAsm_big:
+	CMPQ        DI, R8
+	JAE         normAffineNTAsm_one
+	VMOVUPS     (CX)(DI*4), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (BX)(DI*4), Y3
+	VFMADD231PS (DX)(DI*4), Y2, Y3
+	VMOVNTPS    Y3, (AX)(DI*4)
+	VMOVUPS     32(CX)(DI*4), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     32(BX)(DI*4), Y3
+	VFMADD231PS 32(DX)(DI*4), Y2, Y3
+	VMOVNTPS    Y3, 32(AX)(DI*4)
+	VMOVUPS     64(CX)(DI*4), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     64(BX)(DI*4), Y3
+	VFMADD231PS 64(DX)(DI*4), Y2, Y3
+	VMOVNTPS    Y3, 64(AX)(DI*4)
+	VMOVUPS     96(CX)(DI*4), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     96(BX)(DI*4), Y3
+	VFMADD231PS 96(DX)(DI*4), Y2, Y3
+	VMOVNTPS    Y3, 96(AX)(DI*4)
+	ADDQ        $0x00000020, DI
+	JMP         normAffineNTAsm_big
+
+normAffineNTAsm_one:
+	CMPQ        DI, SI
+	JAE         normAffineNTAsm_done
+	VMOVUPS     (CX)(DI*4), Y2
+	VSUBPS      Y0, Y2, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (BX)(DI*4), Y3
+	VFMADD231PS (DX)(DI*4), Y2, Y3
+	VMOVNTPS    Y3, (AX)(DI*4)
+	ADDQ        $0x00000008, DI
+	JMP         normAffineNTAsm_one
+
+normAffineNTAsm_done:
+	SFENCE
+	VZEROUPPER
+	RET
+
+// func normScaleNTAsm(y []float32, x []float32, w []float32, mu float32, inv float32)
+// Requires: AVX, AVX2, MMX+, SSE
+TEXT ·normScaleNTAsm(SB), NOSPLIT, $0-80
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         y_len+8(FP), BX
+	MOVSS        mu+72(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        inv+76(FP), X1
+	VBROADCASTSS X1, Y1
+	XORQ         SI, SI
+	MOVQ         BX, DI
+	SHRQ         $0x05, DI
+	SHLQ         $0x05, DI
+
+normScaleNTAsm_big:
+	CMPQ     SI, DI
+	JAE      normScaleNTAsm_one
+	VMOVUPS  (CX)(SI*4), Y2
+	VSUBPS   Y0, Y2, Y2
+	VMULPS   Y1, Y2, Y2
+	VMULPS   (DX)(SI*4), Y2, Y2
+	VMOVNTPS Y2, (AX)(SI*4)
+	VMOVUPS  32(CX)(SI*4), Y2
+	VSUBPS   Y0, Y2, Y2
+	VMULPS   Y1, Y2, Y2
+	VMULPS   32(DX)(SI*4), Y2, Y2
+	VMOVNTPS Y2, 32(AX)(SI*4)
+	VMOVUPS  64(CX)(SI*4), Y2
+	VSUBPS   Y0, Y2, Y2
+	VMULPS   Y1, Y2, Y2
+	VMULPS   64(DX)(SI*4), Y2, Y2
+	VMOVNTPS Y2, 64(AX)(SI*4)
+	VMOVUPS  96(CX)(SI*4), Y2
+	VSUBPS   Y0, Y2, Y2
+	VMULPS   Y1, Y2, Y2
+	VMULPS   96(DX)(SI*4), Y2, Y2
+	VMOVNTPS Y2, 96(AX)(SI*4)
+	ADDQ     $0x00000020, SI
+	JMP      normScaleNTAsm_big
+
+normScaleNTAsm_one:
+	CMPQ     SI, BX
+	JAE      normScaleNTAsm_done
+	VMOVUPS  (CX)(SI*4), Y2
+	VSUBPS   Y0, Y2, Y2
+	VMULPS   Y1, Y2, Y2
+	VMULPS   (DX)(SI*4), Y2, Y2
+	VMOVNTPS Y2, (AX)(SI*4)
+	ADDQ     $0x00000008, SI
+	JMP      normScaleNTAsm_one
+
+normScaleNTAsm_done:
+	SFENCE
 	VZEROUPPER
 	RET
 

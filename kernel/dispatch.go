@@ -8,18 +8,23 @@ package kernel
 var (
 	impl = "generic"
 
-	dotImpl             = dotGeneric
-	axpyImpl            = axpyGeneric
-	scaleImpl           = scaleGeneric
-	addImpl             = addGeneric
-	mulImpl             = mulGeneric
-	sumSqImpl           = sumSqGeneric
-	maxImpl             = maxGeneric
-	expSubImpl          = expSubGeneric
-	siluMulImpl         = siluMulGeneric
-	sumImpl             = sumGeneric
-	sumSqDiffImpl       = sumSqDiffGeneric
-	scaleMulImpl        = scaleMulGeneric
+	dotImpl       = dotGeneric
+	axpyImpl      = axpyGeneric
+	scaleImpl     = scaleGeneric
+	addImpl       = addGeneric
+	mulImpl       = mulGeneric
+	sumSqImpl     = sumSqGeneric
+	maxImpl       = maxGeneric
+	expSubImpl    = expSubGeneric
+	siluMulImpl   = siluMulGeneric
+	sumImpl       = sumGeneric
+	sumSqDiffImpl = sumSqDiffGeneric
+	scaleMulImpl  = scaleMulGeneric
+
+	// Non-temporal-store variants (nil: not available).
+	scaleMulNTImpl   func(y, x, w []float32, s float32)
+	normAffineNTImpl func(y, x, w, b []float32, mu, inv float32)
+
 	dot3Impl            = dot3Generic
 	axpyMulImpl         = axpyMulGeneric
 	rmsBwdImpl          = rmsBwdGeneric

@@ -115,6 +115,28 @@ func init() {
 			scaleMulGeneric(y[k:], x[k:len(y)], w[k:len(y)], s)
 		}
 	}
+	scaleMulNTImpl = func(y, x, w []float32, s float32) {
+		k := len(y) &^ 7
+		scaleMulNTAsm(y[:k], x[:k], w[:k], s)
+		if k < len(y) {
+			scaleMulGeneric(y[k:], x[k:len(y)], w[k:len(y)], s)
+		}
+	}
+	normAffineNTImpl = func(y, x, w, b []float32, mu, inv float32) {
+		k := len(y) &^ 7
+		if b == nil {
+			normScaleNTAsm(y[:k], x[:k], w[:k], mu, inv)
+		} else {
+			normAffineNTAsm(y[:k], x[:k], w[:k], b[:k], mu, inv)
+		}
+		if k < len(y) {
+			var bt []float32
+			if b != nil {
+				bt = b[k:len(y)]
+			}
+			normAffineGeneric(y[k:], x[k:len(y)], w[k:len(y)], bt, mu, inv)
+		}
+	}
 	axpyMulImpl = func(dst, a, b []float32, s float32) {
 		k := len(dst) &^ 7
 		axpyMulAsm(dst[:k], a[:k], b[:k], s)

@@ -3,7 +3,19 @@ package kernel
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
+
+// ntMinBytes is the output size from which the forward norms write with
+// non-temporal stores: the output then cannot stay in the 32 MiB L3 anyway,
+// and bypassing the caches saves reading every destination line first.
+const ntMinBytes = 16 << 20
+
+// useNT reports whether y (rows of d floats) is big enough for
+// non-temporal stores and every row starts 32-byte aligned.
+func useNT(y []float32, d int) bool {
+	return len(y)*4 >= ntMinBytes && d%8 == 0 && uintptr(unsafe.Pointer(unsafe.SliceData(y)))%32 == 0
+}
 
 func checkRows(fn string, d int, lens ...int) int {
 	if d <= 0 {
@@ -34,11 +46,16 @@ func checkVec(fn, name string, l, want int, optional bool) {
 // square and scales it by w: y = x / sqrt(mean(x²) + eps) ⊙ w. y may be x
 // (in place). If invRMS is not nil (length rows) it receives each row's
 // 1/sqrt(mean(x²)+eps), which RMSNormBackwardRows needs. mean(x²) is
-// accumulated in float32 with 8 to 32 partial sums.
+// accumulated in float32 with 8 to 32 partial sums. Outputs of 16 MiB or
+// more are written with non-temporal stores (they bypass the caches).
 func RMSNormRows(y, x, w []float32, d int, eps float32, invRMS []float32) {
 	rows := checkRows("RMSNormRows", d, len(x), len(y))
 	checkVec("RMSNormRows", "w", len(w), d, false)
 	checkVec("RMSNormRows", "invRMS", len(invRMS), rows, true)
+	scaleMul := scaleMulImpl
+	if useNT(y, d) && scaleMulNTImpl != nil {
+		scaleMul = scaleMulNTImpl
+	}
 	for r := 0; r < rows; r++ {
 		xr := x[r*d : r*d+d]
 		ss := sumSqImpl(xr)
@@ -46,7 +63,7 @@ func RMSNormRows(y, x, w []float32, d int, eps float32, invRMS []float32) {
 		if invRMS != nil {
 			invRMS[r] = inv
 		}
-		scaleMulImpl(y[r*d:r*d+d], xr, w, inv)
+		scaleMul(y[r*d:r*d+d], xr, w, inv)
 	}
 }
 
@@ -87,6 +104,10 @@ func LayerNormRows(y, x, w, b []float32, d int, eps float32, mean, invStd []floa
 	checkVec("LayerNormRows", "b", len(b), d, true)
 	checkVec("LayerNormRows", "mean", len(mean), rows, true)
 	checkVec("LayerNormRows", "invStd", len(invStd), rows, true)
+	normAffine := normAffineImpl
+	if useNT(y, d) && normAffineNTImpl != nil {
+		normAffine = normAffineNTImpl
+	}
 	for r := 0; r < rows; r++ {
 		xr := x[r*d : r*d+d]
 		mu := sumImpl(xr) / float32(d)
@@ -98,7 +119,7 @@ func LayerNormRows(y, x, w, b []float32, d int, eps float32, mean, invStd []floa
 		if invStd != nil {
 			invStd[r] = inv
 		}
-		normAffineImpl(y[r*d:r*d+d], xr, w, b, mu, inv)
+		normAffine(y[r*d:r*d+d], xr, w, b, mu, inv)
 	}
 }
 

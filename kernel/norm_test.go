@@ -168,3 +168,34 @@ func TestRoPE(t *testing.T) {
 		}
 	}
 }
+
+// TestNormNonTemporal checks the large-output path (non-temporal stores)
+// against row-by-row calls, which use ordinary stores: results must be
+// bit-identical.
+func TestNormNonTemporal(t *testing.T) {
+	const rows, d = 1024, 4096 // 16 MiB of output
+	rng := rand.New(rand.NewPCG(27, 28))
+	x, w, b := randVec(rng, rows*d), randVec(rng, d), randVec(rng, d)
+	big, small := make([]float32, rows*d), make([]float32, rows*d)
+	for _, bias := range [][]float32{b, nil} {
+		RMSNormRows(big, x, w, d, 1e-5, nil)
+		for r := 0; r < rows; r++ {
+			RMSNormRows(small[r*d:r*d+d], x[r*d:r*d+d], w, d, 1e-5, nil)
+		}
+		for i := range big {
+			if math.Float32bits(big[i]) != math.Float32bits(small[i]) {
+				t.Fatalf("RMSNormRows large output differs at %d: %v vs %v", i, big[i], small[i])
+			}
+		}
+		LayerNormRows(big, x, w, bias, d, 1e-5, nil, nil)
+		for r := 0; r < rows; r++ {
+			LayerNormRows(small[r*d:r*d+d], x[r*d:r*d+d], w, bias, d, 1e-5, nil, nil)
+		}
+		for i := range big {
+			if math.Float32bits(big[i]) != math.Float32bits(small[i]) {
+				t.Fatalf("LayerNormRows large output differs at %d: %v vs %v", i, big[i], small[i])
+			}
+		}
+	}
+	t.Logf("non-temporal path used: %v", useNT(big, d))
+}
