@@ -82,12 +82,58 @@ func TimeSteps(base Options, vocab int, vs []Variant, rounds int) ([]float64, er
 	}
 	med := make([]float64, len(vs))
 	for i, ts := range times {
-		sort.Float64s(ts)
-		if n := len(ts); n%2 == 1 {
-			med[i] = ts[n/2]
-		} else {
-			med[i] = (ts[n/2-1] + ts[n/2]) / 2
-		}
+		med[i] = median(ts)
 	}
 	return med, nil
+}
+
+// TimeNorm returns the median time in ms of one forward plus one backward
+// pass of each norm kind (LayerNorm, RMSNorm, pRMSNorm with p) over a
+// [rows × dim] activation, interleaved over rounds: the cost the norm
+// choice changes, without the matrix products around it.
+func TimeNorm(rows, dim int, p float64, rounds int) (map[string]float64, error) {
+	kinds := []string{NormLayer, NormRMS, NormPRMS}
+	r := RNG{State: 3}
+	x := make([]float32, rows*dim)
+	dy := make([]float32, rows*dim)
+	for i := range x {
+		x[i], dy[i] = float32(r.Normal()), float32(r.Normal())
+	}
+	y := make([]float32, rows*dim)
+	dx := make([]float32, rows*dim)
+	stats := make([]float32, 2*rows)
+	w, b := make([]float32, dim), make([]float32, dim)
+	dw, db := make([]float32, dim), make([]float32, dim)
+	for i := range w {
+		w[i] = 1
+	}
+	times := make([][]float64, len(kinds))
+	for round := -1; round < rounds; round++ {
+		for i, k := range kinds {
+			c := &Config{Dim: dim, Norm: k, NormP: p, Eps: 1e-5}
+			t0 := time.Now()
+			normForward(c, y, stats, x, w, b)
+			normBackward(c, dx, dw, db, dy, x, w, stats)
+			if round >= 0 {
+				times[i] = append(times[i], float64(time.Since(t0).Nanoseconds())/1e6)
+			}
+		}
+	}
+	out := map[string]float64{}
+	for i, k := range kinds {
+		out[k] = median(times[i])
+	}
+	return out, nil
+}
+
+func median(ts []float64) float64 {
+	sort.Float64s(ts)
+	n := len(ts)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return ts[n/2]
+	}
+	return (ts[n/2-1] + ts[n/2]) / 2
 }

@@ -80,11 +80,18 @@ func runAblate(args []string) error {
 		results[i].MSPerStep = ms[i]
 		results[i].TokensPerSec = tokens / (ms[i] / 1000)
 	}
+	nt, err := train.TimeNorm(o.Batch*o.Ctx, o.Dim, o.P, 10**rounds)
+	if err != nil {
+		return err
+	}
 	var tw io.Writer = os.Stdout
 	if *jsonOut {
 		tw = os.Stderr
 	}
 	printAblation(tw, o, results)
+	fmt.Fprintf(tw, "\nnorm alone (forward+backward over %d×%d, median of %d): layernorm %.3f ms, rmsnorm %.3f ms (%+.1f%%), prmsnorm %.3f ms (%+.1f%%)\n",
+		o.Batch*o.Ctx, o.Dim, 10**rounds, nt[train.NormLayer], nt[train.NormRMS], (nt[train.NormLayer]/nt[train.NormRMS]-1)*100,
+		nt[train.NormPRMS], (nt[train.NormLayer]/nt[train.NormPRMS]-1)*100)
 	if *jsonOut {
 		for _, r := range results {
 			b, _ := json.Marshal(r)
