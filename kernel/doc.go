@@ -41,6 +41,15 @@
 // arguments below about -87.3 give 0. GemvQ8_0 and GemvQ4_0 dequantise the
 // weights exactly (d·q is exact in float32) and keep x in float32, so their
 // only error is the reassociation of the sum plus the rounding of d·q·x.
+// GemvQ8_0Q8 and GemvQ4_0Q8 are llama.cpp's faster CPU path: x is first
+// quantized to Q8_0 (QuantizeQ8_0, 8 bits per value plus a scale per 32),
+// then each block is an exact integer dot product scaled by d_w·d_x.
+//
+// Tests compare every kernel with a plain float64 reference (ref_test.go)
+// on lengths that are not multiples of the vector width, on unaligned
+// slices and with NaN/Inf, with the bound above; fuzz targets (FuzzDot,
+// FuzzSgemm, FuzzF32ToF16) run their seeds in every go test and explore
+// with go test -fuzz.
 //
 // # Shapes and errors
 //
@@ -53,10 +62,18 @@
 // alignment is required). Output slices must not overlap inputs unless the
 // doc comment says the operation is in place.
 //
-// # Threads
+// # Threads and memory
 //
 // Sgemv, MatMulT, Sgemm and the quantized GEMVs split their work over up to
 // Threads() goroutines (default runtime.NumCPU()); SetThreads changes it.
 // The other kernels run on the calling goroutine; callers split batches
-// themselves if they want to.
+// themselves if they want to. Packing buffers come from a sync.Pool, so the
+// kernels do not allocate in steady state. RMSNormRows and LayerNormRows
+// write outputs of 16 MiB or more with non-temporal stores, which bypass the
+// caches: such an output cannot stay in the L3 anyway.
+//
+// # Regenerating the assembly
+//
+// asm_amd64.s and asm_amd64.go are generated; edit ../asm/main.go and run
+// go generate ./kernel (needs the avo module, fetched by the Go toolchain).
 package kernel

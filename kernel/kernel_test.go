@@ -314,3 +314,34 @@ func TestPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestHalfLengths runs the conversions on lengths around the vector width
+// and on unaligned slices, against the scalar conversions.
+func TestHalfLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, n := range testLens {
+		h := make([]uint16, n+1)[1:]
+		for i := range h {
+			h[i] = uint16(rng.Uint32())
+		}
+		f := make([]float32, n+1)[1:]
+		F16ToF32(f, h)
+		for i := range h {
+			w := f16ToF32(h[i])
+			if math.Float32bits(w) != math.Float32bits(f[i]) && !(w != w && f[i] != f[i]) {
+				t.Fatalf("F16ToF32 n=%d i=%d: %v want %v", n, i, f[i], w)
+			}
+		}
+		x := offset(randVec(rng, n))
+		for i := range x {
+			x[i] *= float32(math.Pow(2, float64(rng.IntN(50)-30)))
+		}
+		out := make([]uint16, n+1)[1:]
+		F32ToF16(out, x)
+		for i := range x {
+			if w := f32ToF16(x[i]); w != out[i] {
+				t.Fatalf("F32ToF16 n=%d i=%d (%v): %#04x want %#04x", n, i, x[i], out[i], w)
+			}
+		}
+	}
+}
