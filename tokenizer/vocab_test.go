@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,5 +110,52 @@ func TestFromGGUFMatchesLoadGGUF(t *testing.T) {
 			t.Errorf("%s: add BOS %v", name, tok.AddBOSDefault())
 		}
 		f.Close()
+	}
+}
+
+// TestLlamaCppReferenceCases checks the other vocabularies against
+// llama.cpp's own expected ids (testdata/llamacpp, see its README).
+func TestLlamaCppReferenceCases(t *testing.T) {
+	inpBase := testdata.Path(t, "vocab/ggml-vocab-gpt-2.gguf")
+	files, _ := filepath.Glob("testdata/llamacpp/*.out")
+	if len(files) == 0 {
+		t.Fatal("no reference files")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".out")
+		t.Run(name, func(t *testing.T) {
+			tok, err := LoadGGUF(filepath.Join(filepath.Dir(inpBase), name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inp, _ := readCases(t, inpBase)
+			ob, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(ob), "\n"), "\n")
+			if len(lines) != len(inp) {
+				t.Fatalf("%d lines for %d strings", len(lines), len(inp))
+			}
+			pass, total := 0, 0
+			for i, l := range lines {
+				if strings.TrimSpace(l) == "?" {
+					continue
+				}
+				total++
+				var want []int
+				for _, x := range strings.Fields(l) {
+					n, _ := strconv.Atoi(x)
+					want = append(want, n)
+				}
+				got, _ := tok.Encode(inp[i], EncodeOptions{})
+				if !equalInts(got, want) {
+					t.Errorf("case %d %q:\n got  %v\n want %v", i, inp[i], got, want)
+					continue
+				}
+				pass++
+			}
+			t.Logf("%s: %d/%d cases exact", name, pass, total)
+		})
 	}
 }
