@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"github.com/llmparts/llmparts/kernel"
 )
 
 // Norm is a normalisation layer applied to one row at a time.
@@ -94,12 +96,14 @@ type Info struct {
 }
 
 // SetThreads sets the number of goroutines used by forward passes
-// (0 = GOMAXPROCS).
+// (0 = GOMAXPROCS). Prompt GEMMs run in the kernel package, so this also
+// calls kernel.SetThreads, a process-wide setting.
 func (m *Model) SetThreads(n int) {
 	if m.pool != nil {
 		m.pool.close()
 	}
 	m.pool = newPool(n)
+	kernel.SetThreads(m.pool.n)
 }
 
 // Threads returns the number of worker goroutines.

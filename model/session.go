@@ -24,6 +24,8 @@ type Session struct {
 	logits                         []float32
 	scratch                        [][]float32
 	mj                             matJob
+	dj                             dequantJob
+	deq, yt                        []float32
 	aj                             attnJob
 }
 
@@ -81,7 +83,7 @@ func (s *Session) grow(T int) {
 	}
 	n := s.m.pool.n
 	if len(s.scratch) < n {
-		w := max(s.ctx, 64*max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
+		w := max(s.ctx, c.Dim, c.HiddenDim, c.NHeads*c.HeadDim)
 		s.scratch = make([][]float32, n)
 		for i := range s.scratch {
 			s.scratch[i] = make([]float32, w)
@@ -166,10 +168,64 @@ func addSinusoidal(row []float32, p int) {
 	}
 }
 
-// matmul computes y[T][rows] = x[T][cols]·Wᵀ (or adds it to y).
+// matmul computes y[T][rows] = x[T][cols]·Wᵀ (or adds it to y). One
+// token is a GEMV split over the model's worker pool; several tokens are
+// a GEMM in the kernel package (which splits it over kernel.Threads()),
+// quantized weights being dequantized a block of rows at a time.
 func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
-	s.mj = matJob{w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
-	s.m.pool.parallel(&s.mj, w.Rows, w.Cols*T)
+	if T == 1 {
+		s.mj = matJob{w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
+		s.m.pool.parallel(&s.mj, w.Rows, w.Cols)
+		return
+	}
+	// The weight is op(A) here (m = rows, no transpose, so packing it is a
+	// straight copy) and the activations are op(B) = xᵀ; the product
+	// yᵀ[rows][T] is then transposed into y.
+	rows, cols := w.Rows, w.Cols
+	if len(s.yt) < rows*T {
+		s.yt = make([]float32, rows*T)
+	}
+	yt := s.yt[:rows*T]
+	if w.Type == F32 {
+		kernel.Sgemm(false, true, rows, T, cols, 1, w.F32, cols, x, cols, 0, yt, T)
+	} else {
+		R := max(16, (1<<19)/cols/16*16)
+		if len(s.deq) < R*cols {
+			s.deq = make([]float32, R*cols)
+		}
+		for r0 := 0; r0 < rows; r0 += R {
+			r1 := min(rows, r0+R)
+			s.dj = dequantJob{w: w, r0: r0, dst: s.deq}
+			s.m.pool.parallel(&s.dj, r1-r0, cols)
+			kernel.Sgemm(false, true, r1-r0, T, cols, 1, s.deq[:(r1-r0)*cols], cols, x, cols, 0, yt[r0*T:], T)
+		}
+	}
+	for t := 0; t < T; t++ {
+		row := y[t*rows : (t+1)*rows]
+		if add {
+			for r := range row {
+				row[r] += yt[r*T+t]
+			}
+		} else {
+			for r := range row {
+				row[r] = yt[r*T+t]
+			}
+		}
+	}
+}
+
+// dequantJob converts rows r0+lo..r0+hi of w to float32 in dst.
+type dequantJob struct {
+	w   *Tensor
+	r0  int
+	dst []float32
+}
+
+func (j *dequantJob) run(lo, hi, _ int) {
+	c := j.w.Cols
+	for r := lo; r < hi; r++ {
+		j.w.Row(j.r0+r, j.dst[r*c:(r+1)*c])
+	}
 }
 
 func (s *Session) block(b *Block, T, pos int) {
@@ -263,7 +319,7 @@ const kernelSerialBytes = 1<<20 - 1
 // run computes output rows lo..hi of y[T][rows] = x[T][cols]·Wᵀ.
 func (j *matJob) run(lo, hi, wk int) {
 	w := j.w
-	rows, cols := w.Rows, w.Cols
+	cols := w.Cols
 	if j.T == 1 {
 		x := j.x[:cols]
 		y := j.y[lo:hi]
@@ -277,7 +333,11 @@ func (j *matJob) run(lo, hi, wk int) {
 			yy := y[r0-lo : r1-lo]
 			switch w.Type {
 			case F32:
-				kernel.Sgemv(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
+				// Row dots rather than Sgemv: same speed when memory-bound,
+				// and no per-call closure allocation.
+				for r := r0; r < r1; r++ {
+					yy[r-r0] = kernel.Dot(w.F32[r*cols:(r+1)*cols], x)
+				}
 			case Q8_0:
 				kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
 			case Q4_0:
@@ -293,26 +353,7 @@ func (j *matJob) run(lo, hi, wk int) {
 		}
 		return
 	}
-	// Several tokens: a GEMM on blocks of weight rows, writing straight
-	// into the strided output columns lo..hi.
-	beta := float32(0)
-	if j.add {
-		beta = 1
-	}
-	nb := max(1, min(64, 8*kernelSerialBytes/(j.T*cols)))
-	for r0 := lo; r0 < hi; r0 += nb {
-		r1 := min(hi, r0+nb)
-		var b []float32
-		if w.Type == F32 {
-			b = w.F32[r0*cols : r1*cols]
-		} else {
-			b = j.scratch[wk][:(r1-r0)*cols]
-			for r := r0; r < r1; r++ {
-				w.Row(r, b[(r-r0)*cols:])
-			}
-		}
-		kernel.Sgemm(false, true, j.T, r1-r0, cols, 1, j.x, cols, b, cols, beta, j.y[r0:], rows)
-	}
+	panic("model: matJob with several tokens")
 }
 
 type attnJob struct {
