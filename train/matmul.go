@@ -14,7 +14,7 @@ func linearForward(out, x, w []float32, N, n, k int) {
 // linearBackward is the backward pass of linearForward: it adds
 // dL/dW += doutᵀ·x into dw and writes dx = dout·W (adds it when accumDX;
 // dx == nil skips it).
-func linearBackward(dx, dw, dout, x, w []float32, N, n, k int, accumDX bool, _ *workspace) {
+func linearBackward(dx, dw, dout, x, w []float32, N, n, k int, accumDX bool) {
 	// dW[n×k] += doutᵀ (n×N) · x (N×k)
 	kernel.Sgemm(true, false, n, k, N, 1, dout, n, x, k, 1, dw, k)
 	if dx == nil {

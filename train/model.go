@@ -76,7 +76,6 @@ type Model struct {
 	logits  []float32
 	// gradient scratch
 	dres, dtmp, dh, dq, dk, dv, dao, dF1, dF2, dF3 []float32
-	ws                                             workspace
 }
 
 // NewModel allocates a model for cfg and initialises it from seed: matrices
@@ -253,14 +252,13 @@ func (m *Model) Backward(scale float32) {
 	T, D, F, H, KH, hd, V := c.Ctx, c.Dim, c.Hidden, c.Heads, c.KVHeads, c.HeadDim(), c.Vocab
 	N := B * T
 	kvd := KH * hd
-	ws := &m.ws
 
 	crossEntropyBackward(m.logits, m.targets, N, V, scale/float32(N))
 	dlm := m.gr.lm
 	if c.Tied {
 		dlm = m.gr.emb
 	}
-	linearBackward(m.dh, dlm, m.logits, m.hf, m.p.lm, N, V, D, false, ws)
+	linearBackward(m.dh, dlm, m.logits, m.hf, m.p.lm, N, V, D, false)
 	normBackward(c, m.dres, m.gr.lnfw, m.gr.lnfb, m.dh, m.x[c.Layers], m.p.lnfw, m.stf)
 	// m.dres now holds dL/dx for the residual stream leaving the last block.
 	for l := c.Layers - 1; l >= 0; l-- {
@@ -268,29 +266,29 @@ func (m *Model) Backward(scale float32) {
 		g := &m.gr.layers[l]
 		a := &m.acts[l]
 		// MLP sub-block.
-		linearBackward(m.dF1, g.wd, m.dres, a.a, w.wd, N, D, F, false, ws)
+		linearBackward(m.dF1, g.wd, m.dres, a.a, w.wd, N, D, F, false)
 		if c.MLP == MLPSwiGLU {
 			swigluBackward(m.dF2, m.dF3, m.dF1, a.sig, a.g, a.u)
-			linearBackward(m.dh, g.wg, m.dF2, a.h2, w.wg, N, F, D, false, ws)
-			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, true, ws)
+			linearBackward(m.dh, g.wg, m.dF2, a.h2, w.wg, N, F, D, false)
+			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, true)
 		} else {
 			geluBackward(m.dF3, m.dF1, a.u)
-			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, false, ws)
+			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, false)
 		}
 		normBackward(c, m.dtmp, g.ln2w, g.ln2b, m.dh, a.xm, w.ln2w, a.st2)
 		for i, v := range m.dtmp {
 			m.dres[i] += v
 		}
 		// Attention sub-block.
-		linearBackward(m.dao, g.wo, m.dres, a.ao, w.wo, N, D, D, false, ws)
+		linearBackward(m.dao, g.wo, m.dres, a.ao, w.wo, N, D, D, false)
 		attentionBackward(m.dq, m.dk, m.dv, m.dao, a.att, a.q, a.k, a.v, B, T, H, KH, hd)
 		if m.rope != nil {
 			must(m.rope.Backward(m.dq, N, H, m.posIDs))
 			must(m.rope.Backward(m.dk, N, KH, m.posIDs))
 		}
-		linearBackward(m.dh, g.wq, m.dq, a.h1, w.wq, N, D, D, false, ws)
-		linearBackward(m.dh, g.wk, m.dk, a.h1, w.wk, N, kvd, D, true, ws)
-		linearBackward(m.dh, g.wv, m.dv, a.h1, w.wv, N, kvd, D, true, ws)
+		linearBackward(m.dh, g.wq, m.dq, a.h1, w.wq, N, D, D, false)
+		linearBackward(m.dh, g.wk, m.dk, a.h1, w.wk, N, kvd, D, true)
+		linearBackward(m.dh, g.wv, m.dv, a.h1, w.wv, N, kvd, D, true)
 		xin := m.x[l]
 		normBackward(c, m.dtmp, g.ln1w, g.ln1b, m.dh, xin, w.ln1w, a.st1)
 		for i, v := range m.dtmp {
