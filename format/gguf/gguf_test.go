@@ -481,3 +481,48 @@ func TestWriteTensorPart(t *testing.T) {
 		t.Errorf("Close after a partial tensor: %v", err)
 	}
 }
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "missing.gguf")); err == nil || !strings.HasPrefix(err.Error(), "gguf: ") {
+		t.Errorf("missing file: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.gguf")
+	os.WriteFile(empty, nil, 0o644)
+	if _, err := Open(empty); err == nil || !strings.Contains(err.Error(), empty+": not a GGUF file") {
+		t.Errorf("empty file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.gguf")
+	b := sampleFile(t)
+	os.WriteFile(bad, b[:len(b)-40], 0o644)
+	if _, err := Open(bad); err == nil || !strings.Contains(err.Error(), bad+`: tensor "c": data at offset`) {
+		t.Errorf("truncated file: %v", err)
+	}
+	good := filepath.Join(dir, "good.gguf")
+	os.WriteFile(good, b, 0o644)
+	f, err := Open(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := f.TensorData("a")
+	d2, _ := f.TensorData("a")
+	if &d1[0] != &d2[0] {
+		t.Error("TensorData of an opened file copies")
+	}
+	if f.Name() != good {
+		t.Errorf("Name %q", f.Name())
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	// Metadata stays usable after Close.
+	if s, _ := f.String("general.architecture"); s != "llama" {
+		t.Errorf("after Close: %q", s)
+	}
+	if _, err := f.TensorData("a"); err == nil {
+		t.Error("TensorData after Close succeeded")
+	}
+}
