@@ -21,6 +21,9 @@ type LayerNorm struct {
 	Bias []float32
 	// Eps is the stabiliser, finite and ≥ 0 (PyTorch's default is 1e-5).
 	Eps float64
+	// Arith is ArithExact (the zero value) or ArithFast (the SIMD kernels
+	// of package kernel, with float32 accumulation); see RMSNorm.Arith.
+	Arith Arith
 }
 
 // NewLayerNorm returns a LayerNorm of width dim with weight ones and bias
@@ -52,6 +55,12 @@ func (n *LayerNorm) Validate() error {
 	}
 	if n.Bias != nil && len(n.Bias) != n.Dim {
 		return fmt.Errorf("norm: LayerNorm: %w: len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
+	}
+	if n.Arith != ArithExact && n.Arith != ArithFast {
+		return fmt.Errorf("norm: LayerNorm: %w: Arith %d (want ArithExact or ArithFast)", ErrParam, n.Arith)
+	}
+	if n.Arith == ArithFast && n.Eps > math.MaxFloat32 {
+		return fmt.Errorf("norm: LayerNorm: %w: eps = %v overflows float32", ErrParam, n.Eps)
 	}
 	return nil
 }
@@ -95,8 +104,18 @@ func (n *LayerNorm) Forward(y, x, stats []float32) error {
 	if err := checkStats(stats, rows, 2); err != nil {
 		return fmt.Errorf("norm: LayerNorm.Forward: %w", err)
 	}
+	if n.Arith == ArithFast {
+		n.forwardFast(y, x, stats, rows)
+		return nil
+	}
+	n.forwardExact(y, x, stats, 0, rows)
+	return nil
+}
+
+// forwardExact is the ArithExact forward pass over rows [r0, r1).
+func (n *LayerNorm) forwardExact(y, x, stats []float32, r0, r1 int) {
 	d := n.Dim
-	for r := 0; r < rows; r++ {
+	for r := r0; r < r1; r++ {
 		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 		mean, variance := meanVar(xr)
 		inv := n.inv(variance)
@@ -121,7 +140,6 @@ func (n *LayerNorm) Forward(y, x, stats []float32) error {
 			yr[i] = float32(t) // one rounding, even when the bias cancels
 		}
 	}
-	return nil
 }
 
 // Backward computes gradients for a batch of rows. With x̂ = (x − μ)·r,
@@ -150,6 +168,9 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	}
 	if err := checkParamGrad("dBias", dBias, n.Dim); err != nil {
 		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
+	}
+	if n.Arith == ArithFast && n.backwardFast(dx, dWeight, dBias, dy, x, stats, rows) {
+		return nil
 	}
 	d := n.Dim
 	fd := float64(d)

@@ -55,6 +55,13 @@ const (
 	// squares summed in float32 in order, ss = ss/k + float32(eps),
 	// scale = 1/sqrtf(ss), y = w·(scale·x) in float32.
 	ArithLlama2C
+	// ArithFast uses the SIMD row kernels of package kernel (float32
+	// accumulation with several partial sums), forward and backward,
+	// typically 10–20× faster than ArithExact and within about 1e-6
+	// relative of it (tests allow 1e-5). Configurations the kernels do not
+	// cover (EpsOutside, pRMSNorm) and rows they cannot handle (zero rows,
+	// squares outside the float32 range) use the exact path.
+	ArithFast
 )
 
 // NewRMSNorm returns an RMSNorm of width dim with eps inside the root and
@@ -104,7 +111,7 @@ func (n *RMSNorm) Validate() error {
 		return fmt.Errorf("norm: RMSNorm: %w: len(Bias) = %d, want Dim = %d", ErrShape, len(n.Bias), n.Dim)
 	}
 	switch n.Arith {
-	case ArithExact:
+	case ArithExact, ArithFast:
 	case ArithGGML, ArithLlama2C:
 		if n.EpsOutside {
 			return fmt.Errorf("norm: RMSNorm: %w: Arith %d computes eps inside the root; EpsOutside is not supported", ErrParam, n.Arith)
@@ -206,12 +213,22 @@ func (n *RMSNorm) Forward(y, x, stats []float32) error {
 	if err := checkStats(stats, rows, 1); err != nil {
 		return fmt.Errorf("norm: RMSNorm.Forward: %w", err)
 	}
-	if n.Arith != ArithExact {
+	switch {
+	case n.Arith == ArithGGML || n.Arith == ArithLlama2C:
 		n.forward32(y, x, stats, rows)
 		return nil
+	case n.Arith == ArithFast && n.fastOK():
+		n.forwardFast(y, x, stats, rows)
+		return nil
 	}
+	n.forwardExact(y, x, stats, 0, rows)
+	return nil
+}
+
+// forwardExact is the ArithExact forward pass over rows [r0, r1).
+func (n *RMSNorm) forwardExact(y, x, stats []float32, r0, r1 int) {
 	d, k := n.Dim, n.K()
-	for r := 0; r < rows; r++ {
+	for r := r0; r < r1; r++ {
 		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 		inv := n.inv(sumSq(xr[:k]) / float64(k))
 		if stats != nil {
@@ -235,7 +252,6 @@ func (n *RMSNorm) Forward(y, x, stats []float32) error {
 			yr[i] = float32(t) // one rounding, even when the bias cancels
 		}
 	}
-	return nil
 }
 
 // Backward computes gradients for a batch of rows. With w = offset + g,
@@ -265,6 +281,9 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	}
 	if err := checkParamGrad("dBias", dBias, n.Dim); err != nil {
 		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
+	}
+	if n.Arith == ArithFast && n.fastOK() && n.backwardFast(dx, dWeight, dBias, dy, x, stats, rows) {
+		return nil
 	}
 	d, k := n.Dim, n.K()
 	// Parameter gradients are summed over the rows in float64 and added
