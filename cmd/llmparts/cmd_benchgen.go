@@ -38,10 +38,7 @@ func runBenchGenerate(args []string) error {
 		}
 		return exitCode(2)
 	}
-	if mf.model == "" {
-		return errors.New("no model: pass -m")
-	}
-	m, err := model.Load(mf.model, model.Options{Threads: mf.threads})
+	m, _, _, err := mf.load()
 	if err != nil {
 		return err
 	}
@@ -50,7 +47,7 @@ func runBenchGenerate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model %s: %d threads\n", mf.model, r.Threads)
+	fmt.Printf("model %s: %d threads\n", m.Info.Path, r.Threads)
 	fmt.Printf("prompt: %d tokens, %.1f tok/s\n", r.PromptTokens, r.PromptTokensPerSec)
 	fmt.Printf("decode: %d tokens, %.1f tok/s, %.2f GB/s of weights\n", r.DecodeTokens, r.DecodeTokensPerSec, r.WeightBytesPerSec/1e9)
 	if *js {

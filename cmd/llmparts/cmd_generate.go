@@ -12,14 +12,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmparts/llmparts/defaultmodel"
 	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/sample"
 	"github.com/llmparts/llmparts/tokenizer"
+	"github.com/llmparts/llmparts/train"
 )
 
-// defaultPrompt is used with the embedded default model when -p and -f
-// are absent.
-const defaultPrompt = "Once upon a time"
+// defaultPrompt is used with the embedded default model (trained on Go
+// source code) when -p and -f are absent.
+const defaultPrompt = "func main() {"
 
 func init() {
 	register(&command{name: "generate", summary: "generate text with a model (llama2.c .bin, GGUF or checkpoint folder)", run: runGenerate})
@@ -40,17 +42,9 @@ func (mf *modelFlags) add(fs *flag.FlagSet) {
 // open loads the model and its tokenizer, reporting what it loaded on
 // stderr.
 func (mf *modelFlags) open() (*model.Model, tokenizer.Tokenizer, error) {
-	if mf.model == "" {
-		return nil, nil, errors.New("no model: pass -m")
-	}
 	t0 := time.Now()
-	m, err := model.Load(mf.model, model.Options{Threads: mf.threads})
+	m, tok, where, err := mf.load()
 	if err != nil {
-		return nil, nil, err
-	}
-	tok, where, err := loadTokenizer(m, mf.tok)
-	if err != nil {
-		m.Close()
 		return nil, nil, err
 	}
 	if tok.VocabSize() != m.Config.VocabSize {
@@ -62,6 +56,34 @@ func (mf *modelFlags) open() (*model.Model, tokenizer.Tokenizer, error) {
 		float64(m.NumParams())/1e6, m.Threads(), time.Since(t0).Round(time.Millisecond))
 	fmt.Fprintf(os.Stderr, "tokenizer: %s (%s, %d tokens)\n", where, tok.Kind(), tok.VocabSize())
 	return m, tok, nil
+}
+
+// load loads -m (or the embedded default model when -m is absent) and
+// its tokenizer.
+func (mf *modelFlags) load() (*model.Model, tokenizer.Tokenizer, string, error) {
+	if mf.model == "" {
+		m, err := model.LoadFS(defaultmodel.FS(), "defaultmodel")
+		if err != nil {
+			return nil, nil, "", err
+		}
+		m.SetThreads(mf.threads)
+		m.Info.Path = "embedded default model (defaultmodel package)"
+		tok, err := defaultmodel.Tokenizer()
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return m, tok, "embedded tokenizer.json", nil
+	}
+	m, err := model.Load(mf.model, model.Options{Threads: mf.threads})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	tok, where, err := loadTokenizer(m, mf.tok)
+	if err != nil {
+		m.Close()
+		return nil, nil, "", err
+	}
+	return m, tok, where, nil
 }
 
 // loadTokenizer finds the tokenizer that goes with m: -t if given, the
@@ -96,7 +118,9 @@ func loadTokenizer(m *model.Model, path string) (tokenizer.Tokenizer, string, er
 	case ".gguf":
 		t, err = tokenizer.LoadGGUF(path)
 	default:
-		t, err = tokenizer.LoadFile(path)
+		// tokenizer.json: the trainer's reader handles its char tokenizer
+		// and hands everything else to tokenizer.ParseJSON.
+		t, err = train.LoadTokenizer(path)
 	}
 	return t, path, err
 }

@@ -145,3 +145,16 @@ func TestGenerateStopsAtContext(t *testing.T) {
 		t.Fatalf("log = %q", log.String())
 	}
 }
+
+func TestGenerateDefaultModel(t *testing.T) {
+	out, errs, code := capture(t, "generate", "-n", "20", "--seed", "5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, defaultPrompt) || len([]rune(out)) != len([]rune(defaultPrompt))+20 {
+		t.Fatalf("stdout = %q: want the default prompt and 20 characters", out)
+	}
+	if !strings.Contains(errs, "embedded default model") {
+		t.Errorf("stderr = %s", errs)
+	}
+}
