@@ -25,10 +25,10 @@
 //
 // "rms_norm": n (row length), rows (optional, default len(x)/n), eps, x
 // (rows·n values); optional weight (n), weight_offset (0 or 1), bias (n),
-// eps_outside (bool), p (pRMSNorm fraction in (0,1]), arith ("exact",
-// "ggml" or "llama2c": the float32 rounding of llama.cpp or llama2.c, bit
-// for bit). "layer_norm": n,
-// rows, eps, x; optional weight, bias. Both accept an optional dy (same
+// eps_outside (bool), p (pRMSNorm fraction in (0,1]), arith ("exact";
+// "fast", the SIMD kernels; "ggml" or "llama2c", the float32 rounding of
+// llama.cpp or llama2.c, bit for bit). "layer_norm": n,
+// rows, eps, x; optional weight, bias, arith ("exact" or "fast"). Both accept an optional dy (same
 // length as x): the response then also has dx, dweight and dbias, the
 // gradients of Σ dy·y.
 //

@@ -121,8 +121,10 @@ func rmsNorm(req *Request) (map[string]any, error) {
 		l.Arith = norm.ArithGGML
 	case "llama2c":
 		l.Arith = norm.ArithLlama2C
+	case "fast":
+		l.Arith = norm.ArithFast
 	default:
-		return nil, fmt.Errorf("arith = %q, want \"exact\", \"ggml\" or \"llama2c\"", arith)
+		return nil, fmt.Errorf("arith = %q, want \"exact\", \"fast\", \"ggml\" or \"llama2c\"", arith)
 	}
 	return runNorm(l, in)
 }
@@ -132,5 +134,17 @@ func layerNorm(req *Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return runNorm(&norm.LayerNorm{Dim: in.n, Weight: in.weight, Bias: in.bias, Eps: in.eps}, in)
+	l := &norm.LayerNorm{Dim: in.n, Weight: in.weight, Bias: in.bias, Eps: in.eps}
+	arith, err := req.StringOr("arith", "exact")
+	if err != nil {
+		return nil, err
+	}
+	switch arith {
+	case "exact":
+	case "fast":
+		l.Arith = norm.ArithFast
+	default:
+		return nil, fmt.Errorf("arith = %q, want \"exact\" or \"fast\"", arith)
+	}
+	return runNorm(l, in)
 }

@@ -104,6 +104,9 @@ func TestRunExamples(t *testing.T) {
 		// llama2.c's float32 arithmetic on [1,2,3,4]: scale = 1/sqrtf(7.5 + 1e-5f).
 		{`{"op":"rms_norm","id":"c","n":4,"eps":1e-5,"arith":"llama2c","x":[1,2,3,4]}`,
 			`{"id":"c","y":[0.36514813,0.73029625,1.0954444,1.4605925]}`},
+		// The SIMD kernels round twice: 1 ulp below the exact 1.34164079.
+		{`{"op":"layer_norm","id":"f","n":4,"eps":0,"arith":"fast","x":[1,2,3,4]}`,
+			`{"id":"f","y":[-1.3416407,-0.4472136,0.4472136,1.3416407]}`},
 		// Backward: L = y0 (see norm.ExampleRMSNorm_Backward).
 		{`{"op":"rms_norm","id":5,"n":2,"eps":0,"x":[3,4],"weight":[1,1],"dy":[1,0]}`,
 			`{"id":5,"dbias":[1,0],"dweight":[0.84852815,0],"dx":[0.18101934,-0.13576452],"y":[0.84852815,1.1313709]}`},
@@ -139,7 +142,8 @@ func TestRunErrors(t *testing.T) {
 		{`{"id":9,"op":"rms_norm","n":2,"eps":0,"p":1.5,"x":[1,2]}`, `9`, "p = 1.5"},
 		{`{"id":10,"op":"rms_norm","n":2,"eps":0,"p":NaN,"x":[1,2]}`, `10`, "p = NaN"},
 		{`{"id":11,"op":"rms_norm","n":2,"eps":0,"weight_offset":2,"x":[1,2]}`, `11`, "weight_offset"},
-		{`{"id":11,"op":"rms_norm","n":2,"eps":0,"arith":"fast","x":[1,2]}`, `11`, "arith"},
+		{`{"id":11,"op":"rms_norm","n":2,"eps":0,"arith":"quick","x":[1,2]}`, `11`, "arith"},
+		{`{"id":11,"op":"layer_norm","n":2,"eps":0,"arith":"ggml","x":[1,2]}`, `11`, "arith"},
 		{`{"id":11,"op":"rms_norm","n":2,"eps":0,"arith":"ggml","eps_outside":true,"x":[1,2]}`, `11`, "EpsOutside"},
 		{`{"id":12,"op":"rms_norm","n":2,"eps":0,"weight":[1],"x":[1,2]}`, `12`, "len(weight)"},
 		{`{"id":13,"op":"layer_norm","n":2,"eps":0,"bias":[1,2,3],"x":[1,2]}`, `13`, "len(bias)"},
