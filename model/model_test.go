@@ -170,3 +170,40 @@ func BenchmarkStoriesPrompt128(b *testing.B) {
 		}
 	}
 }
+
+func TestLongPromptChunks(t *testing.T) {
+	m := loadStories(t)
+	defer func(b int) { maxBatch = b }(maxBatch)
+	maxBatch = 128
+	toks := make([]int, 300)
+	for i := range toks {
+		toks[i] = (i*37 + 1) % 512
+	}
+	a, err := m.NewSession(0).ForwardAll(toks, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession(0)
+	if _, err := s.Forward(toks[:128], 0); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.ForwardAll(toks[128:], 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	V := m.Config.VocabSize
+	if len(a) != len(toks)*V {
+		t.Fatalf("%d logits", len(a))
+	}
+	for i, v := range b {
+		if d := math.Abs(float64(v - a[128*V+i])); d > 1e-4 {
+			t.Fatalf("logit %d differs by %g", i, d)
+		}
+	}
+	last, _ := m.NewSession(0).Forward(toks, 0)
+	for i, v := range last {
+		if d := math.Abs(float64(v - a[(len(toks)-1)*V+i])); d > 1e-4 {
+			t.Fatalf("last logit %d differs by %g", i, d)
+		}
+	}
+}

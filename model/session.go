@@ -105,13 +105,42 @@ func (s *Session) ForwardAll(tokens []int, pos int) ([]float32, error) {
 	return s.forward(tokens, pos, true)
 }
 
+// maxBatch is the largest number of tokens one pass processes; longer
+// inputs go through in chunks so that work buffers stay small.
+var maxBatch = 512
+
 func (s *Session) forward(tokens []int, pos int, all bool) ([]float32, error) {
-	m := s.m
-	c := m.Config
 	T := len(tokens)
 	if T == 0 {
 		return nil, fmt.Errorf("model: Forward with no tokens")
 	}
+	if T <= maxBatch {
+		return s.pass(tokens, pos, all)
+	}
+	V := s.m.Config.VocabSize
+	var out []float32
+	if all {
+		out = make([]float32, 0, T*V)
+	}
+	for i := 0; i < T; i += maxBatch {
+		j := min(T, i+maxBatch)
+		l, err := s.pass(tokens[i:j], pos+i, all)
+		if err != nil {
+			return nil, err
+		}
+		if all {
+			out = append(out, l...)
+		} else if j == T {
+			out = l
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
+	m := s.m
+	c := m.Config
+	T := len(tokens)
 	if pos < 0 || pos > s.Pos {
 		return nil, fmt.Errorf("model: position %d is beyond the %d cached positions", pos, s.Pos)
 	}
