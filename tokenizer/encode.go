@@ -146,6 +146,7 @@ type workspace struct {
 	heap  bigramHeap
 	enc   []byte
 	sb    []byte
+	text  string // the text being merged (SentencePiece)
 	split splitBuf
 }
 
@@ -157,6 +158,15 @@ func (t *BPE) addBigram(w *workspace, l, r int32) {
 		return
 	}
 	ls, rs := w.syms[l].sid, w.syms[r].sid
+	if t.kind == "llama" {
+		// SentencePiece: any two symbols whose joined text is a token.
+		id, ok := t.ids[w.text[w.syms[l].a:w.syms[r].b]]
+		if !ok {
+			return
+		}
+		w.heap.push(bigram{prio: t.scores[id], left: l, right: r, lsid: ls, rsid: rs, merged: id})
+		return
+	}
 	if ls < 0 || rs < 0 {
 		return
 	}
@@ -264,8 +274,10 @@ func (t *BPE) encodeSPM(w *workspace, s string, out []int) []int {
 
 // encodeSPMWord runs SentencePiece-style BPE over all of s.
 func (t *BPE) encodeSPMWord(w *workspace, s string, out []int) []int {
+	w.text = s
 	t.symbolize(w, s)
 	t.merge(w)
+	w.text = ""
 	if len(w.syms) == 0 {
 		return out
 	}

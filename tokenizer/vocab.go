@@ -238,28 +238,11 @@ func (t *BPE) initSymbols() {
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
-// initSPM prepares SentencePiece-style merges: every token that splits at
-// a character boundary into two strings gives a merge of those strings
-// with the token's score.
+// initSPM prepares SentencePiece-style merging: two neighbouring symbols
+// merge when their joined text is a token, best score first, so no merge
+// table is needed (the pair is looked up by its text while encoding).
 func (t *BPE) initSPM() error {
 	t.initSymbols()
-	t.pairs = make(map[uint64]pairInfo, len(t.tokens)*4)
-	for i, s := range t.tokens {
-		if len(s) < 2 {
-			continue
-		}
-		for j := range s {
-			if j == 0 {
-				continue
-			}
-			a := t.internSym(s[:j])
-			b := t.internSym(s[j:])
-			k := pairKey(a, b)
-			if _, ok := t.pairs[k]; !ok {
-				t.pairs[k] = pairInfo{merged: t.ids[s], prio: t.scores[i]}
-			}
-		}
-	}
 	t.spmWords = true
 	for _, s := range t.tokens {
 		if i := strings.Index(strings.TrimLeft(s, "▁"), "▁"); i >= 0 {
