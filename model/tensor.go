@@ -19,6 +19,7 @@ const (
 	Q4_0              // blocks of 32: float16 scale d, 16 bytes of nibbles; w = d·(nibble−8)
 )
 
+// String returns the ggml name of the type ("F32", "Q8_0", ...).
 func (d DType) String() string {
 	switch d {
 	case F32:
@@ -33,7 +34,7 @@ func (d DType) String() string {
 	return fmt.Sprintf("DType(%d)", int(d))
 }
 
-// blockBytes returns the bytes per 32-value block of a quantized type.
+// rowBytes returns the storage size of a row of cols values.
 func (d DType) rowBytes(cols int) int {
 	switch d {
 	case F32:
