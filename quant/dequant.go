@@ -59,6 +59,10 @@ var dequantizers = map[Type]func(src []byte, y []float32){
 
 var le = binary.LittleEndian
 
+// Products are wrapped in float32(…) where a sum follows: an explicit
+// conversion forbids the compiler from fusing a·b+c into one FMA, so the
+// results are bit-identical to ggml's reference code on every platform.
+
 func f16(b []byte) float32 { return F16ToF32(le.Uint16(b)) }
 
 // Q4_0: d (f16), qs[16]; element j is low nibble of qs[j], element j+16
@@ -77,8 +81,8 @@ func dequantQ4_1(b []byte, y []float32) {
 	d, m := f16(b), f16(b[2:])
 	qs := b[4:20]
 	for j := 0; j < 16; j++ {
-		y[j] = float32(qs[j]&0xf)*d + m
-		y[j+16] = float32(qs[j]>>4)*d + m
+		y[j] = float32(float32(qs[j]&0xf)*d) + m
+		y[j+16] = float32(float32(qs[j]>>4)*d) + m
 	}
 }
 
@@ -104,8 +108,8 @@ func dequantQ5_1(b []byte, y []float32) {
 	for j := 0; j < 16; j++ {
 		h0 := (qh >> j & 1) << 4
 		h1 := (qh >> (j + 16) & 1) << 4
-		y[j] = float32(uint32(qs[j]&0xf)|h0)*d + m
-		y[j+16] = float32(uint32(qs[j]>>4)|h1)*d + m
+		y[j] = float32(float32(uint32(qs[j]&0xf)|h0)*d) + m
+		y[j+16] = float32(float32(uint32(qs[j]>>4)|h1)*d) + m
 	}
 }
 
@@ -147,7 +151,7 @@ func dequantQ2_K(b []byte, y []float32) {
 				is++
 				dl, ml := d*float32(sc&0xf), dmin*float32(sc>>4)
 				for l := 0; l < 16; l++ {
-					y[k] = dl*float32(q[l+16*half]>>shift&3) - ml
+					y[k] = float32(dl*float32(q[l+16*half]>>shift&3)) - ml
 					k++
 				}
 			}
@@ -223,8 +227,8 @@ func dequantQ4_K(b []byte, y []float32) {
 		d1, mm1 := d*float32(sc1), dmin*float32(m1)
 		d2, mm2 := d*float32(sc2), dmin*float32(m2)
 		for l := 0; l < 32; l++ {
-			y[k+l] = d1*float32(q[l]&0xf) - mm1
-			y[k+32+l] = d2*float32(q[l]>>4) - mm2
+			y[k+l] = float32(d1*float32(q[l]&0xf)) - mm1
+			y[k+32+l] = float32(d2*float32(q[l]>>4)) - mm2
 		}
 		q = q[32:]
 		k += 64
@@ -252,8 +256,8 @@ func dequantQ5_K(b []byte, y []float32) {
 			if qh[l]&u2 != 0 {
 				v2 += 16
 			}
-			y[k+l] = d1*float32(v1) - mm1
-			y[k+32+l] = d2*float32(v2) - mm2
+			y[k+l] = float32(d1*float32(v1)) - mm1
+			y[k+32+l] = float32(d2*float32(v2)) - mm2
 		}
 		ql = ql[32:]
 		k += 64

@@ -57,8 +57,9 @@ func QuantizeQ4_0(src []float32, dst []byte) error {
 		}
 		le.PutUint16(b, F32ToF16(d))
 		for j := 0; j < 16; j++ {
-			q0 := min(15, int8(x[j]*id+8.5))
-			q1 := min(15, int8(x[j+16]*id+8.5))
+			// float32(…) keeps the product rounded on its own (no FMA).
+			q0 := min(15, int8(float32(x[j]*id)+8.5))
+			q1 := min(15, int8(float32(x[j+16]*id)+8.5))
 			b[2+j] = byte(q0) | byte(q1)<<4
 		}
 	}
