@@ -1,9 +1,7 @@
 package model
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/quant"
@@ -214,23 +212,17 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 }
 
 // dequantize converts n values of a type the forward pass does not compute
-// on directly to float32.
+// on directly (BF16, Q4_1, Q5_x, K-quants, ...) to float32.
 func dequantize(t quant.Type, data []byte, n int) ([]float32, error) {
-	if t == quant.BF16 {
-		if len(data) != 2*n {
-			return nil, fmt.Errorf("%d bytes for %d BF16 values", len(data), n)
-		}
-		out := make([]float32, n)
-		for i := range out {
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(data[2*i:])) << 16)
-		}
-		return out, nil
+	if !quant.CanDequantize(t) {
+		return nil, fmt.Errorf("type %v is not supported", t)
 	}
-	if dequantOther != nil {
-		return dequantOther(t, data, n)
+	if rb, err := t.RowBytes(n); err != nil || rb != len(data) {
+		return nil, fmt.Errorf("%d bytes for %d values of type %v", len(data), n, t)
 	}
-	return nil, fmt.Errorf("type %v is not supported (supported: F32, F16, BF16, Q8_0, Q4_0)", t)
+	out := make([]float32, n)
+	if err := quant.Dequantize(t, data, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
-
-// dequantOther is filled in when a general dequantizer is available.
-var dequantOther func(t quant.Type, data []byte, n int) ([]float32, error)

@@ -131,6 +131,9 @@ func TestSyntheticGGUF(t *testing.T) {
 	cases := map[string]func(s *synth){
 		"f32":  func(s *synth) {},
 		"q8_0": func(s *synth) { s.types = map[string]quant.Type{".weight": quant.Q8_0, "norm.weight": quant.F32} },
+		"q4_1 dequantized": func(s *synth) {
+			s.types = map[string]quant.Type{"ffn_up.weight": quant.Q4_1, "attn_k.weight": quant.Q4_1}
+		},
 		"q4_0": func(s *synth) {
 			s.types = map[string]quant.Type{"_q.weight": quant.Q4_0, "ffn_down.weight": quant.Q4_0, "ffn_up.weight": quant.Q8_0}
 		},
@@ -153,6 +156,9 @@ func TestSyntheticGGUF(t *testing.T) {
 		}
 		if name == "qwen2" && (!m.Config.RoPE.Neox || m.Blocks[0].BQ == nil) {
 			t.Fatalf("qwen2 config %+v", m.Config)
+		}
+		if name == "q4_1 dequantized" && (len(m.Info.Dequantized) != 4 || m.Blocks[0].Up.Type != F32) {
+			t.Fatalf("dequantized %v", m.Info.Dequantized)
 		}
 		if name == "f16+bf16+tied" && (len(m.Info.Dequantized) != 2 || !m.Config.Tied) {
 			t.Fatalf("dequantized %v tied %v", m.Info.Dequantized, m.Config.Tied)
@@ -235,6 +241,25 @@ func quantize(typ quant.Type, v []float32) []byte {
 			for j := 0; j < 16; j++ {
 				q0 := min(15, int(v[b+j]*id+8.5))
 				q1 := min(15, int(v[b+16+j]*id+8.5))
+				out = append(out, byte(q0)|byte(q1)<<4)
+			}
+		}
+	case quant.Q4_1:
+		for b := 0; b < len(v); b += 32 {
+			lo, hi := v[b], v[b]
+			for _, x := range v[b : b+32] {
+				lo, hi = min(lo, x), max(hi, x)
+			}
+			d := (hi - lo) / 15
+			id := float32(0)
+			if d != 0 {
+				id = 1 / d
+			}
+			out = le.AppendUint16(out, f32ToF16(d))
+			out = le.AppendUint16(out, f32ToF16(lo))
+			for j := 0; j < 16; j++ {
+				q0 := min(15, int((v[b+j]-lo)*id+0.5))
+				q1 := min(15, int((v[b+16+j]-lo)*id+0.5))
 				out = append(out, byte(q0)|byte(q1)<<4)
 			}
 		}
