@@ -156,6 +156,11 @@ func normChecks(dir string) ([]Check, error) {
 	v = maxAbsDiff(forwardMust(rms, centred, &err), forwardMust(ln, centred, &err))
 	checks = append(checks, Check{"RMSNorm = LayerNorm on zero-mean rows", "max |f(x) − g(x)|", v, v <= 1e-5})
 
+	fast := &norm.RMSNorm{Dim: d, Eps: 1e-6, Arith: norm.ArithFast}
+	exact := &norm.RMSNorm{Dim: d, Eps: 1e-6}
+	v = maxAbsDiff(forwardMust(fast, x, &err), forwardMust(exact, x, &err))
+	checks = append(checks, Check{"RMSNorm SIMD kernels vs exact path", "max |f_fast(x) − f(x)|", v, v <= 1e-5})
+
 	zero := forwardMust(rms, make([]float32, d), &err)
 	v = maxAbsDiff(zero, make([]float32, d))
 	checks = append(checks, Check{"RMSNorm of a zero row, eps 0", "max |f(0)|", v, v == 0})
