@@ -158,3 +158,19 @@ func TestGenerateDefaultModel(t *testing.T) {
 		t.Errorf("stderr = %s", errs)
 	}
 }
+
+func TestGeneratePromptFileAndSpecial(t *testing.T) {
+	p := testdata.Path(t, "llama2c/stories260K.bin")
+	f := filepath.Join(t.TempDir(), "prompt.txt")
+	os.WriteFile(f, []byte("Once upon a time"), 0o644)
+	out, errs, code := capture(t, "generate", "-m", p, "-f", f, "-n", "40", "--temp", "0")
+	if code != 0 || !strings.HasPrefix(out, lilyStory) {
+		t.Fatalf("exit %d, stdout %q: %s", code, out, errs)
+	}
+	// With --parse-special a written "<s>" is the BOS token, so the
+	// continuation is the same as for the prompt without it.
+	out2, errs, code := capture(t, "generate", "-m", p, "-p", "<s>Once upon a time", "--parse-special", "-n", "10", "--temp", "0")
+	if code != 0 || !strings.HasPrefix(out2, "<s>Once upon a time, there was") {
+		t.Fatalf("exit %d, stdout %q: %s", code, out2, errs)
+	}
+}
