@@ -19,6 +19,23 @@ func Dequantize(t Type, src []byte, dst []float32) error {
 	if len(src) != want {
 		return fmt.Errorf("quant: dequantize %d %v elements: have %d bytes, want %d", len(dst), t, len(src), want)
 	}
+	switch t { // fast paths for the element-wise types
+	case F32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(le.Uint32(src[4*i:]))
+		}
+		return nil
+	case F16:
+		for i := range dst {
+			dst[i] = F16ToF32(le.Uint16(src[2*i:]))
+		}
+		return nil
+	case BF16:
+		for i := range dst {
+			dst[i] = BF16ToF32(le.Uint16(src[2*i:]))
+		}
+		return nil
+	}
 	f, ok := dequantizers[t]
 	if !ok {
 		return fmt.Errorf("quant: dequantize: type %v is not supported", t)
