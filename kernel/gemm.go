@@ -133,25 +133,49 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 }
 
 // sgemmRows is the multi-goroutine driver for products with many rows:
-// a shared packed panel of B, rows of A and C split between goroutines.
+// the goroutines first pack a panel of B together (all of k when it fits
+// in sgemmSharedMax floats, so there are only two hand-offs per panel),
+// then each multiplies its own rows of A with it.
 func sgemmRows(t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	shared := gemmPool.Get().(*gemmBuf)
-	defer gemmPool.Put(shared)
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
-		for pc := 0; pc < k; pc += gemmKC {
-			kc := min(gemmKC, k-pc)
+		ncPad := (nc + gemmNR - 1) / gemmNR * gemmNR
+		kAll := k
+		if k*ncPad > sgemmSharedMax {
+			kAll = gemmKC
+		}
+		bufp := sharedPool.Get().(*[]float32)
+		if cap(*bufp) < kAll*ncPad {
+			*bufp = make([]float32, kAll*ncPad)
+		}
+		shared := (*bufp)[:kAll*ncPad]
+		for p0 := 0; p0 < k; p0 += kAll {
+			kk := min(kAll, k-p0)
+			// Pack blocks pc = p0, p0+KC, ... of B: block q at q·KC·ncPad.
 			parallelForT(t, nc, gemmNR, func(lo, hi int) {
-				packB(shared.b[lo*kc:], transB, b, ldb, pc, jc+lo, kc, hi-lo)
+				for pc := p0; pc < p0+kk; pc += gemmKC {
+					kc := min(gemmKC, p0+kk-pc)
+					off := (pc - p0) * ncPad
+					packB(shared[off+lo*kc:], transB, b, ldb, pc, jc+lo, kc, hi-lo)
+				}
 			})
 			parallelForT(t, m, gemmMR, func(lo, hi int) {
 				buf := gemmPool.Get().(*gemmBuf)
-				gemmMacro(buf, shared.b, transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha)
+				for pc := p0; pc < p0+kk; pc += gemmKC {
+					kc := min(gemmKC, p0+kk-pc)
+					gemmMacro(buf, shared[(pc-p0)*ncPad:], transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha)
+				}
 				gemmPool.Put(buf)
 			})
 		}
+		sharedPool.Put(bufp)
 	}
 }
+
+// sgemmSharedMax bounds the shared packed panel of B (floats): 32 MiB.
+const sgemmSharedMax = 8 << 20
+
+var sharedPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // offA is the offset of row i of op(A) in a.
 func offA(transA bool, i, lda int) int {

@@ -40,38 +40,44 @@ func parallelFor(n, align int, work int, fn func(lo, hi int)) {
 	parallelForT(t, n, align, fn)
 }
 
-// parallelForT is parallelFor with an explicit goroutine count t.
+// parallelForT is parallelFor with an explicit goroutine count t. The
+// range is cut into about 4·t chunks (multiples of align) that t goroutines
+// (the caller and t−1 others) take in turn from a shared counter, so a
+// goroutine whose core is busy with something else takes fewer chunks
+// instead of holding the others up.
 func parallelForT(t, n, align int, fn func(lo, hi int)) {
 	if align < 1 {
 		align = 1
 	}
-	if chunks := (n + align - 1) / align; t > chunks {
+	chunks := (n + align - 1) / align
+	if t > chunks {
 		t = chunks
 	}
 	if t <= 1 {
 		fn(0, n)
 		return
 	}
-	per := (n + t - 1) / t
+	per := (n + 4*t - 1) / (4 * t)
 	per = (per + align - 1) / align * align
-	var wg sync.WaitGroup
-	lo := 0
-	for i := 0; i < t && lo < n; i++ {
-		hi := lo + per
-		if hi > n {
-			hi = n
+	nChunks := (n + per - 1) / per
+	var next atomic.Int64
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= nChunks {
+				return
+			}
+			fn(c*per, min(c*per+per, n))
 		}
-		if i == t-1 || hi == n {
-			// Run the last chunk here rather than in a new goroutine.
-			fn(lo, n)
-			break
-		}
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, hi)
-		lo = hi
 	}
+	var wg sync.WaitGroup
+	wg.Add(t - 1)
+	for i := 1; i < t; i++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
 	wg.Wait()
 }
