@@ -11,6 +11,7 @@
 //
 //	go test -tags openblas ./kernel/openblas/                      # our kernels against OpenBLAS
 //	go test -tags openblas -run '^$' -bench . ./kernel/openblas/   # side by side, GFLOP/s
+//	go test -tags openblas -run '^$' -bench . -cpu 1,2 ./kernel/openblas/  # both sides get GOMAXPROCS threads
 //	go run -tags openblas ./cmd/llmparts bench openblas            # table of our ratio to OpenBLAS
 //	go run -tags openblas ./cmd/llmparts bench openblas --threads 1 --json
 //
