@@ -173,7 +173,7 @@ func sgemmRows(t int, transA, transB bool, m, n, k int, alpha float32, a []float
 }
 
 // sgemmSharedMax bounds the shared packed panel of B (floats): 32 MiB.
-const sgemmSharedMax = 8 << 20
+var sgemmSharedMax = 8 << 20 // a variable so tests can exercise the per-KC path
 
 var sharedPool = sync.Pool{New: func() any { return new([]float32) }}
 

@@ -154,3 +154,24 @@ func TestGemvQuant(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmSharedPerBlock exercises the multi-goroutine path that packs B
+// one KC block at a time (taken when k·n is large) by lowering its limit.
+func TestSgemmSharedPerBlock(t *testing.T) {
+	old := sgemmSharedMax
+	sgemmSharedMax = 1000
+	defer func() { sgemmSharedMax = old }()
+	rng := rand.New(rand.NewPCG(31, 32))
+	m, n, k := 120, 70, 600
+	for _, tb := range []bool{false, true} {
+		a, b := randVec(rng, m*k), randVec(rng, n*k)
+		c := randVec(rng, m*n)
+		ldb := n
+		if tb {
+			ldb = k
+		}
+		want, bound := refSgemm(false, tb, m, n, k, 0.5, a, k, b, ldb, 2, c, n)
+		Sgemm(false, tb, m, n, k, 0.5, a, k, b, ldb, 2, c, n)
+		checkMat64(t, "Sgemm", c, n, n, want, bound, k)
+	}
+}
