@@ -245,3 +245,40 @@ func FuzzDequantize(f *testing.F) {
 		}
 	})
 }
+
+func TestIQ4Blocks(t *testing.T) {
+	k := []float32{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+	r := rand.New(rand.NewPCG(5, 6))
+	for iter := 0; iter < 10; iter++ {
+		d := float32(r.NormFloat64())
+		// IQ4_NL: d, then element i in nibble i/16 of byte 2 + i%16.
+		p := packer{make([]byte, 18)}
+		dd := p.f16(0, d)
+		want := make([]float32, 32)
+		for i := range want {
+			q := r.IntN(16)
+			p.setBits(2+i%16, uint(4*(i/16)), 4, q)
+			want[i] = dd * k[q]
+		}
+		checkBlock(t, IQ4_NL, p.b, want)
+
+		// IQ4_XS: d, scales_h (bits 2s..2s+1 = high bits of scale s),
+		// scales_l (nibble s%2 of byte 4 + s/2), then 8 IQ4_NL-style
+		// sub-blocks of 16 bytes.
+		p = packer{make([]byte, 136)}
+		dd = p.f16(0, d)
+		var sc [8]int
+		for s := range sc {
+			sc[s] = r.IntN(64)
+			p.setBits(2+s/4, uint(2*(s%4)), 2, sc[s]>>4)
+			p.setBits(4+s/2, uint(4*(s%2)), 4, sc[s]&15)
+		}
+		want = make([]float32, 256)
+		for e := range want {
+			q := r.IntN(16)
+			p.setBits(8+16*(e/32)+e%16, uint(4*((e%32)/16)), 4, q)
+			want[e] = dd * float32(sc[e/32]-32) * k[q]
+		}
+		checkBlock(t, IQ4_XS, p.b, want)
+	}
+}

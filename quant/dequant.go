@@ -10,7 +10,7 @@ import (
 // len(dst) must be a multiple of t's block size and src must hold exactly
 // the bytes of that many elements. Supported types: F32, F16, BF16, F64,
 // I8, I16, I32, I64, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K,
-// Q5_K, Q6_K and Q8_K.
+// Q5_K, Q6_K, Q8_K, IQ4_NL and IQ4_XS.
 func Dequantize(t Type, src []byte, dst []float32) error {
 	want, err := t.RowBytes(len(dst))
 	if err != nil {
@@ -52,26 +52,28 @@ func CanDequantize(t Type) bool { _, ok := dequantizers[t]; return ok }
 
 // A block dequantizer decodes one block of src into y (one block long).
 var dequantizers = map[Type]func(src []byte, y []float32){
-	F32:  func(b []byte, y []float32) { y[0] = math.Float32frombits(le.Uint32(b)) },
-	F16:  func(b []byte, y []float32) { y[0] = F16ToF32(le.Uint16(b)) },
-	BF16: func(b []byte, y []float32) { y[0] = BF16ToF32(le.Uint16(b)) },
-	F64:  func(b []byte, y []float32) { y[0] = float32(math.Float64frombits(le.Uint64(b))) },
-	I8:   func(b []byte, y []float32) { y[0] = float32(int8(b[0])) },
-	I16:  func(b []byte, y []float32) { y[0] = float32(int16(le.Uint16(b))) },
-	I32:  func(b []byte, y []float32) { y[0] = float32(int32(le.Uint32(b))) },
-	I64:  func(b []byte, y []float32) { y[0] = float32(int64(le.Uint64(b))) },
-	Q4_0: dequantQ4_0,
-	Q4_1: dequantQ4_1,
-	Q5_0: dequantQ5_0,
-	Q5_1: dequantQ5_1,
-	Q8_0: dequantQ8_0,
-	Q8_1: dequantQ8_1,
-	Q2_K: dequantQ2_K,
-	Q3_K: dequantQ3_K,
-	Q4_K: dequantQ4_K,
-	Q5_K: dequantQ5_K,
-	Q6_K: dequantQ6_K,
-	Q8_K: dequantQ8_K,
+	F32:    func(b []byte, y []float32) { y[0] = math.Float32frombits(le.Uint32(b)) },
+	F16:    func(b []byte, y []float32) { y[0] = F16ToF32(le.Uint16(b)) },
+	BF16:   func(b []byte, y []float32) { y[0] = BF16ToF32(le.Uint16(b)) },
+	F64:    func(b []byte, y []float32) { y[0] = float32(math.Float64frombits(le.Uint64(b))) },
+	I8:     func(b []byte, y []float32) { y[0] = float32(int8(b[0])) },
+	I16:    func(b []byte, y []float32) { y[0] = float32(int16(le.Uint16(b))) },
+	I32:    func(b []byte, y []float32) { y[0] = float32(int32(le.Uint32(b))) },
+	I64:    func(b []byte, y []float32) { y[0] = float32(int64(le.Uint64(b))) },
+	Q4_0:   dequantQ4_0,
+	Q4_1:   dequantQ4_1,
+	Q5_0:   dequantQ5_0,
+	Q5_1:   dequantQ5_1,
+	Q8_0:   dequantQ8_0,
+	Q8_1:   dequantQ8_1,
+	Q2_K:   dequantQ2_K,
+	Q3_K:   dequantQ3_K,
+	Q4_K:   dequantQ4_K,
+	Q5_K:   dequantQ5_K,
+	Q6_K:   dequantQ6_K,
+	Q8_K:   dequantQ8_K,
+	IQ4_NL: dequantIQ4_NL,
+	IQ4_XS: dequantIQ4_XS,
 }
 
 var le = binary.LittleEndian
@@ -306,5 +308,39 @@ func dequantQ6_K(b []byte, y []float32) {
 		ql = ql[64:]
 		qh = qh[32:]
 		sc = sc[8:]
+	}
+}
+
+// kvaluesIQ4NL is the non-linear 4-bit codebook of IQ4_NL and IQ4_XS.
+var kvaluesIQ4NL = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+
+// IQ4_NL: d (f16), qs[16] nibbles laid out as in Q4_0; x = d·K[q] with K
+// the non-linear codebook.
+func dequantIQ4_NL(b []byte, y []float32) {
+	d := f16(b)
+	qs := b[2:18]
+	for j := 0; j < 16; j++ {
+		y[j] = d * float32(kvaluesIQ4NL[qs[j]&0xf])
+		y[j+16] = d * float32(kvaluesIQ4NL[qs[j]>>4])
+	}
+}
+
+// IQ4_XS: d (f16), scales_h (uint16: high 2 bits of 8 6-bit scales),
+// scales_l[4] (low nibbles), qs[128]; 8 sub-blocks of 32 laid out as
+// IQ4_NL blocks, x = d·(scale−32)·K[q].
+func dequantIQ4_XS(b []byte, y []float32) {
+	d := f16(b)
+	sh := le.Uint16(b[2:])
+	sl := b[4:8]
+	qs := b[8:136]
+	for ib := 0; ib < 8; ib++ {
+		ls := int(sl[ib/2]>>(4*uint(ib%2))&0xf) | int(sh>>(2*uint(ib))&3)<<4
+		dl := d * float32(ls-32)
+		q := qs[16*ib : 16*ib+16]
+		yy := y[32*ib : 32*ib+32]
+		for j := 0; j < 16; j++ {
+			yy[j] = dl * float32(kvaluesIQ4NL[q[j]&0xf])
+			yy[j+16] = dl * float32(kvaluesIQ4NL[q[j]>>4])
+		}
 	}
 }

@@ -12,7 +12,8 @@
 // with a float16 super-scale (and super-min) and 6- or 8-bit sub-block
 // scales for 16 or 8 sub-blocks. F16 and BF16 are the IEEE half and
 // "brain float" 16-bit formats; conversions here are exact (round to
-// nearest even, subnormals, infinities and NaN).
+// nearest even, subnormals, infinities and NaN). IQ4_NL and IQ4_XS replace
+// the linear 4-bit levels by a fixed 16-entry non-linear codebook.
 //
 // All multi-byte fields are little-endian, as in GGUF files.
 package quant
