@@ -2,7 +2,8 @@ package model
 
 import (
 	"fmt"
-	"math"
+
+	"github.com/llmparts/llmparts/posenc"
 )
 
 // NormKind selects the normalisation layer.
@@ -29,25 +30,30 @@ const (
 	GELU   MLPKind = "gelu"   // down(gelu(up·x))
 )
 
-// RoPE describes rotary position embedding. For pair i of a head
+// RoPE describes rotary position embedding, with ggml's rope_ext
+// semantics (computed by the posenc package). For pair i of a head
 // (i < Dim/2) and position p the angle is p·θ_i with
 //
-//	θ_i = Base^(−2i/Dim) / FreqFactors[i]
+//	θ_i = Base^(−2i/Dim) / FreqFactors[i]      (factor 1 when nil)
 //
-// (FreqFactors from Llama 3 scaling or a rope_freqs tensor; 1 when nil),
-// further divided by Factor for linear scaling. Neox selects the
-// half-split layout (x[i], x[i+Dim/2]); otherwise pairs are interleaved
-// (x[2i], x[2i+1]) as in Meta's and llama.cpp's "normal" layout.
+// divided by Factor for linear scaling; YaRN blends that interpolated
+// angle with the unscaled one per pair (ExtFactor, BetaFast/BetaSlow,
+// OriginalContext) and multiplies cos and sin by AttnFactor·(1+0.1·ln Factor).
+// Neox selects the half-split layout (x[i], x[i+Dim/2]); otherwise pairs
+// are interleaved (x[2i], x[2i+1]) as in Meta's and llama.cpp's "normal"
+// layout.
 type RoPE struct {
 	Base        float64
 	Dim         int // rotated dimensions per head (≤ head size)
 	Neox        bool
-	ScalingType string // "", "none", "linear" or "llama3"
-	Factor      float64
-	// Llama 3 scaling parameters (used to build FreqFactors).
-	LowFreqFactor, HighFreqFactor float64
-	OriginalContext               int
-	FreqFactors                   []float32
+	ScalingType string  // "", "none", "linear" or "yarn"
+	Factor      float64 // context scaling factor (linear, yarn)
+	// YaRN parameters (zero values mean ggml's defaults: ext_factor 1,
+	// attn_factor 1, beta_fast 32, beta_slow 1, original context = the
+	// model's context length).
+	ExtFactor, AttnFactor, BetaFast, BetaSlow float64
+	OriginalContext                           int
+	FreqFactors                               []float32
 }
 
 // Config holds a model's hyper-parameters.
@@ -90,6 +96,9 @@ func (c *Config) validate(file string) error {
 		if c.RoPE.Base <= 0 {
 			c.RoPE.Base = 10000
 		}
+		if _, _, err := c.RoPE.freqs(max(c.ContextLen, 1)); err != nil {
+			return fmt.Errorf("%s: RoPE: %v", file, err)
+		}
 	}
 	if c.ContextLen <= 0 {
 		c.ContextLen = 2048
@@ -100,56 +109,44 @@ func (c *Config) validate(file string) error {
 	return nil
 }
 
-// ropeFreqs returns θ_i for the RoPE pairs, applying freq factors and
-// scaling.
-func (r *RoPE) freqs() []float64 {
-	n := r.Dim / 2
-	out := make([]float64, n)
-	factors := r.FreqFactors
-	if factors == nil && r.ScalingType == "llama3" && r.Factor > 0 {
-		factors = llama3Factors(r, n)
+// freqs returns θ_i for the RoPE pairs and the magnitude applied to cos
+// and sin, from posenc's implementation of ggml_rope_ext.
+func (r *RoPE) freqs(ctx int) ([]float64, float64, error) {
+	layout := posenc.Interleaved
+	if r.Neox {
+		layout = posenc.HalfSplit
 	}
-	for i := range out {
-		th := math.Pow(r.Base, -2*float64(i)/float64(r.Dim))
-		if factors != nil && i < len(factors) && factors[i] != 0 {
-			th /= float64(factors[i])
-		}
-		if r.ScalingType == "linear" && r.Factor > 0 {
-			th /= r.Factor
-		}
-		out[i] = th
+	p := posenc.DefaultGGMLParams(r.Dim, layout)
+	p.FreqBase = r.Base
+	if r.Factor > 0 && (r.ScalingType == "linear" || r.ScalingType == "yarn") {
+		p.FreqScale = 1 / r.Factor
 	}
-	return out
+	if r.ScalingType == "yarn" {
+		p.ExtFactor = or(r.ExtFactor, 1)
+		p.AttnFactor = or(r.AttnFactor, 1)
+		p.BetaFast = or(r.BetaFast, 32)
+		p.BetaSlow = or(r.BetaSlow, 1)
+		p.NCtxOrig = r.OriginalContext
+		if p.NCtxOrig == 0 {
+			p.NCtxOrig = ctx
+		}
+	}
+	if r.FreqFactors != nil {
+		p.FreqFactors = make([]float64, len(r.FreqFactors))
+		for i, f := range r.FreqFactors {
+			p.FreqFactors[i] = float64(f)
+		}
+	}
+	rp, err := p.RoPE(r.Dim)
+	if err != nil {
+		return nil, 0, err
+	}
+	return rp.InvFreq, rp.Magnitude(), nil
 }
 
-// llama3Factors computes Llama 3.1 frequency factors: long wavelengths are
-// divided by Factor, short ones kept, and the band between interpolated.
-func llama3Factors(r *RoPE, n int) []float32 {
-	lo, hi := r.LowFreqFactor, r.HighFreqFactor
-	if lo == 0 {
-		lo = 1
+func or(v, def float64) float64 {
+	if v == 0 {
+		return def
 	}
-	if hi == 0 {
-		hi = 4
-	}
-	oc := float64(r.OriginalContext)
-	if oc == 0 {
-		oc = 8192
-	}
-	lowWave, highWave := oc/lo, oc/hi
-	f := make([]float32, n)
-	for i := range f {
-		th := math.Pow(r.Base, -2*float64(i)/float64(r.Dim))
-		wave := 2 * math.Pi / th
-		switch {
-		case wave < highWave:
-			f[i] = 1
-		case wave > lowWave:
-			f[i] = float32(r.Factor)
-		default:
-			s := (oc/wave - lo) / (hi - lo)
-			f[i] = float32(1 / ((1-s)/r.Factor + s))
-		}
-	}
-	return f
+	return v
 }

@@ -84,11 +84,14 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	c.QKVBias = arch == "qwen2"
 	if st, ok := f.String(arch + ".rope.scaling.type"); ok && st != "none" {
 		switch st {
-		case "linear":
-			c.RoPE.ScalingType = "linear"
+		case "linear", "yarn":
+			c.RoPE.ScalingType = st
 			c.RoPE.Factor = getf("rope.scaling.factor", 1)
+			c.RoPE.AttnFactor = getf("rope.scaling.attn_factor", 0)
+			c.RoPE.BetaFast = getf("rope.scaling.yarn_beta_fast", 0)
+			c.RoPE.BetaSlow = getf("rope.scaling.yarn_beta_slow", 0)
 		default:
-			return nil, fmt.Errorf("%s: RoPE scaling %q is not supported (supported: none, linear, rope_freqs)", file, st)
+			return nil, fmt.Errorf("%s: RoPE scaling %q is not supported (supported: none, linear, yarn, rope_freqs)", file, st)
 		}
 	}
 	if v, ok := f.Int(arch + ".rope.scaling.original_context_length"); ok {

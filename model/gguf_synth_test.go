@@ -145,6 +145,10 @@ func TestSyntheticGGUF(t *testing.T) {
 			s.ropeFreqs = true
 			s.extraKV = []gguf.KV{{Key: "llama.rope.scaling.type", Value: gguf.Value{Data: "linear"}}, {Key: "llama.rope.scaling.factor", Value: gguf.Value{Data: float32(4)}}}
 		},
+		"yarn": func(s *synth) {
+			s.extraKV = []gguf.KV{{Key: "llama.rope.scaling.type", Value: gguf.Value{Data: "yarn"}}, {Key: "llama.rope.scaling.factor", Value: gguf.Value{Data: float32(4)}},
+				{Key: "llama.rope.scaling.original_context_length", Value: gguf.Value{Data: uint32(16)}}}
+		},
 		"qwen2": func(s *synth) { s.arch = "qwen2"; s.types = map[string]quant.Type{"attn_output.weight": quant.Q8_0} },
 	}
 	for name, f := range cases {
@@ -166,6 +170,13 @@ func TestSyntheticGGUF(t *testing.T) {
 		if name == "rope_freqs+linear" && (len(m.Config.RoPE.FreqFactors) != 8 || m.Config.RoPE.Factor != 4) {
 			t.Fatalf("rope %+v", m.Config.RoPE)
 		}
+		if name == "yarn" {
+			inv, mag, err := m.Config.RoPE.freqs(m.Config.ContextLen)
+			// ggml: magnitude 1+0.1·ln(factor); the fastest pair keeps θ_0 = 1.
+			if err != nil || math.Abs(mag-(1+0.1*math.Log(4))) > 1e-12 || math.Abs(inv[0]-1) > 1e-12 {
+				t.Fatalf("yarn: inv %v mag %v err %v", inv, mag, err)
+			}
+		}
 		checkAgainstReference(t, m, name)
 		m.Close()
 	}
@@ -184,9 +195,9 @@ func TestGGUFErrors(t *testing.T) {
 		t.Errorf("wrong shape: %v", err)
 	}
 	s = base
-	s.extraKV = []gguf.KV{{Key: "llama.rope.scaling.type", Value: gguf.Value{Data: "yarn"}}}
-	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), "yarn") {
-		t.Errorf("yarn: %v", err)
+	s.extraKV = []gguf.KV{{Key: "llama.rope.scaling.type", Value: gguf.Value{Data: "longrope"}}}
+	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), "longrope") {
+		t.Errorf("longrope: %v", err)
 	}
 }
 

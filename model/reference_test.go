@@ -68,7 +68,10 @@ func referenceForward(m *Model, tokens []int) [][]float64 {
 		return y
 	}
 	rope := func(v []float64, p int) {
-		th := c.RoPE.freqs()
+		th, mag, err := c.RoPE.freqs(c.ContextLen)
+		if err != nil {
+			panic(err)
+		}
 		n := len(th)
 		for h := 0; h < len(v); h += hd {
 			for i := 0; i < n; i++ {
@@ -76,7 +79,7 @@ func referenceForward(m *Model, tokens []int) [][]float64 {
 				if c.RoPE.Neox {
 					a, b = i, i+n
 				}
-				cs, sn := math.Cos(float64(p)*th[i]), math.Sin(float64(p)*th[i])
+				cs, sn := mag*math.Cos(float64(p)*th[i]), mag*math.Sin(float64(p)*th[i])
 				x0, x1 := v[h+a], v[h+b]
 				v[h+a] = x0*cs - x1*sn
 				v[h+b] = x0*sn + x1*cs

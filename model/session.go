@@ -45,15 +45,15 @@ func (m *Model) NewSession(ctx int) *Session {
 		s.v[i] = make([]float32, ctx*kvDim)
 	}
 	if c.Pos == PosRoPE {
-		th := c.RoPE.freqs()
+		th, mag, _ := c.RoPE.freqs(c.ContextLen) // validated at load
 		n := len(th)
 		s.cos = make([]float32, ctx*n)
 		s.sin = make([]float32, ctx*n)
 		for p := 0; p < ctx; p++ {
 			for i, t := range th {
 				a := float64(p) * t
-				s.cos[p*n+i] = float32(math.Cos(a))
-				s.sin[p*n+i] = float32(math.Sin(a))
+				s.cos[p*n+i] = float32(mag * math.Cos(a))
+				s.sin[p*n+i] = float32(mag * math.Sin(a))
 			}
 		}
 	}
