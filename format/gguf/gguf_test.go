@@ -526,3 +526,35 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("TensorData after Close succeeded")
 	}
 }
+
+func TestDump(t *testing.T) {
+	f, err := readBytes(sampleFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Dump(&buf, 2); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"version:    3,",
+		"metadata:   27 entries",
+		`general.architecture                         string         "llama"`,
+		`tokens                                       string[4]      ["<unk>", "<s>", … 2 more]`,
+		"i8                                           int8           -100",
+		`nested                                       array[3]       [[1, 2], ["x"], … 1 more]`,
+		"tensors:    3, 71 elements",
+		"b.q8                                         Q8_0    [64] 68 bytes at +32",
+		"F32        1 tensors,            6 elements,           24 bytes",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dump lacks %q:\n%s", want, out)
+		}
+	}
+	buf.Reset()
+	f.Dump(&buf, -1)
+	if !strings.Contains(buf.String(), `["<unk>", "<s>", "", "▁a"]`) {
+		t.Errorf("full dump:\n%s", buf.String())
+	}
+}
