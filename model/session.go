@@ -166,7 +166,7 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 		}
 	}
 	for _, b := range m.Blocks {
-		s.block(b, T, pos)
+		b.Forward(s, T, pos)
 	}
 	s.Pos = pos + T
 	first := T - 1
@@ -257,7 +257,14 @@ func (j *dequantJob) run(lo, hi, _ int) {
 	}
 }
 
-func (s *Session) block(b *Block, T, pos int) {
+// Forward runs the block on the session's residual stream: the rows of
+// n tokens at positions pos..pos+n−1 (already embedded), updating
+//
+//	x += W_o·Attention(RoPE(W_q·h), RoPE(W_k·h), W_v·h),  h = AttnNorm(x)
+//	x += MLP(FFNNorm(x))
+//
+// and storing the tokens' keys and values in the session's cache.
+func (b *Block) Forward(s *Session, T, pos int) {
 	c := s.m.Config
 	D, hd := c.Dim, c.HeadDim
 	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
