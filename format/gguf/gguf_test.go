@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -556,5 +557,26 @@ func TestDump(t *testing.T) {
 	f.Dump(&buf, -1)
 	if !strings.Contains(buf.String(), `["<unk>", "<s>", "", "▁a"]`) {
 		t.Errorf("full dump:\n%s", buf.String())
+	}
+}
+
+func TestLyingCountsAllocateLittle(t *testing.T) {
+	// 4 MB of zeros after a header claiming 300,000 metadata entries and
+	// as many tensors: the zeros parse as an entry with an empty key, then
+	// a duplicate; nothing proportional to the counts may be reserved.
+	b := make([]byte, 4<<20)
+	copy(b, "GGUF")
+	binary.LittleEndian.PutUint32(b[4:], 3)
+	binary.LittleEndian.PutUint64(b[8:], 100000)
+	binary.LittleEndian.PutUint64(b[16:], 300000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readBytes(b)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), `duplicate metadata key ""`) {
+		t.Fatalf("error %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("parsing allocated %d bytes", n)
 	}
 }

@@ -15,6 +15,10 @@ const Magic = "GGUF"
 // maxNesting bounds how deeply arrays of arrays may nest.
 const maxNesting = 16
 
+// prealloc caps the capacity reserved from a count in the file; beyond it
+// slices grow as entries are actually read.
+const prealloc = 4096
+
 // File is a parsed GGUF file: its metadata and tensor directory, plus access
 // to the tensor data. Files from Open must be closed.
 type File struct {
@@ -295,9 +299,11 @@ func (d *decoder) array(depth int) (Value, error) {
 		}
 		// Store all strings in one backing string: a 150,000-token
 		// vocabulary costs two allocations, not 150,000.
-		ends := make([]int, n)
+		// Grow as elements are actually read, so a lying count cannot
+		// force a large allocation up front.
+		ends := make([]int, 0, min(n, prealloc))
 		var all []byte
-		for i := range ends {
+		for i := int64(0); i < n; i++ {
 			l, err := d.length("string length", 1)
 			if err != nil {
 				return Value{}, fmt.Errorf("element %d: %w", i, err)
@@ -307,7 +313,7 @@ func (d *decoder) array(depth int) (Value, error) {
 				return Value{}, fmt.Errorf("element %d: %w", i, err)
 			}
 			all = append(all, b...)
-			ends[i] = len(all)
+			ends = append(ends, len(all))
 		}
 		s := string(all)
 		out := make([]string, n)
@@ -322,13 +328,13 @@ func (d *decoder) array(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		out := make([]Value, n)
-		for i := range out {
+		out := make([]Value, 0, min(n, prealloc))
+		for i := int64(0); i < n; i++ {
 			v, err := d.array(depth + 1)
 			if err != nil {
 				return Value{}, fmt.Errorf("element %d: %w", i, err)
 			}
-			out[i] = v
+			out = append(out, v)
 		}
 		return Value{out}, nil
 	}
@@ -443,8 +449,8 @@ func parse(name string, data []byte, r io.ReaderAt, size int64) (*File, error) {
 		return nil, f.errorf("header: %v", err)
 	}
 
-	f.KV = make([]KV, 0, nkv)
-	f.kvIndex = make(map[string]int, nkv)
+	f.KV = make([]KV, 0, min(nkv, prealloc))
+	f.kvIndex = make(map[string]int, min(nkv, prealloc))
 	for i := int64(0); i < nkv; i++ {
 		key, err := d.str()
 		if err != nil {
@@ -474,8 +480,8 @@ func parse(name string, data []byte, r io.ReaderAt, size int64) (*File, error) {
 		f.Alignment = a
 	}
 
-	f.Tensors = make([]TensorInfo, 0, nt)
-	f.tIndex = make(map[string]int, nt)
+	f.Tensors = make([]TensorInfo, 0, min(nt, prealloc))
+	f.tIndex = make(map[string]int, min(nt, prealloc))
 	for i := int64(0); i < nt; i++ {
 		ti, err := readTensorInfo(d)
 		if err != nil {
