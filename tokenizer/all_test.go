@@ -26,8 +26,19 @@ func TestAllVocabsLoadAndRoundTrip(t *testing.T) {
 			t0 := time.Now()
 			tok, err := LoadGGUF(f)
 			if strings.Contains(name, "bert") {
-				if err == nil || !strings.Contains(err.Error(), "unsupported tokenizer model bert (WordPiece)") {
-					t.Fatalf("bert: err = %v, want unsupported WordPiece", err)
+				if err == nil || !strings.Contains(err.Error(), "bert (WordPiece) is not BPE") {
+					t.Fatalf("bert: LoadGGUF err = %v, want not-BPE error", err)
+				}
+				wp, err := OpenGGUF(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids, _ := wp.Encode("Hello, World!", EncodeOptions{AddBOS: true})
+				if want := []int{101, 7592, 1010, 2088, 999, 102}; !equalInts(ids, want) {
+					t.Errorf("bert ids %v, want %v", ids, want)
+				}
+				if s := wp.Decode(ids); s != "hello , world !" {
+					t.Errorf("bert decode %q", s)
 				}
 				return
 			}

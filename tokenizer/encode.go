@@ -355,13 +355,19 @@ type fragment struct {
 // tokens always, control and unknown tokens only with parseSpecial
 // (llama.cpp's tokenizer_st_partition), longest tokens first.
 func (t *BPE) partition(text string, parseSpecial bool) []fragment {
+	return partitionSpecial(text, parseSpecial, t.special, t.tokens, t.types, t.rstrip)
+}
+
+// partitionSpecial is llama.cpp's tokenizer_st_partition over the special
+// ids (longest text first).
+func partitionSpecial(text string, parseSpecial bool, special []int32, tokens []string, types []int32, rstrip map[int32]bool) []fragment {
 	frags := []fragment{{tok: -1, a: 0, b: len(text)}}
-	for _, id := range t.special {
-		ty := t.types[id]
+	for _, id := range special {
+		ty := types[id]
 		if !parseSpecial && ty != TypeUserDefined {
 			continue
 		}
-		st := t.tokens[id]
+		st := tokens[id]
 		var next []fragment
 		changed := false
 		for fi, f := range frags {
@@ -386,7 +392,7 @@ func (t *BPE) partition(text string, parseSpecial bool) []fragment {
 				}
 				next = append(next, fragment{tok: id})
 				a += i + len(st)
-				if t.rstrip[id] {
+				if rstrip[id] {
 					for a < f.b && isSpace(rune(text[a])) && text[a] < 0x80 {
 						a++
 					}

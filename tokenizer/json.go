@@ -270,7 +270,7 @@ func LoadFile(path string) (Tokenizer, error) {
 	head = head[:n]
 	switch {
 	case string(head) == "GGUF":
-		return LoadGGUF(path)
+		return OpenGGUF(path)
 	case strings.HasSuffix(path, ".model"):
 		return LoadSentencePiece(path)
 	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':

@@ -41,6 +41,29 @@ func FromGGUF(f *gguf.File) (*BPE, error) {
 	return t, nil
 }
 
+// OpenGGUF loads the tokenizer of a GGUF file of any supported family:
+// *BPE for "llama" and "gpt2", *WordPiece for "bert".
+func OpenGGUF(path string) (Tokenizer, error) {
+	m, err := readGGUFMeta(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := m.vocab()
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
+	}
+	var t Tokenizer
+	if v.Model == "bert" {
+		t, err = NewWordPiece(v)
+	} else {
+		t, err = FromVocab(v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return t, nil
+}
+
 // MetadataGetter is the part of a GGUF reader that FromMetadata needs:
 // typed access to metadata values by key (format/gguf's *File has these
 // methods).
@@ -78,7 +101,7 @@ func FromMetadata(g MetadataGetter) (*BPE, error) {
 	if s, ok := g.Int32s("tokenizer.ggml.token_type"); ok {
 		m["tokenizer.ggml.token_type"] = s
 	}
-	for _, k := range []string{"bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id"} {
+	for _, k := range []string{"bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id", "cls_token_id", "seperator_token_id"} {
 		if u, ok := g.Uint("tokenizer.ggml." + k); ok {
 			m["tokenizer.ggml."+k] = u
 		}
@@ -100,11 +123,8 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 	if !ok {
 		return nil, errors.New("no tokenizer.ggml.model string (not a vocabulary?)")
 	}
-	v := &Vocab{Model: model, BOS: -1, EOS: -1, UNK: -1, PAD: -1}
+	v := &Vocab{Model: model, BOS: -1, EOS: -1, UNK: -1, PAD: -1, CLS: -1, SEP: -1}
 	v.Name, _ = m["general.name"].(string)
-	if model == "bert" {
-		return nil, errors.New("unsupported tokenizer model bert (WordPiece)")
-	}
 	if pre, ok := m["tokenizer.ggml.pre"]; ok {
 		if v.Pre, ok = pre.(string); !ok {
 			return nil, errors.New("tokenizer.ggml.pre is not a string")
@@ -142,7 +162,8 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 	if model == "llama" {
 		v.BOS, v.EOS, v.UNK = 1, 2, 0 // llama.cpp's defaults for SentencePiece vocabularies
 	}
-	for k, dst := range map[string]*int{"bos_token_id": &v.BOS, "eos_token_id": &v.EOS, "unknown_token_id": &v.UNK, "padding_token_id": &v.PAD} {
+	for k, dst := range map[string]*int{"bos_token_id": &v.BOS, "eos_token_id": &v.EOS, "unknown_token_id": &v.UNK, "padding_token_id": &v.PAD,
+		"cls_token_id": &v.CLS, "seperator_token_id": &v.SEP} {
 		x, ok := m["tokenizer.ggml."+k]
 		if !ok {
 			continue
@@ -157,7 +178,7 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 			return nil, fmt.Errorf("tokenizer.ggml.%s is %T, want an integer", k, x)
 		}
 		if id >= int64(len(v.Tokens)) || id < -1 {
-			if k == "padding_token_id" {
+			if k == "padding_token_id" || k == "cls_token_id" || k == "seperator_token_id" {
 				continue // some converters write a pad id past the vocabulary; llama.cpp ignores it
 			}
 			return nil, fmt.Errorf("tokenizer.ggml.%s = %d out of range [0,%d)", k, id, len(v.Tokens))

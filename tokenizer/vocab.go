@@ -40,6 +40,8 @@ type Vocab struct {
 	Merges []string
 	// BOS, EOS, UNK and PAD are special ids, -1 for none.
 	BOS, EOS, UNK, PAD int
+	// CLS and SEP are WordPiece's [CLS] and [SEP] ids (NewWordPiece only).
+	CLS, SEP int
 	// Name is the model name (general.name); llama.cpp gives Phi-3's
 	// special tokens a right-strip rule by name.
 	Name string
@@ -147,7 +149,7 @@ func FromVocab(v *Vocab) (*BPE, error) {
 			return nil, err
 		}
 	case "bert":
-		return nil, fmt.Errorf("tokenizer: unsupported tokenizer model bert (WordPiece)")
+		return nil, fmt.Errorf("tokenizer: tokenizer model bert (WordPiece) is not BPE: use NewWordPiece or LoadFile")
 	case "":
 		return nil, fmt.Errorf("tokenizer: vocabulary has no tokenizer model")
 	default:

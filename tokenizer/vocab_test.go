@@ -124,7 +124,7 @@ func TestLlamaCppReferenceCases(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".out")
 		t.Run(name, func(t *testing.T) {
-			tok, err := LoadGGUF(filepath.Join(filepath.Dir(inpBase), name))
+			tok, err := OpenGGUF(filepath.Join(filepath.Dir(inpBase), name))
 			if err != nil {
 				t.Fatal(err)
 			}

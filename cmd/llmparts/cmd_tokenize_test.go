@@ -42,8 +42,11 @@ func TestTokenizeCommand(t *testing.T) {
 			t.Errorf("%v: got %q (exit %d), want %q", c.args[3:], got, code, c.want)
 		}
 	}
-	if _, code := runTok(t, "tokenize", "-m", testdata.Path(t, "vocab/ggml-vocab-bert-bge.gguf"), "x"); code != 1 {
-		t.Errorf("bert-bge: exit %d, want 1", code)
+	if got, code := runTok(t, "tokenize", "-m", testdata.Path(t, "vocab/ggml-vocab-bert-bge.gguf"), "Hello, World!"); code != 0 || got != "[101,7592,1010,2088,999,102]" {
+		t.Errorf("bert-bge (WordPiece): %q exit %d", got, code)
+	}
+	if _, code := runTok(t, "tokenize", "-m", filepath.Join(t.TempDir(), "missing.gguf"), "x"); code != 1 {
+		t.Errorf("missing model: exit %d, want 1", code)
 	}
 	// --file bytes verbatim, and a checkpoint folder with a "current" pointer.
 	dir := t.TempDir()
