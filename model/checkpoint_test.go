@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmparts/llmparts/format/safetensors"
 	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts/tokenizer"
 	"github.com/llmparts/llmparts/train"
 )
 
@@ -51,7 +52,13 @@ func writeCheckpoint(t *testing.T, dir string, tm *train.Model) {
 // TestTrainerCheckpoints loads checkpoints of every norm × position × MLP
 // variant of the trainer's model and checks that the mean cross-entropy
 // computed from our logits equals the trainer's own forward loss.
-func TestTrainerCheckpoints(t *testing.T) {
+func TestTrainerCheckpoints(t *testing.T) { testTrainerCheckpoints(t, false) }
+
+// TestSaveCheckpoint does the same through the trainer's own
+// SaveCheckpoint (step folder, current pointer, tokenizer.json).
+func TestSaveCheckpoint(t *testing.T) { testTrainerCheckpoints(t, true) }
+
+func testTrainerCheckpoints(t *testing.T, viaTrainer bool) {
 	variants := []train.Config{}
 	for _, norm := range []string{train.NormRMS, train.NormPRMS, train.NormLayer} {
 		for _, pos := range []string{train.PosRoPE, train.PosSinusoidal, train.PosLearned, train.PosNone} {
@@ -84,7 +91,14 @@ func TestTrainerCheckpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		writeCheckpoint(t, dir, tm)
+		if viaTrainer {
+			tok := tokenizer.NewChar("abcdefghijklmnopqrstuv")
+			if _, err := train.SaveCheckpoint(dir, tm, nil, tok, train.State{Step: 7}, 1); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			writeCheckpoint(t, dir, tm)
+		}
 		m, err := model.Load(dir, model.Options{Threads: 1})
 		if err != nil {
 			t.Fatalf("%s/%s/%s: %v", c.Norm, c.Pos, c.MLP, err)
