@@ -59,8 +59,8 @@ type hfAddedToken struct {
 // byte-level ("gpt2") tokenizers with the gpt-2 pre-tokenizer can be saved
 // this way.
 func (t *BPE) Save(path string) error {
-	if t.kind != "gpt2" {
-		return fmt.Errorf("tokenizer: save: only byte-level BPE can be written as tokenizer.json (this is %q)", t.kind)
+	if t.kind != "gpt2" || (t.pre != "gpt-2" && t.pre != "gpt2") {
+		return fmt.Errorf("tokenizer: save: only byte-level BPE with the gpt-2 pre-tokenizer can be written as tokenizer.json (this is %q, pre %q)", t.kind, t.pre)
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"version":"1.0","truncation":null,"padding":null,"added_tokens":[`)
@@ -92,12 +92,27 @@ func (t *BPE) Save(path string) error {
 	b.WriteString(`},"merges":`)
 	js, _ := json.Marshal(t.merges)
 	b.Write(js)
-	b.WriteString("}")
-	// Not part of Hugging Face's format (it ignores unknown keys): the ids
-	// of BOS and EOS, so a reload gives the same tokenizer.
-	fmt.Fprintf(&b, `,"llmparts":{"bos_token_id":%d,"eos_token_id":%d,"add_bos_token":%v,"pre":%q}`, t.bos, t.eos, t.addBOS, t.pre)
-	b.WriteString("}\n")
-	return writeFileAtomic(path, b.Bytes())
+	b.WriteString("}}\n")
+	if err := writeFileAtomic(path, b.Bytes()); err != nil {
+		return err
+	}
+	// BOS and EOS go, as Hugging Face keeps them, in tokenizer_config.json
+	// beside the file.
+	cfg := hfConfig{AddBOS: t.addBOS}
+	if t.bos >= 0 {
+		cfg.BOS = t.tokens[t.bos]
+	}
+	if t.eos >= 0 {
+		cfg.EOS = t.tokens[t.eos]
+	}
+	return writeJSONAtomic(filepath.Join(filepath.Dir(path), "tokenizer_config.json"), cfg)
+}
+
+// hfConfig is the part of Hugging Face's tokenizer_config.json we use.
+type hfConfig struct {
+	BOS    string `json:"bos_token,omitempty"`
+	EOS    string `json:"eos_token,omitempty"`
+	AddBOS bool   `json:"add_bos_token"`
 }
 
 type hfJSON struct {
@@ -105,7 +120,6 @@ type hfJSON struct {
 	AddedTokens []hfAddedToken  `json:"added_tokens"`
 	PreTok      json.RawMessage `json:"pre_tokenizer"`
 	Model       *hfModel        `json:"model"`
-	Extra       *hfExtra        `json:"llmparts"`
 }
 
 type hfModel struct {
@@ -115,16 +129,13 @@ type hfModel struct {
 	ByteFallback bool            `json:"byte_fallback"`
 }
 
-type hfExtra struct {
-	BOS    *int   `json:"bos_token_id"`
-	EOS    *int   `json:"eos_token_id"`
-	AddBOS *bool  `json:"add_bos_token"`
-	Pre    string `json:"pre"`
-}
-
 // ParseJSON reads a tokenizer.json: our character tokenizer
-// ({"type":"char",...}) or a Hugging Face byte-level BPE.
-func ParseJSON(data []byte) (Tokenizer, error) {
+// ({"type":"char",...}) or a Hugging Face byte-level BPE. BOS and EOS are
+// guessed from the added tokens' names; LoadFile also reads
+// tokenizer_config.json beside the file.
+func ParseJSON(data []byte) (Tokenizer, error) { return parseJSON(data, nil) }
+
+func parseJSON(data []byte, cfg *hfConfig) (Tokenizer, error) {
 	var h hfJSON
 	if err := json.Unmarshal(data, &h); err != nil {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json: %w", err)
@@ -201,26 +212,31 @@ func ParseJSON(data []byte) (Tokenizer, error) {
 		return nil, err
 	}
 	v.Pre = pre
-	if h.Extra != nil {
-		if h.Extra.BOS != nil {
-			v.BOS = *h.Extra.BOS
+	for _, a := range h.AddedTokens {
+		switch a.Content {
+		case "<s>", "<|begin_of_text|>", "<|bos|>", "<bos>":
+			v.BOS = a.ID
+		case "</s>", "<|endoftext|>", "<|end_of_text|>", "<|eos|>", "<eos>":
+			v.EOS = a.ID
 		}
-		if h.Extra.EOS != nil {
-			v.EOS = *h.Extra.EOS
-		}
-		v.AddBOS = h.Extra.AddBOS
-		if h.Extra.Pre != "" {
-			v.Pre = h.Extra.Pre
-		}
-	} else {
-		for _, a := range h.AddedTokens {
-			switch a.Content {
-			case "<s>", "<|begin_of_text|>", "<|bos|>", "<bos>":
-				v.BOS = a.ID
-			case "</s>", "<|endoftext|>", "<|end_of_text|>", "<|eos|>", "<eos>":
-				v.EOS = a.ID
+	}
+	if cfg != nil {
+		byName := func(s string) int {
+			for _, a := range h.AddedTokens {
+				if a.Content == s {
+					return a.ID
+				}
 			}
+			return -1
 		}
+		if cfg.BOS != "" {
+			v.BOS = byName(cfg.BOS)
+		}
+		if cfg.EOS != "" {
+			v.EOS = byName(cfg.EOS)
+		}
+		add := cfg.AddBOS
+		v.AddBOS = &add
 	}
 	return FromVocab(v)
 }
@@ -278,7 +294,18 @@ func LoadFile(path string) (Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer: %w", err)
 		}
-		t, err := ParseJSON(data)
+		var cfg *hfConfig
+		if cb, err := os.ReadFile(filepath.Join(filepath.Dir(path), "tokenizer_config.json")); err == nil {
+			var c struct {
+				BOS    any  `json:"bos_token"`
+				EOS    any  `json:"eos_token"`
+				AddBOS bool `json:"add_bos_token"`
+			}
+			if json.Unmarshal(cb, &c) == nil {
+				cfg = &hfConfig{BOS: tokenName(c.BOS), EOS: tokenName(c.EOS), AddBOS: c.AddBOS}
+			}
+		}
+		t, err := parseJSON(data, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%w (in %s)", err, path)
 		}
@@ -287,4 +314,17 @@ func LoadFile(path string) (Tokenizer, error) {
 		return LoadLlama2C(path)
 	}
 	return nil, fmt.Errorf("tokenizer: %s: unrecognised tokenizer file (want .gguf, tokenizer.bin, .model or tokenizer.json)", path)
+}
+
+// tokenName reads a tokenizer_config.json token: a string or an object
+// with "content".
+func tokenName(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		s, _ := x["content"].(string)
+		return s
+	}
+	return ""
 }

@@ -105,3 +105,43 @@ func TestCharTokenizer(t *testing.T) {
 		t.Errorf("reloaded %s %q", back.Kind(), back.Decode(ids))
 	}
 }
+
+func TestSaveLoadSpecialNames(t *testing.T) {
+	corpus := []byte(strings.Repeat("the cat sat on the mat. ", 30))
+	tok, err := TrainBPE(corpus, 256+8+2, TrainOptions{Special: []string{"<go>", "<stop>"}, BOS: "<go>", EOS: "<stop>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tok.Save(filepath.Join(dir, "tokenizer.json")); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.BOS() != tok.BOS() || back.EOS() != tok.EOS() || back.BOS() < 0 || back.AddBOSDefault() {
+		t.Errorf("BOS/EOS %d/%d, want %d/%d", back.BOS(), back.EOS(), tok.BOS(), tok.EOS())
+	}
+}
+
+func TestParseHFJSONPairs(t *testing.T) {
+	// Newer tokenizer.json files write merges as pairs.
+	js := `{"version":"1.0","added_tokens":[{"id":5,"content":"<|endoftext|>","special":true}],
+	"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"use_regex":true},
+	"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2,"Ġ":3,"Ġab":4},"merges":[["a","b"],["Ġ","ab"]]}}`
+	tok, err := ParseJSON([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := tok.Encode("ab ab<|endoftext|>", EncodeOptions{ParseSpecial: true})
+	if !equalInts(ids, []int{2, 4, 5}) || tok.EOS() != 5 {
+		t.Errorf("ids %v eos %d", ids, tok.EOS())
+	}
+	if _, err := ParseJSON([]byte(`{"model":{"type":"Unigram"}}`)); err == nil {
+		t.Error("Unigram accepted")
+	}
+	if _, err := ParseJSON([]byte(`{"type":"char","vocab":["ab"]}`)); err == nil {
+		t.Error("bad char vocab accepted")
+	}
+}
