@@ -12,6 +12,10 @@ func Sgemv(y, a, x []float32, m, n int) {
 	if m < 0 || n < 0 || len(a) != m*n || len(x) != n || len(y) != m {
 		panic(fmt.Sprintf("kernel: Sgemv: m=%d n=%d needs len(a)=m·n, len(x)=n, len(y)=m; got %d, %d, %d", m, n, len(a), len(x), len(y)))
 	}
+	if Threads() <= 1 || 4*m*n < parallelMinBytes {
+		sgemvRowsImpl(y, a, x, n) // no closure: no allocation
+		return
+	}
 	parallelFor(m, 16, 4*m*n, func(lo, hi int) {
 		sgemvRowsImpl(y[lo:hi], a[lo*n:hi*n], x, n)
 	})
@@ -120,10 +124,14 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	// with few rows split the columns instead, each goroutine packing its
 	// own panels. 2·m·n·k flops: parallelise when there are enough.
 	t := Threads()
-	if m*n*k < 64*64*64 {
+	if m*n*k < 1<<22 { // below ~8 MFLOP a hand-off costs more than it saves
 		t = 1
 	}
-	if t > 1 && m >= t*gemmMR*4 {
+	if t <= 1 || (n <= gemmNR && m < t*gemmMR*4) {
+		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
+	}
+	if m >= t*gemmMR*4 {
 		sgemmRows(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}

@@ -345,3 +345,35 @@ func TestHalfLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAllocs checks that kernels below the multi-goroutine threshold do
+// not allocate (the model calls them per token from its own worker pool).
+func TestNoAllocs(t *testing.T) {
+	y, a, x := make([]float32, 8), make([]float32, 8*64), make([]float32, 64)
+	w8, w4 := make([]byte, 8*2*34), make([]byte, 8*2*18)
+	xq := make([]byte, 2*34)
+	c, b := make([]float32, 64*64), make([]float32, 64*64)
+	inv := make([]float32, 8)
+	cs := make([]float32, 8*32)
+	for name, f := range map[string]func(){
+		"Dot":        func() { Dot(x, x) },
+		"Sgemv":      func() { Sgemv(y, a, x, 8, 64) },
+		"GemvQ8_0":   func() { GemvQ8_0(y, w8, x, 8, 64) },
+		"GemvQ4_0":   func() { GemvQ4_0(y, w4, x, 8, 64) },
+		"GemvQ8_0Q8": func() { QuantizeQ8_0(xq, x); GemvQ8_0Q8(y, w8, xq, 8, 64) },
+		"GemvQ4_0Q8": func() { GemvQ4_0Q8(y, w4, xq, 8, 64) },
+		"Sgemm":      func() { Sgemm(false, true, 64, 64, 64, 1, b, 64, b, 64, 0, c, 64) },
+		"MatMulT":    func() { MatMulT(c, b, b, 64, 64, 64, true) },
+		"Softmax":    func() { Softmax(x) },
+		"SiLUMul":    func() { SiLUMul(x, x, x) },
+		"RMSNorm":    func() { RMSNormRows(a, a, x, 64, 1e-5, inv) },
+		"RMSNormBwd": func() { RMSNormBackwardRows(a, x, a, a, x, inv, 64) },
+		"LayerNorm":  func() { LayerNormRows(a, a, x, x, 64, 1e-5, inv, inv) },
+		"LNBwd":      func() { LayerNormBackwardRows(a, x, x, a, a, x, inv, inv, 64) },
+		"RoPE":       func() { RoPERows(a, 8, 1, 64, 64, cs, cs, true) },
+	} {
+		if n := testing.AllocsPerRun(5, f); n != 0 {
+			t.Errorf("%s: %v allocations per call", name, n)
+		}
+	}
+}

@@ -17,20 +17,20 @@ func useNT(y []float32, d int) bool {
 	return len(y)*4 >= ntMinBytes && d%8 == 0 && uintptr(unsafe.Pointer(unsafe.SliceData(y)))%32 == 0
 }
 
-func checkRows(fn string, d int, lens ...int) int {
+// checkRows checks that the row-major arguments of lengths n0, n1, n2 (pass
+// n0 again for an unused one) agree and hold whole rows of d; it returns the
+// number of rows.
+func checkRows(fn string, d, n0, n1, n2 int) int {
 	if d <= 0 {
 		panic(fmt.Sprintf("kernel: %s: row length d=%d must be positive", fn, d))
 	}
-	n := lens[0]
-	if n%d != 0 {
-		panic(fmt.Sprintf("kernel: %s: len=%d is not a multiple of d=%d", fn, n, d))
+	if n0%d != 0 {
+		panic(fmt.Sprintf("kernel: %s: len=%d is not a multiple of d=%d", fn, n0, d))
 	}
-	for _, l := range lens[1:] {
-		if l != n {
-			panic(fmt.Sprintf("kernel: %s: row-major arguments have different lengths %v", fn, lens))
-		}
+	if n1 != n0 || n2 != n0 {
+		panic(fmt.Sprintf("kernel: %s: row-major arguments have different lengths %d, %d, %d", fn, n0, n1, n2))
 	}
-	return n / d
+	return n0 / d
 }
 
 func checkVec(fn, name string, l, want int, optional bool) {
@@ -49,7 +49,7 @@ func checkVec(fn, name string, l, want int, optional bool) {
 // accumulated in float32 with 8 to 32 partial sums. Outputs of 16 MiB or
 // more are written with non-temporal stores (they bypass the caches).
 func RMSNormRows(y, x, w []float32, d int, eps float32, invRMS []float32) {
-	rows := checkRows("RMSNormRows", d, len(x), len(y))
+	rows := checkRows("RMSNormRows", d, len(x), len(y), len(x))
 	checkVec("RMSNormRows", "w", len(w), d, false)
 	checkVec("RMSNormRows", "invRMS", len(invRMS), rows, true)
 	scaleMul := scaleMulImpl
@@ -99,7 +99,7 @@ func RMSNormBackwardRows(dx, dw, dy, x, w, invRMS []float32, d int) {
 // computed from the mean-subtracted values (two passes), which stays
 // accurate when |mean| ≫ std.
 func LayerNormRows(y, x, w, b []float32, d int, eps float32, mean, invStd []float32) {
-	rows := checkRows("LayerNormRows", d, len(x), len(y))
+	rows := checkRows("LayerNormRows", d, len(x), len(y), len(x))
 	checkVec("LayerNormRows", "w", len(w), d, false)
 	checkVec("LayerNormRows", "b", len(b), d, true)
 	checkVec("LayerNormRows", "mean", len(mean), rows, true)

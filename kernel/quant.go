@@ -29,6 +29,10 @@ func checkQ(fn string, bs int, y []float32, w []byte, x []float32, m, n int) {
 func GemvQ8_0(y []float32, w []byte, x []float32, m, n int) {
 	checkQ("GemvQ8_0", q8BlockSize, y, w, x, m, n)
 	rb := n / QK * q8BlockSize
+	if Threads() <= 1 || m*rb < parallelMinBytes {
+		gemvQ8Impl(y, w, x)
+		return
+	}
 	parallelFor(m, 8, m*rb, func(lo, hi int) {
 		gemvQ8Impl(y[lo:hi], w[lo*rb:hi*rb], x)
 	})
@@ -42,6 +46,10 @@ func GemvQ8_0(y []float32, w []byte, x []float32, m, n int) {
 func GemvQ4_0(y []float32, w []byte, x []float32, m, n int) {
 	checkQ("GemvQ4_0", q4BlockSize, y, w, x, m, n)
 	rb := n / QK * q4BlockSize
+	if Threads() <= 1 || m*rb < parallelMinBytes {
+		gemvQ4Impl(y, w, x)
+		return
+	}
 	parallelFor(m, 8, m*rb, func(lo, hi int) {
 		gemvQ4Impl(y[lo:hi], w[lo*rb:hi*rb], x)
 	})

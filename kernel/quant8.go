@@ -79,9 +79,13 @@ func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq 
 		xd[b] = f16Table[uint16(xq[b*Q8_0Bytes])|uint16(xq[b*Q8_0Bytes+1])<<8]
 	}
 	rb := nb * bs
-	parallelFor(m, 8, m*rb, func(lo, hi int) {
-		f(y[lo:hi], w[lo*rb:hi*rb], xq, xd)
-	})
+	if Threads() <= 1 || m*rb < parallelMinBytes {
+		f(y, w, xq, xd)
+	} else {
+		parallelFor(m, 8, m*rb, func(lo, hi int) {
+			f(y[lo:hi], w[lo*rb:hi*rb], xq, xd)
+		})
+	}
 	scalePool.Put(p)
 }
 
