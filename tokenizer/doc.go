@@ -29,8 +29,23 @@
 //     of a word is mapped to a printable character (GPT-2's byte-to-unicode
 //     table) and merges apply by rank, the lowest (earliest learned) first.
 //
+// BERT's WordPiece (Kind "bert", *WordPiece) is there too: lower-case, drop
+// accents, cut at spaces and punctuation, then cover each word greedily with
+// the longest pieces.
+//
 // Special tokens: user-defined tokens written in the text are always matched
 // first, control tokens such as "<s>" only with EncodeOptions.ParseSpecial.
+// Whether BOS is added by default follows tokenizer.ggml.add_bos_token, or
+// the family's rule when the key is absent (SentencePiece and Llama 3: yes;
+// other byte-level BPEs: no).
+//
+// Exactness: the ids match llama.cpp's test-tokenizer-0 on every vocabulary
+// file of the shared test data (llama-spm, phi-3, baichuan's family, gpt-2,
+// deepseek-coder, deepseek-llm, falcon, mpt, starcoder, refact, bert-bge),
+// and every pre-tokenizer is checked against llama.cpp's regular
+// expressions run by a look-ahead regex engine. Where llama.cpp and Hugging
+// Face disagree, this package follows llama.cpp. Invalid UTF-8 is kept byte
+// for byte (llama.cpp would replace it with U+FFFD first).
 //
 // Decoding joins the pieces: "▁" becomes a space, <0xNN> its byte, byte-level
 // characters their bytes; control tokens give no text. SentencePiece's rule
@@ -41,5 +56,6 @@
 //
 // Also here: NewChar (a character-level tokenizer), TrainBPE (a byte-level
 // BPE trainer), Save/LoadFile (Hugging Face tokenizer.json layout) and the
-// loaders LoadGGUF, LoadLlama2C and LoadSentencePiece.
+// loaders LoadGGUF / OpenGGUF / FromGGUF, LoadLlama2C and LoadSentencePiece;
+// LoadFile detects the kind of any of these files.
 package tokenizer
