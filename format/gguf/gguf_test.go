@@ -3,6 +3,7 @@ package gguf
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -578,5 +579,42 @@ func TestLyingCountsAllocateLittle(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Errorf("parsing allocated %d bytes", n)
+	}
+}
+
+// shortReader claims more bytes than it has, and reports io.EOF together
+// with a full read at the very end (both allowed by io.ReaderAt).
+type shortReader struct{ b []byte }
+
+func (r shortReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(r.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[off:])
+	if n < len(p) || off+int64(n) == int64(len(r.b)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func TestReaderAtEdgeCases(t *testing.T) {
+	b := sampleFile(t)
+	// A full read that ends exactly at EOF and says io.EOF is fine.
+	f, err := Read(shortReader{b}, int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSample(t, f)
+	// A reader shorter than the size it was given is an error, not zeros.
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.AddKV("big", Value{make([]uint8, 100000)}) // larger than the read window
+	w.Close()
+	full := buf.Bytes()
+	if _, err := Read(shortReader{full[:50000]}, int64(len(full))); err == nil || !strings.Contains(err.Error(), "unexpected end of file") {
+		t.Errorf("short reader: %v", err)
+	}
+	if g, err := Read(shortReader{full}, int64(len(full))); err != nil || len(g.KV) != 1 {
+		t.Errorf("large array through ReaderAt: %v", err)
 	}
 }

@@ -62,8 +62,8 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		// Fall back to reading the file into memory.
 		data = make([]byte, size)
-		if _, err := f.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
-			return nil, fmt.Errorf("gguf: %s: %w", path, err)
+		if m, err := f.ReadAt(data, 0); int64(m) < size {
+			return nil, fmt.Errorf("gguf: %s: read: %v", path, err)
 		}
 		unmap = nil
 	}
@@ -144,7 +144,10 @@ func (d *decoder) next(n int64) ([]byte, error) {
 	}
 	if n > windowSize {
 		b := make([]byte, n)
-		if _, err := d.r.ReadAt(b, d.pos); err != nil && !(errors.Is(err, io.EOF)) {
+		if m, err := d.r.ReadAt(b, d.pos); int64(m) < n {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = errEOF
+			}
 			return nil, fmt.Errorf("read at offset %d: %w", d.pos, err)
 		}
 		d.pos += n
@@ -156,13 +159,14 @@ func (d *decoder) next(n int64) ([]byte, error) {
 	}
 	d.buf = d.buf[:w]
 	m, err := d.r.ReadAt(d.buf, d.pos)
-	if int64(m) < w {
+	if int64(m) < n {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = errEOF
 		}
 		d.buf = d.buf[:0]
 		return nil, fmt.Errorf("read at offset %d: %w", d.pos, err)
 	}
+	d.buf = d.buf[:m]
 	d.bufOff = d.pos
 	d.pos += n
 	return d.buf[:n:n], nil
@@ -419,7 +423,10 @@ func parse(name string, data []byte, r io.ReaderAt, size int64) (*File, error) {
 	}
 	magic, err := d.next(4)
 	if err != nil {
-		return nil, f.errorf("not a GGUF file: too short (%d bytes)", size)
+		if size < 4 {
+			return nil, f.errorf("not a GGUF file: too short (%d bytes)", size)
+		}
+		return nil, f.errorf("header: %v", err)
 	}
 	if string(magic) != Magic {
 		return nil, f.errorf("not a GGUF file: magic %q, want %q", magic, Magic)
@@ -579,7 +586,10 @@ func (f *File) TensorData(name string) ([]byte, error) {
 		return nil, f.errorf("tensor %q: file is closed", name)
 	}
 	b := make([]byte, ti.Size)
-	if _, err := f.r.ReadAt(b, int64(start)); err != nil && !(errors.Is(err, io.EOF) && len(b) == 0) {
+	if m, err := f.r.ReadAt(b, int64(start)); m < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = errEOF
+		}
 		return nil, f.errorf("tensor %q: %v", name, err)
 	}
 	return b, nil
