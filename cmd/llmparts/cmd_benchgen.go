@@ -38,7 +38,7 @@ func runBenchGenerate(args []string) error {
 		}
 		return exitCode(2)
 	}
-	m, _, _, err := mf.load()
+	m, _, _, err := mf.load(false)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (mf *modelFlags) add(fs *flag.FlagSet) {
 // stderr.
 func (mf *modelFlags) open() (*model.Model, tokenizer.Tokenizer, error) {
 	t0 := time.Now()
-	m, tok, where, err := mf.load()
+	m, tok, where, err := mf.load(true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,9 +58,9 @@ func (mf *modelFlags) open() (*model.Model, tokenizer.Tokenizer, error) {
 	return m, tok, nil
 }
 
-// load loads -m (or the embedded default model when -m is absent) and
-// its tokenizer.
-func (mf *modelFlags) load() (*model.Model, tokenizer.Tokenizer, string, error) {
+// load loads -m (or the embedded default model when -m is absent) and,
+// when withTok is set, its tokenizer.
+func (mf *modelFlags) load(withTok bool) (*model.Model, tokenizer.Tokenizer, string, error) {
 	if mf.model == "" {
 		m, err := model.LoadFS(defaultmodel.FS(), "defaultmodel")
 		if err != nil {
@@ -77,6 +77,9 @@ func (mf *modelFlags) load() (*model.Model, tokenizer.Tokenizer, string, error) 
 	m, err := model.Load(mf.model, model.Options{Threads: mf.threads})
 	if err != nil {
 		return nil, nil, "", err
+	}
+	if !withTok {
+		return m, nil, "", nil
 	}
 	tok, where, err := loadTokenizer(m, mf.tok)
 	if err != nil {
