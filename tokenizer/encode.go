@@ -60,7 +60,10 @@ type wordCache struct {
 
 func newWordCache() *wordCache { return &wordCache{m: make(map[string][]int32)} }
 
-const maxCacheWords = 1 << 18
+const (
+	maxCacheWords = 1 << 18
+	maxCachedWord = 128 // bytes
+)
 
 func (c *wordCache) get(w string) ([]int32, bool) {
 	c.mu.RLock()
@@ -70,6 +73,9 @@ func (c *wordCache) get(w string) ([]int32, bool) {
 }
 
 func (c *wordCache) put(w string, ids []int32) {
+	if len(w) > maxCachedWord {
+		return // long words are rare: keep the cache small
+	}
 	c.mu.Lock()
 	if len(c.m) >= maxCacheWords {
 		clear(c.m)
