@@ -15,7 +15,8 @@ import (
 // implementation independent of this one: 8 blocks of random bytes per
 // type (with finite float16 scales), and the float32 values it decodes
 // them to. quant.input holds 16 blocks of N(0, 0.02) values (one all zero)
-// and q8_0.quant / q4_0.quant their reference quantizations.
+// and q8_0.quant … q5_1.quant their reference quantizations (float32
+// arithmetic, no fused multiply-add).
 
 func readF32(t *testing.T, name string) []float32 {
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -54,7 +55,7 @@ func TestDequantizeMatchesGGUFPy(t *testing.T) {
 
 func TestQuantizeMatchesReference(t *testing.T) {
 	x := readF32(t, "quant.input")
-	for _, typ := range []Type{Q8_0, Q4_0} {
+	for _, typ := range []Type{Q8_0, Q4_0, Q4_1, Q5_0, Q5_1} {
 		want, err := os.ReadFile(filepath.Join("testdata", strings.ToLower(typ.String())+".quant"))
 		if err != nil {
 			t.Fatal(err)

@@ -129,6 +129,9 @@ func TestQuantizeErrorBounds(t *testing.T) {
 	}{
 		{Q8_0, 0.5/127 + 1.0/2048}, // half a step, plus the f16 rounding of d
 		{Q4_0, 1.0/8 + 1.0/2048},   // a full step at the clamped end
+		{Q5_0, 1.0/16 + 1.0/2048},
+		{Q4_1, 2.0/15*0.51 + 1.0/1024}, // half a step of the range, plus f16 d and m
+		{Q5_1, 2.0/31*0.51 + 1.0/1024},
 	} {
 		b, err := Quantize(c.t, x)
 		if err != nil {
@@ -180,7 +183,7 @@ func TestDequantizeErrors(t *testing.T) {
 	if err := Dequantize(Type(99), nil, nil); err == nil {
 		t.Error("unknown type accepted")
 	}
-	if _, err := Quantize(Q4_K, make([]float32, 256)); err == nil {
+	if _, err := Quantize(Q4_K, make([]float32, 256)); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Error("Quantize Q4_K accepted")
 	}
 	if err := QuantizeQ8_0(make([]float32, 32), make([]byte, 30)); err == nil {

@@ -66,6 +66,106 @@ func QuantizeQ4_0(src []float32, dst []byte) error {
 	return nil
 }
 
+// QuantizeQ4_1 encodes src as Q4_1 blocks (ggml reference rounding:
+// d = (max−min)/15, m = min, q = min(15, trunc((x−min)·(1/d) + 0.5))).
+func QuantizeQ4_1(src []float32, dst []byte) error {
+	if err := checkQuant(Q4_1, src, dst); err != nil {
+		return err
+	}
+	for i := 0; i < len(src)/QK; i++ {
+		x := src[i*QK : (i+1)*QK]
+		b := dst[i*20 : (i+1)*20]
+		lo, hi := minMax(x)
+		d := (hi - lo) / 15
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		le.PutUint16(b, F32ToF16(d))
+		le.PutUint16(b[2:], F32ToF16(lo))
+		for j := 0; j < 16; j++ {
+			q0 := min(15, int8(float32((x[j]-lo)*id)+0.5))
+			q1 := min(15, int8(float32((x[j+16]-lo)*id)+0.5))
+			b[4+j] = byte(q0) | byte(q1)<<4
+		}
+	}
+	return nil
+}
+
+// QuantizeQ5_0 encodes src as Q5_0 blocks (ggml reference rounding: with
+// max the element of largest magnitude, d = max/−16 and
+// q = min(31, trunc(x·(1/d) + 16.5))).
+func QuantizeQ5_0(src []float32, dst []byte) error {
+	if err := checkQuant(Q5_0, src, dst); err != nil {
+		return err
+	}
+	for i := 0; i < len(src)/QK; i++ {
+		x := src[i*QK : (i+1)*QK]
+		b := dst[i*22 : (i+1)*22]
+		var amax, mx float32
+		for _, v := range x {
+			if a := float32(math.Abs(float64(v))); amax < a {
+				amax, mx = a, v
+			}
+		}
+		d := mx / -16
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		le.PutUint16(b, F32ToF16(d))
+		var qh uint32
+		for j := 0; j < 16; j++ {
+			q0 := uint8(min(31, int8(float32(x[j]*id)+16.5)))
+			q1 := uint8(min(31, int8(float32(x[j+16]*id)+16.5)))
+			b[6+j] = q0&0xf | q1<<4
+			qh |= uint32(q0>>4)<<j | uint32(q1>>4)<<(j+16)
+		}
+		le.PutUint32(b[2:], qh)
+	}
+	return nil
+}
+
+// QuantizeQ5_1 encodes src as Q5_1 blocks (ggml reference rounding:
+// d = (max−min)/31, m = min, q = min(31, trunc((x−min)·(1/d) + 0.5))).
+func QuantizeQ5_1(src []float32, dst []byte) error {
+	if err := checkQuant(Q5_1, src, dst); err != nil {
+		return err
+	}
+	for i := 0; i < len(src)/QK; i++ {
+		x := src[i*QK : (i+1)*QK]
+		b := dst[i*24 : (i+1)*24]
+		lo, hi := minMax(x)
+		d := (hi - lo) / 31
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		le.PutUint16(b, F32ToF16(d))
+		le.PutUint16(b[2:], F32ToF16(lo))
+		var qh uint32
+		for j := 0; j < 16; j++ {
+			q0 := uint8(min(31, int8(float32((x[j]-lo)*id)+0.5)))
+			q1 := uint8(min(31, int8(float32((x[j+16]-lo)*id)+0.5)))
+			b[8+j] = q0&0xf | q1<<4
+			qh |= uint32(q0>>4)<<j | uint32(q1>>4)<<(j+16)
+		}
+		le.PutUint32(b[4:], qh)
+	}
+	return nil
+}
+
+// minMax returns the smallest and largest element of x, as ggml's
+// reference code computes them (starting from ±FLT_MAX).
+func minMax(x []float32) (lo, hi float32) {
+	lo, hi = math.MaxFloat32, -math.MaxFloat32
+	for _, v := range x {
+		lo = min(lo, v)
+		hi = max(hi, v)
+	}
+	return lo, hi
+}
+
 func checkQuant(t Type, src []float32, dst []byte) error {
 	n, err := t.RowBytes(len(src))
 	if err != nil {
@@ -77,7 +177,8 @@ func checkQuant(t Type, src []float32, dst []byte) error {
 	return nil
 }
 
-// Quantize encodes src as type t (F32, F16, BF16, Q8_0 or Q4_0) and returns
+// Quantize encodes src as type t (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0
+// or Q5_1) and returns
 // the bytes. len(src) must be a multiple of t's block size.
 func Quantize(t Type, src []float32) ([]byte, error) {
 	n, err := t.RowBytes(len(src))
@@ -102,6 +203,12 @@ func Quantize(t Type, src []float32) ([]byte, error) {
 		err = QuantizeQ8_0(src, dst)
 	case Q4_0:
 		err = QuantizeQ4_0(src, dst)
+	case Q4_1:
+		err = QuantizeQ4_1(src, dst)
+	case Q5_0:
+		err = QuantizeQ5_0(src, dst)
+	case Q5_1:
+		err = QuantizeQ5_1(src, dst)
 	default:
 		return nil, fmt.Errorf("quant: quantize: type %v is not supported", t)
 	}
