@@ -30,6 +30,7 @@ func main() {
 	quantKernels()
 	quantQ8Kernels()
 	halfKernels()
+	halfDotKernels()
 	Generate()
 }
 
@@ -1107,6 +1108,37 @@ func quantQ8Kernels() {
 		JMP(LabelRef(name + "_row"))
 		Label(name + "_end")
 		VZEROUPPER()
+		RET()
+	}
+}
+
+// halfDotKernels: Σ w[j]·x[j] with w in binary16 (VCVTPH2PS) or bfloat16
+// (zero-extend to 32 bits and shift into the high half).
+func halfDotKernels() {
+	for _, bf := range []bool{false, true} {
+		name := "dotF16Asm"
+		if bf {
+			name = "dotBF16Asm"
+		}
+		TEXT(name, NOSPLIT, "func(w []uint16, x []float32) float32")
+		Pragma("noescape")
+		acc := zeros(4)
+		w, x := base("w"), base("x")
+		n := length("w")
+		vloop(name, n, 4, func(i reg.Register, k int) {
+			v := YMM()
+			src := Mem{Base: w, Index: i, Scale: 2, Disp: 16 * k}
+			if bf {
+				VPMOVZXWD(src, v)
+				VPSLLD(U8(16), v, v)
+			} else {
+				VCVTPH2PS(src, v)
+			}
+			VFMADD231PS(at(x, i, k), v, acc[k])
+		})
+		s := hsum(sumAccs(acc))
+		VZEROUPPER()
+		Store(s, ReturnIndex(0))
 		RET()
 	}
 }

@@ -108,3 +108,9 @@ func f16ToF32Asm(dst []float32, src []uint16)
 
 //go:noescape
 func f32ToF16Asm(dst []uint16, src []float32)
+
+//go:noescape
+func dotF16Asm(w []uint16, x []float32) float32
+
+//go:noescape
+func dotBF16Asm(w []uint16, x []float32) float32

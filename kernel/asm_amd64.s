@@ -2799,3 +2799,110 @@ f32ToF16Asm_one:
 f32ToF16Asm_done:
 	VZEROUPPER
 	RET
+
+// func dotF16Asm(w []uint16, x []float32) float32
+// Requires: AVX, F16C, FMA3, SSE
+TEXT ·dotF16Asm(SB), NOSPLIT, $0-52
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   w_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   w_len+8(FP), DX
+	XORQ   BX, BX
+	MOVQ   DX, SI
+	SHRQ   $0x05, SI
+	SHLQ   $0x05, SI
+
+dotF16Asm_big:
+	CMPQ        BX, SI
+	JAE         dotF16Asm_one
+	VCVTPH2PS   (AX)(BX*2), Y4
+	VFMADD231PS (CX)(BX*4), Y4, Y0
+	VCVTPH2PS   16(AX)(BX*2), Y4
+	VFMADD231PS 32(CX)(BX*4), Y4, Y1
+	VCVTPH2PS   32(AX)(BX*2), Y4
+	VFMADD231PS 64(CX)(BX*4), Y4, Y2
+	VCVTPH2PS   48(AX)(BX*2), Y4
+	VFMADD231PS 96(CX)(BX*4), Y4, Y3
+	ADDQ        $0x00000020, BX
+	JMP         dotF16Asm_big
+
+dotF16Asm_one:
+	CMPQ        BX, DX
+	JAE         dotF16Asm_done
+	VCVTPH2PS   (AX)(BX*2), Y4
+	VFMADD231PS (CX)(BX*4), Y4, Y0
+	ADDQ        $0x00000008, BX
+	JMP         dotF16Asm_one
+
+dotF16Asm_done:
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VZEROUPPER
+	MOVSS        X1, ret+48(FP)
+	RET
+
+// func dotBF16Asm(w []uint16, x []float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·dotBF16Asm(SB), NOSPLIT, $0-52
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   w_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   w_len+8(FP), DX
+	XORQ   BX, BX
+	MOVQ   DX, SI
+	SHRQ   $0x05, SI
+	SHLQ   $0x05, SI
+
+dotBF16Asm_big:
+	CMPQ        BX, SI
+	JAE         dotBF16Asm_one
+	VPMOVZXWD   (AX)(BX*2), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS (CX)(BX*4), Y4, Y0
+	VPMOVZXWD   16(AX)(BX*2), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 32(CX)(BX*4), Y4, Y1
+	VPMOVZXWD   32(AX)(BX*2), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 64(CX)(BX*4), Y4, Y2
+	VPMOVZXWD   48(AX)(BX*2), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 96(CX)(BX*4), Y4, Y3
+	ADDQ        $0x00000020, BX
+	JMP         dotBF16Asm_big
+
+dotBF16Asm_one:
+	CMPQ        BX, DX
+	JAE         dotBF16Asm_done
+	VPMOVZXWD   (AX)(BX*2), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS (CX)(BX*4), Y4, Y0
+	ADDQ        $0x00000008, BX
+	JMP         dotBF16Asm_one
+
+dotBF16Asm_done:
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VZEROUPPER
+	MOVSS        X1, ret+48(FP)
+	RET

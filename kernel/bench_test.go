@@ -194,3 +194,15 @@ func BenchmarkGemvQ4_0Q8(b *testing.B) {
 	}
 	reportFlops(b, 2*m*n)
 }
+
+func BenchmarkGemvF16(b *testing.B) {
+	const m, n = 4096, 4096
+	w := make([]uint16, m*n)
+	F32ToF16(w, benchVec(m*n))
+	x, y := benchVec(n), make([]float32, m)
+	b.SetBytes(2 * m * n)
+	for b.Loop() {
+		GemvF16(y, w, x, m, n)
+	}
+	reportFlops(b, 2*m*n)
+}

@@ -46,6 +46,8 @@ var (
 	gemvQ4Q8Impl   = gemvQ4Q8Generic
 	f16ToF32Impl   = f16ToF32Generic
 	f32ToF16Impl   = f32ToF16Generic
+	dotF16Impl     = dotF16Generic
+	dotBF16Impl    = dotBF16Generic
 )
 
 // Impl names the implementation chosen at start-up: "avx2" (AVX2 + FMA

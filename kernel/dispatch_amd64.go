@@ -248,7 +248,23 @@ func init() {
 	gemvQ4Impl = gemvQ4Asm
 	gemvQ8Q8Impl = gemvQ8Q8Asm
 	gemvQ4Q8Impl = gemvQ4Q8Asm
-	if cpu.X86.HasAVX { // F16C comes with every AVX2 CPU
+	dotBF16Impl = func(w []uint16, x []float32) float32 {
+		k := len(w) &^ 7
+		s := dotBF16Asm(w[:k], x[:k])
+		if k < len(w) {
+			s += dotBF16Generic(w[k:], x[k:len(w)])
+		}
+		return s
+	}
+	if cpu.X86.HasF16C {
+		dotF16Impl = func(w []uint16, x []float32) float32 {
+			k := len(w) &^ 7
+			s := dotF16Asm(w[:k], x[:k])
+			if k < len(w) {
+				s += dotF16Generic(w[k:], x[k:len(w)])
+			}
+			return s
+		}
 		f16ToF32Impl = func(dst []float32, src []uint16) {
 			k := len(dst) &^ 7
 			f16ToF32Asm(dst[:k], src[:k])

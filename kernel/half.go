@@ -138,3 +138,70 @@ var f16Table = func() *[1 << 16]float32 {
 	}
 	return &t
 }()
+
+// GemvF16 computes y = W·x for a row-major m×n matrix W stored as IEEE
+// binary16 bits (len(w) == m·n), converting each weight exactly to float32
+// on the fly (F16C on amd64). Rows are split over Threads() goroutines
+// above 1 MiB of weights. It panics on a shape mismatch.
+func GemvF16(y []float32, w []uint16, x []float32, m, n int) {
+	checkHalfGemv("GemvF16", y, w, x, m, n)
+	gemvHalf(y, w, x, m, n, dotF16Impl)
+}
+
+// GemvBF16 is GemvF16 for bfloat16 weights.
+func GemvBF16(y []float32, w []uint16, x []float32, m, n int) {
+	checkHalfGemv("GemvBF16", y, w, x, m, n)
+	gemvHalf(y, w, x, m, n, dotBF16Impl)
+}
+
+func checkHalfGemv(fn string, y []float32, w []uint16, x []float32, m, n int) {
+	if m < 0 || n < 0 || len(w) != m*n || len(x) != n || len(y) != m {
+		panic(fmt.Sprintf("kernel: %s: m=%d n=%d needs len(w)=m·n, len(x)=n, len(y)=m; got %d, %d, %d", fn, m, n, len(w), len(x), len(y)))
+	}
+}
+
+func gemvHalf(y []float32, w []uint16, x []float32, m, n int, dot func(w []uint16, x []float32) float32) {
+	if Threads() <= 1 || 2*m*n < parallelMinBytes {
+		for r := range y {
+			y[r] = dot(w[r*n:r*n+n], x)
+		}
+		return
+	}
+	parallelFor(m, 8, 2*m*n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			y[r] = dot(w[r*n:r*n+n], x)
+		}
+	})
+}
+
+func dotF16Generic(w []uint16, x []float32) float32 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		s0 += f16Table[w[i]] * x[i]
+		s1 += f16Table[w[i+1]] * x[i+1]
+		s2 += f16Table[w[i+2]] * x[i+2]
+		s3 += f16Table[w[i+3]] * x[i+3]
+	}
+	for ; i < len(w); i++ {
+		s0 += f16Table[w[i]] * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dotBF16Generic(w []uint16, x []float32) float32 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		s0 += math.Float32frombits(uint32(w[i])<<16) * x[i]
+		s1 += math.Float32frombits(uint32(w[i+1])<<16) * x[i+1]
+		s2 += math.Float32frombits(uint32(w[i+2])<<16) * x[i+2]
+		s3 += math.Float32frombits(uint32(w[i+3])<<16) * x[i+3]
+	}
+	for ; i < len(w); i++ {
+		s0 += math.Float32frombits(uint32(w[i])<<16) * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

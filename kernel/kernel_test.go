@@ -355,8 +355,10 @@ func TestNoAllocs(t *testing.T) {
 	c, b := make([]float32, 64*64), make([]float32, 64*64)
 	inv := make([]float32, 8)
 	cs := make([]float32, 8*32)
+	make16 := make([]uint16, 8*64)
 	for name, f := range map[string]func(){
 		"Dot":        func() { Dot(x, x) },
+		"GemvF16":    func() { GemvF16(y, make16, x, 8, 64) },
 		"Sgemv":      func() { Sgemv(y, a, x, 8, 64) },
 		"GemvQ8_0":   func() { GemvQ8_0(y, w8, x, 8, 64) },
 		"GemvQ4_0":   func() { GemvQ4_0(y, w4, x, 8, 64) },
@@ -374,6 +376,35 @@ func TestNoAllocs(t *testing.T) {
 	} {
 		if n := testing.AllocsPerRun(5, f); n != 0 {
 			t.Errorf("%s: %v allocations per call", name, n)
+		}
+	}
+}
+
+func TestGemvHalf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	for _, s := range [][2]int{{1, 1}, {3, 17}, {5, 64}, {9, 65}, {600, 1000}} {
+		m, n := s[0], s[1]
+		wf := randVec(rng, m*n)
+		h, bf := make([]uint16, m*n+1)[1:], make([]uint16, m*n)
+		F32ToF16(h, wf)
+		F32ToBF16(bf, wf)
+		x := offset(randVec(rng, n))
+		y := make([]float32, m)
+		for _, tc := range []struct {
+			name string
+			f    func([]float32, []uint16, []float32, int, int)
+			w    []uint16
+			conv func([]float32, []uint16)
+		}{{"GemvF16", GemvF16, h, F16ToF32}, {"GemvBF16", GemvBF16, bf, BF16ToF32}} {
+			tc.f(y, tc.w, x, m, n)
+			wd := make([]float32, m*n)
+			tc.conv(wd, tc.w)
+			for r := 0; r < m; r++ {
+				want, abs := refDot(wd[r*n:r*n+n], x)
+				if !near(y[r], want, sumTol(n, abs)) {
+					t.Fatalf("%s %dx%d row %d: got %v want %v", tc.name, m, n, r, y[r], want)
+				}
+			}
 		}
 	}
 }
