@@ -82,8 +82,12 @@ func runInfo(args []string) error {
 	sort.Strings(kinds)
 	fmt.Fprintf(w, "matrices:       %s (%.2f MB); norms and biases F32\n", strings.Join(kinds, ", "), float64(bytes)/1e6)
 	fmt.Fprintf(w, "parameters:     %d (%.2fM)\n", m.NumParams(), float64(m.NumParams())/1e6)
-	if len(m.Info.Dequantized) > 0 {
-		fmt.Fprintf(w, "dequantized:    %d tensors converted to F32 at load: %s\n", len(m.Info.Dequantized), strings.Join(m.Info.Dequantized, ", "))
+	if d := m.Info.Dequantized; len(d) > 0 {
+		list := d
+		if len(list) > 6 {
+			list = append(append([]string(nil), d[:6]...), fmt.Sprintf("... %d more", len(d)-6))
+		}
+		fmt.Fprintf(w, "dequantized:    %d tensors converted to F32 at load: %s\n", len(d), strings.Join(list, ", "))
 	} else {
 		fmt.Fprintf(w, "dequantized:    none (all weights used in their stored type)\n")
 	}
