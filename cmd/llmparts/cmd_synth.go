@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/quant"
@@ -51,7 +50,7 @@ func runSynth(args []string) error {
 	fs.IntVar(&c.KVHeads, "kv-heads", 0, "number of key/value heads (default: --heads)")
 	fs.IntVar(&c.Vocab, "vocab", 512, "vocabulary size (at least 259)")
 	fs.IntVar(&c.Ctx, "ctx", 256, "context length")
-	typ := fs.String("type", "f32", "type of the 2-D weights: f32, f16, q8_0 or q4_0")
+	typ := fs.String("type", "f32", "type of the 2-D weights: "+synthTypeNames)
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fs.StringVar(&c.Name, "name", "", "general.name (default: a description of the shape)")
 	if err := fs.Parse(args); err != nil {
@@ -71,18 +70,11 @@ func runSynth(args []string) error {
 	if c.KVHeads == 0 {
 		c.KVHeads = c.Heads
 	}
-	switch strings.ToLower(*typ) {
-	case "f32":
-		c.Type = quant.F32
-	case "f16":
-		c.Type = quant.F16
-	case "q8_0":
-		c.Type = quant.Q8_0
-	case "q4_0":
-		c.Type = quant.Q4_0
-	default:
-		return fmt.Errorf("--type %q: want f32, f16, q8_0 or q4_0", *typ)
+	t, err := quant.ParseType(*typ)
+	if _, ok := synthFileType[t]; err != nil || !ok {
+		return fmt.Errorf("--type %q: want one of %s", *typ, synthTypeNames)
 	}
+	c.Type = t
 	return writeSynth(*out, c, os.Stderr)
 }
 
@@ -152,8 +144,14 @@ func (c *synthConfig) tensors() []synthTensor {
 	return append(ts, n("output_norm.weight"), w("output.weight", d, v))
 }
 
-// llama.cpp file types (general.file_type) for the weight types.
-var synthFileType = map[quant.Type]uint32{quant.F32: 0, quant.F16: 1, quant.Q4_0: 2, quant.Q8_0: 7}
+// llama.cpp file types (general.file_type, LLAMA_FTYPE_*) for the weight
+// types synth can write.
+var synthFileType = map[quant.Type]uint32{
+	quant.F32: 0, quant.F16: 1, quant.Q4_0: 2, quant.Q4_1: 3, quant.Q8_0: 7,
+	quant.Q5_0: 8, quant.Q5_1: 9, quant.BF16: 32,
+}
+
+const synthTypeNames = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1"
 
 // synthVocab returns a SentencePiece-style ("llama") vocabulary of n
 // tokens: <unk>, <s>, </s>, the byte tokens, then unique filler pieces.

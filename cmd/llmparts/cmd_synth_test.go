@@ -172,7 +172,8 @@ func TestSynthValidation(t *testing.T) {
 		{[]string{"--type", "q4_0", "--dim", "48", "--heads", "2"}, "--dim 48 must be a multiple of 32"},
 		{[]string{"--type", "q8_0", "--hidden", "100"}, "--hidden 100 must be a multiple of 32"},
 		{[]string{"--layers", "0"}, "--layers 0: must be positive"},
-		{[]string{"--type", "q5_k"}, `--type "q5_k"`},
+		{[]string{"--type", "q5_k"}, `--type "q5_k": want one of f32, f16, bf16`},
+		{[]string{"--type", "q5_0", "--dim", "48", "--heads", "2"}, "--dim 48 must be a multiple of 32 for --type Q5_0"},
 	} {
 		err := runSynth(append(append([]string{}, base...), c.extra...))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -184,5 +185,29 @@ func TestSynthValidation(t *testing.T) {
 	}
 	if err := runSynth([]string{"-o", out, "--type", "q4_0", "--dim", "64", "--hidden", "64"}); err != nil {
 		t.Errorf("valid q4_0: %v", err)
+	}
+}
+
+func TestSynthAllTypes(t *testing.T) {
+	dir := t.TempDir()
+	for typ, ftype := range synthFileType {
+		path := filepath.Join(dir, typ.String()+".gguf")
+		cfg := synthConfig{Dim: 32, Hidden: 64, Layers: 1, Heads: 2, KVHeads: 2, Vocab: 260, Ctx: 8, Type: typ, Seed: 3}
+		if err := writeSynth(path, cfg, io.Discard); err != nil {
+			t.Fatalf("%v: %v", typ, err)
+		}
+		f, err := gguf.Open(path)
+		if err != nil {
+			t.Fatalf("%v: %v", typ, err)
+		}
+		if ft, _ := f.Uint("general.file_type"); ft != uint64(ftype) {
+			t.Errorf("%v: file_type %d, want %d", typ, ft, ftype)
+		}
+		q, _ := f.Tensor("blk.0.attn_q.weight")
+		x, err := f.Dequantize("blk.0.attn_q.weight")
+		if q.Type != typ || err != nil || len(x) != 32*32 {
+			t.Errorf("%v: attn_q %v, %v", typ, q.Type, err)
+		}
+		f.Close()
 	}
 }
