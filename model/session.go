@@ -83,7 +83,9 @@ func (s *Session) grow(T int) {
 	}
 	n := s.m.pool.n
 	if len(s.scratch) < n {
-		w := max(s.ctx, c.Dim, c.HiddenDim, c.NHeads*c.HeadDim)
+		// Room for attention scores (ctx) or an add buffer (≤ the widest
+		// row) plus one converted F16 row.
+		w := max(s.ctx, c.Dim, c.HiddenDim, c.NHeads*c.HeadDim) + max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim)
 		s.scratch = make([][]float32, n)
 		for i := range s.scratch {
 			s.scratch[i] = make([]float32, w)
@@ -378,9 +380,11 @@ func (j *matJob) run(lo, hi, wk int) {
 				kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
 			case Q4_0:
 				kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
-			default:
+			default: // F16: convert a row at a time, then a SIMD dot
+				buf := j.scratch[wk][len(j.scratch[wk])-cols:]
 				for r := r0; r < r1; r++ {
-					yy[r-r0] = w.dotRow(r, x)
+					w.Row(r, buf)
+					yy[r-r0] = kernel.Dot(buf, x)
 				}
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/llmparts/llmparts/kernel"
 )
 
 // DType is the storage type of a weight tensor.
@@ -93,6 +95,10 @@ func (t *Tensor) Row(i int, dst []float32) {
 	case F32:
 		copy(dst[:n], t.F32[i*n:(i+1)*n])
 	case F16:
+		if u := rawU16(t.Raw[i*2*n : (i+1)*2*n]); u != nil {
+			kernel.F16ToF32(dst[:n], u)
+			return
+		}
 		b := t.Raw[i*2*n:]
 		for j := 0; j < n; j++ {
 			dst[j] = f16tab[binary.LittleEndian.Uint16(b[2*j:])]
@@ -189,6 +195,15 @@ func bytesToF32(b []byte) []float32 {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return out
+}
+
+// rawU16 views b as uint16s when alignment and byte order allow (nil
+// otherwise).
+func rawU16(b []byte) []uint16 {
+	if len(b) < 2 || !littleEndian || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
 }
 
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
