@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +58,36 @@ func TestAllVocabsLoadAndRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParallelEncodeIsExact checks that cutting long text at "a| b" and
+// encoding the pieces on several goroutines gives the sequential ids, for
+// every vocabulary.
+func TestParallelEncodeIsExact(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one core")
+	}
+	data, err := os.ReadFile(testdata.Path(t, "corpus/tinyshakespeare.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data[:200000])
+	if cuts := safeCuts(text, parallelMin/2); len(cuts) < 3 {
+		t.Fatalf("only %d cuts", len(cuts))
+	}
+	dir := filepath.Dir(testdata.Path(t, "vocab/ggml-vocab-gpt-2.gguf"))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
+	for _, f := range files {
+		tok, err := LoadGGUF(f)
+		if err != nil {
+			continue // bert
+		}
+		par := tok.encodeFragment(text, tok.kind == "llama" && tok.addSpacePrefix, nil)
+		w := new(workspace)
+		seq := tok.encodeChunk(w, text, tok.kind == "llama" && tok.addSpacePrefix, nil)
+		if !equalInts(par, seq) {
+			t.Errorf("%s: parallel encoding differs (%d vs %d ids)", filepath.Base(f), len(par), len(seq))
+		}
 	}
 }

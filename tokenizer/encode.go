@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -423,50 +424,114 @@ func (t *BPE) Encode(text string, opt EncodeOptions) ([]int, error) {
 		out = append(out, t.bos)
 	}
 	if text != "" {
-		w := workspaces.Get().(*workspace)
-		defer workspaces.Put(w)
-		frags := t.partition(text, opt.ParseSpecial)
-		if t.kind == "llama" {
-			prevSpecial := true
-			for _, f := range frags {
-				if f.tok >= 0 {
-					out = append(out, int(f.tok))
-					prevSpecial = true
-					continue
-				}
-				sb := w.sb[:0]
-				if t.addSpacePrefix && prevSpecial {
-					sb = append(sb, "▁"...)
-				}
-				sb = appendEscaped(sb, text[f.a:f.b])
-				w.sb = sb
-				out = t.encodeSPM(w, string(sb), out)
-				prevSpecial = false
+		prevSpecial := true
+		for _, f := range t.partition(text, opt.ParseSpecial) {
+			if f.tok >= 0 {
+				out = append(out, int(f.tok))
+				prevSpecial = true
+				continue
 			}
-		} else {
-			for _, f := range frags {
-				if f.tok >= 0 {
-					out = append(out, int(f.tok))
-					continue
-				}
-				t.split.run(text[f.a:f.b], &w.split, func(a, b int) {
-					word := text[f.a+a : f.a+b]
-					ids, ok := t.cache.get(word)
-					if !ok {
-						ids = t.encodeWord(w, word)
-						t.cache.put(word, ids)
-					}
-					for _, id := range ids {
-						out = append(out, int(id))
-					}
-				})
-			}
+			out = t.encodeFragment(text[f.a:f.b], t.kind == "llama" && t.addSpacePrefix && prevSpecial, out)
+			prevSpecial = false
 		}
 	}
 	if opt.AddEOS && t.eos >= 0 {
 		out = append(out, t.eos)
 	}
 	return out, nil
+}
+
+// parallelMin is the fragment size from which Encode uses several cores.
+const parallelMin = 1 << 16
+
+// encodeFragment appends the ids of raw text (no special tokens in it).
+// Long fragments are cut where no merge or pre-tokenizer rule can reach
+// across (see safeCuts) and encoded on several goroutines.
+func (t *BPE) encodeFragment(s string, prefix bool, out []int) []int {
+	n := runtime.GOMAXPROCS(0)
+	if len(s) < parallelMin || n < 2 || (t.kind == "llama" && !t.spmWords) {
+		w := workspaces.Get().(*workspace)
+		out = t.encodeChunk(w, s, prefix, out)
+		workspaces.Put(w)
+		return out
+	}
+	cuts := safeCuts(s, max(parallelMin/2, len(s)/(4*n)))
+	parts := make([][]int, len(cuts)+1)
+	var wg sync.WaitGroup
+	next := make(chan int, len(parts))
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := workspaces.Get().(*workspace)
+			defer workspaces.Put(w)
+			for i := range next {
+				a, b := 0, len(s)
+				if i > 0 {
+					a = cuts[i-1]
+				}
+				if i < len(cuts) {
+					b = cuts[i]
+				}
+				parts[i] = t.encodeChunk(w, s[a:b], prefix && i == 0, make([]int, 0, (b-a)/3+1))
+			}
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// safeCuts returns cut positions about every step bytes, each one at a
+// space between two ASCII letters ("a| b"): there a word ends and the next
+// begins with its space for every pre-tokenizer, and SentencePiece words
+// start at "▁", so encoding the pieces separately gives the same ids.
+func safeCuts(s string, step int) []int {
+	var cuts []int
+	isL := func(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+	for p := step; p < len(s)-1; {
+		q := p
+		for q < len(s)-1 && !(s[q] == ' ' && isL(s[q-1]) && isL(s[q+1])) {
+			q++
+		}
+		if q >= len(s)-1 {
+			break
+		}
+		cuts = append(cuts, q)
+		p = q + step
+	}
+	return cuts
+}
+
+// encodeChunk encodes raw text with one workspace.
+func (t *BPE) encodeChunk(w *workspace, s string, prefix bool, out []int) []int {
+	if t.kind == "llama" {
+		sb := w.sb[:0]
+		if prefix {
+			sb = append(sb, "▁"...)
+		}
+		sb = appendEscaped(sb, s)
+		w.sb = sb
+		return t.encodeSPM(w, string(sb), out)
+	}
+	t.split.run(s, &w.split, func(a, b int) {
+		word := s[a:b]
+		ids, ok := t.cache.get(word)
+		if !ok {
+			ids = t.encodeWord(w, word)
+			t.cache.put(word, ids)
+		}
+		for _, id := range ids {
+			out = append(out, int(id))
+		}
+	})
+	return out
 }
 
 // appendEscaped appends s with every space replaced by "▁" (U+2581).
