@@ -234,7 +234,7 @@ func generate(out, log io.Writer, m *model.Model, tok tokenizer.Tokenizer, o gen
 	stop := ""
 	for gen < o.n {
 		next := smp.Sample(logits, hist)
-		if next == tok.EOS() {
+		if isEnd(tok, next) {
 			stop = "end of sequence"
 			break
 		}
@@ -266,4 +266,24 @@ func generate(out, log io.Writer, m *model.Model, tok tokenizer.Tokenizer, o gen
 		len(ids), tPrompt.Round(time.Microsecond), float64(len(ids))/tPrompt.Seconds(),
 		gen, tGen.Round(time.Microsecond), float64(gen)/tGen.Seconds())
 	return nil
+}
+
+// endTokens are the end-of-generation control tokens of common chat
+// vocabularies, honoured besides the vocabulary's EOS (as llama.cpp's
+// end-of-generation set does).
+var endTokens = map[string]bool{"<|eot_id|>": true, "<|eom_id|>": true, "<|im_end|>": true, "<|end_of_text|>": true, "<|endoftext|>": true, "<end_of_turn>": true}
+
+// isEnd reports whether id ends generation: EOS, or a control token
+// named in endTokens.
+func isEnd(tok tokenizer.Tokenizer, id int) bool {
+	if id == tok.EOS() {
+		return true
+	}
+	if v, ok := tok.(interface {
+		Token(int) string
+		TokenType(int) int
+	}); ok {
+		return v.TokenType(id) == tokenizer.TypeControl && endTokens[v.Token(id)]
+	}
+	return false
 }
