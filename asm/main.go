@@ -485,6 +485,29 @@ func normKernels() {
 		VZEROUPPER()
 		RET()
 	}
+	// Fused: dw += inv·dy⊙x and dx = inv·dy⊙w + k·x in one pass.
+	TEXT("rmsBwdFusedAsm", NOSPLIT, "func(dx, dw, dy, w, x []float32, inv, k float32)")
+	Pragma("noescape")
+	{
+		dx, dw, dy, w, x := base("dx"), base("dw"), base("dy"), base("w"), base("x")
+		n := length("dx")
+		inv, kk := bcast("inv"), bcast("k")
+		vloop("rmsBwdFusedAsm", n, 2, func(i reg.Register, k int) {
+			t := YMM()
+			VMULPS(at(dy, i, k), inv, t)
+			xv := YMM()
+			VMOVUPS(at(x, i, k), xv)
+			g := YMM()
+			VMOVUPS(at(dw, i, k), g)
+			VFMADD231PS(xv, t, g)
+			VMOVUPS(g, at(dw, i, k))
+			VMULPS(at(w, i, k), t, t)
+			VFMADD231PS(xv, kk, t)
+			VMOVUPS(t, at(dx, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
 	// y = (x−mu)·inv ⊙ w (+ b)
 	for _, variant := range []struct{ bias, nt bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
 		bias, nt := variant.bias, variant.nt

@@ -53,6 +53,9 @@ func axpyMulAsm(dst []float32, a []float32, b []float32, s float32)
 func rmsBwdAsm(dx []float32, dy []float32, w []float32, x []float32, inv float32, k float32)
 
 //go:noescape
+func rmsBwdFusedAsm(dx []float32, dw []float32, dy []float32, w []float32, x []float32, inv float32, k float32)
+
+//go:noescape
 func normAffineAsm(y []float32, x []float32, w []float32, b []float32, mu float32, inv float32)
 
 //go:noescape

@@ -1020,6 +1020,64 @@ rmsBwdAsm_done:
 	VZEROUPPER
 	RET
 
+// func rmsBwdFusedAsm(dx []float32, dw []float32, dy []float32, w []float32, x []float32, inv float32, k float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·rmsBwdFusedAsm(SB), NOSPLIT, $0-128
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dw_base+24(FP), CX
+	MOVQ         dy_base+48(FP), DX
+	MOVQ         w_base+72(FP), BX
+	MOVQ         x_base+96(FP), SI
+	MOVQ         dx_len+8(FP), DI
+	MOVSS        inv+120(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        k+124(FP), X1
+	VBROADCASTSS X1, Y1
+	XORQ         R8, R8
+	MOVQ         DI, R9
+	SHRQ         $0x04, R9
+	SHLQ         $0x04, R9
+
+rmsBwdFusedAsm_big:
+	CMPQ        R8, R9
+	JAE         rmsBwdFusedAsm_one
+	VMULPS      (DX)(R8*4), Y0, Y2
+	VMOVUPS     (SI)(R8*4), Y3
+	VMOVUPS     (CX)(R8*4), Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMOVUPS     Y4, (CX)(R8*4)
+	VMULPS      (BX)(R8*4), Y2, Y2
+	VFMADD231PS Y3, Y1, Y2
+	VMOVUPS     Y2, (AX)(R8*4)
+	VMULPS      32(DX)(R8*4), Y0, Y2
+	VMOVUPS     32(SI)(R8*4), Y3
+	VMOVUPS     32(CX)(R8*4), Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMOVUPS     Y4, 32(CX)(R8*4)
+	VMULPS      32(BX)(R8*4), Y2, Y2
+	VFMADD231PS Y3, Y1, Y2
+	VMOVUPS     Y2, 32(AX)(R8*4)
+	ADDQ        $0x00000010, R8
+	JMP         rmsBwdFusedAsm_big
+
+rmsBwdFusedAsm_one:
+	CMPQ        R8, DI
+	JAE         rmsBwdFusedAsm_done
+	VMULPS      (DX)(R8*4), Y0, Y2
+	VMOVUPS     (SI)(R8*4), Y3
+	VMOVUPS     (CX)(R8*4), Y4
+	VFMADD231PS Y3, Y2, Y4
+	VMOVUPS     Y4, (CX)(R8*4)
+	VMULPS      (BX)(R8*4), Y2, Y2
+	VFMADD231PS Y3, Y1, Y2
+	VMOVUPS     Y2, (AX)(R8*4)
+	ADDQ        $0x00000008, R8
+	JMP         rmsBwdFusedAsm_one
+
+rmsBwdFusedAsm_done:
+	VZEROUPPER
+	RET
+
 // func normAffineAsm(y []float32, x []float32, w []float32, b []float32, mu float32, inv float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·normAffineAsm(SB), NOSPLIT, $0-104

@@ -28,6 +28,7 @@ var (
 	dot3Impl            = dot3Generic
 	axpyMulImpl         = axpyMulGeneric
 	rmsBwdImpl          = rmsBwdGeneric
+	rmsBwdFusedImpl     = rmsBwdFusedGeneric
 	normAffineImpl      = normAffineGeneric
 	lnBwdSumsImpl       = lnBwdSumsGeneric
 	lnBwdParamImpl      = lnBwdParamGeneric

@@ -151,6 +151,13 @@ func init() {
 			rmsBwdGeneric(dx[k:], dy[k:len(dx)], w[k:len(dx)], x[k:len(dx)], inv, kk)
 		}
 	}
+	rmsBwdFusedImpl = func(dx, dw, dy, w, x []float32, inv, kk float32) {
+		k := len(dx) &^ 7
+		rmsBwdFusedAsm(dx[:k], dw[:k], dy[:k], w[:k], x[:k], inv, kk)
+		if k < len(dx) {
+			rmsBwdFusedGeneric(dx[k:], dw[k:len(dx)], dy[k:len(dx)], w[k:len(dx)], x[k:len(dx)], inv, kk)
+		}
+	}
 	normAffineImpl = func(y, x, w, b []float32, mu, inv float32) {
 		k := len(y) &^ 7
 		if b == nil {

@@ -408,3 +408,35 @@ func TestGemvHalf(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorExp checks the dispatched (vector) exp through expSubImpl with
+// m = 0: within 2 ulp of math.Exp on [-87.3, 88.3], 0 below, NaN kept.
+func TestVectorExp(t *testing.T) {
+	var xs []float32
+	for x := float32(-87.3); x < 88.3; x += 0.00731 {
+		xs = append(xs, x)
+	}
+	xs = append(xs, -88, -100, float32(math.Inf(-1)), float32(math.NaN()), 0, -0.5, 0.5)
+	in := append([]float32(nil), xs...)
+	expSubImpl(xs, 0)
+	for i, x := range in {
+		got := xs[i]
+		switch {
+		case x != x:
+			if got == got {
+				t.Fatalf("exp(NaN) = %v", got)
+			}
+			continue
+		case x < -87.3365478515625:
+			if got != 0 {
+				t.Fatalf("exp(%v) = %v, want 0", x, got)
+			}
+			continue
+		}
+		want := math.Exp(float64(x))
+		ulp := float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want))
+		if math.Abs(float64(got)-want) > 2*ulp {
+			t.Fatalf("exp(%v) = %v, want %v (%.2f ulp)", x, got, want, math.Abs(float64(got)-want)/ulp)
+		}
+	}
+}

@@ -85,7 +85,8 @@ func RMSNormBackwardRows(dx, dw, dy, x, w, invRMS []float32, d int) {
 		gx := dot3Impl(dyr, w, xr)
 		k := -inv * inv * inv * gx / float32(d)
 		if dw != nil {
-			axpyMulImpl(dw, dyr, xr, inv) // dw += inv·dy⊙x
+			rmsBwdFusedImpl(dxr, dw, dyr, w, xr, inv, k) // both below, one pass
+			continue
 		}
 		rmsBwdImpl(dxr, dyr, w, xr, inv, k) // dx = inv·dy⊙w + k·x
 	}
@@ -238,6 +239,17 @@ func axpyMulGeneric(dst, a, b []float32, s float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] += s * a[i] * b[i]
+	}
+}
+
+// rmsBwdFusedGeneric: dw += inv·dy⊙x and dx = inv·dy⊙w + k·x (dx may be
+// dy: each dy[i] is read before dx[i] is written).
+func rmsBwdFusedGeneric(dx, dw, dy, w, x []float32, inv, k float32) {
+	dw, dy, w, x = dw[:len(dx)], dy[:len(dx)], w[:len(dx)], x[:len(dx)]
+	for i := range dx {
+		t := inv * dy[i]
+		dw[i] += t * x[i]
+		dx[i] = t*w[i] + k*x[i]
 	}
 }
 

@@ -199,3 +199,31 @@ func TestNormNonTemporal(t *testing.T) {
 	}
 	t.Logf("non-temporal path used: %v", useNT(big, d))
 }
+
+// TestNormBackwardInPlace checks that dx may alias dy.
+func TestNormBackwardInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	const rows, d = 3, 37
+	x, w, dy := randVec(rng, rows*d), randVec(rng, d), randVec(rng, rows*d)
+	inv, mean := make([]float32, rows), make([]float32, rows)
+	RMSNormRows(make([]float32, rows*d), x, w, d, 1e-5, inv)
+	dx := make([]float32, rows*d)
+	dw1, dw2 := make([]float32, d), make([]float32, d)
+	RMSNormBackwardRows(dx, dw1, dy, x, w, inv, d)
+	g := append([]float32(nil), dy...)
+	RMSNormBackwardRows(g, dw2, g, x, w, inv, d)
+	for i := range g {
+		if g[i] != dx[i] {
+			t.Fatalf("RMSNormBackwardRows in place differs at %d", i)
+		}
+	}
+	LayerNormRows(make([]float32, rows*d), x, w, nil, d, 1e-5, mean, inv)
+	LayerNormBackwardRows(dx, dw1, nil, dy, x, w, mean, inv, d)
+	g = append(g[:0], dy...)
+	LayerNormBackwardRows(g, dw2, nil, g, x, w, mean, inv, d)
+	for i := range g {
+		if g[i] != dx[i] {
+			t.Fatalf("LayerNormBackwardRows in place differs at %d", i)
+		}
+	}
+}
