@@ -174,3 +174,17 @@ func TestGeneratePromptFileAndSpecial(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q: %s", code, out2, errs)
 	}
 }
+
+func TestIsEnd(t *testing.T) {
+	tok, err := tokenizer.LoadGGUF(testdata.Path(t, "vocab/ggml-vocab-gpt-2.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := tok.ID("<|endoftext|>")
+	if !ok {
+		t.Fatal("no <|endoftext|>")
+	}
+	if !isEnd(tok, id) || isEnd(tok, 50) {
+		t.Fatalf("isEnd(%d) = %v, isEnd(50) = %v", id, isEnd(tok, id), isEnd(tok, 50))
+	}
+}
