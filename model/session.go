@@ -413,7 +413,13 @@ func (j *attnJob) run(lo, hi, wk int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	kc, vc := s.k[j.layer], s.v[j.layer]
 	for idx := lo; idx < hi; idx++ {
-		t, h := idx/c.NHeads, idx%c.NHeads
+		// Pair short and long causal rows (t = 0, T−1, 1, T−2, ...) so that
+		// contiguous chunks of indices carry similar work.
+		k, h := idx/c.NHeads, idx%c.NHeads
+		t := k >> 1
+		if k&1 == 1 {
+			t = j.T - 1 - k>>1
+		}
 		p := j.pos + t
 		q := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
 		kvOff := (h / group) * hd
