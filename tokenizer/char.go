@@ -67,6 +67,10 @@ func (c *Char) Piece(id int) string { return c.Decode([]int{id}) }
 // NewDecoder implements Tokenizer; every id is a whole character.
 func (c *Char) NewDecoder() Decoder { return charDecoder{c} }
 
+// NewContinuationDecoder is NewDecoder (characters have no leading-space
+// rule).
+func (c *Char) NewContinuationDecoder() Decoder { return charDecoder{c} }
+
 type charDecoder struct{ c *Char }
 
 // Add returns the character of id.

@@ -183,6 +183,10 @@ func (w *WordPiece) Piece(id int) string {
 // NewDecoder implements Tokenizer.
 func (w *WordPiece) NewDecoder() Decoder { return &wpmDecoder{w: w, first: true} }
 
+// NewContinuationDecoder returns a streaming decoder that keeps the space
+// before its first word (for text that continues what is shown).
+func (w *WordPiece) NewContinuationDecoder() Decoder { return &wpmDecoder{w: w} }
+
 type wpmDecoder struct {
 	w     *WordPiece
 	first bool
