@@ -14,6 +14,7 @@ import (
 
 	"github.com/llmparts/llmparts/internal/chart"
 	"github.com/llmparts/llmparts/kernel"
+	"gonum.org/v1/plot/vg"
 )
 
 func init() {
@@ -130,7 +131,7 @@ func runBenchKernels(args []string) error {
 			Values:  vals,
 			RefLine: 1,
 		}
-		if err := c.Save(*plot, 0, 0); err != nil {
+		if err := c.Save(*plot, vg.Length(len(labels)+2)*vg.Inch, 5*vg.Inch); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "bench kernels: wrote %s\n", *plot)
