@@ -23,7 +23,8 @@ const (
 // and turned into a Tokenizer by FromVocab.
 type Vocab struct {
 	// Model is the family: "llama" (SentencePiece-style BPE with scores),
-	// "gpt2" (byte-level BPE with ranked merges); "bert" is refused.
+	// "gpt2" (byte-level BPE with ranked merges), "bert" (WordPiece, see
+	// NewWordPiece).
 	Model string
 	// Pre names the pre-tokenizer of byte-level BPE (tokenizer.ggml.pre);
 	// empty means llama.cpp's "default".
@@ -69,23 +70,23 @@ type BPE struct {
 	spmWords       bool // no token has "▁" after another character
 
 	// pairs maps (left symbol, right symbol) to the merged symbol and its
-	// priority (SentencePiece: the score; byte-level: minus the rank).
+	// priority, minus the rank (byte-level BPE; SentencePiece looks pairs
+	// up by text).
 	pairs map[uint64]pairInfo
-	// sym maps strings that can take part in a merge to symbol ids: token
-	// ids first, then extra ids for merge parts that are not tokens.
+	// Symbols are the pieces being merged: a token id, or an id past the
+	// vocabulary for a merge part that is not a token (extra).
 	extra    map[string]int32 // merge parts that are not tokens -> symbol id
 	symToTok []int32          // symbol id -> token id, or -1
 
 	byteTok [256]int32 // token of each byte (SentencePiece <0xNN>, or byte-level char), -1 if none
 	byteSym [256]int32 // byte-level: symbol id of each byte's character, -1 if none
 
-	special    []int32 // control/user-defined/unknown tokens, longest text first
-	rstrip     map[int32]bool
-	pieces     [][]byte
-	split      splitter
-	cache      *wordCache
-	merges     []string
-	sourceJSON bool
+	special []int32 // control/user-defined/unknown tokens, longest text first
+	rstrip  map[int32]bool
+	pieces  [][]byte
+	split   splitter
+	cache   *wordCache
+	merges  []string
 }
 
 type pairInfo struct {
