@@ -996,7 +996,6 @@ func quantKernels() {
 			ADDQ(U32(128), xp)
 		}
 		Label(name + "_blk2")
-		MOVQ(nb, GP64()) // (keeps the allocator simple)
 		t := GP64()
 		MOVQ(blk, t)
 		ADDQ(U8(2), t)

@@ -2235,7 +2235,6 @@ gemvQ8Asm_row:
 	XORQ   R9, R9
 
 gemvQ8Asm_blk2:
-	MOVQ         SI, R10
 	MOVQ         R9, R10
 	ADDQ         $0x02, R10
 	CMPQ         R10, SI
@@ -2343,7 +2342,6 @@ gemvQ4Asm_row:
 	XORQ   R9, R9
 
 gemvQ4Asm_blk2:
-	MOVQ         SI, R10
 	MOVQ         R9, R10
 	ADDQ         $0x02, R10
 	CMPQ         R10, SI
