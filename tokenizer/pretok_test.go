@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/dlclark/regexp2/v2"
 )
@@ -142,4 +143,39 @@ func TestPreTokenizersMatchRegexOracle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPreTokenizers compares every hand-written splitter with llama.cpp's
+// regular expressions on arbitrary valid UTF-8.
+func FuzzPreTokenizers(f *testing.F) {
+	for _, s := range []string{"Hello world", "  x\n\n y", "I'M 12345 ١٢ ²", "a\u3000b\u00a0 c", "日本語abc!!", "🙂 'll 'S"} {
+		f.Add(s)
+	}
+	type pair struct {
+		res []*regexp2.Regexp
+		sp  splitter
+	}
+	var all []pair
+	for pre, exprs := range oracleRegexes {
+		var res []*regexp2.Regexp
+		for _, e := range exprs {
+			res = append(res, regexp2.MustCompile(e))
+		}
+		sp, _, _, err := preTokenizer(pre)
+		if err != nil {
+			f.Fatal(err)
+		}
+		all = append(all, pair{res, sp})
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) || len(s) > 200 {
+			return
+		}
+		for _, p := range all {
+			want := strings.Join(oracleSplit(t, p.res, s), "\x00")
+			if got := strings.Join(mySplit(p.sp, s), "\x00"); got != want {
+				t.Fatalf("%q: got %q want %q", s, got, want)
+			}
+		}
+	})
 }
