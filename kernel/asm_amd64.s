@@ -313,7 +313,6 @@ maxAsm_done:
 	VMAXSS       X1, X0, X0
 	VPTEST       Y2, Y2
 	JZ           maxAsm_ret
-	VCMPPS       $0x03, Y2, Y2, Y2
 	VMOVSS       nanf32<>+0(SB), X0
 
 maxAsm_ret:

@@ -117,3 +117,48 @@ func FuzzF32ToF16(f *testing.F) {
 		}
 	})
 }
+
+func FuzzSoftmaxRMSNorm(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 192})
+	f.Add(make([]byte, 4*33))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x := floatsFrom(b)
+		if len(x) == 0 {
+			return
+		}
+		for i := range x {
+			x[i] = float32(math.Mod(float64(x[i]), 80)) // keep exp finite
+		}
+		// Softmax against float64.
+		s := append([]float32(nil), x...)
+		Softmax(s)
+		mx := math.Inf(-1)
+		for _, v := range x {
+			mx = math.Max(mx, float64(v))
+		}
+		var sum float64
+		for _, v := range x {
+			sum += math.Exp(float64(v) - mx)
+		}
+		for i, v := range x {
+			w := math.Exp(float64(v)-mx) / sum
+			tol := 1e-37 + (16+math.Abs(float64(v)-mx)+float64(len(x)))*eps32*w
+			if !near(s[i], w, tol) {
+				t.Fatalf("Softmax n=%d i=%d: got %v want %v", len(x), i, s[i], w)
+			}
+		}
+		// RMSNorm of one row with unit weights.
+		w1 := make([]float32, len(x))
+		for i := range w1 {
+			w1[i] = 1
+		}
+		y := make([]float32, len(x))
+		RMSNormRows(y, x, w1, len(x), 1e-5, nil)
+		want, _ := refRMSNorm(x, w1, len(x), 1e-5)
+		for i := range y {
+			if !near(y[i], want[i], float64(len(x)+8)*eps32*math.Abs(want[i])+1e-30) {
+				t.Fatalf("RMSNormRows n=%d i=%d: got %v want %v", len(x), i, y[i], want[i])
+			}
+		}
+	})
+}

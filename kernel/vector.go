@@ -56,8 +56,8 @@ func Max(x []float32) float32 { return maxImpl(x) }
 // Softmax replaces x by softmax(x) = exp(x - max x) / Σ exp(x - max x), in
 // place. exp is the vectorised float32 exp described in the package comment
 // (≤ 2 ulp); the result sums to 1 within a few ulp. An element equal to -Inf
-// gets probability 0 (causal masks); if all elements are -Inf, or any is NaN,
-// the result is NaN.
+// gets probability 0 (causal masks); if all elements are -Inf, or any is NaN
+// or +Inf, the result is NaN.
 func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
