@@ -1,7 +1,8 @@
 // Package quant implements the ggml tensor element types and their block
 // formats, with plain reference code to dequantize them to float32 and to
 // quantize float32 to the 32-element formats Q8_0, Q4_0, Q4_1, Q5_0 and
-// Q5_1 exactly as ggml's reference code does.
+// Q5_1 exactly as ggml's reference code does (and, with a simpler encoder
+// than llama-quantize's, to Q4_K, Q5_K and Q6_K).
 //
 // A quantized tensor row is a sequence of fixed-size blocks. The 32-element
 // "legacy" formats store one float16 scale d per block (and for the "_1"

@@ -183,8 +183,8 @@ func TestDequantizeErrors(t *testing.T) {
 	if err := Dequantize(Type(99), nil, nil); err == nil {
 		t.Error("unknown type accepted")
 	}
-	if _, err := Quantize(Q4_K, make([]float32, 256)); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Error("Quantize Q4_K accepted")
+	if _, err := Quantize(Q2_K, make([]float32, 256)); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Error("Quantize Q2_K accepted")
 	}
 	if err := QuantizeQ8_0(make([]float32, 32), make([]byte, 30)); err == nil {
 		t.Error("short destination accepted")
@@ -223,5 +223,56 @@ func TestDequantizeScalars(t *testing.T) {
 	Dequantize(I32, []byte{0xf6, 0xff, 0xff, 0xff}, y)
 	if y[0] != -10 {
 		t.Errorf("I32 %v", y)
+	}
+}
+
+func TestQuantizeKQuants(t *testing.T) {
+	x := randNormal(256*16, 11)
+	for i := 0; i < 256; i++ {
+		x[256*3+i] = 0                // an all-zero super-block
+		x[256*4+i] = float32(i) / 256 // an all-positive one (min > 0)
+	}
+	for _, c := range []struct {
+		t      Type
+		maxRel float64 // max error / range of the 32-element group
+		rms    float64 // max rms error for N(0, 1) data
+	}{
+		{Q4_K, 0.5/15 + 0.04, 0.12},
+		{Q5_K, 0.5/31 + 0.03, 0.06},
+		{Q6_K, 0.5/31 + 0.02, 0.03},
+	} {
+		b, err := Quantize(c.t, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := make([]float32, len(x))
+		if err := Dequantize(c.t, b, y); err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for g := 0; g < len(x)/32; g++ {
+			lo, hi := minMax(x[32*g : 32*g+32])
+			span := float64(hi - min(lo, 0))
+			if c.t == Q6_K {
+				span = 2 * math.Max(math.Abs(float64(lo)), math.Abs(float64(hi)))
+			}
+			for i := 32 * g; i < 32*g+32; i++ {
+				e := math.Abs(float64(x[i] - y[i]))
+				sum += e * e
+				if e > c.maxRel*span+1e-6 {
+					t.Fatalf("%v element %d: %v → %v (group span %v)", c.t, i, x[i], y[i], span)
+				}
+			}
+		}
+		rms := math.Sqrt(sum / float64(len(x)))
+		t.Logf("%v: rms error %.4f", c.t, rms)
+		if rms > c.rms {
+			t.Errorf("%v: rms error %.4f > %.4f", c.t, rms, c.rms)
+		}
+		for i := 256 * 3; i < 256*4; i++ {
+			if y[i] != 0 {
+				t.Fatalf("%v: zero block decodes to %v at %d", c.t, y[i], i)
+			}
+		}
 	}
 }

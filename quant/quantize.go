@@ -177,9 +177,10 @@ func checkQuant(t Type, src []float32, dst []byte) error {
 	return nil
 }
 
-// Quantize encodes src as type t (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0
-// or Q5_1) and returns
-// the bytes. len(src) must be a multiple of t's block size.
+// Quantize encodes src as type t (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
+// Q5_1, Q4_K, Q5_K or Q6_K) and returns the bytes. len(src) must be a
+// multiple of t's block size. The K-quants use a simple encoder (see
+// QuantizeQ4_K), the others ggml's reference rounding.
 func Quantize(t Type, src []float32) ([]byte, error) {
 	n, err := t.RowBytes(len(src))
 	if err != nil {
@@ -209,6 +210,12 @@ func Quantize(t Type, src []float32) ([]byte, error) {
 		err = QuantizeQ5_0(src, dst)
 	case Q5_1:
 		err = QuantizeQ5_1(src, dst)
+	case Q4_K:
+		err = QuantizeQ4_K(src, dst)
+	case Q5_K:
+		err = QuantizeQ5_K(src, dst)
+	case Q6_K:
+		err = QuantizeQ6_K(src, dst)
 	default:
 		return nil, fmt.Errorf("quant: quantize: type %v is not supported", t)
 	}

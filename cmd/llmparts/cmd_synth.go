@@ -149,9 +149,10 @@ func (c *synthConfig) tensors() []synthTensor {
 var synthFileType = map[quant.Type]uint32{
 	quant.F32: 0, quant.F16: 1, quant.Q4_0: 2, quant.Q4_1: 3, quant.Q8_0: 7,
 	quant.Q5_0: 8, quant.Q5_1: 9, quant.BF16: 32,
+	quant.Q4_K: 14, quant.Q5_K: 16, quant.Q6_K: 18, // the _S ("small") mixes
 }
 
-const synthTypeNames = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1"
+const synthTypeNames = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k"
 
 // synthVocab returns a SentencePiece-style ("llama") vocabulary of n
 // tokens: <unk>, <s>, </s>, the byte tokens, then unique filler pieces.

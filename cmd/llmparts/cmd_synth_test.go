@@ -171,8 +171,9 @@ func TestSynthValidation(t *testing.T) {
 		{[]string{"--vocab", "258"}, "at least 259"},
 		{[]string{"--type", "q4_0", "--dim", "48", "--heads", "2"}, "--dim 48 must be a multiple of 32"},
 		{[]string{"--type", "q8_0", "--hidden", "100"}, "--hidden 100 must be a multiple of 32"},
+		{[]string{"--type", "q4_k"}, "--dim 64 must be a multiple of 256 for --type Q4_K"},
 		{[]string{"--layers", "0"}, "--layers 0: must be positive"},
-		{[]string{"--type", "q5_k"}, `--type "q5_k": want one of f32, f16, bf16`},
+		{[]string{"--type", "q2_k"}, `--type "q2_k": want one of f32, f16, bf16`},
 		{[]string{"--type", "q5_0", "--dim", "48", "--heads", "2"}, "--dim 48 must be a multiple of 32 for --type Q5_0"},
 	} {
 		err := runSynth(append(append([]string{}, base...), c.extra...))
@@ -193,6 +194,9 @@ func TestSynthAllTypes(t *testing.T) {
 	for typ, ftype := range synthFileType {
 		path := filepath.Join(dir, typ.String()+".gguf")
 		cfg := synthConfig{Dim: 32, Hidden: 64, Layers: 1, Heads: 2, KVHeads: 2, Vocab: 260, Ctx: 8, Type: typ, Seed: 3}
+		if typ.BlockSize() == 256 {
+			cfg.Dim, cfg.Hidden = 256, 512
+		}
 		if err := writeSynth(path, cfg, io.Discard); err != nil {
 			t.Fatalf("%v: %v", typ, err)
 		}
@@ -205,7 +209,7 @@ func TestSynthAllTypes(t *testing.T) {
 		}
 		q, _ := f.Tensor("blk.0.attn_q.weight")
 		x, err := f.Dequantize("blk.0.attn_q.weight")
-		if q.Type != typ || err != nil || len(x) != 32*32 {
+		if q.Type != typ || err != nil || len(x) != cfg.Dim*cfg.Dim {
 			t.Errorf("%v: attn_q %v, %v", typ, q.Type, err)
 		}
 		f.Close()
