@@ -276,3 +276,33 @@ func TestQuantizeKQuants(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantizeSpecialValues(t *testing.T) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	specials := []float32{nan, inf, -inf, math.MaxFloat32, -math.MaxFloat32, 0x1p-149, 0, -0.5, 3}
+	x := make([]float32, 512)
+	for i := range x {
+		x[i] = specials[(i*7)%len(specials)]
+	}
+	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K} {
+		b, err := Quantize(typ, x)
+		if err != nil {
+			t.Fatalf("%v: %v", typ, err)
+		}
+		y := make([]float32, len(x))
+		if err := Dequantize(typ, b, y); err != nil {
+			t.Fatalf("%v: %v", typ, err)
+		}
+		// Finite blocks next to non-finite ones must still decode sensibly.
+		z := randNormal(512, 2)
+		copy(z[:256], x[:256])
+		b, _ = Quantize(typ, z)
+		Dequantize(typ, b, y)
+		for i := 256; i < 512; i++ {
+			if math.IsNaN(float64(y[i])) || math.Abs(float64(y[i]-z[i])) > 1 {
+				t.Fatalf("%v: clean element %d: %v → %v", typ, i, z[i], y[i])
+			}
+		}
+	}
+}

@@ -27,7 +27,7 @@ func QuantizeQ8_0(src []float32, dst []byte) error {
 		}
 		le.PutUint16(b, F32ToF16(d))
 		for j, v := range x {
-			b[2+j] = byte(int8(math.Round(float64(v * id))))
+			b[2+j] = byte(int8(nearest(v*id, -127, 127)))
 		}
 	}
 	return nil
@@ -58,9 +58,9 @@ func QuantizeQ4_0(src []float32, dst []byte) error {
 		le.PutUint16(b, F32ToF16(d))
 		for j := 0; j < 16; j++ {
 			// float32(…) keeps the product rounded on its own (no FMA).
-			q0 := min(15, int8(float32(x[j]*id)+8.5))
-			q1 := min(15, int8(float32(x[j+16]*id)+8.5))
-			b[2+j] = byte(q0) | byte(q1)<<4
+			q0 := clampQ(float32(x[j]*id)+8.5, 15)
+			q1 := clampQ(float32(x[j+16]*id)+8.5, 15)
+			b[2+j] = q0 | q1<<4
 		}
 	}
 	return nil
@@ -84,9 +84,9 @@ func QuantizeQ4_1(src []float32, dst []byte) error {
 		le.PutUint16(b, F32ToF16(d))
 		le.PutUint16(b[2:], F32ToF16(lo))
 		for j := 0; j < 16; j++ {
-			q0 := min(15, int8(float32((x[j]-lo)*id)+0.5))
-			q1 := min(15, int8(float32((x[j+16]-lo)*id)+0.5))
-			b[4+j] = byte(q0) | byte(q1)<<4
+			q0 := clampQ(float32((x[j]-lo)*id)+0.5, 15)
+			q1 := clampQ(float32((x[j+16]-lo)*id)+0.5, 15)
+			b[4+j] = q0 | q1<<4
 		}
 	}
 	return nil
@@ -116,8 +116,8 @@ func QuantizeQ5_0(src []float32, dst []byte) error {
 		le.PutUint16(b, F32ToF16(d))
 		var qh uint32
 		for j := 0; j < 16; j++ {
-			q0 := uint8(min(31, int8(float32(x[j]*id)+16.5)))
-			q1 := uint8(min(31, int8(float32(x[j+16]*id)+16.5)))
+			q0 := clampQ(float32(x[j]*id)+16.5, 31)
+			q1 := clampQ(float32(x[j+16]*id)+16.5, 31)
 			b[6+j] = q0&0xf | q1<<4
 			qh |= uint32(q0>>4)<<j | uint32(q1>>4)<<(j+16)
 		}
@@ -145,8 +145,8 @@ func QuantizeQ5_1(src []float32, dst []byte) error {
 		le.PutUint16(b[2:], F32ToF16(lo))
 		var qh uint32
 		for j := 0; j < 16; j++ {
-			q0 := uint8(min(31, int8(float32((x[j]-lo)*id)+0.5)))
-			q1 := uint8(min(31, int8(float32((x[j+16]-lo)*id)+0.5)))
+			q0 := clampQ(float32((x[j]-lo)*id)+0.5, 31)
+			q1 := clampQ(float32((x[j+16]-lo)*id)+0.5, 31)
 			b[8+j] = q0&0xf | q1<<4
 			qh |= uint32(q0>>4)<<j | uint32(q1>>4)<<(j+16)
 		}
@@ -164,6 +164,19 @@ func minMax(x []float32) (lo, hi float32) {
 		hi = max(hi, v)
 	}
 	return lo, hi
+}
+
+// clampQ truncates v toward zero, as C's (int8_t) cast does, and clamps
+// the result to [0, hi]; NaN gives 0. For finite inputs of the reference
+// formulas the value is already in range and this is exactly min(hi, ·).
+func clampQ(v float32, hi uint8) uint8 {
+	if !(v >= 0) {
+		return 0
+	}
+	if v >= float32(hi) {
+		return hi
+	}
+	return uint8(v)
 }
 
 func checkQuant(t Type, src []float32, dst []byte) error {
