@@ -22,7 +22,9 @@ type synth struct {
 }
 
 // writeSynth writes a random GGUF model and returns its path.
-func writeSynth(t *testing.T, s synth) string {
+func writeSynth(t *testing.T, s synth) string { return writeSynthDir(t, s) }
+
+func writeSynthDir(t testing.TB, s synth) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(3, 4))
 	hd := s.dim / s.heads
