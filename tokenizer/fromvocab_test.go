@@ -100,3 +100,23 @@ func TestMalformedVocabErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestVocabRoundTrip(t *testing.T) {
+	for _, name := range []string{"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf", "ggml-vocab-phi-3.gguf"} {
+		a := loadVocab(t, name)
+		b, err := FromVocab(a.Vocab())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range roundTripTexts {
+			x, _ := a.Encode(s, EncodeOptions{AddBOS: true})
+			y, _ := b.Encode(s, EncodeOptions{AddBOS: true})
+			if !equalInts(x, y) {
+				t.Errorf("%s %q: %v vs %v", name, s, x, y)
+			}
+		}
+		if a.AddBOSDefault() != b.AddBOSDefault() || a.EOS() != b.EOS() {
+			t.Errorf("%s: defaults differ", name)
+		}
+	}
+}

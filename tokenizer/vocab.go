@@ -56,6 +56,7 @@ type Vocab struct {
 // BPE (Kind "gpt2": GPT-2 byte-to-unicode mapping, merges by rank after a
 // regex-like pre-tokenizer). It is safe for concurrent use.
 type BPE struct {
+	name   string
 	kind   string
 	pre    string
 	tokens []string
@@ -122,7 +123,7 @@ func FromVocab(v *Vocab) (*BPE, error) {
 		scores: v.Scores,
 		types:  v.Types,
 		bos:    v.BOS, eos: v.EOS, unk: v.UNK,
-		pre: v.Pre,
+		pre: v.Pre, name: v.Name,
 	}
 	if t.types == nil {
 		t.types = make([]int32, n)
@@ -408,3 +409,25 @@ func (t *BPE) ID(s string) (int, bool) {
 
 // Merges returns the ranked merges of a byte-level BPE ("a b").
 func (t *BPE) Merges() []string { return t.merges }
+
+// Vocab returns a copy of the tokenizer's vocabulary in the format-neutral
+// form that FromVocab takes (for example to write it into a GGUF file:
+// tokenizer.ggml.tokens, scores, token_type, merges, the special ids and
+// the add_* flags). FromVocab(t.Vocab()) gives the same tokenizer.
+func (t *BPE) Vocab() *Vocab {
+	v := &Vocab{
+		Model:  t.kind,
+		Pre:    t.pre,
+		Name:   t.name,
+		Tokens: append([]string(nil), t.tokens...),
+		Types:  append([]int32(nil), t.types...),
+		Merges: append([]string(nil), t.merges...),
+		BOS:    t.bos, EOS: t.eos, UNK: t.unk, PAD: -1, CLS: -1, SEP: -1,
+	}
+	if t.kind == "llama" {
+		v.Scores = append([]float32(nil), t.scores...)
+	}
+	addBOS, addEOS, space := t.addBOS, t.addEOS, t.addSpacePrefix
+	v.AddBOS, v.AddEOS, v.AddSpacePrefix = &addBOS, &addEOS, &space
+	return v
+}
