@@ -1,6 +1,7 @@
 // Package kernel holds the numeric inner loops of llmparts: vector
 // primitives (Dot, Axpy, SumSq, ...), matrix products (Sgemv, MatMulT,
-// Sgemm), quantized matrix-vector products (GemvQ8_0, GemvQ4_0), row-wise
+// Sgemm), matrix-vector products with quantized or half-precision weights
+// (GemvQ8_0, GemvQ4_0, GemvQ8_0Q8, GemvQ4_0Q8, GemvF16, GemvBF16), row-wise
 // normalisations (RMSNorm, LayerNorm, forward and backward), rotary position
 // embedding, softmax, SwiGLU and half-precision conversion.
 //
