@@ -271,7 +271,11 @@ func LoadFile(path string) (Tokenizer, error) {
 		p := filepath.Join(path, "tokenizer.json")
 		if _, err := os.Stat(p); err != nil {
 			if cur, err2 := os.ReadFile(filepath.Join(path, "current")); err2 == nil {
-				p = filepath.Join(path, strings.TrimSpace(string(cur)), "tokenizer.json")
+				sub := strings.TrimSpace(string(cur))
+				if !filepath.IsAbs(sub) {
+					sub = filepath.Join(path, sub)
+				}
+				p = filepath.Join(sub, "tokenizer.json")
 			}
 		}
 		return LoadFile(p)
@@ -289,7 +293,7 @@ func LoadFile(path string) (Tokenizer, error) {
 		return OpenGGUF(path)
 	case strings.HasSuffix(path, ".model"):
 		return LoadSentencePiece(path)
-	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':
+	case strings.HasSuffix(path, ".json") || (len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{'):
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer: %w", err)
