@@ -13,6 +13,7 @@ import (
 type Char struct {
 	runes []rune
 	ids   map[rune]int
+	unk   int // id that characters outside the vocabulary encode to, or -1
 }
 
 // NewChar builds a character tokenizer from the distinct runes of corpus.
@@ -30,18 +31,22 @@ func NewChar(corpus string) *Char {
 }
 
 func newCharFromRunes(rs []rune) *Char {
-	c := &Char{runes: rs, ids: make(map[rune]int, len(rs))}
+	c := &Char{runes: rs, ids: make(map[rune]int, len(rs)), unk: -1}
 	for i, r := range rs {
 		c.ids[r] = i
 	}
 	return c
 }
 
-// Encode implements Tokenizer; a rune outside the vocabulary is an error.
+// Encode implements Tokenizer; a rune outside the vocabulary is an error,
+// unless the tokenizer has an unknown character (see WithUnknown).
 func (c *Char) Encode(text string, opt EncodeOptions) ([]int, error) {
 	out := make([]int, 0, len(text))
 	for i, r := range text {
 		id, ok := c.ids[r]
+		if !ok && c.unk >= 0 {
+			id, ok = c.unk, true
+		}
 		if !ok {
 			return nil, fmt.Errorf("tokenizer: character %q at byte %d is not in the vocabulary", r, i)
 		}
@@ -97,16 +102,32 @@ func (c *Char) Kind() string { return "char" }
 // Runes returns the vocabulary, indexed by id.
 func (c *Char) Runes() []rune { return c.runes }
 
-type charJSON struct {
-	Type  string   `json:"type"`
-	Vocab []string `json:"vocab"`
+// WithUnknown makes characters outside the vocabulary encode as r (which
+// must be in it, usually U+FFFD) instead of failing.
+func (c *Char) WithUnknown(r rune) error {
+	id, ok := c.ids[r]
+	if !ok {
+		return fmt.Errorf("tokenizer: unknown character %q is not in the vocabulary", r)
+	}
+	c.unk = id
+	return nil
 }
 
-// Save writes the tokenizer as {"type":"char","vocab":[...]} (atomically).
+type charJSON struct {
+	Type    string   `json:"type"`
+	Vocab   []string `json:"vocab"`
+	Unknown string   `json:"unknown,omitempty"`
+}
+
+// Save writes the tokenizer as {"type":"char","vocab":[...]} (plus
+// "unknown" when set), atomically.
 func (c *Char) Save(path string) error {
 	v := charJSON{Type: "char", Vocab: make([]string, len(c.runes))}
 	for i, r := range c.runes {
 		v.Vocab[i] = string(r)
+	}
+	if c.unk >= 0 {
+		v.Unknown = string(c.runes[c.unk])
 	}
 	return writeJSONAtomic(path, v)
 }
@@ -125,5 +146,15 @@ func charFromJSON(v charJSON) (*Char, error) {
 		seen[r] = true
 		rs[i] = r
 	}
-	return newCharFromRunes(rs), nil
+	c := newCharFromRunes(rs)
+	if v.Unknown != "" {
+		r, n := utf8.DecodeRuneInString(v.Unknown)
+		if n != len(v.Unknown) {
+			return nil, fmt.Errorf("tokenizer: char unknown %q is not one character", v.Unknown)
+		}
+		if err := c.WithUnknown(r); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }

@@ -145,3 +145,24 @@ func TestParseHFJSONPairs(t *testing.T) {
 		t.Error("bad char vocab accepted")
 	}
 }
+
+func TestCharUnknown(t *testing.T) {
+	c := NewChar("ab\uFFFD")
+	if err := c.WithUnknown('x'); err == nil {
+		t.Error("unknown outside the vocabulary accepted")
+	}
+	if err := c.WithUnknown('\uFFFD'); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := c.Encode("abz", EncodeOptions{})
+	if err != nil || !equalInts(ids, []int{0, 1, 2}) {
+		t.Fatalf("%v %v", ids, err)
+	}
+	back, err := ParseJSON([]byte(`{"type":"char","vocab":["a","b","\ufffd"],"unknown":"\ufffd"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := back.Encode("zb", EncodeOptions{}); err != nil || !equalInts(ids, []int{2, 1}) {
+		t.Errorf("%v %v", ids, err)
+	}
+}
