@@ -175,3 +175,55 @@ func TestSgemmSharedPerBlock(t *testing.T) {
 		checkMat64(t, "Sgemm", c, n, n, want, bound, k)
 	}
 }
+
+// TestMatrixNaNInf: a NaN or Inf in an operand reaches exactly the outputs
+// that depend on it.
+func TestMatrixNaNInf(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	const m, n, k = 13, 19, 37
+	a, b := make([]float32, m*k), make([]float32, n*k)
+	for i := range a {
+		a[i] = 1
+	}
+	for i := range b {
+		b[i] = 1
+	}
+	a[5*k+30] = nan // row 5 of A
+	b[7*k+3] = inf  // row 7 of B (column 7 of C)
+	c := make([]float32, m*n)
+	MatMulT(c, a, b, m, n, k, false)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			v := c[i*n+j]
+			switch {
+			case i == 5:
+				if !math.IsNaN(float64(v)) {
+					t.Fatalf("C[%d][%d] = %v, want NaN", i, j, v)
+				}
+			case j == 7:
+				if !math.IsInf(float64(v), 1) {
+					t.Fatalf("C[%d][%d] = %v, want +Inf", i, j, v)
+				}
+			case v != k:
+				t.Fatalf("C[%d][%d] = %v, want %d", i, j, v, k)
+			}
+		}
+	}
+	y := make([]float32, m)
+	Sgemv(y, a, b[:k], m, k)
+	for i, v := range y {
+		if (i == 5) != math.IsNaN(float64(v)) {
+			t.Fatalf("Sgemv y[%d] = %v", i, v)
+		}
+	}
+	q8, _ := quantRows(rand.New(rand.NewPCG(1, 1)), 3, 64)
+	x := make([]float32, 64)
+	x[40] = nan
+	yq := make([]float32, 3)
+	GemvQ8_0(yq, q8, x, 3, 64)
+	for i, v := range yq {
+		if !math.IsNaN(float64(v)) {
+			t.Fatalf("GemvQ8_0 y[%d] = %v, want NaN", i, v)
+		}
+	}
+}
