@@ -323,11 +323,7 @@ func (t *BPE) buildPieces() {
 				p = []byte{b}
 			}
 		case TypeUserDefined:
-			if t.kind == "llama" {
-				p = []byte(strings.ReplaceAll(s, "▁", " "))
-			} else {
-				p = []byte(s)
-			}
+			p = []byte(s) // llama.cpp copies user-defined text as it is
 		default:
 			if t.kind == "llama" {
 				p = []byte(strings.ReplaceAll(s, "▁", " "))
