@@ -437,7 +437,20 @@ func normKernels() {
 		y, x, w := base("y"), base("x"), base("w")
 		n := length("y")
 		s := bcast("s")
+		var xn reg.Register
+		if nt {
+			// Prefetch the same place of the next row (rows are
+			// contiguous), so its reads overlap this row's writes.
+			xn = GP64()
+			LEAQ(Mem{Base: x, Index: n, Scale: 4}, xn)
+		}
 		vloop(name, n, 4, func(i reg.Register, k int) {
+			if nt && k%2 == 0 {
+				PREFETCHT0(at(xn, i, k))
+				m := at(xn, i, k)
+				m.Disp += 32
+				PREFETCHT0(m)
+			}
 			v := YMM()
 			VMULPS(at(x, i, k), s, v)
 			VMULPS(at(w, i, k), v, v)
@@ -527,7 +540,18 @@ func normKernels() {
 		}
 		n := length("y")
 		mu, inv := bcast("mu"), bcast("inv")
+		var xn reg.Register
+		if nt {
+			xn = GP64()
+			LEAQ(Mem{Base: x, Index: n, Scale: 4}, xn)
+		}
 		vloop(name, n, 4, func(i reg.Register, k int) {
+			if nt && k%2 == 0 {
+				PREFETCHT0(at(xn, i, k))
+				m := at(xn, i, k)
+				m.Disp += 32
+				PREFETCHT0(m)
+			}
 			v := YMM()
 			VMOVUPS(at(x, i, k), v)
 			VSUBPS(mu, v, v)

@@ -879,37 +879,44 @@ TEXT ·scaleMulNTAsm(SB), NOSPLIT, $0-76
 	MOVQ         y_len+8(FP), BX
 	MOVSS        s+72(FP), X0
 	VBROADCASTSS X0, Y0
-	XORQ         SI, SI
-	MOVQ         BX, DI
-	SHRQ         $0x05, DI
-	SHLQ         $0x05, DI
+	LEAQ         (CX)(BX*4), SI
+	XORQ         DI, DI
+	MOVQ         BX, R8
+	SHRQ         $0x05, R8
+	SHLQ         $0x05, R8
 
 scaleMulNTAsm_big:
-	CMPQ     SI, DI
-	JAE      scaleMulNTAsm_one
-	VMULPS   (CX)(SI*4), Y0, Y1
-	VMULPS   (DX)(SI*4), Y1, Y1
-	VMOVNTPS Y1, (AX)(SI*4)
-	VMULPS   32(CX)(SI*4), Y0, Y1
-	VMULPS   32(DX)(SI*4), Y1, Y1
-	VMOVNTPS Y1, 32(AX)(SI*4)
-	VMULPS   64(CX)(SI*4), Y0, Y1
-	VMULPS   64(DX)(SI*4), Y1, Y1
-	VMOVNTPS Y1, 64(AX)(SI*4)
-	VMULPS   96(CX)(SI*4), Y0, Y1
-	VMULPS   96(DX)(SI*4), Y1, Y1
-	VMOVNTPS Y1, 96(AX)(SI*4)
-	ADDQ     $0x00000020, SI
-	JMP      scaleMulNTAsm_big
+	CMPQ       DI, R8
+	JAE        scaleMulNTAsm_one
+	PREFETCHT0 (SI)(DI*4)
+	PREFETCHT0 32(SI)(DI*4)
+	VMULPS     (CX)(DI*4), Y0, Y1
+	VMULPS     (DX)(DI*4), Y1, Y1
+	VMOVNTPS   Y1, (AX)(DI*4)
+	VMULPS     32(CX)(DI*4), Y0, Y1
+	VMULPS     32(DX)(DI*4), Y1, Y1
+	VMOVNTPS   Y1, 32(AX)(DI*4)
+	PREFETCHT0 64(SI)(DI*4)
+	PREFETCHT0 96(SI)(DI*4)
+	VMULPS     64(CX)(DI*4), Y0, Y1
+	VMULPS     64(DX)(DI*4), Y1, Y1
+	VMOVNTPS   Y1, 64(AX)(DI*4)
+	VMULPS     96(CX)(DI*4), Y0, Y1
+	VMULPS     96(DX)(DI*4), Y1, Y1
+	VMOVNTPS   Y1, 96(AX)(DI*4)
+	ADDQ       $0x00000020, DI
+	JMP        scaleMulNTAsm_big
 
 scaleMulNTAsm_one:
-	CMPQ     SI, BX
-	JAE      scaleMulNTAsm_done
-	VMULPS   (CX)(SI*4), Y0, Y1
-	VMULPS   (DX)(SI*4), Y1, Y1
-	VMOVNTPS Y1, (AX)(SI*4)
-	ADDQ     $0x00000008, SI
-	JMP      scaleMulNTAsm_one
+	CMPQ       DI, BX
+	JAE        scaleMulNTAsm_done
+	PREFETCHT0 (SI)(DI*4)
+	PREFETCHT0 32(SI)(DI*4)
+	VMULPS     (CX)(DI*4), Y0, Y1
+	VMULPS     (DX)(DI*4), Y1, Y1
+	VMOVNTPS   Y1, (AX)(DI*4)
+	ADDQ       $0x00000008, DI
+	JMP        scaleMulNTAsm_one
 
 scaleMulNTAsm_done:
 	SFENCE
@@ -1209,51 +1216,58 @@ TEXT ·normAffineNTAsm(SB), NOSPLIT, $0-104
 	VBROADCASTSS X0, Y0
 	MOVSS        inv+100(FP), X1
 	VBROADCASTSS X1, Y1
-	XORQ         DI, DI
-	MOVQ         SI, R8
-	SHRQ         $0x05, R8
-	SHLQ         $0x05, R8
+	LEAQ         (CX)(SI*4), DI
+	XORQ         R8, R8
+	MOVQ         SI, R9
+	SHRQ         $0x05, R9
+	SHLQ         $0x05, R9
 
 normAffineNTAsm_big:
-	CMPQ        DI, R8
+	CMPQ        R8, R9
 	JAE         normAffineNTAsm_one
-	VMOVUPS     (CX)(DI*4), Y2
+	PREFETCHT0  (DI)(R8*4)
+	PREFETCHT0  32(DI)(R8*4)
+	VMOVUPS     (CX)(R8*4), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMULPS      Y1, Y2, Y2
-	VMOVUPS     (BX)(DI*4), Y3
-	VFMADD231PS (DX)(DI*4), Y2, Y3
-	VMOVNTPS    Y3, (AX)(DI*4)
-	VMOVUPS     32(CX)(DI*4), Y2
+	VMOVUPS     (BX)(R8*4), Y3
+	VFMADD231PS (DX)(R8*4), Y2, Y3
+	VMOVNTPS    Y3, (AX)(R8*4)
+	VMOVUPS     32(CX)(R8*4), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMULPS      Y1, Y2, Y2
-	VMOVUPS     32(BX)(DI*4), Y3
-	VFMADD231PS 32(DX)(DI*4), Y2, Y3
-	VMOVNTPS    Y3, 32(AX)(DI*4)
-	VMOVUPS     64(CX)(DI*4), Y2
+	VMOVUPS     32(BX)(R8*4), Y3
+	VFMADD231PS 32(DX)(R8*4), Y2, Y3
+	VMOVNTPS    Y3, 32(AX)(R8*4)
+	PREFETCHT0  64(DI)(R8*4)
+	PREFETCHT0  96(DI)(R8*4)
+	VMOVUPS     64(CX)(R8*4), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMULPS      Y1, Y2, Y2
-	VMOVUPS     64(BX)(DI*4), Y3
-	VFMADD231PS 64(DX)(DI*4), Y2, Y3
-	VMOVNTPS    Y3, 64(AX)(DI*4)
-	VMOVUPS     96(CX)(DI*4), Y2
+	VMOVUPS     64(BX)(R8*4), Y3
+	VFMADD231PS 64(DX)(R8*4), Y2, Y3
+	VMOVNTPS    Y3, 64(AX)(R8*4)
+	VMOVUPS     96(CX)(R8*4), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMULPS      Y1, Y2, Y2
-	VMOVUPS     96(BX)(DI*4), Y3
-	VFMADD231PS 96(DX)(DI*4), Y2, Y3
-	VMOVNTPS    Y3, 96(AX)(DI*4)
-	ADDQ        $0x00000020, DI
+	VMOVUPS     96(BX)(R8*4), Y3
+	VFMADD231PS 96(DX)(R8*4), Y2, Y3
+	VMOVNTPS    Y3, 96(AX)(R8*4)
+	ADDQ        $0x00000020, R8
 	JMP         normAffineNTAsm_big
 
 normAffineNTAsm_one:
-	CMPQ        DI, SI
+	CMPQ        R8, SI
 	JAE         normAffineNTAsm_done
-	VMOVUPS     (CX)(DI*4), Y2
+	PREFETCHT0  (DI)(R8*4)
+	PREFETCHT0  32(DI)(R8*4)
+	VMOVUPS     (CX)(R8*4), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMULPS      Y1, Y2, Y2
-	VMOVUPS     (BX)(DI*4), Y3
-	VFMADD231PS (DX)(DI*4), Y2, Y3
-	VMOVNTPS    Y3, (AX)(DI*4)
-	ADDQ        $0x00000008, DI
+	VMOVUPS     (BX)(R8*4), Y3
+	VFMADD231PS (DX)(R8*4), Y2, Y3
+	VMOVNTPS    Y3, (AX)(R8*4)
+	ADDQ        $0x00000008, R8
 	JMP         normAffineNTAsm_one
 
 normAffineNTAsm_done:
@@ -1272,47 +1286,54 @@ TEXT ·normScaleNTAsm(SB), NOSPLIT, $0-80
 	VBROADCASTSS X0, Y0
 	MOVSS        inv+76(FP), X1
 	VBROADCASTSS X1, Y1
-	XORQ         SI, SI
-	MOVQ         BX, DI
-	SHRQ         $0x05, DI
-	SHLQ         $0x05, DI
+	LEAQ         (CX)(BX*4), SI
+	XORQ         DI, DI
+	MOVQ         BX, R8
+	SHRQ         $0x05, R8
+	SHLQ         $0x05, R8
 
 normScaleNTAsm_big:
-	CMPQ     SI, DI
-	JAE      normScaleNTAsm_one
-	VMOVUPS  (CX)(SI*4), Y2
-	VSUBPS   Y0, Y2, Y2
-	VMULPS   Y1, Y2, Y2
-	VMULPS   (DX)(SI*4), Y2, Y2
-	VMOVNTPS Y2, (AX)(SI*4)
-	VMOVUPS  32(CX)(SI*4), Y2
-	VSUBPS   Y0, Y2, Y2
-	VMULPS   Y1, Y2, Y2
-	VMULPS   32(DX)(SI*4), Y2, Y2
-	VMOVNTPS Y2, 32(AX)(SI*4)
-	VMOVUPS  64(CX)(SI*4), Y2
-	VSUBPS   Y0, Y2, Y2
-	VMULPS   Y1, Y2, Y2
-	VMULPS   64(DX)(SI*4), Y2, Y2
-	VMOVNTPS Y2, 64(AX)(SI*4)
-	VMOVUPS  96(CX)(SI*4), Y2
-	VSUBPS   Y0, Y2, Y2
-	VMULPS   Y1, Y2, Y2
-	VMULPS   96(DX)(SI*4), Y2, Y2
-	VMOVNTPS Y2, 96(AX)(SI*4)
-	ADDQ     $0x00000020, SI
-	JMP      normScaleNTAsm_big
+	CMPQ       DI, R8
+	JAE        normScaleNTAsm_one
+	PREFETCHT0 (SI)(DI*4)
+	PREFETCHT0 32(SI)(DI*4)
+	VMOVUPS    (CX)(DI*4), Y2
+	VSUBPS     Y0, Y2, Y2
+	VMULPS     Y1, Y2, Y2
+	VMULPS     (DX)(DI*4), Y2, Y2
+	VMOVNTPS   Y2, (AX)(DI*4)
+	VMOVUPS    32(CX)(DI*4), Y2
+	VSUBPS     Y0, Y2, Y2
+	VMULPS     Y1, Y2, Y2
+	VMULPS     32(DX)(DI*4), Y2, Y2
+	VMOVNTPS   Y2, 32(AX)(DI*4)
+	PREFETCHT0 64(SI)(DI*4)
+	PREFETCHT0 96(SI)(DI*4)
+	VMOVUPS    64(CX)(DI*4), Y2
+	VSUBPS     Y0, Y2, Y2
+	VMULPS     Y1, Y2, Y2
+	VMULPS     64(DX)(DI*4), Y2, Y2
+	VMOVNTPS   Y2, 64(AX)(DI*4)
+	VMOVUPS    96(CX)(DI*4), Y2
+	VSUBPS     Y0, Y2, Y2
+	VMULPS     Y1, Y2, Y2
+	VMULPS     96(DX)(DI*4), Y2, Y2
+	VMOVNTPS   Y2, 96(AX)(DI*4)
+	ADDQ       $0x00000020, DI
+	JMP        normScaleNTAsm_big
 
 normScaleNTAsm_one:
-	CMPQ     SI, BX
-	JAE      normScaleNTAsm_done
-	VMOVUPS  (CX)(SI*4), Y2
-	VSUBPS   Y0, Y2, Y2
-	VMULPS   Y1, Y2, Y2
-	VMULPS   (DX)(SI*4), Y2, Y2
-	VMOVNTPS Y2, (AX)(SI*4)
-	ADDQ     $0x00000008, SI
-	JMP      normScaleNTAsm_one
+	CMPQ       DI, BX
+	JAE        normScaleNTAsm_done
+	PREFETCHT0 (SI)(DI*4)
+	PREFETCHT0 32(SI)(DI*4)
+	VMOVUPS    (CX)(DI*4), Y2
+	VSUBPS     Y0, Y2, Y2
+	VMULPS     Y1, Y2, Y2
+	VMULPS     (DX)(DI*4), Y2, Y2
+	VMOVNTPS   Y2, (AX)(DI*4)
+	ADDQ       $0x00000008, DI
+	JMP        normScaleNTAsm_one
 
 normScaleNTAsm_done:
 	SFENCE
