@@ -91,3 +91,26 @@ func TestParallelEncodeIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestScanMergeMatchesHeap checks that the pair scan used for short words
+// merges in the same order as the priority queue.
+func TestScanMergeMatchesHeap(t *testing.T) {
+	data, err := os.ReadFile(testdata.Path(t, "corpus/tinyshakespeare.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data[:60000]) + " naïve 日本語 🙂 supercalifragilistic antidisestablishmentarianism"
+	for _, name := range []string{"ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf", "ggml-vocab-deepseek-llm.gguf"} {
+		tok := loadVocab(t, name)
+		w := new(workspace)
+		scan := tok.encodeChunk(w, text, tok.kind == "llama", nil)
+		old := maxScan
+		maxScan = 0
+		tok.cache = newWordCache()
+		heap := tok.encodeChunk(w, text, tok.kind == "llama", nil)
+		maxScan = old
+		if !equalInts(scan, heap) {
+			t.Errorf("%s: scan and heap merges differ", name)
+		}
+	}
+}

@@ -154,40 +154,105 @@ type workspace struct {
 	enc   []byte
 	sb    []byte
 	text  string // the text being merged (SentencePiece)
+	cand  []candidate
 	split splitBuf
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// pairOf returns the merge of symbols l and r, if the vocabulary has one.
+func (t *BPE) pairOf(w *workspace, l, r int32) (merged int32, prio float32, ok bool) {
+	ls, rs := w.syms[l].sid, w.syms[r].sid
+	if t.kind == "llama" {
+		// SentencePiece: any two symbols whose joined text is a token.
+		id, ok := t.ids[w.text[w.syms[l].a:w.syms[r].b]]
+		if !ok {
+			return 0, 0, false
+		}
+		return id, t.scores[id], true
+	}
+	if ls < 0 || rs < 0 {
+		return 0, 0, false
+	}
+	p, ok := t.pairs[pairKey(ls, rs)]
+	return p.merged, p.prio, ok
+}
 
 // addBigram queues the merge of symbols l and r if the vocabulary has it.
 func (t *BPE) addBigram(w *workspace, l, r int32) {
 	if l < 0 || r < 0 {
 		return
 	}
-	ls, rs := w.syms[l].sid, w.syms[r].sid
-	if t.kind == "llama" {
-		// SentencePiece: any two symbols whose joined text is a token.
-		id, ok := t.ids[w.text[w.syms[l].a:w.syms[r].b]]
-		if !ok {
-			return
-		}
-		w.heap.push(bigram{prio: t.scores[id], left: l, right: r, lsid: ls, rsid: rs, merged: id})
-		return
+	if m, prio, ok := t.pairOf(w, l, r); ok {
+		w.heap.push(bigram{prio: prio, left: l, right: r, lsid: w.syms[l].sid, rsid: w.syms[r].sid, merged: m})
 	}
-	if ls < 0 || rs < 0 {
-		return
-	}
-	p, ok := t.pairs[pairKey(ls, rs)]
-	if !ok {
-		return
-	}
-	w.heap.push(bigram{prio: p.prio, left: l, right: r, lsid: ls, rsid: rs, merged: p.merged})
 }
 
-// merge runs BPE over w.syms (already linked) until no pair applies.
+// candidate is the pending merge of a symbol with the one after it.
+type candidate struct {
+	ok     bool
+	prio   float32
+	merged int32
+}
+
+// maxScan is the word length (in symbols) up to which merge scans the
+// pairs instead of using a priority queue: the same order, less overhead.
+var maxScan = 24
+
+func (t *BPE) setCandidate(w *workspace, l int32) {
+	r := w.syms[l].next
+	if r < 0 {
+		w.cand[l] = candidate{}
+		return
+	}
+	m, prio, ok := t.pairOf(w, l, r)
+	w.cand[l] = candidate{ok: ok, prio: prio, merged: m}
+}
+
+// merge runs BPE over w.syms (already linked) until no pair applies: the
+// pair with the highest priority first (lowest rank, or highest score),
+// the leftmost on ties.
 func (t *BPE) merge(w *workspace) {
+	n := len(w.syms)
+	if n < 2 {
+		return
+	}
+	if n <= maxScan {
+		if cap(w.cand) < n {
+			w.cand = make([]candidate, n)
+		}
+		w.cand = w.cand[:n]
+		for i := int32(0); i < int32(n); i++ {
+			t.setCandidate(w, i)
+		}
+		for {
+			best := int32(-1)
+			for i := int32(0); i != -1; i = w.syms[i].next {
+				if c := w.cand[i]; c.ok && (best < 0 || c.prio > w.cand[best].prio) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return
+			}
+			l := &w.syms[best]
+			r := &w.syms[l.next]
+			l.b = r.b
+			l.sid = w.cand[best].merged
+			r.a = r.b
+			r.sid = -1
+			l.next = r.next
+			if r.next >= 0 {
+				w.syms[r.next].prev = best
+			}
+			t.setCandidate(w, best)
+			if l.prev >= 0 {
+				t.setCandidate(w, l.prev)
+			}
+		}
+	}
 	w.heap = w.heap[:0]
-	for i := 1; i < len(w.syms); i++ {
+	for i := 1; i < n; i++ {
 		t.addBigram(w, int32(i-1), int32(i))
 	}
 	for len(w.heap) > 0 {
