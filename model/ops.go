@@ -151,8 +151,13 @@ func expf(x float32) float32 {
 	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
-// softmax replaces x by exp(x−max)/Σexp(x−max).
+// softmax replaces x by exp(x−max)/Σexp(x−max): the kernel package's
+// vectorised version for long rows, scalar expf for short ones.
 func softmax(x []float32) {
+	if len(x) >= 16 {
+		kernel.Softmax(x)
+		return
+	}
 	m := float32(math.Inf(-1))
 	for _, v := range x {
 		m = max(m, v)

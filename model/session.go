@@ -27,6 +27,8 @@ type Session struct {
 	dj                             dequantJob
 	deq, yt                        []float32
 	aj                             attnJob
+	ag                             attnGemmJob
+	scores                         [][]float32 // per worker T×P attention scores
 }
 
 // NewSession returns a session whose cache holds ctx positions (ctx ≤ 0
@@ -294,8 +296,16 @@ func (b *Block) Forward(s *Session, T, pos int) {
 	copy(s.k[b.Index][pos*kvd:(pos+T)*kvd], k)
 	copy(s.v[b.Index][pos*kvd:(pos+T)*kvd], v)
 	att := s.att[:T*qd]
-	s.aj = attnJob{s: s, layer: b.Index, T: T, pos: pos, out: att}
-	s.m.pool.parallel(&s.aj, T*c.NHeads, (pos+T)*hd*2)
+	if P := pos + T; T >= gemmAttnMin && T*P <= gemmAttnMaxScores {
+		if len(s.scores) < s.m.pool.n {
+			s.scores = make([][]float32, s.m.pool.n)
+		}
+		s.ag = attnGemmJob{s: s, layer: b.Index, T: T, pos: pos, out: att}
+		s.m.pool.parallel(&s.ag, c.NHeads, T*P*hd*2)
+	} else {
+		s.aj = attnJob{s: s, layer: b.Index, T: T, pos: pos, out: att}
+		s.m.pool.parallel(&s.aj, T*c.NHeads, (pos+T)*hd*2)
+	}
 	s.matmul(b.WO, x, att, T, true)
 
 	for i := 0; i < T; i++ {
@@ -311,9 +321,7 @@ func (b *Block) Forward(s *Session, T, pos int) {
 	} else {
 		g := s.hb2[:T*H]
 		s.matmul(b.Gate, g, xb, T, false)
-		for i, u := range hb {
-			hb[i] = silu(g[i]) * u
-		}
+		kernel.SiLUMul(hb, g, hb)
 	}
 	s.matmul(b.Down, x, hb, T, true)
 }
@@ -394,6 +402,48 @@ func (j *matJob) run(lo, hi, wk int) {
 		return
 	}
 	panic("model: matJob with several tokens")
+}
+
+// Attention of several tokens runs as two GEMMs per head when the score
+// matrix is not too large: S = Q_h·K_hᵀ/√d, a causal softmax on each row
+// of S, then O_h = S·V_h.
+const (
+	gemmAttnMin       = 8
+	gemmAttnMaxScores = 1 << 20
+)
+
+type attnGemmJob struct {
+	s      *Session
+	layer  int
+	T, pos int
+	out    []float32
+}
+
+// run computes heads lo..hi for all T tokens.
+func (j *attnGemmJob) run(lo, hi, wk int) {
+	s := j.s
+	c := s.m.Config
+	hd := c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	group := c.NHeads / c.NKVHeads
+	T, P := j.T, j.pos+j.T
+	if len(s.scores[wk]) < T*P {
+		s.scores[wk] = make([]float32, T*P)
+	}
+	S := s.scores[wk][:T*P]
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	kc, vc := s.k[j.layer], s.v[j.layer]
+	for h := lo; h < hi; h++ {
+		kvOff := (h / group) * hd
+		kernel.Sgemm(false, true, T, P, hd, scale, s.q[h*hd:], qd, kc[kvOff:], kvd, 0, S, P)
+		for t := 0; t < T; t++ {
+			row := S[t*P : (t+1)*P]
+			n := j.pos + t + 1 // causal: keys 0..pos+t
+			softmax(row[:n])
+			clear(row[n:])
+		}
+		kernel.Sgemm(false, false, T, hd, P, 1, S, P, vc[kvOff:], kvd, 0, j.out[h*hd:], qd)
+	}
 }
 
 type attnJob struct {
