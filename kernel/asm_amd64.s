@@ -1596,7 +1596,7 @@ ropeHalfAsm_done:
 	RET
 
 // func sgemv4Asm(y []float32, a []float32, x []float32, lda int)
-// Requires: AVX, FMA3, MMX+
+// Requires: AVX, FMA3
 TEXT ·sgemv4Asm(SB), NOSPLIT, $0-80
 	MOVQ y_base+0(FP), AX
 	MOVQ a_base+24(FP), CX
@@ -1630,10 +1630,6 @@ rows:
 sgemvcols_big:
 	CMPQ        R13, R14
 	JAE         sgemvcols_one
-	PREFETCHT0  512(R9)(R13*4)
-	PREFETCHT0  512(R10)(R13*4)
-	PREFETCHT0  512(R11)(R13*4)
-	PREFETCHT0  512(R12)(R13*4)
 	VMOVUPS     (DX)(R13*4), Y8
 	VFMADD231PS (R9)(R13*4), Y8, Y0
 	VFMADD231PS (R10)(R13*4), Y8, Y2
@@ -1650,10 +1646,6 @@ sgemvcols_big:
 sgemvcols_one:
 	CMPQ        R13, SI
 	JAE         sgemvcols_done
-	PREFETCHT0  512(R9)(R13*4)
-	PREFETCHT0  512(R10)(R13*4)
-	PREFETCHT0  512(R11)(R13*4)
-	PREFETCHT0  512(R12)(R13*4)
 	VMOVUPS     (DX)(R13*4), Y8
 	VFMADD231PS (R9)(R13*4), Y8, Y0
 	VFMADD231PS (R10)(R13*4), Y8, Y2
