@@ -92,8 +92,7 @@ type BPE struct {
 
 type pairInfo struct {
 	merged int32
-	prio   float32
-	rank   int32
+	prio   float32 // minus the rank: exact for up to 2^24 merges
 }
 
 // FromVocab builds a tokenizer from v. It validates the vocabulary and
@@ -270,6 +269,9 @@ func (t *BPE) initByteLevel(merges []string) error {
 	if len(merges) == 0 {
 		return fmt.Errorf("tokenizer: byte-level BPE vocabulary has no merges (tokenizer.ggml.merges)")
 	}
+	if len(merges) > 1<<24 {
+		return fmt.Errorf("tokenizer: %d merges, more than the 2^24 supported", len(merges))
+	}
 	sp, ignore, addBOS, err := preTokenizer(t.pre)
 	if err != nil {
 		return err
@@ -296,7 +298,7 @@ func (t *BPE) initByteLevel(merges []string) error {
 		}
 		ab = append(append(ab[:0], a...), b...)
 		merged := t.internSymBytes(ab)
-		t.pairs[k] = pairInfo{merged: merged, rank: int32(r), prio: -float32(r)}
+		t.pairs[k] = pairInfo{merged: merged, prio: -float32(r)}
 	}
 	for b := 0; b < 256; b++ {
 		t.byteTok[b], t.byteSym[b] = -1, -1
