@@ -161,33 +161,36 @@ func Parse(data []byte, name string) (*Checkpoint, error) {
 		return nil, bad("Q8_0 group size %d is out of range", cfg.GroupSize)
 	}
 
-	d, hd, L, V, kv := int64(cfg.Dim), int64(cfg.HiddenDim), int64(cfg.NLayers), int64(cfg.VocabSize), int64(cfg.KVDim())
-	// Sizes in elements of every matrix group, in int64 (all factors < 2^24,
-	// products of three stay < 2^72 only in theory; guard with math below).
-	mats := []int64{V * d, L * d * d, L * kv * d, L * kv * d, L * d * d, L * hd * d, L * d * hd, L * hd * d}
+	// Sizes in float64 so that no product of header fields can overflow
+	// (each factor is < 2^24; a matrix group has at most three).
+	d, hd, L, V, kv := float64(cfg.Dim), float64(cfg.HiddenDim), float64(cfg.NLayers), float64(cfg.VocabSize), float64(cfg.KVDim())
+	mats := []float64{V * d, L * d * d, L * kv * d, L * kv * d, L * d * d, L * hd * d, L * d * hd, L * hd * d}
 	if !cfg.SharedClassifier {
 		mats = append(mats, V*d)
 	}
-	var need float64 = float64(off)
-	norms := float64(2*L*d + d)
-	for _, m := range mats {
-		need += float64(m) * 4
-	}
-	need += norms * 4
-	if cfg.Version == 0 {
-		need += float64(cfg.SeqLen) * float64(cfg.HeadSize()) * 4 // freq_cis real+imag
-	}
-	if cfg.Version == 2 {
-		// int8 values plus a float32 scale per group instead of float32s.
-		need = float64(off) + norms*4
+	norms := 2*L*d + d
+	need := float64(off) + norms*4
+	switch cfg.Version {
+	case 0:
 		for _, m := range mats {
-			if m%int64(cfg.GroupSize) != 0 {
-				return nil, bad("a tensor of %d values is not a multiple of the group size %d", m, cfg.GroupSize)
+			need += m * 4
+		}
+		need += float64(cfg.SeqLen) * float64(cfg.HeadSize()) * 4 // freq_cis real+imag
+	case 1:
+		for _, m := range mats {
+			need += m * 4
+		}
+	case 2:
+		// int8 values plus a float32 scale per group instead of float32s.
+		g := float64(cfg.GroupSize)
+		for _, m := range mats {
+			if math.Mod(m, g) != 0 {
+				return nil, bad("a tensor of %.0f values is not a multiple of the group size %d", m, cfg.GroupSize)
 			}
-			need += float64(m) + float64(m/int64(cfg.GroupSize))*4
+			need += m + m/g*4
 		}
 	}
-	if need > math.MaxInt64/2 || int64(need) > int64(len(data)) {
+	if need > float64(len(data)) {
 		return nil, bad("header (dim %d, hidden %d, layers %d, heads %d/%d, vocab %d, seq %d) needs %.0f bytes but the file has %d (truncated or not a llama2.c checkpoint)",
 			cfg.Dim, cfg.HiddenDim, cfg.NLayers, cfg.NHeads, cfg.NKVHeads, cfg.VocabSize, cfg.SeqLen, need, len(data))
 	}
