@@ -103,6 +103,9 @@ func (c *Config) validate(file string) error {
 	if c.ContextLen <= 0 {
 		c.ContextLen = 2048
 	}
+	if c.ContextLen > 1<<24 {
+		return fmt.Errorf("%s: context length %d is out of range", file, c.ContextLen)
+	}
 	if c.NormEps <= 0 {
 		c.NormEps = 1e-5
 	}
