@@ -312,35 +312,61 @@ func utf8RuneLen(c byte) int {
 }
 
 // encodeSPM appends the ids of one text fragment (spaces already "▁").
-// When no token has a "▁" after another character (true of SentencePiece
-// vocabularies trained with split_by_whitespace), no merge can cross the
-// start of a "▁" run, so the text is cut there into words that are merged
-// (and cached) one by one with the same result.
+// A merge only ever builds a token, so it cannot join two neighbouring
+// characters that appear side by side in no token: the text is cut at every
+// such place into words that are merged (and cached) one by one, with the
+// same result as merging the whole text.
 func (t *BPE) encodeSPM(w *workspace, s string, out []int) []int {
-	if !t.spmWords {
-		return t.encodeSPMWord(w, s, out)
-	}
 	start := 0
-	for i := 1; i <= len(s); i++ {
-		if i < len(s) && !(s[i] == 0xE2 && strings.HasPrefix(s[i:], "▁") && !strings.HasSuffix(s[:i], "▁")) {
-			continue
-		}
-		word := s[start:i]
-		start = i
-		if ids, ok := t.cache.get(word); ok {
-			for _, id := range ids {
-				out = append(out, int(id))
+	prev := rune(-1)
+	for i := 0; i <= len(s); {
+		cur := rune(-1)
+		n := 0
+		if i < len(s) {
+			n = min(utf8RuneLen(s[i]), len(s)-i)
+			r, size := utf8.DecodeRuneInString(s[i : i+n])
+			if size == n && !(r == utf8.RuneError && size == 1) {
+				cur = r
 			}
-			continue
 		}
-		n := len(out)
-		out = t.encodeSPMWord(w, word, out)
-		ids := make([]int32, len(out)-n)
-		for j, id := range out[n:] {
-			ids[j] = int32(id)
+		cut := i == len(s) || (i > start && prev >= 0 && cur >= 0 && !t.innerPair(prev, cur))
+		if cut {
+			out = t.encodeSPMCached(w, s[start:i], out)
+			start = i
 		}
-		t.cache.put(word, ids)
+		if i == len(s) {
+			break
+		}
+		prev = cur
+		i += n
 	}
+	return out
+}
+
+// innerPair reports whether some token holds the characters a, b side by side.
+func (t *BPE) innerPair(a, b rune) bool {
+	if a < 128 && b < 128 {
+		k := a<<7 | b
+		return t.innerASCII[k>>6]&(1<<(k&63)) != 0
+	}
+	_, ok := t.inner[uint64(a)<<32|uint64(b)]
+	return ok
+}
+
+func (t *BPE) encodeSPMCached(w *workspace, word string, out []int) []int {
+	if ids, ok := t.cache.get(word); ok {
+		for _, id := range ids {
+			out = append(out, int(id))
+		}
+		return out
+	}
+	n := len(out)
+	out = t.encodeSPMWord(w, word, out)
+	ids := make([]int32, len(out)-n)
+	for j, id := range out[n:] {
+		ids[j] = int32(id)
+	}
+	t.cache.put(word, ids)
 	return out
 }
 

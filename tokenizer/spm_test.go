@@ -42,23 +42,22 @@ func TestLlama2CMatchesSentencePiece(t *testing.T) {
 	t.Logf("Once upon a time -> %v", ids)
 }
 
-// TestSPMWordCutIsExact checks that cutting SentencePiece text at "▁" runs
-// (the fast path) gives the same ids as merging the whole text at once.
+// TestSPMWordCutIsExact checks that cutting SentencePiece text between
+// characters that no token holds side by side (the fast path) gives the
+// same ids as merging the whole text at once.
 func TestSPMWordCutIsExact(t *testing.T) {
-	tok := loadVocab(t, "ggml-vocab-llama-spm.gguf")
-	if !tok.spmWords {
-		t.Fatal("llama-spm vocabulary should allow cutting at ▁")
-	}
 	data, err := os.ReadFile(testdata.Path(t, "corpus/tinyshakespeare.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(data[:30000]) + " naïve 日本語 🙂  x"
-	fast, _ := tok.Encode(text, EncodeOptions{AddBOS: true})
-	slow := *tok
-	slow.spmWords = false
-	whole, _ := slow.Encode(text, EncodeOptions{AddBOS: true})
-	if !equalInts(fast, whole) {
-		t.Fatalf("word cut differs: %d vs %d ids", len(fast), len(whole))
+	text := string(data[:30000]) + " naïve 日本語 🙂  x\t\ty 中文的句子。한국어"
+	for _, name := range []string{"ggml-vocab-llama-spm.gguf", "ggml-vocab-phi-3.gguf", "ggml-vocab-baichuan.gguf"} {
+		tok := loadVocab(t, name)
+		esc := string(appendEscaped([]byte("▁"), text))
+		fast := tok.encodeSPM(new(workspace), esc, nil)
+		whole := tok.encodeSPMWord(new(workspace), esc, nil)
+		if !equalInts(fast, whole) {
+			t.Errorf("%s: word cut differs: %d vs %d ids", name, len(fast), len(whole))
+		}
 	}
 }

@@ -69,6 +69,9 @@ type BPE struct {
 	addSpacePrefix bool
 	ignoreMerges   bool
 	spmWords       bool // no token has "▁" after another character
+	// Character pairs that occur inside some token (SentencePiece).
+	inner      map[uint64]struct{}
+	innerASCII [128 * 128 / 64]uint64
 
 	// pairs maps (left symbol, right symbol) to the merged symbol and its
 	// priority, minus the rank (byte-level BPE; SentencePiece looks pairs
@@ -246,6 +249,21 @@ func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b
 // table is needed (the pair is looked up by its text while encoding).
 func (t *BPE) initSPM() error {
 	t.initSymbols()
+	t.inner = make(map[uint64]struct{})
+	for _, s := range t.tokens {
+		prev := rune(-1)
+		for _, r := range s {
+			if prev >= 0 {
+				if prev < 128 && r < 128 {
+					k := prev<<7 | r
+					t.innerASCII[k>>6] |= 1 << (k & 63)
+				} else {
+					t.inner[uint64(prev)<<32|uint64(r)] = struct{}{}
+				}
+			}
+			prev = r
+		}
+	}
 	t.spmWords = true
 	for _, s := range t.tokens {
 		if i := strings.Index(strings.TrimLeft(s, "▁"), "▁"); i >= 0 {
