@@ -75,3 +75,15 @@ func BenchmarkCPUSgemmShapes(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkCPUMatMulT(b *testing.B) {
+	const m, n, k = 512, 1024, 4096
+	x, w, c := benchVec(m*k), benchVec(n*k), make([]float32, m*n)
+	cpuBench(b, 2*m*n*k, 0, func() { MatMulT(c, x, w, m, n, k, false) })
+}
+
+func BenchmarkCPUSgemmTransA(b *testing.B) {
+	const m, n, k = 768, 768, 512 // dW = dYᵀ·X in a backward pass
+	x, y, c := benchVec(k*m), benchVec(k*n), make([]float32, m*n)
+	cpuBench(b, 2*m*n*k, 0, func() { Sgemm(true, false, m, n, k, 1, x, m, y, n, 0, c, n) })
+}
