@@ -48,6 +48,14 @@ func TestTokenizeCommand(t *testing.T) {
 	if _, code := runTok(t, "tokenize", "-m", filepath.Join(t.TempDir(), "missing.gguf"), "x"); code != 1 {
 		t.Errorf("missing model: exit %d, want 1", code)
 	}
+	// Every vocabulary file of the shared folder tokenizes.
+	vocabs, _ := filepath.Glob(filepath.Join(filepath.Dir(gpt2), "*.gguf"))
+	for _, v := range vocabs {
+		got, code := runTok(t, "tokenize", "-m", v, "--parse-special", "Hello <s> world 123!")
+		if code != 0 || !strings.HasPrefix(got, "[") || len(got) < 10 {
+			t.Errorf("%s: %q exit %d", filepath.Base(v), got, code)
+		}
+	}
 	// --file bytes verbatim, and a checkpoint folder with a "current" pointer.
 	dir := t.TempDir()
 	f := filepath.Join(dir, "in.txt")
