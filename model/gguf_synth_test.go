@@ -281,21 +281,3 @@ func quantize(typ quant.Type, v []float32) []byte {
 	}
 	return out
 }
-
-// f32ToF16 rounds to the nearest float16 (normal range only, as the test
-// values are).
-func f32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23&0xff) - 127 + 15
-	man := b & 0x7fffff
-	if exp <= 0 {
-		return sign
-	}
-	h := uint32(exp)<<10 | man>>13
-	rem := man & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-		h++
-	}
-	return sign | uint16(h)
-}

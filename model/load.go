@@ -93,6 +93,9 @@ func FromLlama2C(ck *llama2c.Checkpoint) (*Model, error) {
 	m.Info.Mapped = ck.Mapped
 	ten := func(t llama2c.Tensor) *Tensor {
 		if t.Q != nil {
+			if t.GroupSize == 32 && t.Cols%32 == 0 {
+				return q8FromGroups(t)
+			}
 			m.Info.Dequantized = append(m.Info.Dequantized, fmt.Sprintf("%s (Q8 group %d)", t.Name, t.GroupSize))
 		}
 		return NewF32(t.Name, t.Rows, t.Cols, t.Dequantize())
@@ -116,4 +119,21 @@ func FromLlama2C(ck *llama2c.Checkpoint) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// q8FromGroups re-packs a llama2.c version 2 tensor quantized in groups of
+// 32 (int8 values, then float32 scales) as ggml Q8_0 blocks (float16 scale
+// then the 32 values), rounding each scale to float16.
+func q8FromGroups(t llama2c.Tensor) *Tensor {
+	nb := len(t.Q) / 32
+	raw := make([]byte, nb*34)
+	for b := 0; b < nb; b++ {
+		h := f32ToF16(t.Scales[b])
+		raw[b*34] = byte(h)
+		raw[b*34+1] = byte(h >> 8)
+		for j, q := range t.Q[b*32 : b*32+32] {
+			raw[b*34+2+j] = byte(q)
+		}
+	}
+	return &Tensor{Name: t.Name, Type: Q8_0, Rows: t.Rows, Cols: t.Cols, Raw: raw}
 }

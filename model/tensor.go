@@ -207,3 +207,39 @@ func rawU16(b []byte) []uint16 {
 }
 
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
+
+// f32ToF16 rounds f to the nearest float16 (ties to even), with
+// subnormals, overflow to infinity and NaN.
+func f32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23) & 0xff
+	man := b & 0x7fffff
+	switch {
+	case exp == 0xff: // Inf or NaN
+		if man != 0 {
+			return sign | 0x7e00
+		}
+		return sign | 0x7c00
+	case exp-127 > 15:
+		return sign | 0x7c00
+	case exp-127 >= -14: // normal
+		h := uint32(exp-127+15)<<10 | man>>13
+		rem := man & 0x1fff
+		if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
+			h++ // may carry into the exponent, which is still correct
+		}
+		return sign | uint16(h)
+	case exp-127 >= -25: // subnormal
+		man |= 0x800000
+		shift := uint(-14-(exp-127)) + 13
+		h := man >> shift
+		rem := man & (1<<shift - 1)
+		half := uint32(1) << (shift - 1)
+		if rem > half || (rem == half && h&1 == 1) {
+			h++
+		}
+		return sign | uint16(h)
+	}
+	return sign
+}
