@@ -206,3 +206,44 @@ func BenchmarkGemvF16(b *testing.B) {
 	}
 	reportFlops(b, 2*m*n)
 }
+
+// BenchmarkElementwise covers the remaining vector kernels on 4096 floats.
+func BenchmarkElementwise(b *testing.B) {
+	const n = 4096
+	x, y, d := benchVec(n), benchVec(n), make([]float32, n)
+	h := make([]uint16, n)
+	xq := make([]byte, n/32*34)
+	for _, c := range []struct {
+		name  string
+		bytes int64
+		f     func()
+	}{
+		{"Scale", 8 * n, func() { Scale(1, x) }},
+		{"Add", 12 * n, func() { Add(d, x, y) }},
+		{"Mul", 12 * n, func() { Mul(d, x, y) }},
+		{"Max", 4 * n, func() { Max(x) }},
+		{"F32ToF16", 6 * n, func() { F32ToF16(h, x) }},
+		{"BF16ToF32", 6 * n, func() { BF16ToF32(d, h) }},
+		{"F32ToBF16", 6 * n, func() { F32ToBF16(h, x) }},
+		{"QuantizeQ8_0", 4*n + n/32*34, func() { QuantizeQ8_0(xq, x) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(c.bytes)
+			for b.Loop() {
+				c.f()
+			}
+		})
+	}
+}
+
+func BenchmarkGemvBF16(b *testing.B) {
+	const m, n = 4096, 4096
+	w := make([]uint16, m*n)
+	F32ToBF16(w, benchVec(m*n))
+	x, y := benchVec(n), make([]float32, m)
+	b.SetBytes(2 * m * n)
+	for b.Loop() {
+		GemvBF16(y, w, x, m, n)
+	}
+	reportFlops(b, 2*m*n)
+}
