@@ -207,8 +207,7 @@ func addSinusoidal(row []float32, p int) {
 // quantized weights being dequantized a block of rows at a time.
 func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 	if T == 1 {
-		s.mj = matJob{w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
-		s.m.pool.parallel(&s.mj, w.Rows, w.Cols)
+		s.gemv(x, matPart{w, y, add})
 		return
 	}
 	// The weight is op(A) here (m = rows, no transpose, so packing it is a
@@ -247,6 +246,17 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 	}
 }
 
+// gemv computes every part's y = W·x for one token in one dispatch.
+func (s *Session) gemv(x []float32, parts ...matPart) {
+	s.mj = matJob{n: len(parts), x: x, scratch: s.scratch}
+	rows := 0
+	for i, p := range parts {
+		s.mj.parts[i] = p
+		rows += p.w.Rows
+	}
+	s.m.pool.parallel(&s.mj, rows, parts[0].w.Cols)
+}
+
 // dequantJob converts rows r0+lo..r0+hi of w to float32 in dst.
 type dequantJob struct {
 	w   *Tensor
@@ -277,9 +287,13 @@ func (b *Block) Forward(s *Session, T, pos int) {
 		b.AttnNorm.Forward(xb[i*D:(i+1)*D], x[i*D:(i+1)*D])
 	}
 	q, k, v := s.q[:T*qd], s.kk[:T*kvd], s.vv[:T*kvd]
-	s.matmul(b.WQ, q, xb, T, false)
-	s.matmul(b.WK, k, xb, T, false)
-	s.matmul(b.WV, v, xb, T, false)
+	if T == 1 {
+		s.gemv(xb, matPart{w: b.WQ, y: q}, matPart{w: b.WK, y: k}, matPart{w: b.WV, y: v})
+	} else {
+		s.matmul(b.WQ, q, xb, T, false)
+		s.matmul(b.WK, k, xb, T, false)
+		s.matmul(b.WV, v, xb, T, false)
+	}
 	if b.BQ != nil {
 		for i := 0; i < T; i++ {
 			axpy(q[i*qd:(i+1)*qd], 1, b.BQ)
@@ -313,14 +327,19 @@ func (b *Block) Forward(s *Session, T, pos int) {
 	}
 	H := c.HiddenDim
 	hb := s.hb[:T*H]
-	s.matmul(b.Up, hb, xb, T, false)
 	if c.MLP == GELU {
+		s.matmul(b.Up, hb, xb, T, false)
 		for i, u := range hb {
 			hb[i] = gelu(u)
 		}
 	} else {
 		g := s.hb2[:T*H]
-		s.matmul(b.Gate, g, xb, T, false)
+		if T == 1 {
+			s.gemv(xb, matPart{w: b.Up, y: hb}, matPart{w: b.Gate, y: g})
+		} else {
+			s.matmul(b.Up, hb, xb, T, false)
+			s.matmul(b.Gate, g, xb, T, false)
+		}
 		kernel.SiLUMul(hb, g, hb)
 	}
 	s.matmul(b.Down, x, hb, T, true)
@@ -349,12 +368,20 @@ func (s *Session) rope(vec []float32, p int) {
 	}
 }
 
+// matJob computes y = W·x for one token, for up to three matrices that
+// read the same x (q, k and v; gate and up), whose rows are numbered one
+// after another so that one dispatch to the pool covers them all.
 type matJob struct {
-	w       *Tensor
-	y, x    []float32
-	T       int
-	add     bool
+	parts   [3]matPart
+	n       int // parts in use
+	x       []float32
 	scratch [][]float32
+}
+
+type matPart struct {
+	w   *Tensor
+	y   []float32
+	add bool // y += W·x instead of y = W·x
 }
 
 // kernelSerialBytes keeps every kernel call below the size at which the
@@ -362,46 +389,54 @@ type matJob struct {
 // pool already gives each core its share.
 const kernelSerialBytes = 1<<20 - 1
 
-// run computes output rows lo..hi of y[T][rows] = x[T][cols]·Wᵀ.
+// run computes rows lo..hi of the concatenated outputs.
 func (j *matJob) run(lo, hi, wk int) {
-	w := j.w
-	cols := w.Cols
-	if j.T == 1 {
-		x := j.x[:cols]
-		y := j.y[lo:hi]
-		if j.add {
-			y = j.scratch[wk][:hi-lo]
+	off := 0
+	for _, p := range j.parts[:j.n] {
+		rows := p.w.Rows
+		if a, b := max(lo, off), min(hi, off+rows); a < b {
+			gemvRows(p, j.x, a-off, b-off, j.scratch[wk])
 		}
-		rb := w.Type.rowBytes(cols)
-		step := max(1, kernelSerialBytes/rb)
-		for r0 := lo; r0 < hi; r0 += step {
-			r1 := min(hi, r0+step)
-			yy := y[r0-lo : r1-lo]
-			switch w.Type {
-			case F32:
-				// Row dots rather than Sgemv: same speed when memory-bound,
-				// and no per-call closure allocation.
-				for r := r0; r < r1; r++ {
-					yy[r-r0] = kernel.Dot(w.F32[r*cols:(r+1)*cols], x)
-				}
-			case Q8_0:
-				kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
-			case Q4_0:
-				kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
-			default: // F16: convert a row at a time, then a SIMD dot
-				buf := j.scratch[wk][len(j.scratch[wk])-cols:]
-				for r := r0; r < r1; r++ {
-					w.Row(r, buf)
-					yy[r-r0] = kernel.Dot(buf, x)
-				}
+		off += rows
+	}
+}
+
+// gemvRows computes rows lo..hi of p.y = p.w·x (or adds them).
+func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
+	w := p.w
+	cols := w.Cols
+	x = x[:cols]
+	y := p.y[lo:hi]
+	if p.add {
+		y = scratch[:hi-lo]
+	}
+	rb := w.Type.rowBytes(cols)
+	step := max(1, kernelSerialBytes/rb)
+	for r0 := lo; r0 < hi; r0 += step {
+		r1 := min(hi, r0+step)
+		yy := y[r0-lo : r1-lo]
+		switch w.Type {
+		case F32:
+			// Row dots rather than Sgemv: same speed when memory-bound,
+			// and no per-call closure allocation.
+			for r := r0; r < r1; r++ {
+				yy[r-r0] = kernel.Dot(w.F32[r*cols:(r+1)*cols], x)
+			}
+		case Q8_0:
+			kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+		case Q4_0:
+			kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+		default: // F16: convert a row at a time, then a SIMD dot
+			buf := scratch[len(scratch)-cols:]
+			for r := r0; r < r1; r++ {
+				w.Row(r, buf)
+				yy[r-r0] = kernel.Dot(buf, x)
 			}
 		}
-		if j.add {
-			kernel.Add(j.y[lo:hi], j.y[lo:hi], y)
-		}
-		return
 	}
-	panic("model: matJob with several tokens")
+	if p.add {
+		kernel.Add(p.y[lo:hi], p.y[lo:hi], y)
+	}
 }
 
 // Attention of several tokens runs as two GEMMs per head when the score
