@@ -20,7 +20,7 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 		blk := dst[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
 		var amax float32
 		for _, v := range xb {
-			amax = max(amax, float32(math.Abs(float64(v))))
+			amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
 		}
 		d := amax / 127
 		var id float32
@@ -29,8 +29,13 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 		}
 		h := f32ToF16(d)
 		blk[0], blk[1] = byte(h), byte(h>>8)
+		q := blk[2:Q8_0Bytes]
 		for j, v := range xb {
-			blk[2+j] = byte(int8(math.Round(float64(v * id))))
+			// roundf: ties away from zero. |v·id| ≤ 127, so adding 0.5 in
+			// float64 is exact and truncation rounds correctly.
+			// Branch-free (signs are random): truncation of r ± 0.5.
+			r := float64(v * id)
+			q[j] = byte(int8(int32(r + math.Copysign(0.5, r))))
 		}
 	}
 }

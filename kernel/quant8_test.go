@@ -102,3 +102,22 @@ func TestGemvQ8(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeRounding checks the fast rounding against math.Round (ties
+// away from zero) on values near every half-integer.
+func TestQuantizeRounding(t *testing.T) {
+	x := make([]float32, 32)
+	q := make([]byte, 34)
+	for k := -127; k <= 127; k++ {
+		for _, off := range []float32{-0.5, -0.4999999, 0, 0.4999999, 0.5, 0.5000001} {
+			x[0] = 127 // d = 1 exactly... up to 127/127
+			x[1] = float32(k)/2 + off/2
+			QuantizeQ8_0(q, x)
+			d := float32(127) / 127
+			want := int8(math.Round(float64(x[1] * (1 / d))))
+			if int8(q[3]) != want {
+				t.Fatalf("x=%v: q=%d want %d", x[1], int8(q[3]), want)
+			}
+		}
+	}
+}
