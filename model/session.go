@@ -515,12 +515,18 @@ func (j *attnJob) run(lo, hi, wk int) {
 			}
 		} else {
 			for i := 0; i <= p; i++ {
-				k := kc[i*kvd+kvOff : i*kvd+kvOff+hd]
-				var d float32
-				for e, qv := range q {
-					d += qv * k[e]
+				k := kc[i*kvd+kvOff:]
+				k = k[:len(q)]
+				var d0, d1 float32
+				e := 0
+				for ; e+1 < len(q); e += 2 {
+					d0 += q[e] * k[e]
+					d1 += q[e+1] * k[e+1]
 				}
-				sc[i] = d * scale
+				if e < len(q) {
+					d0 += q[e] * k[e]
+				}
+				sc[i] = (d0 + d1) * scale
 			}
 		}
 		softmax(sc)
@@ -532,7 +538,8 @@ func (j *attnJob) run(lo, hi, wk int) {
 			}
 		} else {
 			for i := 0; i <= p; i++ {
-				v, a := vc[i*kvd+kvOff:i*kvd+kvOff+hd], sc[i]
+				v, a := vc[i*kvd+kvOff:], sc[i]
+				v = v[:len(o)]
 				for e := range o {
 					o[e] += a * v[e]
 				}
