@@ -29,8 +29,9 @@ func sgemvRowsGeneric(y, a, x []float32, n int) {
 
 // MatMulT computes C = A·Bᵀ (or C += A·Bᵀ when accumulate is true) for
 // row-major A (m×k), B (n×k) and C (m×n): a Linear layer with PyTorch's
-// [out, in] weight layout, B being the weight. It panics on a shape
-// mismatch.
+// [out, in] weight layout, B being the weight. It is Sgemm(false, true,
+// ...), except that a single row without accumulation is an Sgemv. It
+// panics on a shape mismatch.
 func MatMulT(c, a, b []float32, m, n, k int, accumulate bool) {
 	if m < 0 || n < 0 || k < 0 || len(a) != m*k || len(b) != n*k || len(c) != m*n {
 		panic(fmt.Sprintf("kernel: MatMulT: m=%d n=%d k=%d needs len(a)=m·k, len(b)=n·k, len(c)=m·n; got %d, %d, %d", m, n, k, len(a), len(b), len(c)))
@@ -56,6 +57,10 @@ func MatMulT(c, a, b []float32, m, n, k int, accumulate bool) {
 // rows) of A, B and C as stored: A is stored m×k (k×m if transA) and so
 // lda ≥ k (≥ m if transA), and so on. When beta is 0, C is not read (NaN in
 // C does not propagate). It panics if a slice is too short for its shape.
+//
+// Products of about 8 MFLOP (m·n·k ≥ 2²²) or more are split over Threads()
+// goroutines; below that nothing is allocated (packing buffers are pooled),
+// above it the hand-off allocates a few small closures per call.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ar, ac := m, k
 	if transA {
