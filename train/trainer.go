@@ -25,7 +25,7 @@ type Options struct {
 	Layers    int     `json:"layers"`
 	Heads     int     `json:"heads"`
 	KVHeads   int     `json:"kv_heads"`
-	Hidden    int     `json:"hidden"` // 0: 4·dim for GELU, 8/3·dim rounded to 8 for SwiGLU… see Config
+	Hidden    int     `json:"hidden"` // MLP hidden width; 0 means 4·Dim
 	Ctx       int     `json:"ctx"`
 	Untied    bool    `json:"untied"`
 	RopeTheta float64 `json:"rope_theta"`
