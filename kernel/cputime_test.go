@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package kernel
 
@@ -86,4 +86,19 @@ func BenchmarkCPUSgemmTransA(b *testing.B) {
 	const m, n, k = 768, 768, 512 // dW = dYᵀ·X in a backward pass
 	x, y, c := benchVec(k*m), benchVec(k*n), make([]float32, m*n)
 	cpuBench(b, 2*m*n*k, 0, func() { Sgemm(true, false, m, n, k, 1, x, m, y, n, 0, c, n) })
+}
+
+// BenchmarkCPUGemmKernelL2 runs the micro-kernel over a whole packed MC×KC
+// block of A (L2-resident) with one B sliver, as the macro-kernel does.
+func BenchmarkCPUGemmKernelL2(b *testing.B) {
+	const kc = gemmKC
+	a, bb := benchVec(kc*gemmMC), benchVec(kc*gemmNR*64)
+	c := make([]float32, gemmMC*1024)
+	cpuBench(b, 2*kc*gemmMC*gemmNR*64, 0, func() {
+		for jr := 0; jr < 64; jr++ {
+			for ir := 0; ir < gemmMC; ir += gemmMR {
+				gemmKernelImpl(kc, a[ir*kc:], bb[jr*kc*gemmNR:], c[ir*1024+jr*16:], 1024, 1)
+			}
+		}
+	})
 }

@@ -13,18 +13,3 @@ func BenchmarkGemmKernel(b *testing.B) {
 	}
 	reportFlops(b, 2*kc*gemmMR*gemmNR)
 }
-
-// BenchmarkCPUGemmKernelL2 runs the micro-kernel over a whole packed MC×KC
-// block of A (L2-resident) with one B sliver, as the macro-kernel does.
-func BenchmarkCPUGemmKernelL2(b *testing.B) {
-	const kc = gemmKC
-	a, bb := benchVec(kc*gemmMC), benchVec(kc*gemmNR*64)
-	c := make([]float32, gemmMC*1024)
-	cpuBench(b, 2*kc*gemmMC*gemmNR*64, 0, func() {
-		for jr := 0; jr < 64; jr++ {
-			for ir := 0; ir < gemmMC; ir += gemmMR {
-				gemmKernelImpl(kc, a[ir*kc:], bb[jr*kc*gemmNR:], c[ir*1024+jr*16:], 1024, 1)
-			}
-		}
-	})
-}
