@@ -640,6 +640,37 @@ func normKernels() {
 		VZEROUPPER()
 		RET()
 	}
+	// Fused LayerNorm backward: with x̂ = (x−mu)·inv, dw += dy⊙x̂,
+	// db += dy and dx = inv·(dy⊙w − mg − x̂·mgx), in one pass.
+	TEXT("lnBwdFusedAsm", NOSPLIT, "func(dx, dw, db, dy, w, x []float32, mu, inv, mg, mgx float32)")
+	Pragma("noescape")
+	{
+		dx, dw, db, dy, w, x := base("dx"), base("dw"), base("db"), base("dy"), base("w"), base("x")
+		n := length("dx")
+		mu, inv, mg, mgx := bcast("mu"), bcast("inv"), bcast("mg"), bcast("mgx")
+		vloop("lnBwdFusedAsm", n, 1, func(i reg.Register, k int) {
+			xh := YMM()
+			VMOVUPS(at(x, i, k), xh)
+			VSUBPS(mu, xh, xh)
+			VMULPS(inv, xh, xh)
+			d := YMM()
+			VMOVUPS(at(dy, i, k), d)
+			t := YMM()
+			VMOVUPS(at(dw, i, k), t)
+			VFMADD231PS(xh, d, t)
+			VMOVUPS(t, at(dw, i, k))
+			t2 := YMM()
+			VADDPS(at(db, i, k), d, t2)
+			VMOVUPS(t2, at(db, i, k))
+			VMULPS(at(w, i, k), d, d)
+			VSUBPS(mg, d, d)
+			VFNMADD231PS(mgx, xh, d)
+			VMULPS(inv, d, d)
+			VMOVUPS(d, at(dx, i, k))
+		})
+		VZEROUPPER()
+		RET()
+	}
 	// RoPE, half-split pairs: (a, b) → (a·c − b·s, a·s + b·c), with s
 	// multiplied by sign (−1 for the backward pass).
 	TEXT("ropeHalfAsm", NOSPLIT, "func(a, b, c, s []float32, sign float32)")

@@ -77,6 +77,9 @@ func lnBwdDwAsm(dw []float32, dy []float32, x []float32, mu float32, inv float32
 func lnBwdDxAsm(dx []float32, dy []float32, w []float32, x []float32, mu float32, inv float32, mg float32, mgx float32)
 
 //go:noescape
+func lnBwdFusedAsm(dx []float32, dw []float32, db []float32, dy []float32, w []float32, x []float32, mu float32, inv float32, mg float32, mgx float32)
+
+//go:noescape
 func ropeHalfAsm(a []float32, b []float32, c []float32, s []float32, sign float32)
 
 //go:noescape

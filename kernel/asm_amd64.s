@@ -1534,6 +1534,73 @@ lnBwdDxAsm_done:
 	VZEROUPPER
 	RET
 
+// func lnBwdFusedAsm(dx []float32, dw []float32, db []float32, dy []float32, w []float32, x []float32, mu float32, inv float32, mg float32, mgx float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·lnBwdFusedAsm(SB), NOSPLIT, $0-160
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         dw_base+24(FP), CX
+	MOVQ         db_base+48(FP), DX
+	MOVQ         dy_base+72(FP), BX
+	MOVQ         w_base+96(FP), SI
+	MOVQ         x_base+120(FP), DI
+	MOVQ         dx_len+8(FP), R8
+	MOVSS        mu+144(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        inv+148(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mg+152(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        mgx+156(FP), X3
+	VBROADCASTSS X3, Y3
+	XORQ         R9, R9
+	MOVQ         R8, R10
+	SHRQ         $0x03, R10
+	SHLQ         $0x03, R10
+
+lnBwdFusedAsm_big:
+	CMPQ         R9, R10
+	JAE          lnBwdFusedAsm_one
+	VMOVUPS      (DI)(R9*4), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMOVUPS      (BX)(R9*4), Y5
+	VMOVUPS      (CX)(R9*4), Y6
+	VFMADD231PS  Y4, Y5, Y6
+	VMOVUPS      Y6, (CX)(R9*4)
+	VADDPS       (DX)(R9*4), Y5, Y6
+	VMOVUPS      Y6, (DX)(R9*4)
+	VMULPS       (SI)(R9*4), Y5, Y5
+	VSUBPS       Y2, Y5, Y5
+	VFNMADD231PS Y3, Y4, Y5
+	VMULPS       Y1, Y5, Y5
+	VMOVUPS      Y5, (AX)(R9*4)
+	ADDQ         $0x00000008, R9
+	JMP          lnBwdFusedAsm_big
+
+lnBwdFusedAsm_one:
+	CMPQ         R9, R8
+	JAE          lnBwdFusedAsm_done
+	VMOVUPS      (DI)(R9*4), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMOVUPS      (BX)(R9*4), Y5
+	VMOVUPS      (CX)(R9*4), Y6
+	VFMADD231PS  Y4, Y5, Y6
+	VMOVUPS      Y6, (CX)(R9*4)
+	VADDPS       (DX)(R9*4), Y5, Y6
+	VMOVUPS      Y6, (DX)(R9*4)
+	VMULPS       (SI)(R9*4), Y5, Y5
+	VSUBPS       Y2, Y5, Y5
+	VFNMADD231PS Y3, Y4, Y5
+	VMULPS       Y1, Y5, Y5
+	VMOVUPS      Y5, (AX)(R9*4)
+	ADDQ         $0x00000008, R9
+	JMP          lnBwdFusedAsm_one
+
+lnBwdFusedAsm_done:
+	VZEROUPPER
+	RET
+
 // func ropeHalfAsm(a []float32, b []float32, c []float32, s []float32, sign float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·ropeHalfAsm(SB), NOSPLIT, $0-100

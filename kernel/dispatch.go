@@ -33,6 +33,7 @@ var (
 	lnBwdSumsImpl       = lnBwdSumsGeneric
 	lnBwdParamImpl      = lnBwdParamGeneric
 	lnBwdDxImpl         = lnBwdDxGeneric
+	lnBwdFusedImpl      = lnBwdFusedGeneric
 	ropeHalfImpl        = ropeHalfGeneric
 	ropeInterleavedImpl = ropeInterleavedGeneric
 

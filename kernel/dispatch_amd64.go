@@ -218,6 +218,14 @@ func init() {
 			ropeHalfGeneric(a[k:], b[k:len(a)], c[k:len(a)], s[k:len(a)], inverse)
 		}
 	}
+	lnBwdFusedImpl = func(dx, dw, db, dy, w, x []float32, mu, inv, mg, mgx float32) {
+		k := len(dx) &^ 7
+		lnBwdFusedAsm(dx[:k], dw[:k], db[:k], dy[:k], w[:k], x[:k], mu, inv, mg, mgx)
+		if k < len(dx) {
+			n := len(dx)
+			lnBwdFusedGeneric(dx[k:], dw[k:n], db[k:n], dy[k:n], w[k:n], x[k:n], mu, inv, mg, mgx)
+		}
+	}
 	ropeHeadsImpl = func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool {
 		sign := float32(1)
 		if inverse {

@@ -144,6 +144,10 @@ func LayerNormBackwardRows(dx, dw, db, dy, x, w, mean, invStd []float32, d int) 
 		sg, sgx := lnBwdSumsImpl(dyr, w, xr, mu) // Σ g, Σ g·(x−mu)
 		mg := sg / float32(d)
 		mgx := sgx * inv / float32(d) // mean(g·x̂)
+		if dw != nil && db != nil {
+			lnBwdFusedImpl(dxr, dw, db, dyr, w, xr, mu, inv, mg, mgx) // one pass
+			continue
+		}
 		if dw != nil || db != nil {
 			lnBwdParamImpl(dw, db, dyr, xr, mu, inv)
 		}
@@ -340,6 +344,19 @@ func lnBwdParamGeneric(dw, db, dy, x []float32, mu, inv float32) {
 	}
 	if db != nil {
 		addGeneric(db, db, dy)
+	}
+}
+
+// lnBwdFusedGeneric: dw += dy⊙x̂, db += dy and dx = inv·(dy⊙w − mg −
+// x̂·mgx) in one pass (dx may be dy: dy[i] is read before dx[i] is written).
+func lnBwdFusedGeneric(dx, dw, db, dy, w, x []float32, mu, inv, mg, mgx float32) {
+	dw, db, dy, w, x = dw[:len(dx)], db[:len(dx)], dy[:len(dx)], w[:len(dx)], x[:len(dx)]
+	for i := range dx {
+		xh := (x[i] - mu) * inv
+		d := dy[i]
+		dw[i] += d * xh
+		db[i] += d
+		dx[i] = inv * (d*w[i] - mg - xh*mgx)
 	}
 }
 
