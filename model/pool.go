@@ -28,10 +28,11 @@ func newPool(n int) *pool {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	p := &pool{n: n, tasks: make(chan task, n)}
+	tasks := make(chan task, n)
+	p := &pool{n: n, tasks: tasks}
 	for i := 1; i < n; i++ {
 		go func() {
-			for t := range p.tasks {
+			for t := range tasks {
 				t.j.run(t.lo, t.hi, t.w)
 				p.wg.Done()
 			}
