@@ -48,8 +48,8 @@
 // other GGUF types are dequantized to F32 when the model loads. The
 // matrix-vector products are split by rows over a fixed pool of worker
 // goroutines and run the kernel package's SIMD loops; all buffers are
-// allocated with the session, so decoding F32 weights does not allocate
-// (the kernel's quantized GEMVs allocate one small closure per call).
+// allocated with the session (the kernel's GEMVs allocate one small
+// closure per call, a few hundred bytes per layer and token).
 //
 // A plain float64 forward pass in the tests (no cache, straight from the
 // formulas above) checks every path: batched, cached, every weight type,

@@ -417,11 +417,9 @@ func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
 		yy := y[r0-lo : r1-lo]
 		switch w.Type {
 		case F32:
-			// Row dots rather than Sgemv: same speed when memory-bound,
-			// and no per-call closure allocation.
-			for r := r0; r < r1; r++ {
-				yy[r-r0] = kernel.Dot(w.F32[r*cols:(r+1)*cols], x)
-			}
+			// Sgemv's four-row kernel is 30% faster than row dots on
+			// narrow matrices (stories260K) and equal when memory-bound.
+			kernel.Sgemv(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
 		case Q8_0:
 			kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
 		case Q4_0:
