@@ -511,6 +511,22 @@ func (j *attnJob) run(lo, hi, wk int) {
 			for i := 0; i <= p; i++ {
 				sc[i] = dot(q, kc[i*kvd+kvOff:i*kvd+kvOff+hd]) * scale
 			}
+		} else if hd%8 == 0 {
+			// Small heads: eight query values stay in registers while the
+			// loop runs over positions.
+			clear(sc)
+			for c := 0; c < hd; c += 8 {
+				qc := q[c : c+8]
+				q0, q1, q2, q3, q4, q5, q6, q7 := qc[0], qc[1], qc[2], qc[3], qc[4], qc[5], qc[6], qc[7]
+				for i := range sc {
+					k := kc[i*kvd+kvOff+c:]
+					k = k[:8]
+					sc[i] += q0*k[0] + q1*k[1] + q2*k[2] + q3*k[3] + q4*k[4] + q5*k[5] + q6*k[6] + q7*k[7]
+				}
+			}
+			for i := range sc {
+				sc[i] *= scale
+			}
 		} else {
 			for i := 0; i <= p; i++ {
 				k := kc[i*kvd+kvOff:]
@@ -533,6 +549,24 @@ func (j *attnJob) run(lo, hi, wk int) {
 		if hd >= 32 {
 			for i := 0; i <= p; i++ {
 				axpy(o, sc[i], vc[i*kvd+kvOff:i*kvd+kvOff+hd])
+			}
+		} else if hd%8 == 0 {
+			for c := 0; c < hd; c += 8 {
+				var o0, o1, o2, o3, o4, o5, o6, o7 float32
+				for i, a := range sc {
+					v := vc[i*kvd+kvOff+c:]
+					v = v[:8]
+					o0 += a * v[0]
+					o1 += a * v[1]
+					o2 += a * v[2]
+					o3 += a * v[3]
+					o4 += a * v[4]
+					o5 += a * v[5]
+					o6 += a * v[6]
+					o7 += a * v[7]
+				}
+				oc := o[c : c+8]
+				oc[0], oc[1], oc[2], oc[3], oc[4], oc[5], oc[6], oc[7] = o0, o1, o2, o3, o4, o5, o6, o7
 			}
 		} else {
 			for i := 0; i <= p; i++ {
