@@ -188,3 +188,19 @@ func TestIsEnd(t *testing.T) {
 		t.Fatalf("isEnd(%d) = %v, isEnd(50) = %v", id, isEnd(tok, id), isEnd(tok, 50))
 	}
 }
+
+func TestGenerateGGUF(t *testing.T) {
+	p := testdata.Path(t, "gguf/llama-2-tiny-random.gguf")
+	out, errs, code := capture(t, "generate", "-m", p, "-p", "Hello world", "-n", "8", "--temp", "0")
+	if code != 0 || !strings.HasPrefix(out, "Hello world") || len(out) <= len("Hello world") {
+		t.Fatalf("exit %d, stdout %q: %s", code, out, errs)
+	}
+	again, _, _ := capture(t, "generate", "-m", p, "-p", "Hello world", "-n", "8", "--temp", "0")
+	if again != out {
+		t.Fatalf("greedy runs differ: %q vs %q", out, again)
+	}
+	info, _, code := capture(t, "info", "-m", p)
+	if code != 0 || !strings.Contains(info, "F16 ×9") || !strings.Contains(info, "llama, 32000 tokens") {
+		t.Fatalf("info:\n%s", info)
+	}
+}
