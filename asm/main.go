@@ -28,6 +28,7 @@ func main() {
 	ropeKernels()
 	gemmKernel()
 	quantKernels()
+	gemvQ4SumKernel()
 	quantQ8Kernels()
 	halfKernels()
 	halfDotKernels()
@@ -970,7 +971,7 @@ func gemmKernelMRNR(name string, mr, nr int) {
 
 // quantKernels: y[r] = Σ_blocks d·Σ_j q[j]·x[j] with float32 x.
 func quantKernels() {
-	for _, q4 := range []bool{false, true} {
+	for _, q4 := range []bool{false} { // Q4_0: see gemvQ4SumKernel
 		name, bs := "gemvQ8Asm", 34
 		if q4 {
 			name, bs = "gemvQ4Asm", 18
@@ -1102,6 +1103,91 @@ func cmemWords(name string, v uint16) Mem {
 	}
 	expConstMem[name] = m
 	return m
+}
+
+// gemvQ4SumKernel: Q4_0 rows against float32 x using Σ(q−8)·x = Σq·x −
+// 8·Σx: sx[b] holds Σ of block b of x (the same for every row), so the
+// nibbles are used unsigned straight from VPMOVZXBD (low nibble: AND 15,
+// high nibble: shift right 4) with no per-weight subtraction.
+func gemvQ4SumKernel() {
+	name := "gemvQ4SumAsm"
+	TEXT(name, NOSPLIT, "func(y []float32, w []byte, x, sx []float32)")
+	Pragma("noescape")
+	y, w, x, sx := base("y"), base("w"), base("x"), base("sx")
+	m := length("y")
+	nb := length("sx")
+	mask := YMM()
+	VMOVDQU(cmem8i("dw15", 15), mask)
+	r := GP64()
+	XORQ(r, r)
+	Label(name + "_row")
+	CMPQ(r, m)
+	JAE(LabelRef(name + "_end"))
+	acc := zeros(2)
+	xp, sp := GP64(), GP64()
+	MOVQ(x, xp)
+	MOVQ(sx, sp)
+	blk := GP64()
+	XORQ(blk, blk)
+	one := func(k int) {
+		h := GP32()
+		MOVWLZX(Mem{Base: w}, h)
+		dx := XMM()
+		VMOVD(h, dx)
+		VCVTPH2PS(dx, dx)
+		d := YMM()
+		VBROADCASTSS(dx, d)
+		z0, z1 := YMM(), YMM()
+		VPMOVZXBD(Mem{Base: w, Disp: 2}, z0)  // bytes 0..7
+		VPMOVZXBD(Mem{Base: w, Disp: 10}, z1) // bytes 8..15
+		h0, h1 := YMM(), YMM()
+		VPSRLD(U8(4), z0, h0) // elements 16..23
+		VPSRLD(U8(4), z1, h1) // elements 24..31
+		VPAND(mask, z0, z0)   // elements 0..7
+		VPAND(mask, z1, z1)   // elements 8..15
+		s := YMM()
+		for g, v := range []reg.VecVirtual{z0, z1, h0, h1} {
+			VCVTDQ2PS(v, v)
+			if g == 0 {
+				VMULPS(Mem{Base: xp}, v, s)
+			} else {
+				VFMADD231PS(Mem{Base: xp, Disp: 32 * g}, v, s)
+			}
+		}
+		// s·d − 8·sx[b]·d: fold the −8·sx[b] into lane 0 of s.
+		t := XMM()
+		VMOVSS(Mem{Base: sp}, t)
+		VMULSS(cmem("minus8", -8), t, t)
+		VADDPS(t.AsY(), s, s)
+		VFMADD231PS(s, d, acc[k])
+		ADDQ(U32(18), w)
+		ADDQ(U32(128), xp)
+		ADDQ(U32(4), sp)
+	}
+	Label(name + "_blk2")
+	t := GP64()
+	MOVQ(blk, t)
+	ADDQ(U8(2), t)
+	CMPQ(t, nb)
+	JA(LabelRef(name + "_blk1"))
+	one(0)
+	one(1)
+	MOVQ(t, blk)
+	JMP(LabelRef(name + "_blk2"))
+	Label(name + "_blk1")
+	CMPQ(blk, nb)
+	JAE(LabelRef(name + "_rowdone"))
+	one(0)
+	INCQ(blk)
+	JMP(LabelRef(name + "_blk1"))
+	Label(name + "_rowdone")
+	sum := hsum(sumAccs(acc))
+	VMOVSS(sum, Mem{Base: y, Index: r, Scale: 4})
+	INCQ(r)
+	JMP(LabelRef(name + "_row"))
+	Label(name + "_end")
+	VZEROUPPER()
+	RET()
 }
 
 // quantQ8Kernels: y[r] = Σ_blocks (d_w·xd[b])·Σ_j qw[j]·qx[j], the integer

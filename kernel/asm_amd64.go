@@ -101,7 +101,7 @@ func gemmKernel4x24Asm(kc int, a []float32, b []float32, c []float32, ldc int, a
 func gemvQ8Asm(y []float32, w []byte, x []float32)
 
 //go:noescape
-func gemvQ4Asm(y []float32, w []byte, x []float32)
+func gemvQ4SumAsm(y []float32, w []byte, x []float32, sx []float32)
 
 //go:noescape
 func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)

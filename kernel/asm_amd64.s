@@ -2400,122 +2400,117 @@ gemvQ8Asm_end:
 	VZEROUPPER
 	RET
 
-// func gemvQ4Asm(y []float32, w []byte, x []float32)
+// func gemvQ4SumAsm(y []float32, w []byte, x []float32, sx []float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·gemvQ4Asm(SB), NOSPLIT, $0-72
+TEXT ·gemvQ4SumAsm(SB), NOSPLIT, $0-96
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+24(FP), CX
 	MOVQ    x_base+48(FP), DX
-	MOVQ    y_len+8(FP), BX
-	MOVQ    x_len+56(FP), SI
-	SHRQ    $0x05, SI
-	XORQ    DI, DI
-	VMOVDQU nib15<>+0(SB), X0
+	MOVQ    sx_base+72(FP), BX
+	MOVQ    y_len+8(FP), SI
+	MOVQ    sx_len+80(FP), DI
+	VMOVDQU dw15<>+0(SB), Y0
+	XORQ    R8, R8
 
-gemvQ4Asm_row:
-	CMPQ   DI, BX
-	JAE    gemvQ4Asm_end
+gemvQ4SumAsm_row:
+	CMPQ   R8, SI
+	JAE    gemvQ4SumAsm_end
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
-	MOVQ   DX, R8
-	XORQ   R9, R9
+	MOVQ   DX, R9
+	MOVQ   BX, R10
+	XORQ   R11, R11
 
-gemvQ4Asm_blk2:
-	MOVQ         R9, R10
-	ADDQ         $0x02, R10
-	CMPQ         R10, SI
-	JA           gemvQ4Asm_blk1
-	MOVWLZX      (CX), R9
-	VMOVD        R9, X3
+gemvQ4SumAsm_blk2:
+	MOVQ         R11, R12
+	ADDQ         $0x02, R12
+	CMPQ         R12, DI
+	JA           gemvQ4SumAsm_blk1
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X3
 	VCVTPH2PS    X3, X3
 	VBROADCASTSS X3, Y3
-	VMOVDQU      2(CX), X4
-	VPAND        X0, X4, X5
-	VPSRLW       $0x04, X4, X6
-	VPAND        X0, X6, X6
-	VPSUBB       eight<>+0(SB), X5, X5
-	VPSUBB       eight<>+0(SB), X6, X6
-	VPMOVSXBD    X5, Y4
+	VPMOVZXBD    2(CX), Y4
+	VPMOVZXBD    10(CX), Y5
+	VPSRLD       $0x04, Y4, Y6
+	VPSRLD       $0x04, Y5, Y7
+	VPAND        Y0, Y4, Y4
+	VPAND        Y0, Y5, Y5
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R8), Y4, Y4
-	VPSHUFD      $0xee, X5, X5
-	VPMOVSXBD    X5, Y5
+	VMULPS       (R9), Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  32(R8), Y5, Y4
-	VPMOVSXBD    X6, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  64(R8), Y5, Y4
-	VPSHUFD      $0xee, X6, X5
-	VPMOVSXBD    X5, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  96(R8), Y5, Y4
+	VFMADD231PS  32(R9), Y5, Y4
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  64(R9), Y6, Y4
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  96(R9), Y7, Y4
+	VMOVSS       (R10), X8
+	VMULSS       minus8<>+0(SB), X8, X8
+	VADDPS       Y8, Y4, Y4
 	VFMADD231PS  Y4, Y3, Y1
 	ADDQ         $0x00000012, CX
-	ADDQ         $0x00000080, R8
-	MOVWLZX      (CX), R9
-	VMOVD        R9, X3
+	ADDQ         $0x00000080, R9
+	ADDQ         $0x00000004, R10
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X3
 	VCVTPH2PS    X3, X3
 	VBROADCASTSS X3, Y3
-	VMOVDQU      2(CX), X4
-	VPAND        X0, X4, X5
-	VPSRLW       $0x04, X4, X6
-	VPAND        X0, X6, X6
-	VPSUBB       eight<>+0(SB), X5, X5
-	VPSUBB       eight<>+0(SB), X6, X6
-	VPMOVSXBD    X5, Y4
+	VPMOVZXBD    2(CX), Y4
+	VPMOVZXBD    10(CX), Y5
+	VPSRLD       $0x04, Y4, Y6
+	VPSRLD       $0x04, Y5, Y7
+	VPAND        Y0, Y4, Y4
+	VPAND        Y0, Y5, Y5
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R8), Y4, Y4
-	VPSHUFD      $0xee, X5, X5
-	VPMOVSXBD    X5, Y5
+	VMULPS       (R9), Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  32(R8), Y5, Y4
-	VPMOVSXBD    X6, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  64(R8), Y5, Y4
-	VPSHUFD      $0xee, X6, X5
-	VPMOVSXBD    X5, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  96(R8), Y5, Y4
+	VFMADD231PS  32(R9), Y5, Y4
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  64(R9), Y6, Y4
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  96(R9), Y7, Y4
+	VMOVSS       (R10), X8
+	VMULSS       minus8<>+0(SB), X8, X8
+	VADDPS       Y8, Y4, Y4
 	VFMADD231PS  Y4, Y3, Y2
 	ADDQ         $0x00000012, CX
-	ADDQ         $0x00000080, R8
-	MOVQ         R10, R9
-	JMP          gemvQ4Asm_blk2
+	ADDQ         $0x00000080, R9
+	ADDQ         $0x00000004, R10
+	MOVQ         R12, R11
+	JMP          gemvQ4SumAsm_blk2
 
-gemvQ4Asm_blk1:
-	CMPQ         R9, SI
-	JAE          gemvQ4Asm_rowdone
-	MOVWLZX      (CX), R10
-	VMOVD        R10, X3
+gemvQ4SumAsm_blk1:
+	CMPQ         R11, DI
+	JAE          gemvQ4SumAsm_rowdone
+	MOVWLZX      (CX), R12
+	VMOVD        R12, X3
 	VCVTPH2PS    X3, X3
 	VBROADCASTSS X3, Y3
-	VMOVDQU      2(CX), X4
-	VPAND        X0, X4, X5
-	VPSRLW       $0x04, X4, X6
-	VPAND        X0, X6, X6
-	VPSUBB       eight<>+0(SB), X5, X5
-	VPSUBB       eight<>+0(SB), X6, X6
-	VPMOVSXBD    X5, Y4
+	VPMOVZXBD    2(CX), Y4
+	VPMOVZXBD    10(CX), Y5
+	VPSRLD       $0x04, Y4, Y6
+	VPSRLD       $0x04, Y5, Y7
+	VPAND        Y0, Y4, Y4
+	VPAND        Y0, Y5, Y5
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R8), Y4, Y4
-	VPSHUFD      $0xee, X5, X5
-	VPMOVSXBD    X5, Y5
+	VMULPS       (R9), Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  32(R8), Y5, Y4
-	VPMOVSXBD    X6, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  64(R8), Y5, Y4
-	VPSHUFD      $0xee, X6, X5
-	VPMOVSXBD    X5, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  96(R8), Y5, Y4
+	VFMADD231PS  32(R9), Y5, Y4
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  64(R9), Y6, Y4
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  96(R9), Y7, Y4
+	VMOVSS       (R10), X8
+	VMULSS       minus8<>+0(SB), X8, X8
+	VADDPS       Y8, Y4, Y4
 	VFMADD231PS  Y4, Y3, Y1
 	ADDQ         $0x00000012, CX
-	ADDQ         $0x00000080, R8
-	INCQ         R9
-	JMP          gemvQ4Asm_blk1
+	ADDQ         $0x00000080, R9
+	ADDQ         $0x00000004, R10
+	INCQ         R11
+	JMP          gemvQ4SumAsm_blk1
 
-gemvQ4Asm_rowdone:
+gemvQ4SumAsm_rowdone:
 	VADDPS       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X2
@@ -2523,49 +2518,26 @@ gemvQ4Asm_rowdone:
 	VADDPS       X1, X2, X2
 	VMOVSHDUP    X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (AX)(DI*4)
-	INCQ         DI
-	JMP          gemvQ4Asm_row
+	VMOVSS       X2, (AX)(R8*4)
+	INCQ         R8
+	JMP          gemvQ4SumAsm_row
 
-gemvQ4Asm_end:
+gemvQ4SumAsm_end:
 	VZEROUPPER
 	RET
 
-DATA nib15<>+0(SB)/1, $0x0f
-DATA nib15<>+1(SB)/1, $0x0f
-DATA nib15<>+2(SB)/1, $0x0f
-DATA nib15<>+3(SB)/1, $0x0f
-DATA nib15<>+4(SB)/1, $0x0f
-DATA nib15<>+5(SB)/1, $0x0f
-DATA nib15<>+6(SB)/1, $0x0f
-DATA nib15<>+7(SB)/1, $0x0f
-DATA nib15<>+8(SB)/1, $0x0f
-DATA nib15<>+9(SB)/1, $0x0f
-DATA nib15<>+10(SB)/1, $0x0f
-DATA nib15<>+11(SB)/1, $0x0f
-DATA nib15<>+12(SB)/1, $0x0f
-DATA nib15<>+13(SB)/1, $0x0f
-DATA nib15<>+14(SB)/1, $0x0f
-DATA nib15<>+15(SB)/1, $0x0f
-GLOBL nib15<>(SB), RODATA|NOPTR, $16
+DATA dw15<>+0(SB)/4, $0x0000000f
+DATA dw15<>+4(SB)/4, $0x0000000f
+DATA dw15<>+8(SB)/4, $0x0000000f
+DATA dw15<>+12(SB)/4, $0x0000000f
+DATA dw15<>+16(SB)/4, $0x0000000f
+DATA dw15<>+20(SB)/4, $0x0000000f
+DATA dw15<>+24(SB)/4, $0x0000000f
+DATA dw15<>+28(SB)/4, $0x0000000f
+GLOBL dw15<>(SB), RODATA|NOPTR, $32
 
-DATA eight<>+0(SB)/1, $0x08
-DATA eight<>+1(SB)/1, $0x08
-DATA eight<>+2(SB)/1, $0x08
-DATA eight<>+3(SB)/1, $0x08
-DATA eight<>+4(SB)/1, $0x08
-DATA eight<>+5(SB)/1, $0x08
-DATA eight<>+6(SB)/1, $0x08
-DATA eight<>+7(SB)/1, $0x08
-DATA eight<>+8(SB)/1, $0x08
-DATA eight<>+9(SB)/1, $0x08
-DATA eight<>+10(SB)/1, $0x08
-DATA eight<>+11(SB)/1, $0x08
-DATA eight<>+12(SB)/1, $0x08
-DATA eight<>+13(SB)/1, $0x08
-DATA eight<>+14(SB)/1, $0x08
-DATA eight<>+15(SB)/1, $0x08
-GLOBL eight<>(SB), RODATA|NOPTR, $16
+DATA minus8<>+0(SB)/4, $(-8.0)
+GLOBL minus8<>(SB), RODATA|NOPTR, $4
 
 // func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
 // Requires: AVX, AVX2, F16C, FMA3

@@ -44,12 +44,16 @@ var (
 	gemmKernelImpl = gemmKernelGeneric
 	gemvQ8Impl     = gemvQ8Generic
 	gemvQ4Impl     = gemvQ4Generic
-	gemvQ8Q8Impl   = gemvQ8Q8Generic
-	gemvQ4Q8Impl   = gemvQ4Q8Generic
-	f16ToF32Impl   = f16ToF32Generic
-	f32ToF16Impl   = f32ToF16Generic
-	dotF16Impl     = dotF16Generic
-	dotBF16Impl    = dotBF16Generic
+
+	// gemvQ4SumImpl, if set, is a Q4_0 GEMV given the block sums sx of x.
+	gemvQ4SumImpl func(y []float32, w []byte, x, sx []float32)
+
+	gemvQ8Q8Impl = gemvQ8Q8Generic
+	gemvQ4Q8Impl = gemvQ4Q8Generic
+	f16ToF32Impl = f16ToF32Generic
+	f32ToF16Impl = f32ToF16Generic
+	dotF16Impl   = dotF16Generic
+	dotBF16Impl  = dotBF16Generic
 )
 
 // Impl names the implementation chosen at start-up: "avx2" (AVX2 + FMA

@@ -260,7 +260,7 @@ func init() {
 	}
 	gemmKernelImpl = gemmKernelAsm
 	gemvQ8Impl = gemvQ8Asm
-	gemvQ4Impl = gemvQ4Asm
+	gemvQ4SumImpl = gemvQ4SumAsm
 	gemvQ8Q8Impl = gemvQ8Q8Asm
 	gemvQ4Q8Impl = gemvQ4Q8Asm
 	dotBF16Impl = func(w []uint16, x []float32) float32 {

@@ -125,7 +125,7 @@ func quantRows(rng *rand.Rand, m, n int) (q8, q4 []byte) {
 
 func TestGemvQuant(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, s := range [][2]int{{1, 32}, {3, 64}, {9, 96}, {17, 4096}, {300, 1024}} {
+	for _, s := range [][2]int{{1, 32}, {3, 64}, {9, 96}, {17, 4096}, {300, 1024}, {1000, 2048}} {
 		m, n := s[0], s[1]
 		q8, q4 := quantRows(rng, m, n)
 		x := offset(randVec(rng, n))

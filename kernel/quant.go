@@ -42,10 +42,33 @@ func GemvQ8_0(y []float32, w []byte, x []float32, m, n int) {
 // m rows of n/32 Q4_0 blocks of 18 bytes: a little-endian binary16 scale d
 // and 16 bytes of 4-bit values; element j < 16 is the low nibble of byte j,
 // element j ≥ 16 the high nibble of byte j−16, and its value is d·(q−8).
-// x stays float32, as in GemvQ8_0.
+// x stays float32, as in GemvQ8_0; the assembly version computes each block
+// as d·(Σq·x − 8·Σx) with the block sums of x computed once per call, which
+// rounds differently from d·Σ(q−8)·x but within the same kind of bound.
 func GemvQ4_0(y []float32, w []byte, x []float32, m, n int) {
 	checkQ("GemvQ4_0", q4BlockSize, y, w, x, m, n)
 	rb := n / QK * q4BlockSize
+	if gemvQ4SumImpl != nil {
+		// Block sums of x, shared by all rows: Σ(q−8)·x = Σq·x − 8·Σx.
+		nb := n / QK
+		p := scalePool.Get().(*[]float32)
+		if cap(*p) < nb {
+			*p = make([]float32, nb)
+		}
+		sx := (*p)[:nb]
+		for b := range sx {
+			sx[b] = sumImpl(x[b*QK : b*QK+QK])
+		}
+		if Threads() <= 1 || m*rb < parallelMinBytes {
+			gemvQ4SumImpl(y, w, x, sx)
+		} else {
+			parallelFor(m, 8, m*rb, func(lo, hi int) {
+				gemvQ4SumImpl(y[lo:hi], w[lo*rb:hi*rb], x, sx)
+			})
+		}
+		scalePool.Put(p)
+		return
+	}
 	if Threads() <= 1 || m*rb < parallelMinBytes {
 		gemvQ4Impl(y, w, x)
 		return

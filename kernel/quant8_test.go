@@ -71,7 +71,7 @@ func refGemvQx(w, xq []byte, m, n int, q4 bool) (y, abs []float64) {
 
 func TestGemvQ8(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
-	for _, s := range [][2]int{{1, 32}, {3, 64}, {9, 96}, {17, 4096}, {300, 1024}} {
+	for _, s := range [][2]int{{1, 32}, {3, 64}, {9, 96}, {17, 4096}, {300, 1024}, {1000, 2048}} {
 		m, n := s[0], s[1]
 		q8, q4 := quantRows(rng, m, n)
 		for b := 0; b < len(q8); b += 34 {
