@@ -1200,9 +1200,21 @@ func quantQ8Kernels() {
 		if q4 {
 			name, bs = "gemvQ4Q8Asm", 18
 		}
-		TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte, xd []float32)")
+		sig := "func(y []float32, w, xq []byte, xd []float32)"
+		if q4 {
+			// xs[8b+i] = 8·Σ qx[4i..4i+3] of block b, one per lane: lane i
+			// holds Σq·qx − xs[8b+i] = Σ(q−8)·qx over its 4 bytes, exactly
+			// the integers of the signed method, while the nibbles stay
+			// unsigned and VPMADDUBSW takes them directly.
+			sig = "func(y []float32, w, xq []byte, xd []float32, xs []int32)"
+		}
+		TEXT(name, NOSPLIT, sig)
 		Pragma("noescape")
 		y, w, xq, xd := base("y"), base("w"), base("xq"), base("xd")
+		var xs, sp reg.Register
+		if q4 {
+			xs = base("xs")
+		}
 		m := length("y")
 		nb := length("xd")
 		r := GP64()
@@ -1214,6 +1226,10 @@ func quantQ8Kernels() {
 		xp, dp := GP64(), GP64()
 		MOVQ(xq, xp)
 		MOVQ(xd, dp)
+		if q4 {
+			sp = GP64()
+			MOVQ(xs, sp)
+		}
 		blk := GP64()
 		XORQ(blk, blk)
 		one := func(k int) {
@@ -1227,15 +1243,21 @@ func quantQ8Kernels() {
 				VPSRLW(U8(4), raw, hi)
 				VINSERTI128(U8(1), hi, raw.AsY(), qw)
 				VPAND(cmemBytes("nib15x32", 0x0f), qw, qw)
-				VPSUBB(cmemBytes("eightx32", 8), qw, qw)
 			} else {
 				VMOVDQU(Mem{Base: w, Disp: 2}, qw)
 			}
 			ax := YMM()
-			VPSIGNB(qx, qx, ax)
-			VPSIGNB(qx, qw, qw)
-			VPMADDUBSW(qw, ax, ax)
-			VPMADDWD(cmemWords("ones16", 1), ax, ax)
+			if q4 {
+				// unsigned nibbles × signed qx, then − 8·Σqx lane by lane
+				VPMADDUBSW(qx, qw, ax)
+				VPMADDWD(cmemWords("ones16", 1), ax, ax)
+				VPSUBD(Mem{Base: sp}, ax, ax)
+			} else {
+				VPSIGNB(qx, qx, ax)
+				VPSIGNB(qx, qw, qw)
+				VPMADDUBSW(qw, ax, ax)
+				VPMADDWD(cmemWords("ones16", 1), ax, ax)
+			}
 			VCVTDQ2PS(ax, ax)
 			h := GP32()
 			MOVWLZX(Mem{Base: w}, h)
@@ -1249,6 +1271,9 @@ func quantQ8Kernels() {
 			ADDQ(U32(bs), w)
 			ADDQ(U32(34), xp)
 			ADDQ(U32(4), dp)
+			if q4 {
+				ADDQ(U32(32), sp)
+			}
 		}
 		Label(name + "_blk2")
 		t := GP64()

@@ -107,7 +107,7 @@ func gemvQ4SumAsm(y []float32, w []byte, x []float32, sx []float32)
 func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
 
 //go:noescape
-func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
+func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
 
 //go:noescape
 func f16ToF32Asm(dst []float32, src []uint16)

@@ -2655,98 +2655,97 @@ DATA ones16<>+28(SB)/2, $0x0001
 DATA ones16<>+30(SB)/2, $0x0001
 GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
-// func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
+// func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·gemvQ4Q8Asm(SB), NOSPLIT, $0-96
+TEXT ·gemvQ4Q8Asm(SB), NOSPLIT, $0-120
 	MOVQ y_base+0(FP), AX
 	MOVQ w_base+24(FP), CX
 	MOVQ xq_base+48(FP), DX
 	MOVQ xd_base+72(FP), BX
-	MOVQ y_len+8(FP), SI
-	MOVQ xd_len+80(FP), DI
-	XORQ R8, R8
+	MOVQ xs_base+96(FP), SI
+	MOVQ y_len+8(FP), DI
+	MOVQ xd_len+80(FP), R8
+	XORQ R9, R9
 
 gemvQ4Q8Asm_row:
-	CMPQ   R8, SI
+	CMPQ   R9, DI
 	JAE    gemvQ4Q8Asm_end
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
-	MOVQ   DX, R9
-	MOVQ   BX, R10
-	XORQ   R11, R11
+	MOVQ   DX, R10
+	MOVQ   BX, R11
+	MOVQ   SI, R12
+	XORQ   R13, R13
 
 gemvQ4Q8Asm_blk2:
-	MOVQ         R11, R12
-	ADDQ         $0x02, R12
-	CMPQ         R12, DI
+	MOVQ         R13, R14
+	ADDQ         $0x02, R14
+	CMPQ         R14, R8
 	JA           gemvQ4Q8Asm_blk1
-	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(R10), Y2
 	VMOVDQU      2(CX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y3
 	VPAND        nib15x32<>+0(SB), Y3, Y3
-	VPSUBB       eightx32<>+0(SB), Y3, Y3
-	VPSIGNB      Y2, Y2, Y5
-	VPSIGNB      Y2, Y3, Y3
-	VPMADDUBSW   Y3, Y5, Y5
-	VPMADDWD     ones16<>+0(SB), Y5, Y5
-	VCVTDQ2PS    Y5, Y5
-	MOVWLZX      (CX), R11
-	VMOVD        R11, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (R10), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y5, Y2, Y0
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     ones16<>+0(SB), Y2, Y2
+	VPSUBD       (R12), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	MOVWLZX      (CX), R13
+	VMOVD        R13, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (R11), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y2, Y3, Y0
 	ADDQ         $0x00000012, CX
-	ADDQ         $0x00000022, R9
-	ADDQ         $0x00000004, R10
-	VMOVDQU      2(R9), Y2
+	ADDQ         $0x00000022, R10
+	ADDQ         $0x00000004, R11
+	ADDQ         $0x00000020, R12
+	VMOVDQU      2(R10), Y2
 	VMOVDQU      2(CX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y3
 	VPAND        nib15x32<>+0(SB), Y3, Y3
-	VPSUBB       eightx32<>+0(SB), Y3, Y3
-	VPSIGNB      Y2, Y2, Y5
-	VPSIGNB      Y2, Y3, Y3
-	VPMADDUBSW   Y3, Y5, Y5
-	VPMADDWD     ones16<>+0(SB), Y5, Y5
-	VCVTDQ2PS    Y5, Y5
-	MOVWLZX      (CX), R11
-	VMOVD        R11, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (R10), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y5, Y2, Y1
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     ones16<>+0(SB), Y2, Y2
+	VPSUBD       (R12), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	MOVWLZX      (CX), R13
+	VMOVD        R13, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (R11), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y2, Y3, Y1
 	ADDQ         $0x00000012, CX
-	ADDQ         $0x00000022, R9
-	ADDQ         $0x00000004, R10
-	MOVQ         R12, R11
+	ADDQ         $0x00000022, R10
+	ADDQ         $0x00000004, R11
+	ADDQ         $0x00000020, R12
+	MOVQ         R14, R13
 	JMP          gemvQ4Q8Asm_blk2
 
 gemvQ4Q8Asm_blk1:
-	CMPQ         R11, DI
+	CMPQ         R13, R8
 	JAE          gemvQ4Q8Asm_rowdone
-	VMOVDQU      2(R9), Y2
+	VMOVDQU      2(R10), Y2
 	VMOVDQU      2(CX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y3
 	VPAND        nib15x32<>+0(SB), Y3, Y3
-	VPSUBB       eightx32<>+0(SB), Y3, Y3
-	VPSIGNB      Y2, Y2, Y5
-	VPSIGNB      Y2, Y3, Y3
-	VPMADDUBSW   Y3, Y5, Y5
-	VPMADDWD     ones16<>+0(SB), Y5, Y5
-	VCVTDQ2PS    Y5, Y5
-	MOVWLZX      (CX), R12
-	VMOVD        R12, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (R10), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y5, Y2, Y0
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     ones16<>+0(SB), Y2, Y2
+	VPSUBD       (R12), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	MOVWLZX      (CX), R14
+	VMOVD        R14, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (R11), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y2, Y3, Y0
 	ADDQ         $0x00000012, CX
-	ADDQ         $0x00000022, R9
-	ADDQ         $0x00000004, R10
-	INCQ         R11
+	ADDQ         $0x00000022, R10
+	ADDQ         $0x00000004, R11
+	ADDQ         $0x00000020, R12
+	INCQ         R13
 	JMP          gemvQ4Q8Asm_blk1
 
 gemvQ4Q8Asm_rowdone:
@@ -2757,8 +2756,8 @@ gemvQ4Q8Asm_rowdone:
 	VADDPS       X0, X1, X1
 	VMOVSHDUP    X1, X0
 	VADDSS       X0, X1, X1
-	VMOVSS       X1, (AX)(R8*4)
-	INCQ         R8
+	VMOVSS       X1, (AX)(R9*4)
+	INCQ         R9
 	JMP          gemvQ4Q8Asm_row
 
 gemvQ4Q8Asm_end:
@@ -2798,40 +2797,6 @@ DATA nib15x32<>+29(SB)/1, $0x0f
 DATA nib15x32<>+30(SB)/1, $0x0f
 DATA nib15x32<>+31(SB)/1, $0x0f
 GLOBL nib15x32<>(SB), RODATA|NOPTR, $32
-
-DATA eightx32<>+0(SB)/1, $0x08
-DATA eightx32<>+1(SB)/1, $0x08
-DATA eightx32<>+2(SB)/1, $0x08
-DATA eightx32<>+3(SB)/1, $0x08
-DATA eightx32<>+4(SB)/1, $0x08
-DATA eightx32<>+5(SB)/1, $0x08
-DATA eightx32<>+6(SB)/1, $0x08
-DATA eightx32<>+7(SB)/1, $0x08
-DATA eightx32<>+8(SB)/1, $0x08
-DATA eightx32<>+9(SB)/1, $0x08
-DATA eightx32<>+10(SB)/1, $0x08
-DATA eightx32<>+11(SB)/1, $0x08
-DATA eightx32<>+12(SB)/1, $0x08
-DATA eightx32<>+13(SB)/1, $0x08
-DATA eightx32<>+14(SB)/1, $0x08
-DATA eightx32<>+15(SB)/1, $0x08
-DATA eightx32<>+16(SB)/1, $0x08
-DATA eightx32<>+17(SB)/1, $0x08
-DATA eightx32<>+18(SB)/1, $0x08
-DATA eightx32<>+19(SB)/1, $0x08
-DATA eightx32<>+20(SB)/1, $0x08
-DATA eightx32<>+21(SB)/1, $0x08
-DATA eightx32<>+22(SB)/1, $0x08
-DATA eightx32<>+23(SB)/1, $0x08
-DATA eightx32<>+24(SB)/1, $0x08
-DATA eightx32<>+25(SB)/1, $0x08
-DATA eightx32<>+26(SB)/1, $0x08
-DATA eightx32<>+27(SB)/1, $0x08
-DATA eightx32<>+28(SB)/1, $0x08
-DATA eightx32<>+29(SB)/1, $0x08
-DATA eightx32<>+30(SB)/1, $0x08
-DATA eightx32<>+31(SB)/1, $0x08
-GLOBL eightx32<>(SB), RODATA|NOPTR, $32
 
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C

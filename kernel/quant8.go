@@ -57,7 +57,7 @@ func GemvQ8_0Q8(y []float32, w, xq []byte, m, n int) {
 // ggml_vec_dot_q4_0_q8_0.
 func GemvQ4_0Q8(y []float32, w, xq []byte, m, n int) {
 	checkQ8x("GemvQ4_0Q8", Q4_0Bytes, y, w, xq, m, n)
-	gemvQ8x(y, w, xq, m, n, Q4_0Bytes, gemvQ4Q8Impl)
+	gemvQ8x(y, w, xq, m, n, Q4_0Bytes, nil)
 }
 
 func checkQ8x(fn string, bs int, y []float32, w, xq []byte, m, n int) {
@@ -71,10 +71,46 @@ func checkQ8x(fn string, bs int, y []float32, w, xq []byte, m, n int) {
 
 var scalePool = sync.Pool{New: func() any { return new([]float32) }}
 
+// q4x is the per-call scratch of GemvQ4_0Q8: activation scales and 8·Σqx
+// per group of 4 activations.
+type q4x struct {
+	xd []float32
+	xs []int32
+}
+
+var q4xPool = sync.Pool{New: func() any { return new(q4x) }}
+
 // gemvQ8x converts the activation block scales to float32 once, then runs
-// the rows (split over goroutines above 1 MiB of weights).
+// the rows (split over goroutines above 1 MiB of weights). f == nil means
+// Q4_0 weights, whose kernel also takes 8·Σqx per block.
 func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq []byte, xd []float32)) {
 	nb := n / QK
+	if f == nil {
+		s := q4xPool.Get().(*q4x)
+		if cap(s.xd) < nb {
+			s.xd, s.xs = make([]float32, nb), make([]int32, 8*nb)
+		}
+		xd, xs := s.xd[:nb], s.xs[:8*nb]
+		for b := range xd {
+			blk := xq[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
+			xd[b] = f16Table[uint16(blk[0])|uint16(blk[1])<<8]
+			// 8·Σ of each group of 4 activations (one per vector lane).
+			for i := 0; i < 8; i++ {
+				g := blk[2+4*i : 2+4*i+4]
+				xs[8*b+i] = 8 * (int32(int8(g[0])) + int32(int8(g[1])) + int32(int8(g[2])) + int32(int8(g[3])))
+			}
+		}
+		rb := nb * bs
+		if Threads() <= 1 || m*rb < parallelMinBytes {
+			gemvQ4Q8Impl(y, w, xq, xd, xs)
+		} else {
+			parallelFor(m, 8, m*rb, func(lo, hi int) {
+				gemvQ4Q8Impl(y[lo:hi], w[lo*rb:hi*rb], xq, xd, xs)
+			})
+		}
+		q4xPool.Put(s)
+		return
+	}
 	p := scalePool.Get().(*[]float32)
 	if cap(*p) < nb {
 		*p = make([]float32, nb)
@@ -113,7 +149,8 @@ func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
 	}
 }
 
-func gemvQ4Q8Generic(y []float32, w, xq []byte, xd []float32) {
+// gemvQ4Q8Generic ignores xs (8·Σqx per 4 activations, for the assembly).
+func gemvQ4Q8Generic(y []float32, w, xq []byte, xd []float32, xs []int32) {
 	nb := len(xd)
 	rb := nb * Q4_0Bytes
 	for r := range y {
