@@ -208,7 +208,7 @@ dot3Asm_done:
 	RET
 
 // func sumSqDiffAsm(x []float32, mu float32) float32
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3, SSE
 TEXT ·sumSqDiffAsm(SB), NOSPLIT, $0-36
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -216,8 +216,7 @@ TEXT ·sumSqDiffAsm(SB), NOSPLIT, $0-36
 	VXORPS       Y3, Y3, Y3
 	MOVQ         x_len+8(FP), AX
 	MOVQ         x_base+0(FP), CX
-	MOVSS        mu+24(FP), X4
-	VBROADCASTSS X4, Y4
+	VBROADCASTSS mu+24(FP), Y4
 	XORQ         DX, DX
 	MOVQ         AX, BX
 	SHRQ         $0x05, BX
@@ -265,12 +264,11 @@ sumSqDiffAsm_done:
 	RET
 
 // func maxAsm(x []float32, init float32) float32
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, SSE
 TEXT ·maxAsm(SB), NOSPLIT, $0-36
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
-	MOVSS        init+24(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS init+24(FP), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y0
 	VXORPS       Y2, Y2, Y2
@@ -324,10 +322,9 @@ DATA nanf32<>+0(SB)/4, $0x7fc00000
 GLOBL nanf32<>(SB), RODATA|NOPTR, $4
 
 // func axpyAsm(a float32, x []float32, y []float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·axpyAsm(SB), NOSPLIT, $0-56
-	MOVSS        a+0(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS a+0(FP), Y0
 	MOVQ         x_base+8(FP), AX
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
@@ -368,10 +365,9 @@ axpyAsm_done:
 	RET
 
 // func scaleAsm(a float32, x []float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·scaleAsm(SB), NOSPLIT, $0-32
-	MOVSS        a+0(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS a+0(FP), Y0
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
 	XORQ         DX, DX
@@ -498,8 +494,7 @@ TEXT ·expSubAsm(SB), NOSPLIT, $0-36
 	VXORPS       Y1, Y1, Y1
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
-	MOVSS        m+24(FP), X2
-	VBROADCASTSS X2, Y2
+	VBROADCASTSS m+24(FP), Y2
 	XORQ         DX, DX
 	MOVQ         CX, BX
 	SHRQ         $0x04, BX
@@ -826,14 +821,13 @@ DATA signBit<>+28(SB)/4, $0x80000000
 GLOBL signBit<>(SB), RODATA|NOPTR, $32
 
 // func scaleMulAsm(y []float32, x []float32, w []float32, s float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·scaleMulAsm(SB), NOSPLIT, $0-76
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         y_len+8(FP), BX
-	MOVSS        s+72(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+72(FP), Y0
 	XORQ         SI, SI
 	MOVQ         BX, DI
 	SHRQ         $0x05, DI
@@ -871,14 +865,13 @@ scaleMulAsm_done:
 	RET
 
 // func scaleMulNTAsm(y []float32, x []float32, w []float32, s float32)
-// Requires: AVX, AVX2, MMX+, SSE
+// Requires: AVX, MMX+
 TEXT ·scaleMulNTAsm(SB), NOSPLIT, $0-76
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         y_len+8(FP), BX
-	MOVSS        s+72(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+72(FP), Y0
 	LEAQ         (CX)(BX*4), SI
 	XORQ         DI, DI
 	MOVQ         BX, R8
@@ -924,14 +917,13 @@ scaleMulNTAsm_done:
 	RET
 
 // func axpyMulAsm(dst []float32, a []float32, b []float32, s float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·axpyMulAsm(SB), NOSPLIT, $0-76
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         a_base+24(FP), CX
 	MOVQ         b_base+48(FP), DX
 	MOVQ         dst_len+8(FP), BX
-	MOVSS        s+72(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+72(FP), Y0
 	XORQ         SI, SI
 	MOVQ         BX, DI
 	SHRQ         $0x05, DI
@@ -974,17 +966,15 @@ axpyMulAsm_done:
 	RET
 
 // func rmsBwdAsm(dx []float32, dy []float32, w []float32, x []float32, inv float32, k float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·rmsBwdAsm(SB), NOSPLIT, $0-104
 	MOVQ         dx_base+0(FP), AX
 	MOVQ         dy_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         x_base+72(FP), BX
 	MOVQ         dx_len+8(FP), SI
-	MOVSS        inv+96(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        k+100(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS inv+96(FP), Y0
+	VBROADCASTSS k+100(FP), Y1
 	XORQ         DI, DI
 	MOVQ         SI, R8
 	SHRQ         $0x05, R8
@@ -1027,7 +1017,7 @@ rmsBwdAsm_done:
 	RET
 
 // func rmsBwdFusedAsm(dx []float32, dw []float32, dy []float32, w []float32, x []float32, inv float32, k float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·rmsBwdFusedAsm(SB), NOSPLIT, $0-128
 	MOVQ         dx_base+0(FP), AX
 	MOVQ         dw_base+24(FP), CX
@@ -1035,10 +1025,8 @@ TEXT ·rmsBwdFusedAsm(SB), NOSPLIT, $0-128
 	MOVQ         w_base+72(FP), BX
 	MOVQ         x_base+96(FP), SI
 	MOVQ         dx_len+8(FP), DI
-	MOVSS        inv+120(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        k+124(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS inv+120(FP), Y0
+	VBROADCASTSS k+124(FP), Y1
 	XORQ         R8, R8
 	MOVQ         DI, R9
 	SHRQ         $0x04, R9
@@ -1085,17 +1073,15 @@ rmsBwdFusedAsm_done:
 	RET
 
 // func normAffineAsm(y []float32, x []float32, w []float32, b []float32, mu float32, inv float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·normAffineAsm(SB), NOSPLIT, $0-104
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         b_base+72(FP), BX
 	MOVQ         y_len+8(FP), SI
-	MOVSS        mu+96(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+100(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS mu+96(FP), Y0
+	VBROADCASTSS inv+100(FP), Y1
 	XORQ         DI, DI
 	MOVQ         SI, R8
 	SHRQ         $0x05, R8
@@ -1148,16 +1134,14 @@ normAffineAsm_done:
 	RET
 
 // func normScaleAsm(y []float32, x []float32, w []float32, mu float32, inv float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·normScaleAsm(SB), NOSPLIT, $0-80
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         y_len+8(FP), BX
-	MOVSS        mu+72(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+76(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS mu+72(FP), Y0
+	VBROADCASTSS inv+76(FP), Y1
 	XORQ         SI, SI
 	MOVQ         BX, DI
 	SHRQ         $0x05, DI
@@ -1205,17 +1189,15 @@ normScaleAsm_done:
 	RET
 
 // func normAffineNTAsm(y []float32, x []float32, w []float32, b []float32, mu float32, inv float32)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·normAffineNTAsm(SB), NOSPLIT, $0-104
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         b_base+72(FP), BX
 	MOVQ         y_len+8(FP), SI
-	MOVSS        mu+96(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+100(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS mu+96(FP), Y0
+	VBROADCASTSS inv+100(FP), Y1
 	LEAQ         (CX)(SI*4), DI
 	XORQ         R8, R8
 	MOVQ         SI, R9
@@ -1276,16 +1258,14 @@ normAffineNTAsm_done:
 	RET
 
 // func normScaleNTAsm(y []float32, x []float32, w []float32, mu float32, inv float32)
-// Requires: AVX, AVX2, MMX+, SSE
+// Requires: AVX, MMX+
 TEXT ·normScaleNTAsm(SB), NOSPLIT, $0-80
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         y_len+8(FP), BX
-	MOVSS        mu+72(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+76(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS mu+72(FP), Y0
+	VBROADCASTSS inv+76(FP), Y1
 	LEAQ         (CX)(BX*4), SI
 	XORQ         DI, DI
 	MOVQ         BX, R8
@@ -1341,14 +1321,13 @@ normScaleNTAsm_done:
 	RET
 
 // func lnBwdSumsAsm(dy []float32, w []float32, x []float32, mu float32) (float32, float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3, SSE
 TEXT ·lnBwdSumsAsm(SB), NOSPLIT, $0-88
 	MOVQ         dy_base+0(FP), AX
 	MOVQ         w_base+24(FP), CX
 	MOVQ         x_base+48(FP), DX
 	MOVQ         dy_len+8(FP), BX
-	MOVSS        mu+72(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS mu+72(FP), Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -1409,16 +1388,14 @@ lnBwdSumsAsm_done:
 	RET
 
 // func lnBwdDwAsm(dw []float32, dy []float32, x []float32, mu float32, inv float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·lnBwdDwAsm(SB), NOSPLIT, $0-80
 	MOVQ         dw_base+0(FP), AX
 	MOVQ         dy_base+24(FP), CX
 	MOVQ         x_base+48(FP), DX
 	MOVQ         dw_len+8(FP), BX
-	MOVSS        mu+72(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+76(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS mu+72(FP), Y0
+	VBROADCASTSS inv+76(FP), Y1
 	XORQ         SI, SI
 	MOVQ         BX, DI
 	SHRQ         $0x05, DI
@@ -1471,21 +1448,17 @@ lnBwdDwAsm_done:
 	RET
 
 // func lnBwdDxAsm(dx []float32, dy []float32, w []float32, x []float32, mu float32, inv float32, mg float32, mgx float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·lnBwdDxAsm(SB), NOSPLIT, $0-112
 	MOVQ         dx_base+0(FP), AX
 	MOVQ         dy_base+24(FP), CX
 	MOVQ         w_base+48(FP), DX
 	MOVQ         x_base+72(FP), BX
 	MOVQ         dx_len+8(FP), SI
-	MOVSS        mu+96(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+100(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        mg+104(FP), X2
-	VBROADCASTSS X2, Y2
-	MOVSS        mgx+108(FP), X3
-	VBROADCASTSS X3, Y3
+	VBROADCASTSS mu+96(FP), Y0
+	VBROADCASTSS inv+100(FP), Y1
+	VBROADCASTSS mg+104(FP), Y2
+	VBROADCASTSS mgx+108(FP), Y3
 	XORQ         DI, DI
 	MOVQ         SI, R8
 	SHRQ         $0x04, R8
@@ -1535,7 +1508,7 @@ lnBwdDxAsm_done:
 	RET
 
 // func lnBwdFusedAsm(dx []float32, dw []float32, db []float32, dy []float32, w []float32, x []float32, mu float32, inv float32, mg float32, mgx float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·lnBwdFusedAsm(SB), NOSPLIT, $0-160
 	MOVQ         dx_base+0(FP), AX
 	MOVQ         dw_base+24(FP), CX
@@ -1544,14 +1517,10 @@ TEXT ·lnBwdFusedAsm(SB), NOSPLIT, $0-160
 	MOVQ         w_base+96(FP), SI
 	MOVQ         x_base+120(FP), DI
 	MOVQ         dx_len+8(FP), R8
-	MOVSS        mu+144(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        inv+148(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        mg+152(FP), X2
-	VBROADCASTSS X2, Y2
-	MOVSS        mgx+156(FP), X3
-	VBROADCASTSS X3, Y3
+	VBROADCASTSS mu+144(FP), Y0
+	VBROADCASTSS inv+148(FP), Y1
+	VBROADCASTSS mg+152(FP), Y2
+	VBROADCASTSS mgx+156(FP), Y3
 	XORQ         R9, R9
 	MOVQ         R8, R10
 	SHRQ         $0x03, R10
@@ -1602,15 +1571,14 @@ lnBwdFusedAsm_done:
 	RET
 
 // func ropeHalfAsm(a []float32, b []float32, c []float32, s []float32, sign float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·ropeHalfAsm(SB), NOSPLIT, $0-100
 	MOVQ         a_base+0(FP), AX
 	MOVQ         b_base+24(FP), CX
 	MOVQ         c_base+48(FP), DX
 	MOVQ         s_base+72(FP), BX
 	MOVQ         a_len+8(FP), SI
-	MOVSS        sign+96(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS sign+96(FP), Y0
 	XORQ         DI, DI
 	MOVQ         SI, R8
 	SHRQ         $0x04, R8
@@ -1741,7 +1709,7 @@ end:
 	RET
 
 // func ropeHalfHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·ropeHalfHeadsAsm(SB), NOSPLIT, $0-100
 	MOVQ         x_base+0(FP), AX
 	MOVQ         c_base+24(FP), CX
@@ -1751,8 +1719,7 @@ TEXT ·ropeHalfHeadsAsm(SB), NOSPLIT, $0-100
 	MOVQ         nDims+88(FP), DI
 	SHRQ         $0x01, DI
 	SHLQ         $0x02, SI
-	MOVSS        sign+96(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS sign+96(FP), Y0
 
 ropeHalfHeads_head:
 	TESTQ BX, BX
@@ -1815,7 +1782,7 @@ ropeHalfHeads_end:
 	RET
 
 // func ropeInterHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3
 TEXT ·ropeInterHeadsAsm(SB), NOSPLIT, $0-100
 	MOVQ         x_base+0(FP), AX
 	MOVQ         c_base+24(FP), CX
@@ -1824,8 +1791,7 @@ TEXT ·ropeInterHeadsAsm(SB), NOSPLIT, $0-100
 	MOVQ         headDim+80(FP), SI
 	MOVQ         nDims+88(FP), DI
 	SHLQ         $0x02, SI
-	MOVSS        sign+96(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS sign+96(FP), Y0
 	VMULPS       ropeAlt<>+0(SB), Y0, Y0
 	VMOVDQU      ropeDupIdx<>+0(SB), Y5
 
@@ -1902,7 +1868,7 @@ DATA ropeDupIdx<>+28(SB)/4, $0x00000003
 GLOBL ropeDupIdx<>(SB), RODATA|NOPTR, $32
 
 // func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmKernelAsm(SB), NOSPLIT, $0-92
 	MOVQ       kc+0(FP), AX
 	MOVQ       a_base+8(FP), CX
@@ -2058,8 +2024,7 @@ gemmKernelAsm_k1:
 	JMP          gemmKernelAsm_k1
 
 gemmKernelAsm_store:
-	MOVSS        alpha+88(FP), X12
-	VBROADCASTSS X12, Y12
+	VBROADCASTSS alpha+88(FP), Y12
 	VMOVUPS      (BX), Y13
 	VFMADD231PS  Y0, Y12, Y13
 	VMOVUPS      Y13, (BX)
@@ -2105,7 +2070,7 @@ gemmKernelAsm_store:
 	RET
 
 // func gemmKernel4x24Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·gemmKernel4x24Asm(SB), NOSPLIT, $0-92
 	MOVQ       kc+0(FP), AX
 	MOVQ       a_base+8(FP), CX
@@ -2250,8 +2215,7 @@ gemmKernel4x24Asm_k1:
 	JMP          gemmKernel4x24Asm_k1
 
 gemmKernel4x24Asm_store:
-	MOVSS        alpha+88(FP), X12
-	VBROADCASTSS X12, Y12
+	VBROADCASTSS alpha+88(FP), Y12
 	VMOVUPS      (BX), Y13
 	VFMADD231PS  Y0, Y12, Y13
 	VMOVUPS      Y13, (BX)
