@@ -98,6 +98,9 @@ func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha
 func gemmKernel4x24Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
+func packB16Asm(dst []float32, src []float32, ldb int, kc int)
+
+//go:noescape
 func gemvQ8Asm(y []float32, w []byte, x []float32)
 
 //go:noescape

@@ -2258,6 +2258,31 @@ gemmKernel4x24Asm_store:
 	VZEROUPPER
 	RET
 
+// func packB16Asm(dst []float32, src []float32, ldb int, kc int)
+// Requires: AVX
+TEXT ·packB16Asm(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ ldb+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ kc+56(FP), BX
+
+packB16_loop:
+	TESTQ   BX, BX
+	JZ      packB16_done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    DX, CX
+	ADDQ    $0x40, AX
+	DECQ    BX
+	JMP     packB16_loop
+
+packB16_done:
+	VZEROUPPER
+	RET
+
 // func gemvQ8Asm(y []float32, w []byte, x []float32)
 // Requires: AVX, AVX2, F16C, FMA3
 TEXT ·gemvQ8Asm(SB), NOSPLIT, $0-72

@@ -259,6 +259,7 @@ func init() {
 		}
 	}
 	gemmKernelImpl = gemmKernelAsm
+	packB16Impl = packB16Asm
 	gemvQ8Impl = gemvQ8Asm
 	gemvQ4SumImpl = gemvQ4SumAsm
 	gemvQ8Q8Impl = gemvQ8Q8Asm
