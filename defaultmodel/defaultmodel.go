@@ -2,8 +2,11 @@
 // when no -m is given: a Llama-style transformer (RMSNorm, RoPE, SwiGLU;
 // dim 128, 4 layers, 4 heads, context 128, tied embeddings, 1.08 M
 // parameters) trained by this repository's trainer on the Go standard
-// library sources, character by character (the 217 characters seen at
-// least 50 times, plus U+FFFD for the rest).
+// library sources, character by character: 218 ids, the characters seen at
+// least 50 times in the corpus, with U+FFFD standing for every rarer one.
+// After 2,500 steps (5.1 M characters) its validation loss is 1.245
+// nats/character (train 1.285; chance is ln 218 = 5.38); training took
+// 50 minutes on 2 shared cores.
 //
 // It was trained with
 //
@@ -13,10 +16,12 @@
 //
 // (no --data: the default corpus is every *.go file under $(go env
 // GOROOT)/src, sorted by path; the last 10 % of the characters are the
-// validation set). The files are the checkpoint folder the trainer wrote,
+// validation set; the file was re-saved in the current tokenizer.json
+// layout, same ids). The files are the checkpoint folder the trainer wrote,
 // minus the optimizer state: config.json (Hugging Face Llama fields plus
 // llmparts_*), model.safetensors (F32) and tokenizer.json (the trainer's
-// character tokenizer, read with train.ParseTokenizer), and state.json
+// character tokenizer: {"type":"char","vocab":[...],"unknown":"\ufffd"},
+// read by train.ParseTokenizer and tokenizer.ParseJSON), and state.json
 // (step, loss history and the options of the run).
 package defaultmodel
 
