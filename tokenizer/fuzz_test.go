@@ -81,7 +81,7 @@ func FuzzLoadLlama2C(f *testing.F) {
 	f.Add([]byte{8, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 127})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if tok, err := ParseLlama2C(b); err == nil {
-			tok.Encode("hello world", EncodeOptions{AddBOS: true})
+			checkLoaded(t, tok)
 		}
 	})
 }
@@ -96,7 +96,7 @@ func FuzzLoadSentencePiece(f *testing.F) {
 	f.Add([]byte{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if tok, err := ParseSentencePiece(b); err == nil {
-			tok.Encode("hello world", EncodeOptions{AddBOS: true})
+			checkLoaded(t, tok)
 		}
 	})
 }
@@ -111,8 +111,60 @@ func FuzzLoadGGUFMeta(f *testing.F) {
 		m, err := parseGGUFMeta(bytes.NewReader(b), int64(len(b)))
 		if err == nil {
 			if v, err := m.vocab(); err == nil {
-				FromVocab(v)
+				if tok, err := FromVocab(v); err == nil {
+					checkLoaded(t, tok)
+				}
 			}
+		}
+	})
+}
+
+// checkLoaded checks what holds for any tokenizer a parser accepted: BOS
+// and EOS are ids or -1, encoding gives ids in range (or an error), and
+// decoding those ids, whole or streamed, does not panic.
+func checkLoaded(t *testing.T, tok Tokenizer) {
+	t.Helper()
+	n := tok.VocabSize()
+	if n < 0 || tok.BOS() < -1 || tok.BOS() >= n || tok.EOS() < -1 || tok.EOS() >= n {
+		t.Fatalf("vocab size %d, BOS %d, EOS %d", n, tok.BOS(), tok.EOS())
+	}
+	for _, opt := range []EncodeOptions{{AddBOS: true}, {ParseSpecial: true}} {
+		ids, err := tok.Encode("hello world <s></s> 日本 \x00", opt)
+		if err != nil {
+			continue
+		}
+		for _, id := range ids {
+			if id < 0 || id >= n {
+				t.Fatalf("id %d out of range [0,%d)", id, n)
+			}
+		}
+		tok.Decode(ids)
+		d := tok.NewDecoder()
+		for _, id := range ids {
+			d.Add(id)
+		}
+		d.Flush()
+	}
+}
+
+// FuzzParseJSON: malformed tokenizer.json bytes (Hugging Face BPE or our
+// char tokenizer) give an error, never a panic; accepted ones work.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"version":"1.0","added_tokens":[{"id":5,"content":"<|endoftext|>","special":true}],` +
+			`"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"use_regex":true},` +
+			`"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2,"Ġ":3,"Ġab":4},"merges":[["a","b"],["Ġ","ab"]]}}`,
+		`{"model":{"type":"BPE","vocab":{"h":0,"e":1,"he":2},"merges":["h e"]},"added_tokens":[{"id":3,"content":"<s>"}]}`,
+		`{"type":"char","vocab":["a","b","\ufffd"],"unknown":"\ufffd"}`,
+		`{"model":{"type":"BPE","vocab":{"a":9223372036854775807},"merges":[]}}`,
+		`{"model":{"type":"BPE","vocab":{},"merges":[]},"added_tokens":[{"id":9223372036854775807,"content":"x"}]}`,
+		`{"model":{"type":"Unigram"}}`, `{}`, `[`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if tok, err := ParseJSON(b); err == nil {
+			checkLoaded(t, tok)
 		}
 	})
 }

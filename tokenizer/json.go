@@ -156,15 +156,21 @@ func parseJSON(data []byte, cfg *hfConfig) (Tokenizer, error) {
 	if h.Model.ByteFallback {
 		return nil, errors.New("tokenizer: tokenizer.json: SentencePiece-style BPE (byte_fallback) is not supported from tokenizer.json; use the .model or GGUF file")
 	}
+	// Ids are checked before n is computed: id+1 overflows for the
+	// largest int.
+	const maxID = 1<<24 - 1
 	n := 0
-	for _, id := range h.Model.Vocab {
+	for s, id := range h.Model.Vocab {
+		if id < 0 || id > maxID {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: id %d for %q out of range [0, %d]", id, s, maxID)
+		}
 		n = max(n, id+1)
 	}
 	for _, a := range h.AddedTokens {
+		if a.ID < 0 || a.ID > maxID {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: added token id %d for %q out of range [0, %d]", a.ID, a.Content, maxID)
+		}
 		n = max(n, a.ID+1)
-	}
-	if n > 1<<24 {
-		return nil, fmt.Errorf("tokenizer: tokenizer.json: id %d too large", n-1)
 	}
 	v := &Vocab{Model: "gpt2", Pre: "gpt-2", BOS: -1, EOS: -1, UNK: -1, PAD: -1}
 	v.Tokens = make([]string, n)

@@ -17,6 +17,10 @@ type TrainOptions struct {
 	BOS, EOS string
 }
 
+// maxTrainVocab bounds TrainBPE's vocabulary size (ids are int32, and
+// every loader caps vocabularies at 2^24 as well).
+const maxTrainVocab = 1 << 24
+
 type trainPair struct{ a, b int32 }
 
 type pairCount struct {
@@ -42,6 +46,9 @@ func TrainBPE(corpus []byte, vocabSize int, opts TrainOptions) (*BPE, error) {
 	if vocabSize < 256+len(opts.Special) {
 		return nil, fmt.Errorf("tokenizer: train: vocabulary size %d below the 256 byte tokens plus %d special tokens", vocabSize, len(opts.Special))
 	}
+	if vocabSize > maxTrainVocab {
+		return nil, fmt.Errorf("tokenizer: train: vocabulary size %d above the limit of %d", vocabSize, maxTrainVocab)
+	}
 	sp, _, _, err := preTokenizer("gpt-2")
 	if err != nil {
 		return nil, err
@@ -57,8 +64,12 @@ func TrainBPE(corpus []byte, vocabSize int, opts TrainOptions) (*BPE, error) {
 	}
 	sort.Strings(keys)
 
-	tokens := make([]string, 256, vocabSize)
-	index := make(map[string]int32, vocabSize)
+	// Each merge removes at least one symbol from the corpus, so there are
+	// at most len(corpus) of them: size the tables by that, not by a
+	// vocabSize that may be far beyond what the corpus can give.
+	hint := min(vocabSize, 256+len(corpus))
+	tokens := make([]string, 256, hint)
+	index := make(map[string]int32, hint)
 	for b := 0; b < 256; b++ {
 		tokens[b] = string(byteToRune[b])
 		index[tokens[b]] = int32(b)

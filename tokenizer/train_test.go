@@ -166,3 +166,41 @@ func TestCharUnknown(t *testing.T) {
 		t.Errorf("%v %v", ids, err)
 	}
 }
+
+// TestTrainBPEHugeVocab: a vocabulary size far beyond what the corpus can
+// give must not size tables by it (bpe:100000000 took >20 s and GBs in
+// the map hint); above the 2^24 limit it is an error.
+func TestTrainBPEHugeVocab(t *testing.T) {
+	corpus := []byte("the cat sat on the mat; the cat ate the rat")
+	start := time.Now()
+	tok, err := TrainBPE(corpus, 100_000_000, TrainOptions{})
+	if err == nil {
+		t.Fatalf("vocab size 1e8 accepted (%d tokens)", tok.VocabSize())
+	}
+	tok, err = TrainBPE(corpus, 1<<24, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() > 256+len(corpus) {
+		t.Errorf("%d tokens from a %d-byte corpus", tok.VocabSize(), len(corpus))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// TestParseJSONHugeID: the largest int as an id overflowed id+1 and
+// indexed out of range (a panic from llmparts tokenize -m x.json).
+func TestParseJSONHugeID(t *testing.T) {
+	for _, js := range []string{
+		`{"model":{"type":"BPE","vocab":{"a":9223372036854775807},"merges":[]}}`,
+		`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"added_tokens":[{"id":9223372036854775807,"content":"x"}]}`,
+		`{"model":{"type":"BPE","vocab":{"a":16777216},"merges":[]}}`,
+		`{"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}}`,
+		`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"added_tokens":[{"id":-1,"content":"x"}]}`,
+	} {
+		if _, err := ParseJSON([]byte(js)); err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("%s: %v", js, err)
+		}
+	}
+}
