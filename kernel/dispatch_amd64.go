@@ -262,8 +262,27 @@ func init() {
 	packB16Impl = packB16Asm
 	gemvQ8Impl = gemvQ8Asm
 	gemvQ4SumImpl = gemvQ4SumAsm
-	gemvQ8Q8Impl = gemvQ8Q8Asm
-	gemvQ4Q8Impl = gemvQ4Q8Asm
+	// Quantized GEMV with Q8_0 activations: four rows at a time (sharing
+	// the activation loads and the int→float and scale work), the last
+	// 0..3 rows one at a time.
+	gemvQ8Q8Impl = func(y []float32, w, xq []byte, xd []float32) {
+		m4, rb := len(y)&^3, len(xd)*Q8_0Bytes
+		if m4 > 0 {
+			gemvQ8Q8x4Asm(y[:m4], w[:m4*rb], xq, xd)
+		}
+		if m4 < len(y) {
+			gemvQ8Q8Asm(y[m4:], w[m4*rb:], xq, xd)
+		}
+	}
+	gemvQ4Q8Impl = func(y []float32, w, xq []byte, xd []float32, xs []int32) {
+		m4, rb := len(y)&^3, len(xd)*Q4_0Bytes
+		if m4 > 0 {
+			gemvQ4Q8x4Asm(y[:m4], w[:m4*rb], xq, xd, xs)
+		}
+		if m4 < len(y) {
+			gemvQ4Q8Asm(y[m4:], w[m4*rb:], xq, xd, xs)
+		}
+	}
 	dotBF16Impl = func(w []uint16, x []float32) float32 {
 		k := len(w) &^ 7
 		s := dotBF16Asm(w[:k], x[:k])
