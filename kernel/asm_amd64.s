@@ -2965,6 +2965,138 @@ DATA srl0044<>+24(SB)/4, $0x00000004
 DATA srl0044<>+28(SB)/4, $0x00000000
 GLOBL srl0044<>(SB), RODATA|NOPTR, $32
 
+// func gemvQ4Sumx4Asm(y []float32, w []byte, x []float32, sx []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvQ4Sumx4Asm(SB), NOSPLIT, $0-96
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    y_len+8(FP), DX
+	MOVQ    x_len+56(FP), BX
+	SHRQ    $0x05, BX
+	IMUL3Q  $0x00000012, BX, BX
+	VMOVDQU dw15<>+0(SB), Y0
+	LEAQ    (AX)(DX*4), DX
+
+gemvQ4Sumx4Asm_row:
+	CMPQ   AX, DX
+	JAE    gemvQ4Sumx4Asm_end
+	LEAQ   (CX)(BX*1), SI
+	MOVQ   SI, DI
+	MOVQ   x_base+48(FP), R8
+	MOVQ   sx_base+72(FP), R9
+	VXORPS Y1, Y1, Y1
+
+gemvQ4Sumx4Asm_blk:
+	CMPQ         CX, DI
+	JAE          gemvQ4Sumx4Asm_rowdone
+	VMOVUPS      (R8), Y2
+	VMOVUPS      32(R8), Y3
+	VMOVUPS      64(R8), Y4
+	VMOVUPS      96(R8), Y5
+	VPMOVZXBD    2(CX), Y6
+	VPMOVZXBD    10(CX), Y7
+	VPSRLD       $0x04, Y6, Y8
+	VPSRLD       $0x04, Y7, Y9
+	VPAND        Y0, Y6, Y6
+	VPAND        Y0, Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y2, Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  Y3, Y7, Y6
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y4, Y8, Y6
+	VCVTDQ2PS    Y9, Y9
+	VFMADD231PS  Y5, Y9, Y6
+	VPMOVZXBD    2(SI), Y7
+	VPMOVZXBD    10(SI), Y8
+	VPSRLD       $0x04, Y7, Y9
+	VPSRLD       $0x04, Y8, Y10
+	VPAND        Y0, Y7, Y7
+	VPAND        Y0, Y8, Y8
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       Y2, Y7, Y7
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y3, Y8, Y7
+	VCVTDQ2PS    Y9, Y9
+	VFMADD231PS  Y4, Y9, Y7
+	VCVTDQ2PS    Y10, Y10
+	VFMADD231PS  Y5, Y10, Y7
+	VPMOVZXBD    2(CX)(BX*2), Y8
+	VPMOVZXBD    10(CX)(BX*2), Y9
+	VPSRLD       $0x04, Y8, Y10
+	VPSRLD       $0x04, Y9, Y11
+	VPAND        Y0, Y8, Y8
+	VPAND        Y0, Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y2, Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VFMADD231PS  Y3, Y9, Y8
+	VCVTDQ2PS    Y10, Y10
+	VFMADD231PS  Y4, Y10, Y8
+	VCVTDQ2PS    Y11, Y11
+	VFMADD231PS  Y5, Y11, Y8
+	VPMOVZXBD    2(SI)(BX*2), Y9
+	VPMOVZXBD    10(SI)(BX*2), Y10
+	VPSRLD       $0x04, Y9, Y11
+	VPSRLD       $0x04, Y10, Y12
+	VPAND        Y0, Y9, Y9
+	VPAND        Y0, Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y2, Y9, Y2
+	VCVTDQ2PS    Y10, Y10
+	VFMADD231PS  Y3, Y10, Y2
+	VCVTDQ2PS    Y11, Y11
+	VFMADD231PS  Y4, Y11, Y2
+	VCVTDQ2PS    Y12, Y12
+	VFMADD231PS  Y5, Y12, Y2
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y2, Y8, Y8
+	VHADDPS      Y8, Y6, Y6
+	VBROADCASTSS (R9), Y2
+	VFNMADD231PS four<>+0(SB), Y2, Y6
+	MOVWQZX      (CX), R10
+	MOVWQZX      (SI), R11
+	SHLQ         $0x10, R11
+	ORQ          R11, R10
+	MOVWQZX      (CX)(BX*2), R11
+	SHLQ         $0x20, R11
+	ORQ          R11, R10
+	MOVWQZX      (SI)(BX*2), R11
+	SHLQ         $0x30, R11
+	ORQ          R11, R10
+	VMOVQ        R10, X2
+	VPUNPCKLQDQ  X2, X2, X2
+	VCVTPH2PS    X2, Y2
+	VFMADD231PS  Y6, Y2, Y1
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000012, SI
+	ADDQ         $0x00000080, R8
+	ADDQ         $0x00000004, R9
+	JMP          gemvQ4Sumx4Asm_blk
+
+gemvQ4Sumx4Asm_rowdone:
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVUPS      X2, (AX)
+	ADDQ         $0x10, AX
+	LEAQ         (CX)(BX*2), CX
+	ADDQ         BX, CX
+	JMP          gemvQ4Sumx4Asm_row
+
+gemvQ4Sumx4Asm_end:
+	VZEROUPPER
+	RET
+
+DATA four<>+0(SB)/4, $(4.0)
+DATA four<>+4(SB)/4, $(4.0)
+DATA four<>+8(SB)/4, $(4.0)
+DATA four<>+12(SB)/4, $(4.0)
+DATA four<>+16(SB)/4, $(4.0)
+DATA four<>+20(SB)/4, $(4.0)
+DATA four<>+24(SB)/4, $(4.0)
+DATA four<>+28(SB)/4, $(4.0)
+GLOBL four<>(SB), RODATA|NOPTR, $32
+
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C
 TEXT ·f16ToF32Asm(SB), NOSPLIT, $0-48
