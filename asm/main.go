@@ -35,6 +35,7 @@ func main() {
 	quantFx4Kernels()
 	halfKernels()
 	halfDotKernels()
+	halfGemvKernels()
 	Generate()
 }
 
@@ -1651,6 +1652,75 @@ func quantFx4Kernels() {
 		LEAQ(Mem{Base: w, Index: rb, Scale: 2}, w)
 		ADDQ(rb, w)
 		JMP(LabelRef(name + "_row"))
+		Label(name + "_end")
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// halfGemvKernels: four rows of binary16 (VCVTPH2PS) or bfloat16 weights
+// at a time against float32 x, like sgemv4Asm: each x vector is loaded once
+// for the four rows and four row streams are in flight. len(y) must be a
+// multiple of 4, len(x) of 8; ldw is the row stride in elements.
+func halfGemvKernels() {
+	for _, bf := range []bool{false, true} {
+		name := "gemvF16x4Asm"
+		if bf {
+			name = "gemvBF16x4Asm"
+		}
+		TEXT(name, NOSPLIT, "func(y []float32, w []uint16, x []float32, ldw int)")
+		Pragma("noescape")
+		y, w, x := base("y"), base("w"), base("x")
+		m := length("y")
+		n := length("x")
+		ldw := Load(Param("ldw"), GP64())
+		SHLQ(U8(1), ldw) // bytes per row
+		yend := GP64()
+		LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
+		Label(name + "_rows")
+		CMPQ(y, yend)
+		JAE(LabelRef(name + "_end"))
+		p1 := GP64()
+		LEAQ(Mem{Base: w, Index: ldw, Scale: 1}, p1)
+		acc := make([][2]reg.VecVirtual, 4)
+		for k := range acc {
+			acc[k][0], acc[k][1] = YMM(), YMM()
+			VXORPS(acc[k][0], acc[k][0], acc[k][0])
+			VXORPS(acc[k][1], acc[k][1], acc[k][1])
+		}
+		p2, p3 := GP64(), GP64()
+		LEAQ(Mem{Base: w, Index: ldw, Scale: 2}, p2)
+		LEAQ(Mem{Base: p1, Index: ldw, Scale: 2}, p3)
+		bases := []reg.Register{w, p1, p2, p3}
+		vloop(name+"_cols", n, 2, func(i reg.Register, k int) {
+			xv := YMM()
+			VMOVUPS(at(x, i, k), xv)
+			for q := 0; q < 4; q++ {
+				v := YMM()
+				src := Mem{Base: bases[q], Index: i, Scale: 2, Disp: 16 * k}
+				if bf {
+					VPMOVZXWD(src, v)
+					VPSLLD(U8(16), v, v)
+				} else {
+					VCVTPH2PS(src, v)
+				}
+				VFMADD231PS(v, xv, acc[q][k])
+			}
+		})
+		for q := 0; q < 4; q++ {
+			VADDPS(acc[q][1], acc[q][0], acc[q][0])
+		}
+		t0, t1 := acc[0][1], acc[2][1]
+		VHADDPS(acc[1][0], acc[0][0], t0)
+		VHADDPS(acc[3][0], acc[2][0], t1)
+		VHADDPS(t1, t0, t0)
+		hi := XMM()
+		VEXTRACTF128(U8(1), t0, hi)
+		VADDPS(hi, t0.AsX(), hi)
+		VMOVUPS(hi, Mem{Base: y})
+		ADDQ(U8(16), y)
+		LEAQ(Mem{Base: w, Index: ldw, Scale: 4}, w)
+		JMP(LabelRef(name + "_rows"))
 		Label(name + "_end")
 		VZEROUPPER()
 		RET()

@@ -132,3 +132,9 @@ func dotF16Asm(w []uint16, x []float32) float32
 
 //go:noescape
 func dotBF16Asm(w []uint16, x []float32) float32
+
+//go:noescape
+func gemvF16x4Asm(y []float32, w []uint16, x []float32, ldw int)
+
+//go:noescape
+func gemvBF16x4Asm(y []float32, w []uint16, x []float32, ldw int)

@@ -3277,3 +3277,193 @@ dotBF16Asm_done:
 	VZEROUPPER
 	MOVSS        X1, ret+48(FP)
 	RET
+
+// func gemvF16x4Asm(y []float32, w []uint16, x []float32, ldw int)
+// Requires: AVX, F16C, FMA3
+TEXT ·gemvF16x4Asm(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ w_base+24(FP), CX
+	MOVQ x_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	MOVQ x_len+56(FP), SI
+	MOVQ ldw+72(FP), DI
+	SHLQ $0x01, DI
+	LEAQ (AX)(BX*4), BX
+
+gemvF16x4Asm_rows:
+	CMPQ   AX, BX
+	JAE    gemvF16x4Asm_end
+	LEAQ   (CX)(DI*1), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (CX)(DI*2), R9
+	LEAQ   (R8)(DI*2), R10
+	XORQ   R11, R11
+	MOVQ   SI, R12
+	SHRQ   $0x04, R12
+	SHLQ   $0x04, R12
+
+gemvF16x4Asm_cols_big:
+	CMPQ        R11, R12
+	JAE         gemvF16x4Asm_cols_one
+	VMOVUPS     (DX)(R11*4), Y8
+	VCVTPH2PS   (CX)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VCVTPH2PS   (R8)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y2
+	VCVTPH2PS   (R9)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y4
+	VCVTPH2PS   (R10)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y6
+	VMOVUPS     32(DX)(R11*4), Y8
+	VCVTPH2PS   16(CX)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y1
+	VCVTPH2PS   16(R8)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y3
+	VCVTPH2PS   16(R9)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y5
+	VCVTPH2PS   16(R10)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y7
+	ADDQ        $0x00000010, R11
+	JMP         gemvF16x4Asm_cols_big
+
+gemvF16x4Asm_cols_one:
+	CMPQ        R11, SI
+	JAE         gemvF16x4Asm_cols_done
+	VMOVUPS     (DX)(R11*4), Y8
+	VCVTPH2PS   (CX)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VCVTPH2PS   (R8)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y2
+	VCVTPH2PS   (R9)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y4
+	VCVTPH2PS   (R10)(R11*2), Y9
+	VFMADD231PS Y9, Y8, Y6
+	ADDQ        $0x00000008, R11
+	JMP         gemvF16x4Asm_cols_one
+
+gemvF16x4Asm_cols_done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VHADDPS      Y2, Y0, Y1
+	VHADDPS      Y6, Y4, Y5
+	VHADDPS      Y5, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVUPS      X0, (AX)
+	ADDQ         $0x10, AX
+	LEAQ         (CX)(DI*4), CX
+	JMP          gemvF16x4Asm_rows
+
+gemvF16x4Asm_end:
+	VZEROUPPER
+	RET
+
+// func gemvBF16x4Asm(y []float32, w []uint16, x []float32, ldw int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gemvBF16x4Asm(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ w_base+24(FP), CX
+	MOVQ x_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	MOVQ x_len+56(FP), SI
+	MOVQ ldw+72(FP), DI
+	SHLQ $0x01, DI
+	LEAQ (AX)(BX*4), BX
+
+gemvBF16x4Asm_rows:
+	CMPQ   AX, BX
+	JAE    gemvBF16x4Asm_end
+	LEAQ   (CX)(DI*1), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (CX)(DI*2), R9
+	LEAQ   (R8)(DI*2), R10
+	XORQ   R11, R11
+	MOVQ   SI, R12
+	SHRQ   $0x04, R12
+	SHLQ   $0x04, R12
+
+gemvBF16x4Asm_cols_big:
+	CMPQ        R11, R12
+	JAE         gemvBF16x4Asm_cols_one
+	VMOVUPS     (DX)(R11*4), Y8
+	VPMOVZXWD   (CX)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y0
+	VPMOVZXWD   (R8)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y2
+	VPMOVZXWD   (R9)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y4
+	VPMOVZXWD   (R10)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y6
+	VMOVUPS     32(DX)(R11*4), Y8
+	VPMOVZXWD   16(CX)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y1
+	VPMOVZXWD   16(R8)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y3
+	VPMOVZXWD   16(R9)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y5
+	VPMOVZXWD   16(R10)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y7
+	ADDQ        $0x00000010, R11
+	JMP         gemvBF16x4Asm_cols_big
+
+gemvBF16x4Asm_cols_one:
+	CMPQ        R11, SI
+	JAE         gemvBF16x4Asm_cols_done
+	VMOVUPS     (DX)(R11*4), Y8
+	VPMOVZXWD   (CX)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y0
+	VPMOVZXWD   (R8)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y2
+	VPMOVZXWD   (R9)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y4
+	VPMOVZXWD   (R10)(R11*2), Y9
+	VPSLLD      $0x10, Y9, Y9
+	VFMADD231PS Y9, Y8, Y6
+	ADDQ        $0x00000008, R11
+	JMP         gemvBF16x4Asm_cols_one
+
+gemvBF16x4Asm_cols_done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VHADDPS      Y2, Y0, Y1
+	VHADDPS      Y6, Y4, Y5
+	VHADDPS      Y5, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVUPS      X0, (AX)
+	ADDQ         $0x10, AX
+	LEAQ         (CX)(DI*4), CX
+	JMP          gemvBF16x4Asm_rows
+
+gemvBF16x4Asm_end:
+	VZEROUPPER
+	RET

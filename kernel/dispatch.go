@@ -55,6 +55,10 @@ var (
 	f32ToF16Impl = f32ToF16Generic
 	dotF16Impl   = dotF16Generic
 	dotBF16Impl  = dotBF16Generic
+
+	// gemvF16RowsImpl and gemvBF16RowsImpl, if set, compute four rows at
+	// a time over whole 8-element vectors (see gemvHalfRows).
+	gemvF16RowsImpl, gemvBF16RowsImpl func(y []float32, w []uint16, x []float32, ldw int)
 )
 
 // Impl names the implementation chosen at start-up: "avx2" (AVX2 + FMA

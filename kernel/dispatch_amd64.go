@@ -303,7 +303,9 @@ func init() {
 		}
 		return s
 	}
+	gemvBF16RowsImpl = gemvBF16x4Asm
 	if cpu.X86.HasF16C {
+		gemvF16RowsImpl = gemvF16x4Asm
 		dotF16Impl = func(w []uint16, x []float32) float32 {
 			k := len(w) &^ 7
 			s := dotF16Asm(w[:k], x[:k])

@@ -145,13 +145,13 @@ var f16Table = func() *[1 << 16]float32 {
 // above 1 MiB of weights. It panics on a shape mismatch.
 func GemvF16(y []float32, w []uint16, x []float32, m, n int) {
 	checkHalfGemv("GemvF16", y, w, x, m, n)
-	gemvHalf(y, w, x, m, n, dotF16Impl)
+	gemvHalf(y, w, x, m, n, dotF16Impl, gemvF16RowsImpl)
 }
 
 // GemvBF16 is GemvF16 for bfloat16 weights.
 func GemvBF16(y []float32, w []uint16, x []float32, m, n int) {
 	checkHalfGemv("GemvBF16", y, w, x, m, n)
-	gemvHalf(y, w, x, m, n, dotBF16Impl)
+	gemvHalf(y, w, x, m, n, dotBF16Impl, gemvBF16RowsImpl)
 }
 
 func checkHalfGemv(fn string, y []float32, w []uint16, x []float32, m, n int) {
@@ -160,18 +160,34 @@ func checkHalfGemv(fn string, y []float32, w []uint16, x []float32, m, n int) {
 	}
 }
 
-func gemvHalf(y []float32, w []uint16, x []float32, m, n int, dot func(w []uint16, x []float32) float32) {
+func gemvHalf(y []float32, w []uint16, x []float32, m, n int, dot func(w []uint16, x []float32) float32, rows4 func(y []float32, w []uint16, x []float32, ldw int)) {
 	if Threads() <= 1 || 2*m*n < parallelMinBytes {
-		for r := range y {
-			y[r] = dot(w[r*n:r*n+n], x)
-		}
+		gemvHalfRows(y, w, x, n, dot, rows4)
 		return
 	}
 	parallelFor(m, 8, 2*m*n, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			y[r] = dot(w[r*n:r*n+n], x)
-		}
+		gemvHalfRows(y[lo:hi], w[lo*n:hi*n], x, n, dot, rows4)
 	})
+}
+
+// gemvHalfRows runs rows in groups of four through rows4 (when set; it
+// takes whole 8-element vectors) and the rest through dot.
+func gemvHalfRows(y []float32, w []uint16, x []float32, n int, dot func(w []uint16, x []float32) float32, rows4 func(y []float32, w []uint16, x []float32, ldw int)) {
+	m4, n8 := 0, n&^7
+	if rows4 != nil && n8 > 0 {
+		m4 = len(y) &^ 3
+	}
+	if m4 > 0 {
+		rows4(y[:m4], w, x[:n8], n)
+		if n8 < n {
+			for r := 0; r < m4; r++ {
+				y[r] += dot(w[r*n+n8:r*n+n], x[n8:])
+			}
+		}
+	}
+	for r := m4; r < len(y); r++ {
+		y[r] = dot(w[r*n:r*n+n], x)
+	}
 }
 
 func dotF16Generic(w []uint16, x []float32) float32 {
