@@ -126,3 +126,12 @@ func TestNaNPropagates(t *testing.T) {
 		t.Errorf("Inf vanished: %v", x)
 	}
 }
+
+// TestSinusoidalDimTooLarge: a dimension above the limit says so (it was
+// reported as "must be positive and even" for an even positive 10^9).
+func TestSinusoidalDimTooLarge(t *testing.T) {
+	_, err := Sinusoidal{Dim: 1_000_000_000}.Table([]int{0})
+	if err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("dim 1e9: %v", err)
+	}
+}

@@ -46,6 +46,9 @@ type Sinusoidal struct {
 
 var _ PreEncoder = Sinusoidal{}
 
+// maxSinDim bounds the sinusoidal model width.
+const maxSinDim = 1 << 20
+
 func (s Sinusoidal) check() (float64, error) {
 	base := s.Base
 	if base == 0 {
@@ -54,8 +57,8 @@ func (s Sinusoidal) check() (float64, error) {
 	if err := checkPositive("sinusoidal base", base); err != nil {
 		return 0, err
 	}
-	if s.Dim <= 0 || s.Dim%2 != 0 || s.Dim > 1<<20 {
-		return 0, fmt.Errorf("posenc: sinusoidal dim %d must be positive and even", s.Dim)
+	if s.Dim <= 0 || s.Dim%2 != 0 || s.Dim > maxSinDim {
+		return 0, fmt.Errorf("posenc: sinusoidal dim %d must be positive, even and at most %d", s.Dim, maxSinDim)
 	}
 	if s.Layout != SinInterleaved && s.Layout != SinConcat {
 		return 0, fmt.Errorf("posenc: unknown sinusoidal layout %d", int(s.Layout))
