@@ -32,6 +32,10 @@ func runGGUF(args []string) error {
 		fs.Usage()
 		return exitCode(2)
 	}
+	if *n < 0 {
+		fmt.Fprintf(os.Stderr, "llmparts gguf: -n %d: must be at least 0 (use -all for every element)\n", *n)
+		return exitCode(2)
+	}
 	if *all {
 		*n = -1
 	}

@@ -31,4 +31,8 @@ func TestGGUFDumpTiny(t *testing.T) {
 	if err := runGGUF([]string{"/nonexistent.gguf"}); err == nil {
 		t.Error("missing file accepted")
 	}
+	// A negative -n printed every element, as -all does.
+	if err := runGGUF([]string{"-n", "-1", "/nonexistent.gguf"}); err != exitCode(2) {
+		t.Errorf("-n -1: %v", err)
+	}
 }

@@ -75,6 +75,9 @@ func runSynth(args []string) error {
 		return fmt.Errorf("--type %q: want one of %s", *typ, synthTypeNames)
 	}
 	c.Type = t
+	if st, err := os.Stat(*out); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s is a directory", *out)
+	}
 	return writeSynth(*out, c, os.Stderr)
 }
 
@@ -89,6 +92,11 @@ func (c *synthConfig) validate() error {
 		if f.v > 1<<24 {
 			return fmt.Errorf("--%s %d: too large", f.name, f.v)
 		}
+	}
+	// Each layer is nine tensors, listed in memory before anything is
+	// written: bound them, and the file size, before allocating.
+	if c.Layers > maxSynthLayers {
+		return fmt.Errorf("--layers %d: too large (at most %d)", c.Layers, maxSynthLayers)
 	}
 	if c.Dim%c.Heads != 0 {
 		return fmt.Errorf("--heads %d does not divide --dim %d", c.Heads, c.Dim)
@@ -110,8 +118,22 @@ func (c *synthConfig) validate() error {
 			return fmt.Errorf("--hidden %d must be a multiple of %d for --type %v", c.Hidden, bs, c.Type)
 		}
 	}
+	// The weights' size, in float64 (the uint64 product can overflow).
+	d, h, v := float64(c.Dim), float64(c.Hidden), float64(c.Vocab)
+	kv := float64(c.Dim / c.Heads * c.KVHeads)
+	elems := 2*d*v + float64(c.Layers)*(2*d*d+2*d*kv+3*d*h)
+	if bytes := elems * float64(c.Type.BlockBytes()) / float64(c.Type.BlockSize()); bytes > maxSynthBytes {
+		return fmt.Errorf("the weights would take %.3g bytes, more than the limit of %d TiB", bytes, maxSynthBytes>>40)
+	}
 	return nil
 }
+
+// Limits of synth: far above any real model, far below what would take
+// memory for the tensor list or overflow sizes.
+const (
+	maxSynthLayers = 1 << 16
+	maxSynthBytes  = 16 << 40
+)
 
 // synthTensor is one tensor of the synthetic model.
 type synthTensor struct {

@@ -175,6 +175,11 @@ func TestSynthValidation(t *testing.T) {
 		{[]string{"--layers", "0"}, "--layers 0: must be positive"},
 		{[]string{"--type", "q2_k"}, `--type "q2_k": want one of f32, f16, bf16`},
 		{[]string{"--type", "q5_0", "--dim", "48", "--heads", "2"}, "--dim 48 must be a multiple of 32 for --type Q5_0"},
+		// Each flag within its own limit, but a tensor list of GBs or a
+		// file of petabytes.
+		{[]string{"--layers", "16777216"}, "--layers 16777216: too large"},
+		{[]string{"--dim", "16777216", "--vocab", "16777216"}, "more than the limit"},
+		{[]string{"-o", filepath.Dir(out)}, "is a directory"},
 	} {
 		err := runSynth(append(append([]string{}, base...), c.extra...))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
