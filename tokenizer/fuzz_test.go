@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/internal/testdata"
 )
 
@@ -107,14 +108,55 @@ func FuzzLoadGGUFMeta(f *testing.F) {
 		f.Add(b[:4096])
 	}
 	f.Add([]byte("GGUF\x03\x00\x00\x00"))
+	// Small whole vocabularies of each family, for the fuzzer to mutate.
+	for _, kvs := range [][]gguf.KV{
+		{{Key: "tokenizer.ggml.model", Value: gguf.Value{Data: "llama"}},
+			{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Data: []string{"<unk>", "<s>", "</s>", "<0x41>", "▁h", "e"}}},
+			{Key: "tokenizer.ggml.scores", Value: gguf.Value{Data: []float32{0, 0, 0, 0, -1, -2}}},
+			{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Data: []int32{2, 3, 3, 6, 1, 1}}}},
+		{{Key: "tokenizer.ggml.model", Value: gguf.Value{Data: "gpt2"}},
+			{Key: "tokenizer.ggml.pre", Value: gguf.Value{Data: "gpt-2"}},
+			{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Data: []string{"h", "e", "he", "Ġ", "<|endoftext|>"}}},
+			{Key: "tokenizer.ggml.merges", Value: gguf.Value{Data: []string{"h e"}}},
+			{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Data: []int32{1, 1, 1, 1, 3}}},
+			{Key: "tokenizer.ggml.eos_token_id", Value: gguf.Value{Data: uint32(4)}}},
+		{{Key: "tokenizer.ggml.model", Value: gguf.Value{Data: "bert"}},
+			{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Data: []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "▁hello", "##s"}}},
+			{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Data: []int32{3, 2, 3, 3, 1, 1}}},
+			{Key: "tokenizer.ggml.unknown_token_id", Value: gguf.Value{Data: uint32(1)}},
+			{Key: "tokenizer.ggml.cls_token_id", Value: gguf.Value{Data: uint32(2)}},
+			{Key: "tokenizer.ggml.seperator_token_id", Value: gguf.Value{Data: uint32(3)}}},
+	} {
+		var buf bytes.Buffer
+		w := gguf.NewWriter(&buf)
+		for _, kv := range kvs {
+			if err := w.AddKV(kv.Key, kv.Value); err != nil {
+				f.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := parseGGUFMeta(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		v, err := m.vocab()
+		if err != nil {
+			return
+		}
+		// As OpenGGUF does.
+		var tok Tokenizer
+		if v.Model == "bert" {
+			tok, err = NewWordPiece(v)
+		} else {
+			tok, err = FromVocab(v)
+		}
 		if err == nil {
-			if v, err := m.vocab(); err == nil {
-				if tok, err := FromVocab(v); err == nil {
-					checkLoaded(t, tok)
-				}
-			}
+			checkLoaded(t, tok)
 		}
 	})
 }
