@@ -2284,7 +2284,7 @@ packB16_done:
 	RET
 
 // func gemvQ8Asm(y []float32, w []byte, x []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·gemvQ8Asm(SB), NOSPLIT, $0-72
 	MOVQ y_base+0(FP), AX
 	MOVQ w_base+24(FP), CX
@@ -2307,6 +2307,7 @@ gemvQ8Asm_blk2:
 	ADDQ         $0x02, R10
 	CMPQ         R10, SI
 	JA           gemvQ8Asm_blk1
+	PREFETCHT0   1024(CX)
 	MOVWLZX      (CX), R9
 	VMOVD        R9, X2
 	VCVTPH2PS    X2, X2
@@ -2326,6 +2327,7 @@ gemvQ8Asm_blk2:
 	VFMADD231PS  Y3, Y2, Y0
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000080, R8
+	PREFETCHT0   1024(CX)
 	MOVWLZX      (CX), R9
 	VMOVD        R9, X2
 	VCVTPH2PS    X2, X2
@@ -2351,6 +2353,7 @@ gemvQ8Asm_blk2:
 gemvQ8Asm_blk1:
 	CMPQ         R9, SI
 	JAE          gemvQ8Asm_rowdone
+	PREFETCHT0   1024(CX)
 	MOVWLZX      (CX), R10
 	VMOVD        R10, X2
 	VCVTPH2PS    X2, X2
