@@ -279,6 +279,12 @@ func kernelBenches(quick bool) []kernelBench {
 		quantBench("q4_0_gemv", gemv, kernel.Q4_0Bytes, kernel.GemvQ4_0),
 		quantBench("q8_0_q8_gemv", gemv, kernel.Q8_0Bytes, q8Activations(gemv, kernel.GemvQ8_0Q8)),
 		quantBench("q4_0_q8_gemv", gemv, kernel.Q4_0Bytes, q8Activations(gemv, kernel.GemvQ4_0Q8)),
+		{name: "f16_gemv", shape: shape2(gemv, gemv), bytes: 2 * float64(gemv*gemv), flops: 2 * float64(gemv*gemv), memBound: true,
+			setup: func(t int) func() {
+				w, x, y := make([]uint16, gemv*gemv), randFloats(gemv), make([]float32, gemv)
+				kernel.F32ToF16(w, randFloats(gemv*gemv))
+				return func() { kernel.GemvF16(y, w, x, gemv, gemv) }
+			}},
 	}
 }
 
