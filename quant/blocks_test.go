@@ -2,6 +2,7 @@ package quant
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -231,17 +232,51 @@ func TestDequantizeMultiBlock(t *testing.T) {
 func FuzzDequantize(f *testing.F) {
 	f.Add(uint8(Q4_K), []byte{1, 2, 3})
 	f.Add(uint8(Q8_0), make([]byte, 68))
+	f.Add(uint8(IQ4_XS), make([]byte, 137))
+	f.Add(uint8(F16), []byte{0, 0x7c, 1, 0xfc, 0, 0x80})
 	f.Fuzz(func(t *testing.T, typ uint8, b []byte) {
 		ty := Type(typ)
+		if err := Dequantize(ty, b, make([]float32, 1)); err == nil && !ty.Known() {
+			t.Fatalf("unknown type %d accepted", typ)
+		}
 		if !ty.Known() {
 			return
 		}
-		n := len(b) / ty.BlockBytes() * ty.BlockSize()
+		if back, err := ParseType(ty.String()); err != nil || back != ty {
+			t.Fatalf("ParseType(%q) = %v, %v", ty.String(), back, err)
+		}
+		bs, bb := ty.BlockSize(), ty.BlockBytes()
+		n := len(b) / bb * bs
 		rb, _ := ty.RowBytes(n)
 		y := make([]float32, n)
 		err := Dequantize(ty, b[:rb], y)
 		if err != nil && CanDequantize(ty) {
 			t.Fatalf("%v: %v", ty, err)
+		}
+		if err != nil {
+			return
+		}
+		// Wrong sizes are errors, not panics or partial output.
+		if rb < len(b) && Dequantize(ty, b[:rb+1], y) == nil {
+			t.Fatalf("%v: %d bytes for %d elements accepted", ty, rb+1, n)
+		}
+		if n > 0 && Dequantize(ty, b[:rb-1], y) == nil {
+			t.Fatalf("%v: %d bytes for %d elements accepted", ty, rb-1, n)
+		}
+		if bs > 1 && n > 0 && Dequantize(ty, b[:rb], y[:n-1]) == nil {
+			t.Fatalf("%v: %d elements (block size %d) accepted", ty, n-1, bs)
+		}
+		// Blocks are independent: each decoded alone gives the same bits.
+		one := make([]float32, bs)
+		for i := 0; i < n/bs; i++ {
+			if err := Dequantize(ty, b[i*bb:(i+1)*bb], one); err != nil {
+				t.Fatal(err)
+			}
+			for j, v := range one {
+				if w := y[i*bs+j]; math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("%v block %d element %d: %v alone, %v in the row", ty, i, j, v, w)
+				}
+			}
 		}
 	})
 }
