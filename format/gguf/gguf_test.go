@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/llmparts/llmparts/quant"
 )
 
 // sampleKVs has one value of every type, including nested arrays.
@@ -408,10 +410,19 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Whatever was read can be dumped (as llmparts gguf does).
+		if err := gf.Dump(io.Discard, 3); err != nil {
+			t.Fatalf("dump: %v", err)
+		}
 		for _, ti := range gf.Tensors {
 			d, err := gf.TensorData(ti.Name)
 			if err != nil || uint64(len(d)) != ti.Size {
 				t.Fatalf("tensor %s: %v, %d bytes of %d", ti.Name, err, len(d), ti.Size)
+			}
+			if x, err := gf.Dequantize(ti.Name); err == nil && uint64(len(x)) != ti.Elements() {
+				t.Fatalf("tensor %s: %d values of %d", ti.Name, len(x), ti.Elements())
+			} else if err != nil && quant.CanDequantize(ti.Type) {
+				t.Fatalf("tensor %s: %v", ti.Name, err)
 			}
 		}
 		// What was read must survive a write/read round trip.
