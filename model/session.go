@@ -424,7 +424,11 @@ func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
 			kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
 		case Q4_0:
 			kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
-		default: // F16: convert a row at a time, then a SIMD dot
+		default: // F16
+			if u := rawU16(w.Raw[r0*rb : r1*rb]); u != nil {
+				kernel.GemvF16(yy, u, x, r1-r0, cols)
+				continue
+			}
 			buf := scratch[len(scratch)-cols:]
 			for r := r0; r < r1; r++ {
 				w.Row(r, buf)
