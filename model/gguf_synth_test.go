@@ -156,7 +156,7 @@ func TestSyntheticGGUF(t *testing.T) {
 	for name, f := range cases {
 		s := base
 		f(&s)
-		m, err := Load(writeSynth(t, s), Options{Threads: 2})
+		m, err := Load(writeSynth(t, s), Options{Threads: 2, FloatActivations: true})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -180,6 +180,8 @@ func TestSyntheticGGUF(t *testing.T) {
 			}
 		}
 		checkAgainstReference(t, m, name)
+		m.QuantizeActivations = true
+		checkQuantizedActivations(t, m, name)
 		m.Close()
 	}
 }
@@ -280,4 +282,29 @@ func quantize(typ quant.Type, v []float32) []byte {
 		panic("quantize: unsupported type")
 	}
 	return out
+}
+
+// checkQuantizedActivations decodes token by token with activations
+// quantized to Q8_0 (llama.cpp's path) and checks that the logits stay
+// within 10% of the logit range of the float64 reference (the random
+// test weights amplify the 8-bit error; TestLlama2CVersion2 checks the
+// accuracy on a real model).
+func checkQuantizedActivations(t *testing.T, m *Model, name string) {
+	t.Helper()
+	toks := []int{1, 5, 9, 2, 30, 7, 7, 11, 40, 3}
+	ref := referenceForward(m, toks)
+	s := m.NewSession(16)
+	for i := range toks {
+		l, err := s.Forward(toks[i:i+1], i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var scale float64
+		for _, v := range ref[i] {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		if d := maxDiff(l, ref[i]); d > 0.1*scale {
+			t.Fatalf("%s: quantized activations: position %d differs by %g (logit scale %g)", name, i, d, scale)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/llmparts/llmparts/format/llama2c"
 	"github.com/llmparts/llmparts/internal/testdata"
+	"github.com/llmparts/llmparts/tokenizer"
 )
 
 // q8Groups quantizes t like llama2.c's export.py version 2.
@@ -86,5 +87,41 @@ func TestLlama2CVersion2(t *testing.T) {
 		if argmax(l) != argmax(lf) && i > 0 {
 			t.Logf("position %d: Q8 argmax %d, F32 %d", i, argmax(l), argmax(lf))
 		}
+	}
+
+	// Per-token NLL of the story: F32, Q8_0 weights, and Q8_0 weights with
+	// activations quantized to Q8_0 (llama.cpp's path) stay close.
+	tok, err := tokenizer.LoadLlama2C(testdata.Path(t, "llama2c/tok512.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := tok.Encode(story, tokenizer.EncodeOptions{AddBOS: true})
+	cachedNLL := func(m *Model) float64 {
+		s := m.NewSession(len(ids))
+		var nll float64
+		for i := 0; i+1 < len(ids); i++ {
+			l, err := s.Forward(ids[i:i+1], i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mx := math.Inf(-1)
+			for _, v := range l {
+				mx = math.Max(mx, float64(v))
+			}
+			var z float64
+			for _, v := range l {
+				z += math.Exp(float64(v) - mx)
+			}
+			nll += mx + math.Log(z) - float64(l[ids[i+1]])
+		}
+		return nll / float64(len(ids)-1)
+	}
+	nF32 := cachedNLL(f32)
+	nQ8 := cachedNLL(m)
+	m.QuantizeActivations = true
+	nQ8Q8 := cachedNLL(m)
+	t.Logf("NLL nats/token: F32 %.4f, Q8_0 %.4f, Q8_0 with Q8 activations %.4f", nF32, nQ8, nQ8Q8)
+	if math.Abs(nQ8-nF32) > 0.05 || math.Abs(nQ8Q8-nF32) > 0.08 {
+		t.Fatalf("NLL F32 %.4f, Q8_0 %.4f, Q8_0·Q8 %.4f: quantization costs too much", nF32, nQ8, nQ8Q8)
 	}
 }

@@ -15,6 +15,10 @@ type Options struct {
 	// Threads is the number of goroutines for forward passes
 	// (0 = GOMAXPROCS).
 	Threads int
+	// FloatActivations keeps decoding with Q8_0/Q4_0 weights on float32
+	// activations (exact products of the stored weights) instead of
+	// quantizing them to Q8_0 (Model.QuantizeActivations).
+	FloatActivations bool
 }
 
 // Load opens a model, detecting its format: a directory is a trainer
@@ -50,6 +54,7 @@ func Load(path string, opts Options) (*Model, error) {
 		return nil, err
 	}
 	m.SetThreads(opts.Threads)
+	m.QuantizeActivations = !opts.FloatActivations
 	return m, nil
 }
 

@@ -26,6 +26,7 @@ type Session struct {
 	mj                             matJob
 	dj                             dequantJob
 	deq, yt                        []float32
+	xq                             []byte
 	aj                             attnJob
 	ag                             attnGemmJob
 	scores                         [][]float32 // per worker T×P attention scores
@@ -247,12 +248,22 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 }
 
 // gemv computes every part's y = W·x for one token in one dispatch.
+// With Model.QuantizeActivations, x is quantized to Q8_0 once for all
+// parts with Q8_0 or Q4_0 weights, which then use integer dot products.
 func (s *Session) gemv(x []float32, parts ...matPart) {
 	s.mj = matJob{n: len(parts), x: x, scratch: s.scratch}
 	rows := 0
 	for i, p := range parts {
 		s.mj.parts[i] = p
 		rows += p.w.Rows
+		if (p.w.Type == Q8_0 || p.w.Type == Q4_0) && s.m.QuantizeActivations && s.mj.xq == nil {
+			cols := p.w.Cols
+			if len(s.xq) < cols/32*34 {
+				s.xq = make([]byte, cols/32*34)
+			}
+			s.mj.xq = s.xq[:cols/32*34]
+			kernel.QuantizeQ8_0(s.mj.xq, x[:cols])
+		}
 	}
 	s.m.pool.parallel(&s.mj, rows, parts[0].w.Cols)
 }
@@ -375,6 +386,7 @@ type matJob struct {
 	parts   [3]matPart
 	n       int // parts in use
 	x       []float32
+	xq      []byte // x quantized to Q8_0, or nil
 	scratch [][]float32
 }
 
@@ -395,14 +407,14 @@ func (j *matJob) run(lo, hi, wk int) {
 	for _, p := range j.parts[:j.n] {
 		rows := p.w.Rows
 		if a, b := max(lo, off), min(hi, off+rows); a < b {
-			gemvRows(p, j.x, a-off, b-off, j.scratch[wk])
+			gemvRows(p, j.x, j.xq, a-off, b-off, j.scratch[wk])
 		}
 		off += rows
 	}
 }
 
 // gemvRows computes rows lo..hi of p.y = p.w·x (or adds them).
-func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
+func gemvRows(p matPart, x []float32, xq []byte, lo, hi int, scratch []float32) {
 	w := p.w
 	cols := w.Cols
 	x = x[:cols]
@@ -421,9 +433,17 @@ func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
 			// narrow matrices (stories260K) and equal when memory-bound.
 			kernel.Sgemv(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
 		case Q8_0:
-			kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+			if xq != nil {
+				kernel.GemvQ8_0Q8(yy, w.Raw[r0*rb:r1*rb], xq, r1-r0, cols)
+			} else {
+				kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+			}
 		case Q4_0:
-			kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+			if xq != nil {
+				kernel.GemvQ4_0Q8(yy, w.Raw[r0*rb:r1*rb], xq, r1-r0, cols)
+			} else {
+				kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
+			}
 		default: // F16
 			if u := rawU16(w.Raw[r0*rb : r1*rb]); u != nil {
 				kernel.GemvF16(yy, u, x, r1-r0, cols)
