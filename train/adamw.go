@@ -22,7 +22,12 @@ func NewAdamW(n int, beta1, beta2, eps, wd float64) *AdamW {
 	return &AdamW{Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: wd, M: make([]float32, n), V: make([]float32, n)}
 }
 
-// Step applies one update with learning rate lr to params, given grads.
+// adamBlock is the number of parameters one parallel piece of Step,
+// GradNorm and ClipGradNorm handles.
+const adamBlock = 1 << 15
+
+// Step applies one update with learning rate lr to params, given grads:
+// one pass over the flat vectors, split into fixed blocks over the cores.
 func (o *AdamW) Step(params, grads []float32, tensors []ParamTensor, lr float64) {
 	o.T++
 	b1, b2 := float32(o.Beta1), float32(o.Beta2)
@@ -30,38 +35,48 @@ func (o *AdamW) Step(params, grads []float32, tensors []ParamTensor, lr float64)
 	c2 := float32(1 - math.Pow(o.Beta2, float64(o.T)))
 	eps := float32(o.Eps)
 	flr := float32(lr)
-	for _, p := range tensors {
-		decay := float32(0)
-		if p.Decay {
-			decay = float32(lr * o.WeightDecay)
-		}
-		parallelFor((p.Size+4095)/4096, func(lo, hi int) {
-			for i := p.Offset + lo*4096; i < p.Offset+min(hi*4096, p.Size); i++ {
-				g := grads[i]
-				m := b1*o.M[i] + (1-b1)*g
-				v := b2*o.V[i] + (1-b2)*g*g
-				o.M[i], o.V[i] = m, v
-				mh := m / c1
-				vh := v / c2
-				params[i] -= flr*mh/(float32(math.Sqrt(float64(vh)))+eps) + decay*params[i]
+	wd := float32(lr * o.WeightDecay)
+	n := len(params)
+	runParallel((n+adamBlock-1)/adamBlock, func(blk int) {
+		lo, hi := blk*adamBlock, min(blk*adamBlock+adamBlock, n)
+		for _, p := range tensors {
+			s, e := max(lo, p.Offset), min(hi, p.Offset+p.Size)
+			if s >= e {
+				continue
 			}
-		})
+			decay := float32(0)
+			if p.Decay {
+				decay = wd
+			}
+			adamUpdate(params[s:e], grads[s:e], o.M[s:e], o.V[s:e], b1, b2, c1, c2, eps, flr, decay)
+		}
+	})
+}
+
+// adamUpdate is the AdamW update of one run of parameters with one decay.
+func adamUpdate(params, grads, M, V []float32, b1, b2, c1, c2, eps, flr, decay float32) {
+	grads, M, V = grads[:len(params)], M[:len(params)], V[:len(params)]
+	ob1, ob2 := 1-b1, 1-b2
+	for i, g := range grads {
+		m := b1*M[i] + ob1*g
+		v := b2*V[i] + ob2*g*g
+		M[i], V[i] = m, v
+		mh := m / c1
+		vh := v / c2
+		params[i] -= flr*mh/(float32(math.Sqrt(float64(vh)))+eps) + decay*params[i]
 	}
 }
 
 // GradNorm returns the global L2 norm of g, summed in a fixed order in
 // float64.
 func GradNorm(g []float32) float64 {
-	const chunk = 1 << 14
-	parts := make([]float64, (len(g)+chunk-1)/chunk)
-	parallelFor(len(parts), func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			var s float64
-			for _, v := range g[c*chunk : min((c+1)*chunk, len(g))] {
-				s += float64(v) * float64(v)
-			}
-			parts[c] = s
+	parts := make([]float64, (len(g)+adamBlock-1)/adamBlock)
+	runParallel(len(parts), func(c int) {
+		var s float64
+		for _, v := range g[c*adamBlock : min((c+1)*adamBlock, len(g))] {
+			s += float64(v) * float64(v)
 		}
+		parts[c] = s
 	})
 	var s float64
 	for _, p := range parts {

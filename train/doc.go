@@ -41,10 +41,17 @@
 //
 // # Speed
 //
-// Every matrix product, forward and backward, runs on kernel.MatMulT and
-// kernel.Sgemm (SIMD, multi-core); attention splits (sequence, kv head)
-// pairs over goroutines. The norm is the only thing that differs between
-// the norm variants, so its share of the step is what RMSNorm can save.
+// A batch is cut into up to four chunks of whole sequences; each chunk runs
+// the whole forward and backward pass on one goroutine (one fork-join per
+// pass, not per op) with single-threaded kernels, writing its own weight
+// gradient, and Backward adds the chunk gradients into Grads in chunk
+// order. Every matrix product runs on kernel.MatMulT and kernel.Sgemm;
+// attention is four small products per (sequence, head) on strided
+// [T × hd] blocks (S = Q·Kᵀ, O = P·V, and their transposes backward), the
+// softmaxes, SwiGLU and norms use the kernel package's SIMD rows
+// (norm.ArithFast), and nothing is allocated per step. The norm is the
+// only thing that differs between the norm variants, so its share of the
+// step is what RMSNorm can save.
 //
 // # Optimisation
 //
@@ -52,8 +59,9 @@
 // gradient clipping, linear warm-up then cosine decay to a minimum
 // learning rate, gradient accumulation. Runs are deterministic: the same
 // seed gives the same losses bit for bit, whatever the thread count,
-// because every sum has a fixed order (no shared accumulators across
-// goroutines, no map iteration in the arithmetic).
+// because every sum has a fixed order (the chunks depend on the batch
+// size only, no shared accumulators across goroutines, no map iteration
+// in the arithmetic).
 //
 // # Data and checkpoints
 //

@@ -19,13 +19,13 @@ import (
 //	LayerNorm: y = (x − μ) / sqrt(var(x) + ε) ⊙ w + b
 func normLayer(c *Config, w, b []float32) norm.Layer {
 	if c.Norm == NormLayer {
-		return &norm.LayerNorm{Dim: c.Dim, Weight: w, Bias: b, Eps: c.Eps}
+		return &norm.LayerNorm{Dim: c.Dim, Weight: w, Bias: b, Eps: c.Eps, Arith: norm.ArithFast}
 	}
 	p := 0.0
 	if c.Norm == NormPRMS {
 		p = c.NormP
 	}
-	return &norm.RMSNorm{Dim: c.Dim, Weight: w, Eps: c.Eps, P: p}
+	return &norm.RMSNorm{Dim: c.Dim, Weight: w, Eps: c.Eps, P: p, Arith: norm.ArithFast}
 }
 
 // normForward normalises the rows of x into y, keeping the per-row
@@ -86,116 +86,91 @@ func sinusoidalTable(T, d int) ([]float32, error) {
 // and keeps the probabilities att [B][H][T][T] for the backward pass.
 //
 //	s_tu = q_t·k_u / sqrt(hd) for u ≤ t,  p_t = softmax(s_t),  o_t = Σ_u p_tu v_u
+//
+// Each (sequence, head) is two small matrix products on the [T × hd]
+// blocks (strided views of q, k, v): S = scale·Q·Kᵀ, then O = P·V with the
+// entries above the diagonal of P set to 0.
 func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := H / KH
-	parallelFor(B*KH, func(lo, hi int) {
-		for bg := lo; bg < hi; bg++ {
-			b, g := bg/KH, bg%KH
-			for h := g * group; h < (g+1)*group; h++ {
-				for t := 0; t < T; t++ {
-					qt := q[((b*T+t)*H+h)*hd:][:hd]
-					p := att[((b*H+h)*T+t)*T:][:T]
-					mx := float32(math.Inf(-1))
-					for u := 0; u <= t; u++ {
-						s := kernel.Dot(qt, k[((b*T+u)*KH+g)*hd:][:hd]) * scale
-						p[u] = s
-						if s > mx {
-							mx = s
-						}
-					}
-					var sum float32
-					for u := 0; u <= t; u++ {
-						e := float32(math.Exp(float64(p[u] - mx)))
-						p[u] = e
-						sum += e
-					}
-					inv := 1 / sum
-					for u := 0; u <= t; u++ {
-						p[u] *= inv
-					}
-					for u := t + 1; u < T; u++ {
-						p[u] = 0
-					}
-					ot := out[((b*T+t)*H+h)*hd:][:hd]
-					clear(ot)
-					for u := 0; u <= t; u++ {
-						kernel.Axpy(p[u], v[((b*T+u)*KH+g)*hd:][:hd], ot)
-					}
-				}
+	D, kvd := H*hd, KH*hd
+	for b := 0; b < B; b++ {
+		for h := 0; h < H; h++ {
+			g := h / group
+			P := att[(b*H+h)*T*T:][:T*T]
+			qb, kb, vb := q[b*T*D+h*hd:], k[b*T*kvd+g*hd:], v[b*T*kvd+g*hd:]
+			kernel.Sgemm(false, true, T, T, hd, scale, qb, D, kb, kvd, 0, P, T)
+			for t := 0; t < T; t++ {
+				p := P[t*T : t*T+T]
+				kernel.Softmax(p[:t+1])
+				clear(p[t+1:])
 			}
+			kernel.Sgemm(false, false, T, hd, T, 1, P, T, vb, kvd, 0, out[b*T*D+h*hd:], D)
 		}
-	})
+	}
 }
 
-// attentionBackward writes dq, dk, dv (overwriting them) from dout.
+// attentionBackward writes dq, dk, dv (overwriting them) from dout, using
+// dP (T·T floats) as scratch.
 //
-//	dv_u = Σ_t p_tu·do_t,  dp_tu = do_t·v_u,  ds_tu = p_tu·(dp_tu − Σ_w p_tw·dp_tw),
-//	dq_t = scale·Σ_u ds_tu·k_u,  dk_u = scale·Σ_t ds_tu·q_t
+//	dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS_tu = p_tu·(dP_tu − Σ_w p_tw·dP_tw)·scale,
+//	dQ = dS·K,  dK = dSᵀ·Q
 //
-// Work is split by (sequence, kv head) so that the heads sharing a kv head
-// accumulate into dk and dv on one goroutine, in a fixed order.
-func attentionBackward(dq, dk, dv, dout, att, q, k, v []float32, B, T, H, KH, hd int) {
+// The query heads sharing a kv head add into its dk and dv in head order.
+func attentionBackward(dq, dk, dv, dout, att, q, k, v, dP []float32, B, T, H, KH, hd int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := H / KH
-	parallelFor(B*KH, func(lo, hi int) {
-		dp := make([]float32, T)
-		for bg := lo; bg < hi; bg++ {
-			b, g := bg/KH, bg%KH
+	D, kvd := H*hd, KH*hd
+	dP = dP[:T*T]
+	for b := 0; b < B; b++ {
+		for h := 0; h < H; h++ {
+			g := h / group
+			bt := beta(h%group != 0)
+			P := att[(b*H+h)*T*T:][:T*T]
+			qb, kb, vb := q[b*T*D+h*hd:], k[b*T*kvd+g*hd:], v[b*T*kvd+g*hd:]
+			dob := dout[b*T*D+h*hd:]
+			kernel.Sgemm(false, true, T, T, hd, 1, dob, D, vb, kvd, 0, dP, T)
+			kernel.Sgemm(true, false, T, hd, T, 1, P, T, dob, D, bt, dv[b*T*kvd+g*hd:], kvd)
 			for t := 0; t < T; t++ {
-				clear(dk[((b*T+t)*KH+g)*hd:][:hd])
-				clear(dv[((b*T+t)*KH+g)*hd:][:hd])
-			}
-			for h := g * group; h < (g+1)*group; h++ {
-				for t := 0; t < T; t++ {
-					p := att[((b*H+h)*T+t)*T:][:T]
-					dot := dout[((b*T+t)*H+h)*hd:][:hd]
-					var sum float32
-					for u := 0; u <= t; u++ {
-						s := kernel.Dot(dot, v[((b*T+u)*KH+g)*hd:][:hd])
-						kernel.Axpy(p[u], dot, dv[((b*T+u)*KH+g)*hd:][:hd])
-						dp[u] = s
-						sum += p[u] * s
-					}
-					qt := q[((b*T+t)*H+h)*hd:][:hd]
-					dqt := dq[((b*T+t)*H+h)*hd:][:hd]
-					clear(dqt)
-					for u := 0; u <= t; u++ {
-						ds := p[u] * (dp[u] - sum) * scale
-						kernel.Axpy(ds, k[((b*T+u)*KH+g)*hd:][:hd], dqt)
-						kernel.Axpy(ds, qt, dk[((b*T+u)*KH+g)*hd:][:hd])
-					}
+				p := P[t*T : t*T+t+1]
+				dp := dP[t*T : t*T+T]
+				sum := kernel.Dot(p, dp[:t+1])
+				for u, pu := range p {
+					dp[u] = pu * (dp[u] - sum) * scale
 				}
+				clear(dp[t+1:])
 			}
+			kernel.Sgemm(false, false, T, hd, T, 1, dP, T, kb, kvd, 0, dq[b*T*D+h*hd:], D)
+			kernel.Sgemm(true, false, T, hd, T, 1, dP, T, qb, D, bt, dk[b*T*kvd+g*hd:], kvd)
 		}
-	})
+	}
 }
 
 // ---- MLP activations -----------------------------------------------------
 
-// swigluForward: a = silu(g) ⊙ u with silu(x) = x·σ(x); it keeps σ(g)
-// in sig for the backward pass.
-func swigluForward(a, sig, g, u []float32) {
-	parallelFor(len(a)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(hi*1024, len(a)); i++ {
-			x := g[i]
-			s := float32(1 / (1 + math.Exp(-float64(x))))
-			sig[i] = s
-			a[i] = x * s * u[i]
-		}
-	})
+// swigluForward: a = silu(g) ⊙ u with silu(x) = x·σ(x) (the kernel's
+// vectorised float32 exp); it keeps silu(g) in sg for the backward pass.
+// ones holds at least one row of F ones.
+func swigluForward(a, sg, g, u, ones []float32, F int) {
+	for r := 0; r+F <= len(a); r += F {
+		kernel.SiLUMul(sg[r:r+F], g[r:r+F], ones[:F])
+	}
+	kernel.Mul(a, sg, u)
 }
 
-// swigluBackward: dg = da·u·σ(g)·(1 + g·(1−σ(g))), du = da·silu(g).
-func swigluBackward(dg, du, da, sig, g, u []float32) {
-	parallelFor(len(da)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(hi*1024, len(da)); i++ {
-			x := g[i]
-			s := sig[i]
-			dg[i] = da[i] * u[i] * s * (1 + x*(1-s))
-			du[i] = da[i] * x * s
+// swigluBackward: dg = da·u·σ(g)·(1 + g·(1−σ(g))) = da·u·(σ + silu·(1−σ)),
+// du = da·silu(g), with σ(g) = silu(g)/g (½ at g ≈ 0).
+func swigluBackward(dg, du, da, sg, g, u []float32) {
+	dg, du, sg, g, u = dg[:len(da)], du[:len(da)], sg[:len(da)], g[:len(da)], u[:len(da)]
+	for i, d := range da {
+		x, sx := g[i], sg[i]
+		s := float32(0.5)
+		if x > 1e-20 || x < -1e-20 {
+			s = sx / x
 		}
-	})
+		dg[i] = d * u[i] * (s + sx*(1-s))
+		du[i] = d * sx
+	}
 }
 
 const geluC = 0.7978845608028654 // sqrt(2/π)
@@ -203,58 +178,39 @@ const geluC = 0.7978845608028654 // sqrt(2/π)
 // geluForward is GPT-2's tanh approximation:
 // gelu(x) = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
 func geluForward(a, u []float32) {
-	parallelFor(len(a)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(hi*1024, len(a)); i++ {
-			x := float64(u[i])
-			a[i] = float32(0.5 * x * (1 + math.Tanh(geluC*(x+0.044715*x*x*x))))
-		}
-	})
+	for i := range a {
+		x := float64(u[i])
+		a[i] = float32(0.5 * x * (1 + math.Tanh(geluC*(x+0.044715*x*x*x))))
+	}
 }
 
 // geluBackward: d/dx = ½(1+tanh(z)) + ½x(1−tanh²(z))·√(2/π)(1+3·0.044715x²).
 func geluBackward(du, da, u []float32) {
-	parallelFor(len(da)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(hi*1024, len(da)); i++ {
-			x := float64(u[i])
-			th := math.Tanh(geluC * (x + 0.044715*x*x*x))
-			d := 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*0.044715*x*x)
-			du[i] = da[i] * float32(d)
-		}
-	})
+	for i := range da {
+		x := float64(u[i])
+		th := math.Tanh(geluC * (x + 0.044715*x*x*x))
+		d := 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*0.044715*x*x)
+		du[i] = da[i] * float32(d)
+	}
 }
 
 // ---- loss -----------------------------------------------------------------
 
-// crossEntropyForward turns logits [N][V] into probabilities in place and
-// returns the summed negative log-likelihood of targets (in float64).
+// crossEntropyForward turns logits [N][V] into probabilities in place
+// (kernel.Softmax, float32) and returns the summed negative log-likelihood
+// of targets, accumulated in float64 in row order:
+//
+//	−log p_t = (max − x_t) + log Σ exp(x − max) = (max − x_t) − log p_max
+//
+// (p_max ≥ 1/V, so the loss never underflows to a clamp).
 func crossEntropyForward(logits []float32, targets []int, N, V int) float64 {
-	losses := make([]float64, N)
-	parallelFor(N, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := logits[r*V : r*V+V]
-			mx := row[0]
-			for _, x := range row {
-				if x > mx {
-					mx = x
-				}
-			}
-			var sum float64
-			for i, x := range row {
-				e := math.Exp(float64(x - mx))
-				row[i] = float32(e)
-				sum += e
-			}
-			pt := float64(row[targets[r]]) / sum
-			losses[r] = -math.Log(math.Max(pt, 1e-45))
-			inv := float32(1 / sum)
-			for i := range row {
-				row[i] *= inv
-			}
-		}
-	})
 	var total float64
-	for _, l := range losses {
-		total += l
+	for r := 0; r < N; r++ {
+		row := logits[r*V : r*V+V]
+		mx := kernel.Max(row)
+		xt := row[targets[r]]
+		kernel.Softmax(row)
+		total += float64(mx) - float64(xt) - math.Log(float64(kernel.Max(row)))
 	}
 	return total
 }
@@ -264,8 +220,6 @@ func crossEntropyBackward(probs []float32, targets []int, N, V int, scale float3
 	for r := 0; r < N; r++ {
 		row := probs[r*V : r*V+V]
 		row[targets[r]] -= 1
-		for i := range row {
-			row[i] *= scale
-		}
+		kernel.Scale(scale, row)
 	}
 }

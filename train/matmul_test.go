@@ -35,7 +35,7 @@ func TestLinearMatchesReference(t *testing.T) {
 	dx := rnd(N * k) // overwritten
 	dw := rnd(n * k) // accumulated into
 	dw0 := append([]float32(nil), dw...)
-	linearBackward(dx, dw, dout, x, w, N, n, k, false)
+	linearBackward(dx, dw, dout, x, w, N, n, k, false, true)
 	// dx = dout·W: (dout)[N×n] · (Wᵀ)[k×n]ᵀ
 	wT := make([]float32, k*n)
 	for i := 0; i < n; i++ {
@@ -61,7 +61,7 @@ func TestLinearMatchesReference(t *testing.T) {
 	near("dw", dw, wantDW)
 	// accumDX adds.
 	dx2 := append([]float32(nil), dx...)
-	linearBackward(dx2, make([]float32, n*k), dout, x, w, N, n, k, true)
+	linearBackward(dx2, make([]float32, n*k), dout, x, w, N, n, k, true, false)
 	for i := range dx2 {
 		wantDX[i] *= 2
 	}

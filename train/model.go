@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/posenc"
 )
 
@@ -49,7 +50,7 @@ func (c *Config) view(flat []float32, ps []ParamTensor) modelView {
 
 // layerActs are the activations of one block that the backward pass needs.
 type layerActs struct {
-	h1, st1, q, k, v, att, ao, xm, h2, st2, g, sig, u, a []float32
+	h1, st1, q, k, v, att, ao, xm, h2, st2, g, sg, u, a []float32
 }
 
 // Model is a Llama-style decoder-only transformer with a flat parameter
@@ -76,6 +77,29 @@ type Model struct {
 	logits  []float32
 	// gradient scratch
 	dres, dtmp, dh, dq, dk, dv, dao, dF1, dF2, dF3 []float32
+
+	// The batch is cut into nc chunks of whole sequences (a number that
+	// depends only on B), each run forward and backward on its own
+	// goroutine with its own gradient vector cg[c]; Backward adds them
+	// into Grads in chunk order.
+	nc     int
+	cg     [][]float32
+	cgv    []modelView
+	closs  []float64
+	dP     [][]float32 // attention scratch per chunk
+	ones   []float32
+	zeroed [][2]int // offset, size of the chunk-gradient tensors Backward adds into
+}
+
+// maxChunks is the number of pieces a batch is cut into (fewer when it has
+// fewer sequences). Results depend on it (the weight gradients are summed
+// per chunk, then across chunks) but not on the thread count.
+const maxChunks = 4
+
+// chunkRows returns the rows [r0, r1) of chunk c.
+func (m *Model) chunkRows(c int) (r0, r1 int) {
+	T := m.Config.Ctx
+	return c * m.B / m.nc * T, (c + 1) * m.B / m.nc * T
 }
 
 // NewModel allocates a model for cfg and initialises it from seed: matrices
@@ -161,7 +185,27 @@ func (m *Model) alloc(B int) {
 		a.att, a.ao, a.xm, a.h2, a.st2 = f(B*H*T*T), f(N*D), f(N*D), f(N*D), f(2*N)
 		a.u, a.a = f(N*F), f(N*F)
 		if c.MLP == MLPSwiGLU {
-			a.g, a.sig = f(N*F), f(N*F)
+			a.g, a.sg = f(N*F), f(N*F)
+		}
+	}
+	m.nc = min(B, maxChunks)
+	m.cg, m.cgv, m.dP = make([][]float32, m.nc), make([]modelView, m.nc), make([][]float32, m.nc)
+	m.closs = make([]float64, m.nc)
+	for i := range m.cg {
+		m.cg[i] = f(len(m.Params))
+		m.cgv[i] = c.view(m.cg[i], m.Tensors)
+		m.dP[i] = f(T * T)
+	}
+	m.ones = f(F)
+	for i := range m.ones {
+		m.ones[i] = 1
+	}
+	m.zeroed = nil
+	for _, p := range m.Tensors {
+		// Matrices are written (not added to) by their one linearBackward;
+		// with a tied head that includes the embedding.
+		if !p.Decay && !(c.Tied && p.Name == "model.embed_tokens.weight") {
+			m.zeroed = append(m.zeroed, [2]int{p.Offset, p.Size})
 		}
 	}
 	m.hf, m.stf, m.logits = f(N*D), f(2*N), f(N*c.Vocab)
@@ -174,7 +218,7 @@ func (m *Model) alloc(B int) {
 // activations and the softmax probabilities for Backward.
 func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 	c := &m.Config
-	T, D, F, H, KH, hd := c.Ctx, c.Dim, c.Hidden, c.Heads, c.KVHeads, c.HeadDim()
+	T := c.Ctx
 	N := B * T
 	if B < 1 || len(tokens) != N || len(targets) != N {
 		return 0, fmt.Errorf("train: Forward: %d tokens and %d targets for batch %d × ctx %d", len(tokens), len(targets), B, T)
@@ -187,127 +231,163 @@ func (m *Model) Forward(tokens, targets []int, B int) (float64, error) {
 	m.alloc(B)
 	copy(m.tokens, tokens)
 	copy(m.targets, targets)
+	runParallel(m.nc, m.forwardChunk)
+	var loss float64
+	for _, l := range m.closs {
+		loss += l
+	}
+	return loss / float64(N), nil
+}
+
+// forwardChunk runs chunk c's sequences through the model, leaving its
+// summed loss in m.closs[c].
+func (m *Model) forwardChunk(ch int) {
+	c := &m.Config
+	T, D, F, H, KH, hd := c.Ctx, c.Dim, c.Hidden, c.Heads, c.KVHeads, c.HeadDim()
 	kvd := KH * hd
+	r0, r1 := m.chunkRows(ch)
+	N, nb := r1-r0, (r1-r0)/T
+	rows := func(buf []float32, w int) []float32 { return buf[r0*w : r1*w] }
 
 	// Embedding (+ absolute positions).
-	x := m.x[0]
-	for r, tok := range tokens {
+	x := rows(m.x[0], D)
+	for r, tok := range m.tokens[r0:r1] {
 		xr := x[r*D : r*D+D]
 		copy(xr, m.p.emb[tok*D:tok*D+D])
 		t := r % T
 		switch c.Pos {
 		case PosLearned:
-			for i, v := range m.p.pos[t*D : t*D+D] {
-				xr[i] += v
-			}
+			kernel.Add(xr, xr, m.p.pos[t*D:t*D+D])
 		case PosSinusoidal:
-			for i, v := range m.sinPE[t*D : t*D+D] {
-				xr[i] += v
-			}
+			kernel.Add(xr, xr, m.sinPE[t*D:t*D+D])
 		}
 	}
+	posIDs := m.posIDs[r0:r1]
 	for l := 0; l < c.Layers; l++ {
 		w := &m.p.layers[l]
 		a := &m.acts[l]
-		xin, xout := m.x[l], m.x[l+1]
+		xin, xout := rows(m.x[l], D), rows(m.x[l+1], D)
+		h1, q, k, v := rows(a.h1, D), rows(a.q, D), rows(a.k, kvd), rows(a.v, kvd)
+		ao, xm, h2 := rows(a.ao, D), rows(a.xm, D), rows(a.h2, D)
+		u, act := rows(a.u, F), rows(a.a, F)
 		// Attention sub-block: xm = x + Wo·attn(rope(Wq·h), rope(Wk·h), Wv·h), h = norm(x).
-		normForward(c, a.h1, a.st1, xin, w.ln1w, w.ln1b)
-		linearForward(a.q, a.h1, w.wq, N, D, D)
-		linearForward(a.k, a.h1, w.wk, N, kvd, D)
-		linearForward(a.v, a.h1, w.wv, N, kvd, D)
+		normForward(c, h1, rows(a.st1, 2), xin, w.ln1w, w.ln1b)
+		linearForward(q, h1, w.wq, N, D, D)
+		linearForward(k, h1, w.wk, N, kvd, D)
+		linearForward(v, h1, w.wv, N, kvd, D)
 		if m.rope != nil {
-			must(m.rope.Apply(a.q, N, H, m.posIDs))
-			must(m.rope.Apply(a.k, N, KH, m.posIDs))
+			must(m.rope.Apply(q, N, H, posIDs))
+			must(m.rope.Apply(k, N, KH, posIDs))
 		}
-		attentionForward(a.ao, a.att, a.q, a.k, a.v, B, T, H, KH, hd)
-		linearForward(a.xm, a.ao, w.wo, N, D, D)
-		for i, v := range xin {
-			a.xm[i] += v
-		}
+		attentionForward(ao, a.att[r0/T*H*T*T:r1/T*H*T*T], q, k, v, nb, T, H, KH, hd)
+		linearForward(xm, ao, w.wo, N, D, D)
+		kernel.Add(xm, xm, xin)
 		// MLP sub-block: xout = xm + Wd·act(h2), h2 = norm(xm).
-		normForward(c, a.h2, a.st2, a.xm, w.ln2w, w.ln2b)
-		linearForward(a.u, a.h2, w.wu, N, F, D)
+		normForward(c, h2, rows(a.st2, 2), xm, w.ln2w, w.ln2b)
+		linearForward(u, h2, w.wu, N, F, D)
 		if c.MLP == MLPSwiGLU {
-			linearForward(a.g, a.h2, w.wg, N, F, D)
-			swigluForward(a.a, a.sig, a.g, a.u)
+			g := rows(a.g, F)
+			linearForward(g, h2, w.wg, N, F, D)
+			swigluForward(act, rows(a.sg, F), g, u, m.ones, F)
 		} else {
-			geluForward(a.a, a.u)
+			geluForward(act, u)
 		}
-		linearForward(xout, a.a, w.wd, N, D, F)
-		for i, v := range a.xm {
-			xout[i] += v
-		}
+		linearForward(xout, act, w.wd, N, D, F)
+		kernel.Add(xout, xout, xm)
 	}
-	normForward(c, m.hf, m.stf, m.x[c.Layers], m.p.lnfw, m.p.lnfb)
-	linearForward(m.logits, m.hf, m.p.lm, N, c.Vocab, D)
-	loss := crossEntropyForward(m.logits, targets, N, c.Vocab)
-	return loss / float64(N), nil
+	hf := rows(m.hf, D)
+	normForward(c, hf, rows(m.stf, 2), rows(m.x[c.Layers], D), m.p.lnfw, m.p.lnfb)
+	logits := rows(m.logits, c.Vocab)
+	linearForward(logits, hf, m.p.lm, N, c.Vocab, D)
+	m.closs[ch] = crossEntropyForward(logits, m.targets[r0:r1], N, c.Vocab)
 }
 
 // Backward adds the gradient of scale × (the mean loss of the last
 // Forward) to Grads. Use scale = 1/accumulation steps.
 func (m *Model) Backward(scale float32) {
-	c := &m.Config
-	B := m.B
-	T, D, F, H, KH, hd, V := c.Ctx, c.Dim, c.Hidden, c.Heads, c.KVHeads, c.HeadDim(), c.Vocab
-	N := B * T
-	kvd := KH * hd
+	scale /= float32(m.B * m.Config.Ctx)
+	runParallel(m.nc, func(c int) { m.backwardChunk(c, scale) })
+	// Grads += Σ_c cg[c], chunk by chunk in order, in blocks that depend
+	// only on the parameter count.
+	const block = 1 << 15
+	n := len(m.Grads)
+	runParallel((n+block-1)/block, func(i int) {
+		lo, hi := i*block, min(i*block+block, n)
+		g := m.Grads[lo:hi]
+		for _, cg := range m.cg {
+			kernel.Add(g, g, cg[lo:hi])
+		}
+	})
+}
 
-	crossEntropyBackward(m.logits, m.targets, N, V, scale/float32(N))
-	dlm := m.gr.lm
-	if c.Tied {
-		dlm = m.gr.emb
+// backwardChunk writes chunk c's gradient of scale × its summed loss into
+// m.cg[c].
+func (m *Model) backwardChunk(ch int, scale float32) {
+	c := &m.Config
+	T, D, F, H, KH, hd, V := c.Ctx, c.Dim, c.Hidden, c.Heads, c.KVHeads, c.HeadDim(), c.Vocab
+	kvd := KH * hd
+	r0, r1 := m.chunkRows(ch)
+	N, nb := r1-r0, (r1-r0)/T
+	rows := func(buf []float32, w int) []float32 { return buf[r0*w : r1*w] }
+	gr := &m.cgv[ch]
+	for _, z := range m.zeroed {
+		clear(m.cg[ch][z[0] : z[0]+z[1]])
 	}
-	linearBackward(m.dh, dlm, m.logits, m.hf, m.p.lm, N, V, D, false)
-	normBackward(c, m.dres, m.gr.lnfw, m.gr.lnfb, m.dh, m.x[c.Layers], m.p.lnfw, m.stf)
-	// m.dres now holds dL/dx for the residual stream leaving the last block.
+	posIDs := m.posIDs[r0:r1]
+	dres, dtmp, dh := rows(m.dres, D), rows(m.dtmp, D), rows(m.dh, D)
+	dq, dk, dv, dao := rows(m.dq, D), rows(m.dk, kvd), rows(m.dv, kvd), rows(m.dao, D)
+	dF1, dF2, dF3 := rows(m.dF1, F), rows(m.dF2, F), rows(m.dF3, F)
+
+	logits := rows(m.logits, V)
+	crossEntropyBackward(logits, m.targets[r0:r1], N, V, scale)
+	dlm := gr.lm
+	if c.Tied {
+		dlm = gr.emb
+	}
+	linearBackward(dh, dlm, logits, rows(m.hf, D), m.p.lm, N, V, D, false, false)
+	normBackward(c, dres, gr.lnfw, gr.lnfb, dh, rows(m.x[c.Layers], D), m.p.lnfw, rows(m.stf, 2))
+	// dres now holds dL/dx for the residual stream leaving the last block.
 	for l := c.Layers - 1; l >= 0; l-- {
 		w := &m.p.layers[l]
-		g := &m.gr.layers[l]
+		g := &gr.layers[l]
 		a := &m.acts[l]
+		h1, q, k, v := rows(a.h1, D), rows(a.q, D), rows(a.k, kvd), rows(a.v, kvd)
+		ao, xm, h2 := rows(a.ao, D), rows(a.xm, D), rows(a.h2, D)
+		u, act := rows(a.u, F), rows(a.a, F)
 		// MLP sub-block.
-		linearBackward(m.dF1, g.wd, m.dres, a.a, w.wd, N, D, F, false)
+		linearBackward(dF1, g.wd, dres, act, w.wd, N, D, F, false, false)
 		if c.MLP == MLPSwiGLU {
-			swigluBackward(m.dF2, m.dF3, m.dF1, a.sig, a.g, a.u)
-			linearBackward(m.dh, g.wg, m.dF2, a.h2, w.wg, N, F, D, false)
-			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, true)
+			swigluBackward(dF2, dF3, dF1, rows(a.sg, F), rows(a.g, F), u)
+			linearBackward(dh, g.wg, dF2, h2, w.wg, N, F, D, false, false)
+			linearBackward(dh, g.wu, dF3, h2, w.wu, N, F, D, true, false)
 		} else {
-			geluBackward(m.dF3, m.dF1, a.u)
-			linearBackward(m.dh, g.wu, m.dF3, a.h2, w.wu, N, F, D, false)
+			geluBackward(dF3, dF1, u)
+			linearBackward(dh, g.wu, dF3, h2, w.wu, N, F, D, false, false)
 		}
-		normBackward(c, m.dtmp, g.ln2w, g.ln2b, m.dh, a.xm, w.ln2w, a.st2)
-		for i, v := range m.dtmp {
-			m.dres[i] += v
-		}
+		normBackward(c, dtmp, g.ln2w, g.ln2b, dh, xm, w.ln2w, rows(a.st2, 2))
+		kernel.Add(dres, dres, dtmp)
 		// Attention sub-block.
-		linearBackward(m.dao, g.wo, m.dres, a.ao, w.wo, N, D, D, false)
-		attentionBackward(m.dq, m.dk, m.dv, m.dao, a.att, a.q, a.k, a.v, B, T, H, KH, hd)
+		linearBackward(dao, g.wo, dres, ao, w.wo, N, D, D, false, false)
+		attentionBackward(dq, dk, dv, dao, a.att[r0/T*H*T*T:r1/T*H*T*T], q, k, v, m.dP[ch], nb, T, H, KH, hd)
 		if m.rope != nil {
-			must(m.rope.Backward(m.dq, N, H, m.posIDs))
-			must(m.rope.Backward(m.dk, N, KH, m.posIDs))
+			must(m.rope.Backward(dq, N, H, posIDs))
+			must(m.rope.Backward(dk, N, KH, posIDs))
 		}
-		linearBackward(m.dh, g.wq, m.dq, a.h1, w.wq, N, D, D, false)
-		linearBackward(m.dh, g.wk, m.dk, a.h1, w.wk, N, kvd, D, true)
-		linearBackward(m.dh, g.wv, m.dv, a.h1, w.wv, N, kvd, D, true)
-		xin := m.x[l]
-		normBackward(c, m.dtmp, g.ln1w, g.ln1b, m.dh, xin, w.ln1w, a.st1)
-		for i, v := range m.dtmp {
-			m.dres[i] += v
-		}
+		linearBackward(dh, g.wq, dq, h1, w.wq, N, D, D, false, false)
+		linearBackward(dh, g.wk, dk, h1, w.wk, N, kvd, D, true, false)
+		linearBackward(dh, g.wv, dv, h1, w.wv, N, kvd, D, true, false)
+		normBackward(c, dtmp, g.ln1w, g.ln1b, dh, rows(m.x[l], D), w.ln1w, rows(a.st1, 2))
+		kernel.Add(dres, dres, dtmp)
 	}
 	// Embedding (and learned positions): scatter-add in token order.
-	for r, tok := range m.tokens {
-		dr := m.dres[r*D : r*D+D]
-		e := m.gr.emb[tok*D : tok*D+D]
-		for i, v := range dr {
-			e[i] += v
-		}
+	for r, tok := range m.tokens[r0:r1] {
+		dr := dres[r*D : r*D+D]
+		e := gr.emb[tok*D : tok*D+D]
+		kernel.Add(e, e, dr)
 		if c.Pos == PosLearned {
 			t := r % T
-			p := m.gr.pos[t*D : t*D+D]
-			for i, v := range dr {
-				p[i] += v
-			}
+			p := gr.pos[t*D : t*D+D]
+			kernel.Add(p, p, dr)
 		}
 	}
 }
