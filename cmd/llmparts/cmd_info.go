@@ -82,6 +82,13 @@ func runInfo(args []string) error {
 	sort.Strings(kinds)
 	fmt.Fprintf(w, "matrices:       %s (%.2f MB); norms and biases F32\n", strings.Join(kinds, ", "), float64(bytes)/1e6)
 	fmt.Fprintf(w, "parameters:     %d (%.2fM)\n", m.NumParams(), float64(m.NumParams())/1e6)
+	if counts["Q8_0"]+counts["Q4_0"] > 0 {
+		how := "float32 activations"
+		if m.QuantizeActivations {
+			how = "activations quantized to Q8_0, integer block dots"
+		}
+		fmt.Fprintf(w, "decode:         Q8_0/Q4_0 weights × %s\n", how)
+	}
 	if d := m.Info.Dequantized; len(d) > 0 {
 		list := d
 		if len(list) > 6 {
