@@ -32,7 +32,6 @@ func main() {
 	gemvQ4SumKernel()
 	quantQ8Kernels()
 	quantQ8x4Kernels()
-	quantFx4Kernels()
 	halfKernels()
 	halfDotKernels()
 	halfGemvKernels()
@@ -1154,8 +1153,10 @@ func cmemWords(name string, v uint16) Mem {
 	return m
 }
 
-// gemvQ4SumKernel: Q4_0 rows against float32 x using Σ(q−8)·x = Σq·x −
-// 8·Σx: sx[b] holds Σ of block b of x (the same for every row), so the
+// gemvQ4SumKernel: Q4_0 rows against float32 x, one row at a time (a
+// four-row version sharing the x loads, and a prefetch 512 or 1024 bytes
+// ahead, both measured slower or no faster on 4096×4096, 2 threads),
+// using Σ(q−8)·x = Σq·x − 8·Σx: sx[b] holds Σ of block b of x (the same for every row), so the
 // nibbles are used unsigned straight from VPMOVZXBD (low nibble: AND 15,
 // high nibble: shift right 4) with no per-weight subtraction.
 func gemvQ4SumKernel() {
@@ -1535,133 +1536,6 @@ func quantQ8x4Kernels() {
 		VMOVUPS(hi, Mem{Base: y})
 		ADDQ(U8(16), y)
 		// w is at the end of row 0: skip rows 1..3.
-		LEAQ(Mem{Base: w, Index: rb, Scale: 2}, w)
-		ADDQ(rb, w)
-		JMP(LabelRef(name + "_row"))
-		Label(name + "_end")
-		VZEROUPPER()
-		RET()
-	}
-}
-
-// quantFx4Kernels: four Q4_0 weight rows at a time against float32 x.
-// (The same kernel for Q8_0 weights was 10–15% slower than the one-row
-// gemvQ8Asm here, whether the bytes were widened with VPMOVSXBD or with
-// VPSHUFB into the top byte, so it is not generated.) The x block (4 vectors) is loaded once for the four rows;
-// each row's 8 partial sums are folded with three VHADDPS into one vector
-// whose lane k and k+4 belong to row k, so the scale product and the
-// accumulation are one FMA per block for all four rows. For Q4_0 the
-// nibbles stay unsigned and 4·Σx of the block (sx[b], from the caller, times
-// 4) is subtracted from each half: Σ(q−8)·x = Σq·x − 8·Σx. len(y) must be a
-// multiple of 4.
-func quantFx4Kernels() {
-	for _, q4 := range []bool{true} {
-		name, bs := "gemvQ8x4Asm", 34
-		sig := "func(y []float32, w []byte, x []float32)"
-		if q4 {
-			name, bs = "gemvQ4Sumx4Asm", 18
-			sig = "func(y []float32, w []byte, x, sx []float32)"
-		}
-		TEXT(name, NOSPLIT, sig)
-		Pragma("noescape")
-		y, w := base("y"), base("w")
-		m := length("y")
-		nb := length("x")
-		SHRQ(U8(5), nb)
-		rb := GP64()
-		IMUL3Q(U32(bs), nb, rb) // bytes per row
-		var mask reg.VecVirtual
-		if q4 {
-			mask = YMM()
-			VMOVDQU(cmem8i("dw15", 15), mask)
-		}
-		yend := GP64()
-		LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
-		Label(name + "_row")
-		CMPQ(y, yend)
-		JAE(LabelRef(name + "_end"))
-		p1, wend := GP64(), GP64()
-		LEAQ(Mem{Base: w, Index: rb, Scale: 1}, p1)
-		MOVQ(p1, wend)
-		rows := []Mem{{Base: w}, {Base: p1}, {Base: w, Index: rb, Scale: 2}, {Base: p1, Index: rb, Scale: 2}}
-		xp := base("x")
-		var sp reg.Register
-		if q4 {
-			sp = base("sx")
-		}
-		acc := zeros(1)[0]
-		Label(name + "_blk")
-		CMPQ(w, wend)
-		JAE(LabelRef(name + "_rowdone"))
-		xv := make([]reg.VecVirtual, 4)
-		for g := range xv {
-			xv[g] = YMM()
-			VMOVUPS(Mem{Base: xp, Disp: 32 * g}, xv[g])
-		}
-		s := make([]reg.VecVirtual, 4)
-		for k := 0; k < 4; k++ {
-			s[k] = YMM()
-			var vs [4]reg.VecVirtual
-			if q4 {
-				z0, z1 := YMM(), YMM()
-				VPMOVZXBD(rows[k].Offset(2), z0)
-				VPMOVZXBD(rows[k].Offset(10), z1)
-				h0, h1 := YMM(), YMM()
-				VPSRLD(U8(4), z0, h0)
-				VPSRLD(U8(4), z1, h1)
-				VPAND(mask, z0, z0)
-				VPAND(mask, z1, z1)
-				vs = [4]reg.VecVirtual{z0, z1, h0, h1}
-			} else {
-				for g := 0; g < 4; g++ {
-					vs[g] = YMM()
-					VPMOVSXBD(rows[k].Offset(2+8*g), vs[g])
-				}
-			}
-			for g, v := range vs {
-				VCVTDQ2PS(v, v)
-				if g == 0 {
-					VMULPS(xv[0], v, s[k])
-				} else {
-					VFMADD231PS(xv[g], v, s[k])
-				}
-			}
-		}
-		VHADDPS(s[1], s[0], s[0])
-		VHADDPS(s[3], s[2], s[2])
-		VHADDPS(s[2], s[0], s[0])
-		if q4 {
-			bx := YMM()
-			VBROADCASTSS(Mem{Base: sp}, bx)
-			VFNMADD231PS(cmem8("four", 4), bx, s[0])
-		}
-		g := GP64()
-		MOVWQZX(rows[0], g)
-		for k := 1; k < 4; k++ {
-			h := GP64()
-			MOVWQZX(rows[k], h)
-			SHLQ(U8(16*k), h)
-			ORQ(h, g)
-		}
-		sc := XMM()
-		VMOVQ(g, sc)
-		VPUNPCKLQDQ(sc, sc, sc)
-		d := YMM()
-		VCVTPH2PS(sc, d)
-		VFMADD231PS(s[0], d, acc)
-		ADDQ(U32(bs), w)
-		ADDQ(U32(bs), p1)
-		ADDQ(U32(128), xp)
-		if q4 {
-			ADDQ(U32(4), sp)
-		}
-		JMP(LabelRef(name + "_blk"))
-		Label(name + "_rowdone")
-		hi := XMM()
-		VEXTRACTF128(U8(1), acc, hi)
-		VADDPS(hi, acc.AsX(), hi)
-		VMOVUPS(hi, Mem{Base: y})
-		ADDQ(U8(16), y)
 		LEAQ(Mem{Base: w, Index: rb, Scale: 2}, w)
 		ADDQ(rb, w)
 		JMP(LabelRef(name + "_row"))

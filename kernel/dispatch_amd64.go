@@ -260,20 +260,11 @@ func init() {
 	}
 	gemmKernelImpl = gemmKernelAsm
 	packB16Impl = packB16Asm
-	// Q8_0 GEMV with float32 x stays one row at a time: a four-row version
-	// (x loaded once, VHADDPS fold) measured 10–15% slower here, widening
-	// with VPMOVSXBD or VPSHUFB alike. Q4_0: four rows at a time, the last
-	// 0..3 rows one at a time.
+	// GEMV with float32 x stays one row at a time: four-row versions
+	// (x loaded once, VHADDPS fold) measured 10–30% slower here for both
+	// Q8_0 and Q4_0 weights, whether widening with VPMOVSXBD or VPSHUFB.
 	gemvQ8Impl = gemvQ8Asm
-	gemvQ4SumImpl = func(y []float32, w []byte, x, sx []float32) {
-		m4, rb := len(y)&^3, len(sx)*Q4_0Bytes
-		if m4 > 0 {
-			gemvQ4Sumx4Asm(y[:m4], w[:m4*rb], x, sx)
-		}
-		if m4 < len(y) {
-			gemvQ4SumAsm(y[m4:], w[m4*rb:], x, sx)
-		}
-	}
+	gemvQ4SumImpl = gemvQ4SumAsm
 	// Quantized GEMV with Q8_0 activations: four rows at a time (sharing
 	// the activation loads and the int→float and scale work), the last
 	// 0..3 rows one at a time.
