@@ -156,7 +156,7 @@ func TestSyntheticGGUF(t *testing.T) {
 	for name, f := range cases {
 		s := base
 		f(&s)
-		m, err := Load(writeSynth(t, s), Options{Threads: 2, FloatActivations: true})
+		m, err := Load(writeSynth(t, s), Options{Threads: 2})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -83,8 +83,8 @@ type Model struct {
 	// QuantizeActivations makes decoding with Q8_0 and Q4_0 weights
 	// quantize the activation vector to Q8_0 and use exact integer block
 	// dots, as llama.cpp's CPU path does: faster, with an error of up to
-	// ~0.4% of each 32-value block's largest |x|. Load sets it; clear it
-	// for float activations.
+	// ~0.4% of each 32-value block's largest |x|. Off by default
+	// (Options.QuantizeActivations).
 	QuantizeActivations bool
 
 	pool   *pool

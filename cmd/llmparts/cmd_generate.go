@@ -31,14 +31,14 @@ func init() {
 type modelFlags struct {
 	model, tok string
 	threads    int
-	floatAct   bool
+	quantAct   bool
 }
 
 func (mf *modelFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&mf.model, "m", "", "model: llama2.c .bin, .gguf, or a trainer checkpoint folder")
 	fs.StringVar(&mf.tok, "t", "", "tokenizer for llama2.c models (tokenizer.bin or SentencePiece .model)")
 	fs.IntVar(&mf.threads, "threads", 0, "worker goroutines (0 = all cores)")
-	fs.BoolVar(&mf.floatAct, "float-activations", false, "decode Q8_0/Q4_0 weights against float32 activations instead of Q8_0-quantized ones")
+	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "decode Q8_0/Q4_0 weights against Q8_0-quantized activations (llama.cpp's integer path) instead of float32 ones")
 }
 
 // open loads the model and its tokenizer, reporting what it loaded on
@@ -76,7 +76,7 @@ func (mf *modelFlags) load(withTok bool) (*model.Model, tokenizer.Tokenizer, str
 		}
 		return m, tok, "embedded tokenizer.json", nil
 	}
-	m, err := model.Load(mf.model, model.Options{Threads: mf.threads, FloatActivations: mf.floatAct})
+	m, err := model.Load(mf.model, model.Options{Threads: mf.threads, QuantizeActivations: mf.quantAct})
 	if err != nil {
 		return nil, nil, "", err
 	}
