@@ -187,6 +187,14 @@ func checkLoaded(t *testing.T, tok Tokenizer) {
 		}
 		d.Flush()
 	}
+	// Ids outside the vocabulary decode to something, never a panic.
+	bad := []int{-1, n, 1 << 40}
+	tok.Decode(bad)
+	d := tok.NewDecoder()
+	for _, id := range bad {
+		d.Add(id)
+	}
+	d.Flush()
 }
 
 // FuzzParseJSON: malformed tokenizer.json bytes (Hugging Face BPE or our
