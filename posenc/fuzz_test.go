@@ -33,10 +33,12 @@ func FuzzHFConfig(f *testing.F) {
 		if err != nil || len(inv) != dim/2 {
 			t.Fatalf("%d frequencies for rotary dims %d (%v)", len(inv), dim, err)
 		}
-		_ = attn
+		if math.IsNaN(attn) || math.IsInf(attn, 0) || attn <= 0 {
+			t.Fatalf("attention factor %v from %s", attn, data)
+		}
 		for _, v := range inv {
-			if math.IsNaN(v) {
-				t.Fatalf("NaN frequency from %s", data)
+			if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+				t.Fatalf("frequency %v from %s", v, data)
 			}
 		}
 	})
