@@ -1009,10 +1009,11 @@ func gemmKernelMRNR(name string, mr, nr int) {
 }
 
 // gemvQ8Prefetch is how far ahead (bytes) gemvQ8Asm prefetches its row:
-// 1024 measured 15–20% faster than none and than 512. The four-row kernels
+// 1024 measured 15–20% faster than none and than 512, 2048 another 10–20%
+// faster than 1024 (4096: no better), interleaved A/B in CPU time. The four-row kernels
 // showed no consistent gain from prefetching (the F16 one lost), so they
 // emit none.
-const gemvQ8Prefetch = 1024
+const gemvQ8Prefetch = 2048
 
 // quantKernels: y[r] = Σ_blocks d·Σ_j q[j]·x[j] with float32 x.
 func quantKernels() {
@@ -1046,7 +1047,7 @@ func quantKernels() {
 		XORQ(blk, blk)
 		one := func(k int) {
 			// One row stream: the hardware prefetcher alone leaves it
-			// 15–20% short (measured, 4096×4096 on 2 threads).
+			// 25–40% short (measured, 4096×4096 on 2 threads).
 			PREFETCHT0(Mem{Base: w, Disp: gemvQ8Prefetch})
 			// scale
 			h := GP32()
@@ -1252,8 +1253,8 @@ func quantQ8Kernels() {
 		}
 		sig := "func(y []float32, w, xq []byte, xd []float32)"
 		if q4 {
-			// xs[16b+i] = 8·Σ qx[4i..4i+3] of block b, one per lane: lane i
-			// holds Σq·qx − xs[16b+i] = Σ(q−8)·qx over its 4 bytes, exactly
+			// xs[8b+i] = 8·Σ qx[4i..4i+3] of block b, one per lane: lane i
+			// holds Σq·qx − xs[8b+i] = Σ(q−8)·qx over its 4 bytes, exactly
 			// the integers of the signed method, while the nibbles stay
 			// unsigned and VPMADDUBSW takes them directly.
 			sig = "func(y []float32, w, xq []byte, xd []float32, xs []int32)"
@@ -1322,7 +1323,7 @@ func quantQ8Kernels() {
 			ADDQ(U32(34), xp)
 			ADDQ(U32(4), dp)
 			if q4 {
-				ADDQ(U32(64), sp)
+				ADDQ(U32(32), sp)
 			}
 		}
 		Label(name + "_blk2")
@@ -1412,20 +1413,23 @@ func halfKernels() {
 	}
 }
 
-// quantQ8x4Kernels: four weight rows at a time against Q8_0 activations.
-// The activation block is loaded (and, for Q8_0 weights, its |qx| taken)
-// once for the four rows; each row's 8 int32 lane sums are folded with
-// three VPHADDD into one vector whose lane k (and k+4) belongs to row k, so
-// the int→float conversion, the scale product and the FMA are done once per
-// block for all four rows. The four f16 weight scales are gathered with
-// VPINSRW and converted together. len(y) must be a multiple of 4.
-// q8x4Prefetch is how far ahead (bytes) the four-row quantized kernels
-// prefetch each row; 0 emits none. 512 and 1024 gave no consistent gain
-// (measured under load 3–4): left to the hardware prefetcher, like sgemv.
+// quantQ8x4Kernels: four Q8_0 weight rows at a time against Q8_0
+// activations. The activation block is loaded and its |qx| taken once for
+// the four rows; each row's 8 int32 lane sums are folded with three VPHADDD
+// into one vector whose lane k (and k+4) belongs to row k, so the
+// int→float conversion, the scale product and the FMA are done once per
+// block for all four rows. The four f16 weight scales are gathered in a
+// general register and converted together. len(y) must be a multiple of 4.
+// (The same kernel for Q4_0 weights, with the nibbles split by
+// VBROADCASTI128+VPSRLVQ, was faster in cache but 15–35% slower than the
+// one-row gemvQ4Q8Asm on 4096×4096 from memory, so it is not generated.)
+// q8x4Prefetch is how far ahead (bytes) the four-row kernel prefetches
+// each row; 0 emits none. 1024 gave no consistent gain (interleaved A/B
+// under load 7–8): left to the hardware prefetcher, like sgemv.
 var q8x4Prefetch = 0
 
 func quantQ8x4Kernels() {
-	for _, q4 := range []bool{false, true} {
+	for _, q4 := range []bool{false} {
 		name, bs := "gemvQ8Q8x4Asm", 34
 		sig := "func(y []float32, w, xq []byte, xd []float32)"
 		if q4 {

@@ -116,9 +116,6 @@ func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
 func gemvQ8Q8x4Asm(y []float32, w []byte, xq []byte, xd []float32)
 
 //go:noescape
-func gemvQ4Q8x4Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
-
-//go:noescape
 func f16ToF32Asm(dst []float32, src []uint16)
 
 //go:noescape

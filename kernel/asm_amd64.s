@@ -2307,7 +2307,7 @@ gemvQ8Asm_blk2:
 	ADDQ         $0x02, R10
 	CMPQ         R10, SI
 	JA           gemvQ8Asm_blk1
-	PREFETCHT0   1024(CX)
+	PREFETCHT0   2048(CX)
 	MOVWLZX      (CX), R9
 	VMOVD        R9, X2
 	VCVTPH2PS    X2, X2
@@ -2327,7 +2327,7 @@ gemvQ8Asm_blk2:
 	VFMADD231PS  Y3, Y2, Y0
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000080, R8
-	PREFETCHT0   1024(CX)
+	PREFETCHT0   2048(CX)
 	MOVWLZX      (CX), R9
 	VMOVD        R9, X2
 	VCVTPH2PS    X2, X2
@@ -2353,7 +2353,7 @@ gemvQ8Asm_blk2:
 gemvQ8Asm_blk1:
 	CMPQ         R9, SI
 	JAE          gemvQ8Asm_rowdone
-	PREFETCHT0   1024(CX)
+	PREFETCHT0   2048(CX)
 	MOVWLZX      (CX), R10
 	VMOVD        R10, X2
 	VCVTPH2PS    X2, X2
@@ -2692,7 +2692,7 @@ gemvQ4Q8Asm_blk2:
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000004, R11
-	ADDQ         $0x00000040, R12
+	ADDQ         $0x00000020, R12
 	VMOVDQU      2(R10), Y2
 	VMOVDQU      2(CX), X4
 	VPSRLW       $0x04, X4, X3
@@ -2711,7 +2711,7 @@ gemvQ4Q8Asm_blk2:
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000004, R11
-	ADDQ         $0x00000040, R12
+	ADDQ         $0x00000020, R12
 	MOVQ         R14, R13
 	JMP          gemvQ4Q8Asm_blk2
 
@@ -2736,7 +2736,7 @@ gemvQ4Q8Asm_blk1:
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000004, R11
-	ADDQ         $0x00000040, R12
+	ADDQ         $0x00000020, R12
 	INCQ         R13
 	JMP          gemvQ4Q8Asm_blk1
 
@@ -2869,104 +2869,6 @@ gemvQ8Q8x4Asm_rowdone:
 gemvQ8Q8x4Asm_end:
 	VZEROUPPER
 	RET
-
-// func gemvQ4Q8x4Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
-// Requires: AVX, AVX2, F16C, FMA3
-TEXT ·gemvQ4Q8x4Asm(SB), NOSPLIT, $0-120
-	MOVQ    y_base+0(FP), AX
-	MOVQ    w_base+24(FP), CX
-	MOVQ    y_len+8(FP), DX
-	MOVQ    xd_len+80(FP), BX
-	IMUL3Q  $0x00000012, BX, BX
-	VMOVDQU ones16<>+0(SB), Y0
-	VMOVDQU nib15x32<>+0(SB), Y1
-	VMOVDQU srl0044<>+0(SB), Y2
-	LEAQ    (AX)(DX*4), DX
-
-gemvQ4Q8x4Asm_row:
-	CMPQ   AX, DX
-	JAE    gemvQ4Q8x4Asm_end
-	LEAQ   (CX)(BX*1), SI
-	MOVQ   SI, DI
-	MOVQ   xq_base+48(FP), R8
-	MOVQ   xd_base+72(FP), R9
-	MOVQ   xs_base+96(FP), R10
-	VXORPS Y3, Y3, Y3
-
-gemvQ4Q8x4Asm_blk:
-	CMPQ           CX, DI
-	JAE            gemvQ4Q8x4Asm_rowdone
-	VMOVDQU        2(R8), Y4
-	VBROADCASTI128 2(CX), Y5
-	VPSRLVQ        Y2, Y5, Y5
-	VPAND          Y1, Y5, Y5
-	VPMADDUBSW     Y4, Y5, Y5
-	VPMADDWD       Y0, Y5, Y5
-	VBROADCASTI128 2(SI), Y6
-	VPSRLVQ        Y2, Y6, Y6
-	VPAND          Y1, Y6, Y6
-	VPMADDUBSW     Y4, Y6, Y6
-	VPMADDWD       Y0, Y6, Y6
-	VBROADCASTI128 2(CX)(BX*2), Y7
-	VPSRLVQ        Y2, Y7, Y7
-	VPAND          Y1, Y7, Y7
-	VPMADDUBSW     Y4, Y7, Y7
-	VPMADDWD       Y0, Y7, Y7
-	VBROADCASTI128 2(SI)(BX*2), Y8
-	VPSRLVQ        Y2, Y8, Y8
-	VPAND          Y1, Y8, Y8
-	VPMADDUBSW     Y4, Y8, Y8
-	VPMADDWD       Y0, Y8, Y8
-	VPHADDD        Y6, Y5, Y5
-	VPHADDD        Y8, Y7, Y7
-	VPHADDD        Y7, Y5, Y5
-	VPSUBD         32(R10), Y5, Y5
-	MOVWQZX        (CX), R11
-	MOVWQZX        (SI), R12
-	SHLQ           $0x10, R12
-	ORQ            R12, R11
-	MOVWQZX        (CX)(BX*2), R12
-	SHLQ           $0x20, R12
-	ORQ            R12, R11
-	MOVWQZX        (SI)(BX*2), R12
-	SHLQ           $0x30, R12
-	ORQ            R12, R11
-	VMOVQ          R11, X4
-	VPUNPCKLQDQ    X4, X4, X4
-	VCVTPH2PS      X4, Y4
-	VBROADCASTSS   (R9), Y6
-	VMULPS         Y6, Y4, Y4
-	VCVTDQ2PS      Y5, Y5
-	VFMADD231PS    Y5, Y4, Y3
-	ADDQ           $0x00000012, CX
-	ADDQ           $0x00000012, SI
-	ADDQ           $0x00000022, R8
-	ADDQ           $0x00000004, R9
-	ADDQ           $0x00000040, R10
-	JMP            gemvQ4Q8x4Asm_blk
-
-gemvQ4Q8x4Asm_rowdone:
-	VEXTRACTF128 $0x01, Y3, X4
-	VADDPS       X4, X3, X4
-	VMOVUPS      X4, (AX)
-	ADDQ         $0x10, AX
-	LEAQ         (CX)(BX*2), CX
-	ADDQ         BX, CX
-	JMP          gemvQ4Q8x4Asm_row
-
-gemvQ4Q8x4Asm_end:
-	VZEROUPPER
-	RET
-
-DATA srl0044<>+0(SB)/4, $0x00000000
-DATA srl0044<>+4(SB)/4, $0x00000000
-DATA srl0044<>+8(SB)/4, $0x00000000
-DATA srl0044<>+12(SB)/4, $0x00000000
-DATA srl0044<>+16(SB)/4, $0x00000004
-DATA srl0044<>+20(SB)/4, $0x00000000
-DATA srl0044<>+24(SB)/4, $0x00000004
-DATA srl0044<>+28(SB)/4, $0x00000000
-GLOBL srl0044<>(SB), RODATA|NOPTR, $32
 
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C

@@ -265,9 +265,10 @@ func init() {
 	// Q8_0 and Q4_0 weights, whether widening with VPMOVSXBD or VPSHUFB.
 	gemvQ8Impl = gemvQ8Asm
 	gemvQ4SumImpl = gemvQ4SumAsm
-	// Quantized GEMV with Q8_0 activations: four rows at a time (sharing
-	// the activation loads and the int→float and scale work), the last
-	// 0..3 rows one at a time.
+	// GEMV of Q8_0 weights with Q8_0 activations: four rows at a time
+	// (sharing the activation loads and the int→float and scale work), the
+	// last 0..3 rows one at a time. Q4_0 weights: one row at a time (see
+	// quantQ8x4Kernels in ../asm).
 	gemvQ8Q8Impl = func(y []float32, w, xq []byte, xd []float32) {
 		m4, rb := len(y)&^3, len(xd)*Q8_0Bytes
 		if m4 > 0 {
@@ -277,15 +278,7 @@ func init() {
 			gemvQ8Q8Asm(y[m4:], w[m4*rb:], xq, xd)
 		}
 	}
-	gemvQ4Q8Impl = func(y []float32, w, xq []byte, xd []float32, xs []int32) {
-		m4, rb := len(y)&^3, len(xd)*Q4_0Bytes
-		if m4 > 0 {
-			gemvQ4Q8x4Asm(y[:m4], w[:m4*rb], xq, xd, xs)
-		}
-		if m4 < len(y) {
-			gemvQ4Q8Asm(y[m4:], w[m4*rb:], xq, xd, xs)
-		}
-	}
+	gemvQ4Q8Impl = gemvQ4Q8Asm
 	dotBF16Impl = func(w []uint16, x []float32) float32 {
 		k := len(w) &^ 7
 		s := dotBF16Asm(w[:k], x[:k])

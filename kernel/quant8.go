@@ -71,10 +71,8 @@ func checkQ8x(fn string, bs int, y []float32, w, xq []byte, m, n int) {
 
 var scalePool = sync.Pool{New: func() any { return new([]float32) }}
 
-// q4x is the per-call scratch of GemvQ4_0Q8: activation scales and, per
-// block b, xs[16b+i] = 8·Σqx over activations 4i..4i+3 (i < 8, one per
-// vector lane, for the one-row kernel) and xs[16b+8..16b+15] = 8·Σqx of the
-// whole block four times then four zeros (for the four-row kernel).
+// q4x is the per-call scratch of GemvQ4_0Q8: activation scales and 8·Σqx
+// per group of 4 activations.
 type q4x struct {
 	xd []float32
 	xs []int32
@@ -90,21 +88,17 @@ func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq 
 	if f == nil {
 		s := q4xPool.Get().(*q4x)
 		if cap(s.xd) < nb {
-			s.xd, s.xs = make([]float32, nb), make([]int32, 16*nb)
+			s.xd, s.xs = make([]float32, nb), make([]int32, 8*nb)
 		}
-		xd, xs := s.xd[:nb], s.xs[:16*nb]
+		xd, xs := s.xd[:nb], s.xs[:8*nb]
 		for b := range xd {
 			blk := xq[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
 			xd[b] = f16Table[uint16(blk[0])|uint16(blk[1])<<8]
 			// 8·Σ of each group of 4 activations (one per vector lane).
-			var t int32
 			for i := 0; i < 8; i++ {
 				g := blk[2+4*i : 2+4*i+4]
-				xs[16*b+i] = 8 * (int32(int8(g[0])) + int32(int8(g[1])) + int32(int8(g[2])) + int32(int8(g[3])))
-				t += xs[16*b+i]
+				xs[8*b+i] = 8 * (int32(int8(g[0])) + int32(int8(g[1])) + int32(int8(g[2])) + int32(int8(g[3])))
 			}
-			xs[16*b+8], xs[16*b+9], xs[16*b+10], xs[16*b+11] = t, t, t, t
-			xs[16*b+12], xs[16*b+13], xs[16*b+14], xs[16*b+15] = 0, 0, 0, 0
 		}
 		rb := nb * bs
 		if Threads() <= 1 || m*rb < parallelMinBytes {
@@ -155,7 +149,7 @@ func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
 	}
 }
 
-// gemvQ4Q8Generic ignores xs (sums of qx for the assembly; see q4x).
+// gemvQ4Q8Generic ignores xs (8·Σqx per 4 activations, for the assembly).
 func gemvQ4Q8Generic(y []float32, w, xq []byte, xd []float32, xs []int32) {
 	nb := len(xd)
 	rb := nb * Q4_0Bytes
