@@ -2393,7 +2393,7 @@ gemvQ8Asm_end:
 	RET
 
 // func gemvQ4SumAsm(y []float32, w []byte, x []float32, sx []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·gemvQ4SumAsm(SB), NOSPLIT, $0-96
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+24(FP), CX
@@ -2418,6 +2418,7 @@ gemvQ4SumAsm_blk2:
 	ADDQ         $0x02, R12
 	CMPQ         R12, DI
 	JA           gemvQ4SumAsm_blk1
+	PREFETCHT0   2048(CX)
 	MOVWLZX      (CX), R11
 	VMOVD        R11, X3
 	VCVTPH2PS    X3, X3
@@ -2443,6 +2444,7 @@ gemvQ4SumAsm_blk2:
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000080, R9
 	ADDQ         $0x00000004, R10
+	PREFETCHT0   2048(CX)
 	MOVWLZX      (CX), R11
 	VMOVD        R11, X3
 	VCVTPH2PS    X3, X3
@@ -2474,6 +2476,7 @@ gemvQ4SumAsm_blk2:
 gemvQ4SumAsm_blk1:
 	CMPQ         R11, DI
 	JAE          gemvQ4SumAsm_rowdone
+	PREFETCHT0   2048(CX)
 	MOVWLZX      (CX), R12
 	VMOVD        R12, X3
 	VCVTPH2PS    X3, X3
