@@ -23,7 +23,11 @@
 //     stream memory at the machine's bandwidth: several independent vector
 //     accumulators hide the FMA latency, and rows are split over goroutines
 //     only when a call moves more than about 1 MiB (below that the
-//     hand-off costs more than it saves).
+//     hand-off costs more than it saves). Sgemv, GemvF16, GemvBF16 and
+//     GemvQ8_0Q8 compute four rows at a time, loading each piece of x once
+//     for the four; the one-row GemvQ8_0 and GemvQ4_0 kernels prefetch
+//     their row 2 KiB ahead (which choice is faster was measured from
+//     memory on 4096×4096, not in cache, where it can differ).
 //   - Compute-bound loops (Sgemm, MatMulT) reuse each byte many times. They
 //     are fast when operands come from cache: the matrices are cut into
 //     blocks that fit the caches (KC×NR panels of B in L1, MC×KC blocks of A
