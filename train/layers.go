@@ -149,27 +149,33 @@ func attentionBackward(dq, dk, dv, dout, att, q, k, v, dP []float32, B, T, H, KH
 // ---- MLP activations -----------------------------------------------------
 
 // swigluForward: a = silu(g) ⊙ u with silu(x) = x·σ(x) (the kernel's
-// vectorised float32 exp); it keeps silu(g) in sg for the backward pass.
-// ones holds at least one row of F ones.
-func swigluForward(a, sg, g, u, ones []float32, F int) {
+// vectorised float32 exp), for rows gu = [g | u] of 2F; it keeps silu(g)
+// in sg for the backward pass. ones holds at least F ones.
+func swigluForward(a, sg, gu, ones []float32, F int) {
 	for r := 0; r+F <= len(a); r += F {
-		kernel.SiLUMul(sg[r:r+F], g[r:r+F], ones[:F])
+		g, u := gu[2*r:2*r+F], gu[2*r+F:2*r+2*F]
+		kernel.SiLUMul(sg[r:r+F], g, ones[:F])
+		kernel.Mul(a[r:r+F], sg[r:r+F], u)
 	}
-	kernel.Mul(a, sg, u)
 }
 
-// swigluBackward: dg = da·u·σ(g)·(1 + g·(1−σ(g))) = da·u·(σ + silu·(1−σ)),
-// du = da·silu(g), with σ(g) = silu(g)/g (½ at g ≈ 0).
-func swigluBackward(dg, du, da, sg, g, u []float32) {
-	dg, du, sg, g, u = dg[:len(da)], du[:len(da)], sg[:len(da)], g[:len(da)], u[:len(da)]
-	for i, d := range da {
-		x, sx := g[i], sg[i]
-		s := float32(0.5)
-		if x > 1e-20 || x < -1e-20 {
-			s = sx / x
+// swigluBackward writes rows dgu = [dg | du] from da, with
+// dg = da·u·σ(g)·(1 + g·(1−σ(g))) = da·u·(σ + silu·(1−σ)), du = da·silu(g),
+// and σ(g) = silu(g)/g (½ at g ≈ 0).
+func swigluBackward(dgu, da, sg, gu []float32, F int) {
+	for r := 0; r+F <= len(da); r += F {
+		g, u := gu[2*r:2*r+F], gu[2*r+F:2*r+2*F]
+		dg, du := dgu[2*r:2*r+F], dgu[2*r+F:2*r+2*F]
+		d, sr := da[r:r+F], sg[r:r+F]
+		for i, x := range g {
+			sx := sr[i]
+			s := float32(0.5)
+			if x > 1e-20 || x < -1e-20 {
+				s = sx / x
+			}
+			dg[i] = d[i] * u[i] * (s + sx*(1-s))
+			du[i] = d[i] * sx
 		}
-		dg[i] = d * u[i] * (s + sx*(1-s))
-		du[i] = d * sx
 	}
 }
 

@@ -12,6 +12,9 @@ import (
 // parameter (or gradient) vector. Absent tensors are nil.
 type layerView struct {
 	ln1w, ln1b, wq, wk, wv, wo, ln2w, ln2b, wg, wu, wd []float32
+	// wqkv is [wq; wk; wv] and wgu is [wg; wu] (SwiGLU only): adjacent
+	// in the layout, so one matrix product computes all of them.
+	wqkv, wgu []float32
 }
 
 // modelView is the whole model seen through a flat vector.
@@ -22,8 +25,14 @@ type modelView struct {
 
 func (c *Config) view(flat []float32, ps []ParamTensor) modelView {
 	byName := make(map[string][]float32, len(ps))
+	offset := make(map[string]int, len(ps))
 	for _, p := range ps {
 		byName[p.Name] = flat[p.Offset : p.Offset+p.Size]
+		offset[p.Name] = p.Offset
+	}
+	// span returns the tensors from first to last, adjacent in the layout.
+	span := func(first, last string) []float32 {
+		return flat[offset[first] : offset[last]+len(byName[last])]
 	}
 	mv := modelView{
 		emb:  byName["model.embed_tokens.weight"],
@@ -43,14 +52,20 @@ func (c *Config) view(flat []float32, ps []ParamTensor) modelView {
 			wv: byName[p+"self_attn.v_proj.weight"], wo: byName[p+"self_attn.o_proj.weight"],
 			ln2w: byName[p+"post_attention_layernorm.weight"], ln2b: byName[p+"post_attention_layernorm.bias"],
 			wg: byName[p+"mlp.gate_proj.weight"], wu: byName[p+"mlp.up_proj.weight"], wd: byName[p+"mlp.down_proj.weight"],
+			wqkv: span(p+"self_attn.q_proj.weight", p+"self_attn.v_proj.weight"),
 		})
+		if c.MLP == MLPSwiGLU {
+			mv.layers[l].wgu = span(p+"mlp.gate_proj.weight", p+"mlp.up_proj.weight")
+		}
 	}
 	return mv
 }
 
 // layerActs are the activations of one block that the backward pass needs.
 type layerActs struct {
-	h1, st1, q, k, v, att, ao, xm, h2, st2, g, sg, u, a []float32
+	h1, st1, q, k, v, att, ao, xm, h2, st2, sg, a []float32
+	gu []float32 // SwiGLU: rows [gate | up] (N × 2F)
+	u  []float32 // GELU: the up projection (N × F)
 }
 
 // Model is a Llama-style decoder-only transformer with a flat parameter
@@ -77,6 +92,7 @@ type Model struct {
 	logits  []float32
 	// gradient scratch
 	dres, dtmp, dh, dq, dk, dv, dao, dF1, dF2, dF3 []float32
+	qkv                                            []float32 // rows [q | k | v]: forward output, backward gradient
 
 	// The batch is cut into nc chunks of whole sequences (a number that
 	// depends only on B), each run forward and backward on its own
@@ -183,9 +199,11 @@ func (m *Model) alloc(B int) {
 		a := &m.acts[l]
 		a.h1, a.st1, a.q, a.k, a.v = f(N*D), f(2*N), f(N*D), f(N*kvd), f(N*kvd)
 		a.att, a.ao, a.xm, a.h2, a.st2 = f(B*H*T*T), f(N*D), f(N*D), f(N*D), f(2*N)
-		a.u, a.a = f(N*F), f(N*F)
+		a.a = f(N * F)
 		if c.MLP == MLPSwiGLU {
-			a.g, a.sg = f(N*F), f(N*F)
+			a.gu, a.sg = f(2*N*F), f(N*F)
+		} else {
+			a.u = f(N * F)
 		}
 	}
 	m.nc = min(B, maxChunks)
@@ -210,7 +228,8 @@ func (m *Model) alloc(B int) {
 	}
 	m.hf, m.stf, m.logits = f(N*D), f(2*N), f(N*c.Vocab)
 	m.dres, m.dtmp, m.dh, m.dq, m.dk, m.dv, m.dao = f(N*D), f(N*D), f(N*D), f(N*D), f(N*kvd), f(N*kvd), f(N*D)
-	m.dF1, m.dF2, m.dF3 = f(N*F), f(N*F), f(N*F)
+	m.dF1, m.dF2, m.dF3 = f(N*F), f(2*N*F), f(N*F)
+	m.qkv = f(N * (D + 2*kvd))
 }
 
 // Forward runs B sequences (tokens has B·Ctx ids, row-major) through the
@@ -269,12 +288,17 @@ func (m *Model) forwardChunk(ch int) {
 		xin, xout := rows(m.x[l], D), rows(m.x[l+1], D)
 		h1, q, k, v := rows(a.h1, D), rows(a.q, D), rows(a.k, kvd), rows(a.v, kvd)
 		ao, xm, h2 := rows(a.ao, D), rows(a.xm, D), rows(a.h2, D)
-		u, act := rows(a.u, F), rows(a.a, F)
+		act := rows(a.a, F)
 		// Attention sub-block: xm = x + Wo·attn(rope(Wq·h), rope(Wk·h), Wv·h), h = norm(x).
 		normForward(c, h1, rows(a.st1, 2), xin, w.ln1w, w.ln1b)
-		linearForward(q, h1, w.wq, N, D, D)
-		linearForward(k, h1, w.wk, N, kvd, D)
-		linearForward(v, h1, w.wv, N, kvd, D)
+		qkv := rows(m.qkv, D+2*kvd)
+		linearForward(qkv, h1, w.wqkv, N, D+2*kvd, D)
+		for r := 0; r < N; r++ {
+			row := qkv[r*(D+2*kvd):]
+			copy(q[r*D:r*D+D], row[:D])
+			copy(k[r*kvd:r*kvd+kvd], row[D:D+kvd])
+			copy(v[r*kvd:r*kvd+kvd], row[D+kvd:D+2*kvd])
+		}
 		if m.rope != nil {
 			must(m.rope.Apply(q, N, H, posIDs))
 			must(m.rope.Apply(k, N, KH, posIDs))
@@ -284,12 +308,13 @@ func (m *Model) forwardChunk(ch int) {
 		kernel.Add(xm, xm, xin)
 		// MLP sub-block: xout = xm + Wd·act(h2), h2 = norm(xm).
 		normForward(c, h2, rows(a.st2, 2), xm, w.ln2w, w.ln2b)
-		linearForward(u, h2, w.wu, N, F, D)
 		if c.MLP == MLPSwiGLU {
-			g := rows(a.g, F)
-			linearForward(g, h2, w.wg, N, F, D)
-			swigluForward(act, rows(a.sg, F), g, u, m.ones, F)
+			gu := rows(a.gu, 2*F)
+			linearForward(gu, h2, w.wgu, N, 2*F, D)
+			swigluForward(act, rows(a.sg, F), gu, m.ones, F)
 		} else {
+			u := rows(a.u, F)
+			linearForward(u, h2, w.wu, N, F, D)
 			geluForward(act, u)
 		}
 		linearForward(xout, act, w.wd, N, D, F)
@@ -336,7 +361,7 @@ func (m *Model) backwardChunk(ch int, scale float32) {
 	posIDs := m.posIDs[r0:r1]
 	dres, dtmp, dh := rows(m.dres, D), rows(m.dtmp, D), rows(m.dh, D)
 	dq, dk, dv, dao := rows(m.dq, D), rows(m.dk, kvd), rows(m.dv, kvd), rows(m.dao, D)
-	dF1, dF2, dF3 := rows(m.dF1, F), rows(m.dF2, F), rows(m.dF3, F)
+	dF1, dF2, dF3 := rows(m.dF1, F), rows(m.dF2, 2*F), rows(m.dF3, F)
 
 	logits := rows(m.logits, V)
 	crossEntropyBackward(logits, m.targets[r0:r1], N, V, scale)
@@ -353,14 +378,14 @@ func (m *Model) backwardChunk(ch int, scale float32) {
 		a := &m.acts[l]
 		h1, q, k, v := rows(a.h1, D), rows(a.q, D), rows(a.k, kvd), rows(a.v, kvd)
 		ao, xm, h2 := rows(a.ao, D), rows(a.xm, D), rows(a.h2, D)
-		u, act := rows(a.u, F), rows(a.a, F)
+		act := rows(a.a, F)
 		// MLP sub-block.
 		linearBackward(dF1, g.wd, dres, act, w.wd, N, D, F, false, false)
 		if c.MLP == MLPSwiGLU {
-			swigluBackward(dF2, dF3, dF1, rows(a.sg, F), rows(a.g, F), u)
-			linearBackward(dh, g.wg, dF2, h2, w.wg, N, F, D, false, false)
-			linearBackward(dh, g.wu, dF3, h2, w.wu, N, F, D, true, false)
+			swigluBackward(dF2, dF1, rows(a.sg, F), rows(a.gu, 2*F), F)
+			linearBackward(dh, g.wgu, dF2, h2, w.wgu, N, 2*F, D, false, false)
 		} else {
+			u := rows(a.u, F)
 			geluBackward(dF3, dF1, u)
 			linearBackward(dh, g.wu, dF3, h2, w.wu, N, F, D, false, false)
 		}
@@ -373,9 +398,14 @@ func (m *Model) backwardChunk(ch int, scale float32) {
 			must(m.rope.Backward(dq, N, H, posIDs))
 			must(m.rope.Backward(dk, N, KH, posIDs))
 		}
-		linearBackward(dh, g.wq, dq, h1, w.wq, N, D, D, false, false)
-		linearBackward(dh, g.wk, dk, h1, w.wk, N, kvd, D, true, false)
-		linearBackward(dh, g.wv, dv, h1, w.wv, N, kvd, D, true, false)
+		dqkv := rows(m.qkv, D+2*kvd)
+		for r := 0; r < N; r++ {
+			row := dqkv[r*(D+2*kvd):]
+			copy(row[:D], dq[r*D:r*D+D])
+			copy(row[D:D+kvd], dk[r*kvd:r*kvd+kvd])
+			copy(row[D+kvd:D+2*kvd], dv[r*kvd:r*kvd+kvd])
+		}
+		linearBackward(dh, g.wqkv, dqkv, h1, w.wqkv, N, D+2*kvd, D, false, false)
 		normBackward(c, dtmp, g.ln1w, g.ln1b, dh, rows(m.x[l], D), w.ln1w, rows(a.st1, 2))
 		kernel.Add(dres, dres, dtmp)
 	}
