@@ -64,8 +64,8 @@ func (c *Config) view(flat []float32, ps []ParamTensor) modelView {
 // layerActs are the activations of one block that the backward pass needs.
 type layerActs struct {
 	h1, st1, q, k, v, att, ao, xm, h2, st2, sg, a []float32
-	gu []float32 // SwiGLU: rows [gate | up] (N × 2F)
-	u  []float32 // GELU: the up projection (N × F)
+	gu                                            []float32 // SwiGLU: rows [gate | up] (N × 2F)
+	u                                             []float32 // GELU: the up projection (N × F)
 }
 
 // Model is a Llama-style decoder-only transformer with a flat parameter
