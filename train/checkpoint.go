@@ -38,6 +38,10 @@ type HFConfig struct {
 	Pos                   string   `json:"llmparts_pos"`
 	MLP                   string   `json:"llmparts_mlp"`
 	RopeLayout            string   `json:"llmparts_rope_layout"`
+	// EmbedScale multiplies the token embedding rows entering the first
+	// block (not the tied LM head): x₀ = s·E[tok] (+ PE[t]). Absent
+	// (checkpoints before it existed) means 1.
+	EmbedScale float64 `json:"llmparts_embed_scale,omitempty"`
 }
 
 // ToHF converts c to config.json form.
@@ -53,6 +57,7 @@ func (c *Config) ToHF() HFConfig {
 		MaxPositionEmbeddings: c.Ctx, RMSNormEps: c.Eps, RopeTheta: c.RopeTheta,
 		TieWordEmbeddings: c.Tied, HiddenAct: act, TorchDtype: "float32",
 		Norm: c.Norm, NormP: c.NormP, Pos: c.Pos, MLP: c.MLP, RopeLayout: "neox",
+		EmbedScale: c.embedScale(),
 	}
 }
 
@@ -62,6 +67,7 @@ func FromHF(h HFConfig) (Config, error) {
 		Vocab: h.VocabSize, Dim: h.HiddenSize, Layers: h.NumHiddenLayers, Heads: h.NumAttentionHeads,
 		KVHeads: h.NumKeyValueHeads, Hidden: h.IntermediateSize, Ctx: h.MaxPositionEmbeddings,
 		Norm: h.Norm, NormP: h.NormP, Eps: h.RMSNormEps, Pos: h.Pos, RopeTheta: h.RopeTheta, MLP: h.MLP, Tied: h.TieWordEmbeddings,
+		EmbedScale: h.EmbedScale,
 	}
 	if c.Norm == "" {
 		c.Norm = NormRMS

@@ -37,6 +37,19 @@ type Config struct {
 	RopeTheta float64 // RoPE base θ
 	MLP       string  // MLPSwiGLU or MLPGELU
 	Tied      bool    // LM head shares the embedding matrix
+	// EmbedScale multiplies the token embeddings entering the first block,
+	// x₀ = EmbedScale·E[tok] (+ P[t]); 0 means 1. Options.Config sets √Dim
+	// for sinusoidal positions (as "Attention is all you need" does) and 1
+	// otherwise. Saved as llmparts_embed_scale in config.json.
+	EmbedScale float64
+}
+
+// embedScale returns the effective EmbedScale (0 means 1).
+func (c *Config) embedScale() float64 {
+	if c.EmbedScale == 0 {
+		return 1
+	}
+	return c.EmbedScale
 }
 
 // HeadDim returns D/H.
@@ -63,6 +76,8 @@ func (c *Config) Validate() error {
 		return bad("sinusoidal positions need an even dim, got %d", c.Dim)
 	case !(c.Eps > 0) || math.IsInf(c.Eps, 0):
 		return bad("eps %v must be positive", c.Eps)
+	case c.EmbedScale < 0 || math.IsNaN(c.EmbedScale) || math.IsInf(c.EmbedScale, 0):
+		return bad("embed scale %v must be finite and ≥ 0", c.EmbedScale)
 	}
 	switch c.Norm {
 	case NormRMS, NormLayer:

@@ -6,7 +6,8 @@
 // A decoder-only transformer over B sequences of T tokens, activations
 // kept as [B·T × D] row-major matrices:
 //
-//	x₀ = E[tokens] (+ P[t] for learned or sinusoidal positions)
+//	x₀ = s·E[tokens] (+ P[t] for learned or sinusoidal positions)
+//	     (s = √D with sinusoidal positions, else 1: llmparts_embed_scale)
 //	for each of the L blocks (pre-norm):
 //	    h  = norm(x)
 //	    q, k, v = h·W_qᵀ, h·W_kᵀ, h·W_vᵀ      (RoPE rotates q and k)

@@ -32,6 +32,9 @@ func TestGradientCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := tinyConfig(c.norm, c.pos)
 			cfg.MLP, cfg.Tied, cfg.KVHeads = c.mlp, c.tied, c.kv
+			if c.pos == PosSinusoidal {
+				cfg.EmbedScale = math.Sqrt(float64(cfg.Dim)) // as Options.Config sets it
+			}
 			m, err := NewModel(cfg, 7)
 			if err != nil {
 				t.Fatal(err)

@@ -270,9 +270,13 @@ func (m *Model) forwardChunk(ch int) {
 
 	// Embedding (+ absolute positions).
 	x := rows(m.x[0], D)
+	es := float32(c.embedScale())
 	for r, tok := range m.tokens[r0:r1] {
 		xr := x[r*D : r*D+D]
 		copy(xr, m.p.emb[tok*D:tok*D+D])
+		if es != 1 {
+			kernel.Scale(es, xr)
+		}
 		t := r % T
 		switch c.Pos {
 		case PosLearned:
@@ -410,10 +414,15 @@ func (m *Model) backwardChunk(ch int, scale float32) {
 		kernel.Add(dres, dres, dtmp)
 	}
 	// Embedding (and learned positions): scatter-add in token order.
+	es := float32(c.embedScale())
 	for r, tok := range m.tokens[r0:r1] {
 		dr := dres[r*D : r*D+D]
 		e := gr.emb[tok*D : tok*D+D]
-		kernel.Add(e, e, dr)
+		if es != 1 {
+			kernel.Axpy(es, dr, e)
+		} else {
+			kernel.Add(e, e, dr)
+		}
 		if c.Pos == PosLearned {
 			t := r % T
 			p := gr.pos[t*D : t*D+D]

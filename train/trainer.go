@@ -73,8 +73,15 @@ func (o *Options) Config(vocab int) Config {
 	if kv <= 0 {
 		kv = o.Heads
 	}
-	return Config{Vocab: vocab, Dim: o.Dim, Layers: o.Layers, Heads: o.Heads, KVHeads: kv, Hidden: hidden,
+	c := Config{Vocab: vocab, Dim: o.Dim, Layers: o.Layers, Heads: o.Heads, KVHeads: kv, Hidden: hidden,
 		Ctx: o.Ctx, Norm: o.Norm, NormP: o.P, Eps: 1e-5, Pos: o.Pos, RopeTheta: o.RopeTheta, MLP: o.MLP, Tied: !o.Untied}
+	if o.Pos == PosSinusoidal {
+		// The fixed table has amplitude 1; embeddings start at σ = 0.02.
+		// Scaling them by √d (Vaswani et al. §3.4) keeps the token signal
+		// from drowning in the positions.
+		c.EmbedScale = math.Sqrt(float64(o.Dim))
+	}
+	return c
 }
 
 func (o *Options) validate() error {
