@@ -28,6 +28,9 @@ type hfConfig struct {
 	Pos                   string  `json:"llmparts_pos"`
 	MLP                   string  `json:"llmparts_mlp"`
 	RopeLayout            string  `json:"llmparts_rope_layout"`
+	// EmbedScale multiplies the token embeddings entering the first block
+	// (the trainer's x₀ = s·E[tok] + PE[t]); absent means 1.
+	EmbedScale float64 `json:"llmparts_embed_scale"`
 }
 
 // CheckpointDir returns the folder of fsys holding the current checkpoint:
@@ -96,6 +99,7 @@ func fromHF(hc hfConfig, sf *safetensors.File, file string) (*Model, error) {
 		NHeads: hc.NumAttentionHeads, NKVHeads: hc.NumKeyValueHeads, HeadDim: hc.HeadDim, VocabSize: hc.VocabSize,
 		ContextLen: hc.MaxPositionEmbeddings, NormEps: hc.RMSNormEps, Norm: NormKind(hc.Norm), NormP: hc.NormP,
 		Pos: PosKind(hc.Pos), MLP: MLPKind(hc.MLP), Tied: hc.TieWordEmbeddings,
+		EmbedScale: hc.EmbedScale,
 	}
 	if c.NKVHeads == 0 {
 		c.NKVHeads = c.NHeads

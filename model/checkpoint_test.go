@@ -29,6 +29,9 @@ func writeCheckpoint(t *testing.T, dir string, tm *train.Model) {
 		"tie_word_embeddings": c.Tied, "llmparts_norm": c.Norm, "llmparts_norm_p": c.NormP,
 		"llmparts_pos": c.Pos, "llmparts_mlp": c.MLP, "llmparts_rope_layout": "neox",
 	}
+	if c.EmbedScale != 0 {
+		cfg["llmparts_embed_scale"] = c.EmbedScale
+	}
 	b, _ := json.Marshal(cfg)
 	if err := os.WriteFile(filepath.Join(step, "config.json"), b, 0o644); err != nil {
 		t.Fatal(err)
@@ -67,6 +70,15 @@ func testTrainerCheckpoints(t *testing.T, viaTrainer bool) {
 					Vocab: 23, Dim: 16, Layers: 2, Heads: 4, KVHeads: 2, Hidden: 24, Ctx: 12,
 					Norm: norm, NormP: 0.4, Eps: 1e-5, Pos: pos, RopeTheta: 10000, MLP: mlp, Tied: mlp == train.MLPGELU,
 				})
+				// The trainer's default for sinusoidal positions scales
+				// the embeddings by √d (llmparts_embed_scale); any
+				// position kind honours a scale set by hand.
+				es := 2.5
+				if pos == train.PosSinusoidal {
+					es = 4 // √16
+				}
+				variants = append(variants, variants[len(variants)-1])
+				variants[len(variants)-1].EmbedScale = es
 			}
 		}
 	}
@@ -124,7 +136,7 @@ func testTrainerCheckpoints(t *testing.T, viaTrainer bool) {
 		}
 		loss /= float64(len(targets))
 		if math.Abs(loss-want) > 1e-4*math.Max(1, want) {
-			t.Errorf("%s/%s/%s: loss %v, trainer says %v", c.Norm, c.Pos, c.MLP, loss, want)
+			t.Errorf("%s/%s/%s scale %v: loss %v, trainer says %v", c.Norm, c.Pos, c.MLP, c.EmbedScale, loss, want)
 		}
 		m.Close()
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/llmparts/llmparts/posenc"
 )
@@ -75,6 +76,11 @@ type Config struct {
 	RoPE       RoPE
 	Tied       bool // LM head shares the token embedding
 	QKVBias    bool
+	// EmbedScale multiplies the token embedding rows entering the first
+	// block, x₀ = s·E[tok] (+ positions), not the tied LM head; 0 means 1.
+	// The trainer sets √Dim with sinusoidal positions
+	// (llmparts_embed_scale in config.json).
+	EmbedScale float64
 }
 
 func (c *Config) validate(file string) error {
@@ -85,6 +91,9 @@ func (c *Config) validate(file string) error {
 		if f.v <= 0 || f.v > 1<<24 {
 			return fmt.Errorf("%s: %s = %d is out of range", file, f.n, f.v)
 		}
+	}
+	if c.EmbedScale < 0 || math.IsNaN(c.EmbedScale) || math.IsInf(c.EmbedScale, 0) {
+		return fmt.Errorf("%s: embedding scale %v must be finite and ≥ 0", file, c.EmbedScale)
 	}
 	if c.NHeads%c.NKVHeads != 0 {
 		return fmt.Errorf("%s: %d heads is not a multiple of %d kv heads", file, c.NHeads, c.NKVHeads)

@@ -6,7 +6,9 @@
 //
 // For tokens t_1..t_T at positions p, p+1, ... the model computes
 //
-//	x   = E[t]                          (+ P[pos] for learned or sinusoidal positions)
+//	x   = s·E[t]                        (+ P[pos] for learned or sinusoidal positions;
+//	                                     s = Config.EmbedScale, 1 unless a trainer
+//	                                     checkpoint's llmparts_embed_scale sets it)
 //	for each block l = 1..L:
 //	    h   = norm(x; g_att)            RMSNorm: x/√(mean(x²)+ε)⊙g  (or pRMSNorm, LayerNorm)
 //	    q   = W_q·h (+b_q), k = W_k·h (+b_k), v = W_v·h (+b_v)

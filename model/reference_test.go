@@ -90,6 +90,11 @@ func referenceForward(m *Model, tokens []int) [][]float64 {
 	xs := make([][]float64, T)
 	for t, tok := range tokens {
 		xs[t] = append([]float64(nil), emb[tok]...)
+		if s := c.EmbedScale; s != 0 {
+			for i := range xs[t] {
+				xs[t][i] *= s
+			}
+		}
 		switch c.Pos {
 		case PosLearned:
 			for i := range xs[t] {

@@ -160,9 +160,13 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 	s.grow(T)
 	D := c.Dim
 	x := s.x[:T*D]
+	es := float32(c.EmbedScale)
 	for i, t := range tokens {
 		row := x[i*D : (i+1)*D]
 		m.Embed.Row(t, row)
+		if es != 0 && es != 1 {
+			kernel.Scale(es, row) // as the trainer: float32 s times float32 E
+		}
 		switch c.Pos {
 		case PosLearned:
 			axpy(row, 1, m.PosEmbed.F32[(pos+i)*D:(pos+i+1)*D])
