@@ -48,8 +48,13 @@
 // in place from the memory-mapped file (Q8_0: blocks of 32 int8 values
 // with one float16 scale d, w = d·q; Q4_0: 4-bit values, w = d·(q−8));
 // other GGUF types are dequantized to F32 when the model loads. The
-// matrix-vector products are split by rows over a fixed pool of worker
-// goroutines and run the kernel package's SIMD loops; all buffers are
+// matrix-vector products are cut into chunks of rows that a fixed pool of
+// worker goroutines claims from a shared counter (a core that another
+// process holds takes fewer; workers spin briefly between the dispatches
+// of a token instead of sleeping) and run the kernel package's SIMD loops.
+// On Linux the weight matrices of a mapped file are copied at load into
+// memory advised for transparent huge pages (Options.KeepMapped keeps the
+// mapping), which spares a TLB miss per 4 KiB of weights streamed; all buffers are
 // allocated with the session (the kernel's GEMVs allocate one small
 // closure per call, a few hundred bytes per layer and token).
 //

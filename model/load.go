@@ -20,6 +20,13 @@ type Options struct {
 	// of exact float32 activations. With the current kernels the float
 	// path measured faster, so it is the default.
 	QuantizeActivations bool
+	// KeepMapped leaves the weight matrices of a memory-mapped file where
+	// they are. By default (on Linux, for at least 16 MiB of weights) they
+	// are copied into anonymous memory advised for transparent huge pages:
+	// decoding streams every weight once per token, and 4 KiB pages of the
+	// file mapping cost a TLB miss each (measured +10–20% decode speed on a
+	// 134M-parameter F32 model).
+	KeepMapped bool
 }
 
 // Load opens a model, detecting its format: a directory is a trainer
@@ -53,6 +60,9 @@ func Load(path string, opts Options) (*Model, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if m.Info.Mapped && !opts.KeepMapped && m.weightBytes() >= 16<<20 {
+		m.Info.HugePages = m.copyToHugePages()
 	}
 	m.SetThreads(opts.Threads)
 	m.QuantizeActivations = opts.QuantizeActivations

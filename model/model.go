@@ -98,6 +98,7 @@ type Info struct {
 	Tokenizer   string   // tokenizer file beside the model, if known ("" else)
 	Dequantized []string // tensors converted to F32 at load, with their original type
 	Mapped      bool     // weights are memory-mapped
+	HugePages   bool     // weight matrices copied into memory advised for huge pages
 	Meta        map[string]string
 }
 

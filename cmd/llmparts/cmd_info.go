@@ -33,7 +33,7 @@ func runInfo(args []string) error {
 	w := os.Stdout
 	c := m.Config
 	fmt.Fprintf(w, "model:          %s\n", m.Info.Path)
-	fmt.Fprintf(w, "format:         %s (memory-mapped: %v)\n", m.Info.Format, m.Info.Mapped)
+	fmt.Fprintf(w, "format:         %s (memory-mapped: %v, weights copied to huge pages: %v)\n", m.Info.Format, m.Info.Mapped, m.Info.HugePages)
 	if n := m.Info.Meta["name"]; n != "" {
 		fmt.Fprintf(w, "name:           %s\n", n)
 	}

@@ -1,0 +1,50 @@
+package model
+
+import (
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFileDecode decodes positions 0..63 of the model file named by
+// LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads, like
+// `llmparts bench generate`.
+func BenchmarkFileDecode(b *testing.B) {
+	p := os.Getenv("LLMPARTS_BENCH_MODEL")
+	if p == "" {
+		b.Skip("LLMPARTS_BENCH_MODEL not set")
+	}
+	threads := 2
+	if t, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_THREADS")); err == nil {
+		threads = t
+	}
+	m, err := Load(p, Options{Threads: threads, KeepMapped: os.Getenv("LLMPARTS_HUGE") == ""})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	pos := 0
+	for i := 0; i < b.N; i++ {
+		if pos == 64 {
+			pos = 0
+		}
+		if _, err := s.Forward([]int{(pos * 7) % m.Config.VocabSize}, pos); err != nil {
+			b.Fatal(err)
+		}
+		pos++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/tok")
+}
