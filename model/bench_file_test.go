@@ -48,3 +48,30 @@ func BenchmarkFileDecode(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/tok")
 }
+
+// BenchmarkFilePrompt runs a 128-token prompt through the model file named
+// by LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads.
+func BenchmarkFilePrompt(b *testing.B) {
+	p := os.Getenv("LLMPARTS_BENCH_MODEL")
+	if p == "" {
+		b.Skip("LLMPARTS_BENCH_MODEL not set")
+	}
+	m, err := Load(p, Options{Threads: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(256)
+	toks := make([]int, 128)
+	for i := range toks {
+		toks[i] = (i * 7) % m.Config.VocabSize
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Forward(toks, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(toks))/b.Elapsed().Seconds(), "tok/s")
+}
