@@ -32,6 +32,7 @@ type modelFlags struct {
 	model, tok string
 	threads    int
 	quantAct   bool
+	keepMapped bool // leave the weights in the file mapping (info: no forward pass)
 }
 
 func (mf *modelFlags) add(fs *flag.FlagSet) {
@@ -76,7 +77,7 @@ func (mf *modelFlags) load(withTok bool) (*model.Model, tokenizer.Tokenizer, str
 		}
 		return m, tok, "embedded tokenizer.json", nil
 	}
-	m, err := model.Load(mf.model, model.Options{Threads: mf.threads, QuantizeActivations: mf.quantAct})
+	m, err := model.Load(mf.model, model.Options{Threads: mf.threads, QuantizeActivations: mf.quantAct, KeepMapped: mf.keepMapped})
 	if err != nil {
 		return nil, nil, "", err
 	}

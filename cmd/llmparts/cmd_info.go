@@ -19,6 +19,7 @@ func runInfo(args []string) error {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
 	var mf modelFlags
 	mf.add(fs)
+	mf.keepMapped = true // no forward pass: copying into huge pages only costs time
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -33,7 +34,7 @@ func runInfo(args []string) error {
 	w := os.Stdout
 	c := m.Config
 	fmt.Fprintf(w, "model:          %s\n", m.Info.Path)
-	fmt.Fprintf(w, "format:         %s (memory-mapped: %v, weights copied to huge pages: %v)\n", m.Info.Format, m.Info.Mapped, m.Info.HugePages)
+	fmt.Fprintf(w, "format:         %s (memory-mapped: %v)\n", m.Info.Format, m.Info.Mapped)
 	if n := m.Info.Meta["name"]; n != "" {
 		fmt.Fprintf(w, "name:           %s\n", n)
 	}
