@@ -41,13 +41,17 @@ func (m *Model) copyToHugePages() bool {
 	for _, t := range ts {
 		n := int(t.Bytes())
 		dst := buf[p : p+n : p+n]
+		var src []byte
 		if t.Type == F32 {
-			copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&t.F32[0])), n))
+			src = unsafe.Slice((*byte)(unsafe.Pointer(&t.F32[0])), n)
+			copy(dst, src)
 			t.F32 = unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), n/4)
 		} else {
-			copy(dst, t.Raw)
+			src = t.Raw
+			copy(dst, src)
 			t.Raw = dst
 		}
+		dropPages(src)
 		p += (n + 63) &^ 63
 	}
 	prev := m.closer
@@ -61,4 +65,24 @@ func (m *Model) copyToHugePages() bool {
 		return err
 	}
 	return true
+}
+
+// dropPages tells the kernel this process no longer needs the whole pages
+// inside b, a range of a read-only file mapping that has just been copied
+// (MADV_DONTNEED): they leave the resident set, so the copy does not
+// double the memory a model takes (they stay in the page cache, and fault
+// back in from the file if anything reads them again).
+func dropPages(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	ps := uintptr(syscall.Getpagesize())
+	start := uintptr(unsafe.Pointer(&b[0]))
+	end := start + uintptr(len(b))
+	lo := (start + ps - 1) &^ (ps - 1)
+	hi := end &^ (ps - 1)
+	if hi <= lo {
+		return
+	}
+	_ = syscall.Madvise(b[lo-start:hi-start], 4) // MADV_DONTNEED
 }
