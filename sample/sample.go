@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,8 +14,39 @@ type Params struct {
 	TopP          float64 // ≥ 1 or ≤ 0: off
 	MinP          float64 // ≤ 0: off
 	RepeatPenalty float64 // ≤ 0 or 1: off
-	RepeatLastN   int     // tokens of history the penalty looks at (0: 64)
+	RepeatLastN   int     // tokens of history the penalty looks at (≤ 0: 64)
 	Seed          uint64
+}
+
+// Validate reports parameters that are not numbers or lie outside the
+// ranges above (NaN or ±Inf anywhere, a negative TopK or RepeatLastN,
+// TopP or MinP outside [0, 1], a negative RepeatPenalty). Sample itself
+// never fails: it treats out-of-range values as "off", as documented on
+// each field; Validate is for front ends that want a clear error instead.
+func (p Params) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"temperature", p.Temperature}, {"top-p", p.TopP}, {"min-p", p.MinP}, {"repeat penalty", p.RepeatPenalty}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("sample: %s is %v, want a finite number", f.name, f.v)
+		}
+	}
+	switch {
+	case p.Temperature < 0:
+		return fmt.Errorf("sample: temperature %g is negative (0 = greedy)", p.Temperature)
+	case p.TopK < 0:
+		return fmt.Errorf("sample: top-k %d is negative (0 = off)", p.TopK)
+	case p.TopP < 0 || p.TopP > 1:
+		return fmt.Errorf("sample: top-p %g is outside [0, 1] (1 = off)", p.TopP)
+	case p.MinP < 0 || p.MinP > 1:
+		return fmt.Errorf("sample: min-p %g is outside [0, 1] (0 = off)", p.MinP)
+	case p.RepeatPenalty < 0:
+		return fmt.Errorf("sample: repeat penalty %g is negative (1 = off)", p.RepeatPenalty)
+	case p.RepeatLastN < 0:
+		return fmt.Errorf("sample: repeat-last-n %d is negative", p.RepeatLastN)
+	}
+	return nil
 }
 
 // Candidate is a token with its logit and (after Distribution) probability.
@@ -68,9 +100,10 @@ func (s *Sampler) Distribution(logits []float32, history []int) []Candidate {
 	s.cand = c
 	if p.RepeatPenalty > 0 && p.RepeatPenalty != 1 {
 		n := p.RepeatLastN
-		if n == 0 {
+		if n <= 0 {
 			n = 64
 		}
+		n = min(n, len(history))
 		clear(s.seen)
 		for _, t := range history[max(0, len(history)-n):] {
 			if t < 0 || t >= len(c) || s.seen[t] {

@@ -132,3 +132,34 @@ func TestTopKLarge(t *testing.T) {
 		}
 	}
 }
+
+func TestValidate(t *testing.T) {
+	good := Params{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1.1, RepeatLastN: 64}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("valid params rejected: %v", err)
+	}
+	if err := (Params{}).Validate(); err != nil {
+		t.Fatalf("zero params (greedy) rejected: %v", err)
+	}
+	bad := []Params{
+		{Temperature: math.NaN()}, {Temperature: -1}, {TopK: -5}, {TopP: 2}, {TopP: math.NaN()},
+		{MinP: -0.1}, {MinP: math.Inf(1)}, {RepeatPenalty: -1}, {RepeatPenalty: math.NaN()}, {RepeatLastN: -1},
+	}
+	for _, p := range bad {
+		if err := p.Validate(); err == nil {
+			t.Errorf("%+v accepted", p)
+		}
+	}
+}
+
+func TestRepeatLastNLongerOrNegative(t *testing.T) {
+	logits := []float32{3, 2, -1, 0.5}
+	for _, n := range []int{-1, 100} {
+		s := New(Params{RepeatPenalty: 2, RepeatLastN: n})
+		// History shorter than n (or n negative): every token in it is penalised, no panic.
+		c := s.Distribution(logits, []int{0, 2, 0})
+		if c[0].ID != 1 {
+			t.Fatalf("n=%d: greedy after penalising tokens 0 and 2 gave %d, want 1 (3/2 < 2)", n, c[0].ID)
+		}
+	}
+}

@@ -184,14 +184,24 @@ func runGenerate(args []string) error {
 	if *seed < 0 {
 		*seed = time.Now().UnixNano() & math.MaxInt64
 	}
+	if *n < 0 {
+		return fmt.Errorf("-n %d: the number of new tokens cannot be negative", *n)
+	}
+	if mf.threads < 0 {
+		return fmt.Errorf("--threads %d: want 0 (all cores) or more", mf.threads)
+	}
+	params := sample.Params{
+		Temperature: *temp, TopK: *topK, TopP: *topP, MinP: *minP, RepeatPenalty: *rep, RepeatLastN: *repN, Seed: uint64(*seed),
+	}
+	if err := params.Validate(); err != nil {
+		return err
+	}
 	m, tok, err := mf.open()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	o := generateOpts{prompt: text, n: *n, parseSpec: *special, params: sample.Params{
-		Temperature: *temp, TopK: *topK, TopP: *topP, MinP: *minP, RepeatPenalty: *rep, RepeatLastN: *repN, Seed: uint64(*seed),
-	}}
+	o := generateOpts{prompt: text, n: *n, parseSpec: *special, params: params}
 	fmt.Fprintf(os.Stderr, "sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), seed %d\n",
 		*temp, *topK, *topP, *minP, *rep, *repN, *seed)
 	return generate(os.Stdout, os.Stderr, m, tok, o)
