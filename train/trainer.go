@@ -86,7 +86,17 @@ func (o *Options) Config(vocab int) Config {
 
 func (o *Options) validate() error {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrConfig}, a...)...) }
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"lr", o.LR}, {"min-lr", o.MinLR}, {"weight-decay", o.WeightDecay}, {"clip", o.Clip}, {"p", o.P}, {"beta1", o.Beta1}, {"beta2", o.Beta2}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return bad("%s is %v, want a finite number", f.name, f.v)
+		}
+	}
 	switch {
+	case o.Threads < 0:
+		return bad("threads %d must be ≥ 0 (0: all CPUs)", o.Threads)
 	case o.Batch < 1 || o.Accum < 1:
 		return bad("batch %d and accum %d must be ≥ 1", o.Batch, o.Accum)
 	case o.Steps < 1:

@@ -150,6 +150,9 @@ func TestBadOptions(t *testing.T) {
 		"tok":    func(o *Options) { o.Tokenizer = "words" },
 		"p":      func(o *Options) { o.Norm, o.P = NormPRMS, 0 },
 		"lr":     func(o *Options) { o.LR = -1 },
+		"wd-nan": func(o *Options) { o.WeightDecay = math.NaN() },
+		"clip":   func(o *Options) { o.Clip = math.Inf(1) },
+		"p-nan":  func(o *Options) { o.Norm, o.P = NormPRMS, math.NaN() },
 		"resume": func(o *Options) { o.Resume, o.Out = true, "" },
 	} {
 		o := tinyOptions("")
