@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"strings"
 
@@ -115,6 +116,12 @@ func fromHF(hc hfConfig, sf *safetensors.File, file string) (*Model, error) {
 	}
 	if c.MLP == "" {
 		c.MLP = SwiGLU
+	}
+	if !(c.NormEps >= 0) || math.IsInf(c.NormEps, 0) {
+		return nil, fmt.Errorf("%s: rms_norm_eps %v must be a finite number ≥ 0", file, c.NormEps)
+	}
+	if c.ContextLen < 0 {
+		return nil, fmt.Errorf("%s: max_position_embeddings %d is negative", file, c.ContextLen)
 	}
 	switch c.Norm {
 	case RMSNorm, PRMSNorm, LayerNorm:

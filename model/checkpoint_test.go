@@ -141,3 +141,41 @@ func testTrainerCheckpoints(t *testing.T, viaTrainer bool) {
 		m.Close()
 	}
 }
+
+// TestCheckpointBadConfigValues edits config.json of a copy of the embedded
+// default checkpoint: values the forward pass cannot use are errors at load.
+func TestCheckpointBadConfigValues(t *testing.T) {
+	src := "../defaultmodel/model"
+	for _, tc := range []struct {
+		key string
+		val any
+	}{{"rms_norm_eps", -1.0}, {"max_position_embeddings", -5}} {
+		dir := t.TempDir()
+		for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+			b, err := os.ReadFile(filepath.Join(src, name))
+			if err != nil {
+				t.Skipf("default model files not found: %v", err)
+			}
+			if name == "config.json" {
+				var cfg map[string]any
+				if err := json.Unmarshal(b, &cfg); err != nil {
+					t.Fatal(err)
+				}
+				cfg[tc.key] = tc.val
+				if b, err = json.Marshal(cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := model.Load(dir, model.Options{Threads: 1}); err == nil {
+			t.Errorf("%s = %v accepted", tc.key, tc.val)
+		}
+	}
+	// The unedited copy loads (so the failures above are the edited values).
+	if _, err := model.Load(src, model.Options{Threads: 1}); err != nil {
+		t.Fatalf("default model: %v", err)
+	}
+}
