@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,14 @@ func runBenchKernels(args []string) error {
 		fs.Usage()
 		return exitCode(2)
 	}
+	switch {
+	case *threads < 0:
+		return fmt.Errorf("--threads %d: want 0 (all cores) or more", *threads)
+	case *runs < 1:
+		return fmt.Errorf("--runs %d: want at least 1", *runs)
+	case *minTime < 0:
+		return fmt.Errorf("--min-time %v is negative", *minTime)
+	}
 	if *threads > 0 {
 		kernel.SetThreads(*threads)
 		defer kernel.SetThreads(0)
@@ -80,6 +89,17 @@ func runBenchKernels(args []string) error {
 		*runs = 1
 	}
 	benches := kernelBenches(*quick)
+	if *only != "" {
+		known := false
+		var names []string
+		for _, b := range benches {
+			names = append(names, b.name)
+			known = known || b.name == *only
+		}
+		if !known {
+			return fmt.Errorf("--only %q: unknown kernel (have %s)", *only, strings.Join(names, ", "))
+		}
+	}
 	var results []kernelResult
 	var copyGBps float64
 	out := io.Writer(os.Stdout)

@@ -38,6 +38,16 @@ func runBenchGenerate(args []string) error {
 		}
 		return exitCode(2)
 	}
+	switch {
+	case fs.NArg() != 0:
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	case *np < 1 || *nt < 1:
+		return fmt.Errorf("--prompt-tokens %d and --tokens %d must both be at least 1", *np, *nt)
+	case *reps < 1:
+		return fmt.Errorf("-r %d: want at least 1 repetition", *reps)
+	case mf.threads < 0:
+		return fmt.Errorf("--threads %d: want 0 (all cores) or more", mf.threads)
+	}
 	m, _, _, err := mf.load(false)
 	if err != nil {
 		return err
