@@ -172,7 +172,9 @@ func sgemmRows(t int, transA, transB bool, m, n, k int, alpha float32, a []float
 					packB(shared[off+lo*kc:], transB, b, ldb, pc, jc+lo, kc, hi-lo)
 				}
 			})
-			parallelForT(t, m, gemmMR, func(lo, hi int) {
+			// 2·t equal row chunks: balanced when all cores are free,
+			// still dynamic enough when one is busy.
+			parallelChunks(t, m, gemmMR, 2*t, func(lo, hi int) {
 				buf := gemmPool.Get().(*gemmBuf)
 				for pc := p0; pc < p0+kk; pc += gemmKC {
 					kc := min(gemmKC, p0+kk-pc)

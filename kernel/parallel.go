@@ -57,9 +57,23 @@ func parallelForT(t, n, align int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	per := (n + 4*t - 1) / (4 * t)
-	per = (per + align - 1) / align * align
-	nChunks := (n + per - 1) / per
+	parallelChunks(t, n, align, 4*t, fn)
+}
+
+// parallelChunks runs fn on nChunks contiguous pieces of [0, n) of as
+// equal a number of align-sized units as possible (boundaries are
+// multiples of align, except the end), taken in turn by t goroutines (the
+// caller and t−1 others) from a shared counter. With nChunks a multiple of
+// t every goroutine gets the same amount of work when all cores are free.
+func parallelChunks(t, n, align, nChunks int, fn func(lo, hi int)) {
+	units := (n + align - 1) / align
+	nChunks = min(nChunks, units)
+	t = min(t, nChunks)
+	if t <= 1 {
+		fn(0, n)
+		return
+	}
+	bound := func(c int) int { return min(c*units/nChunks*align, n) }
 	var next atomic.Int64
 	work := func() {
 		for {
@@ -67,7 +81,7 @@ func parallelForT(t, n, align int, fn func(lo, hi int)) {
 			if c >= nChunks {
 				return
 			}
-			fn(c*per, min(c*per+per, n))
+			fn(bound(c), bound(c+1))
 		}
 	}
 	var wg sync.WaitGroup
