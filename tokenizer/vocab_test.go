@@ -113,13 +113,22 @@ func TestFromGGUFMatchesLoadGGUF(t *testing.T) {
 	}
 }
 
-// TestLlamaCppReferenceCases checks the other vocabularies against
-// llama.cpp's own expected ids (testdata/llamacpp, see its README).
+// TestLlamaCppReferenceCases checks llama.cpp's expected ids
+// (ggml-vocab-*.gguf.out beside the vocabulary in ../shared/testdata/vocab)
+// for every vocabulary that has them and no dedicated test above. The
+// strings are the shared .inp (the same for every vocabulary); a line "?"
+// marks a string whose ids are unknown and is skipped.
 func TestLlamaCppReferenceCases(t *testing.T) {
 	inpBase := testdata.Path(t, "vocab/ggml-vocab-gpt-2.gguf")
-	files, _ := filepath.Glob("testdata/llamacpp/*.out")
+	all, _ := filepath.Glob(filepath.Join(filepath.Dir(inpBase), "ggml-vocab-*.gguf.out"))
+	var files []string
+	for _, f := range all {
+		if b := filepath.Base(f); b != "ggml-vocab-gpt-2.gguf.out" && b != "ggml-vocab-llama-spm.gguf.out" {
+			files = append(files, f)
+		}
+	}
 	if len(files) == 0 {
-		t.Fatal("no reference files")
+		t.Skip("no expected-id files in the shared vocab folder beyond gpt-2 and llama-spm (covered by their own tests)")
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".out")
