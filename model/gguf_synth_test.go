@@ -217,7 +217,7 @@ func quantize(typ quant.Type, v []float32) []byte {
 		}
 	case quant.F16:
 		for _, x := range v {
-			out = le.AppendUint16(out, f32ToF16(x))
+			out = le.AppendUint16(out, quant.F32ToF16(x))
 		}
 	case quant.BF16:
 		for _, x := range v {
@@ -230,7 +230,7 @@ func quantize(typ quant.Type, v []float32) []byte {
 				amax = max(amax, float32(math.Abs(float64(x))))
 			}
 			d := amax / 127
-			out = le.AppendUint16(out, f32ToF16(d))
+			out = le.AppendUint16(out, quant.F32ToF16(d))
 			for _, x := range v[b : b+32] {
 				q := 0.0
 				if d != 0 {
@@ -252,7 +252,7 @@ func quantize(typ quant.Type, v []float32) []byte {
 			if d != 0 {
 				id = 1 / d
 			}
-			out = le.AppendUint16(out, f32ToF16(d))
+			out = le.AppendUint16(out, quant.F32ToF16(d))
 			for j := 0; j < 16; j++ {
 				q0 := min(15, int(v[b+j]*id+8.5))
 				q1 := min(15, int(v[b+16+j]*id+8.5))
@@ -270,8 +270,8 @@ func quantize(typ quant.Type, v []float32) []byte {
 			if d != 0 {
 				id = 1 / d
 			}
-			out = le.AppendUint16(out, f32ToF16(d))
-			out = le.AppendUint16(out, f32ToF16(lo))
+			out = le.AppendUint16(out, quant.F32ToF16(d))
+			out = le.AppendUint16(out, quant.F32ToF16(lo))
 			for j := 0; j < 16; j++ {
 				q0 := min(15, int((v[b+j]-lo)*id+0.5))
 				q1 := min(15, int((v[b+16+j]-lo)*id+0.5))

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/quant"
+
 	"bytes"
 	"fmt"
 	"io"
@@ -145,7 +147,7 @@ func q8FromGroups(t llama2c.Tensor) *Tensor {
 	nb := len(t.Q) / 32
 	raw := make([]byte, nb*34)
 	for b := 0; b < nb; b++ {
-		h := f32ToF16(t.Scales[b])
+		h := quant.F32ToF16(t.Scales[b])
 		raw[b*34] = byte(h)
 		raw[b*34+1] = byte(h >> 8)
 		for j, q := range t.Q[b*32 : b*32+32] {

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/quant"
+
 	"math"
 	"testing"
 )
@@ -32,14 +34,14 @@ func TestExpf(t *testing.T) {
 func TestF32ToF16(t *testing.T) {
 	// Every float16 value converts back to itself.
 	for h := 0; h < 1<<16; h++ {
-		f := f16ToF32(uint16(h))
+		f := quant.F16ToF32(uint16(h))
 		if f != f { // NaN
-			if g := f32ToF16(f); g&0x7c00 != 0x7c00 || g&0x3ff == 0 {
+			if g := quant.F32ToF16(f); g&0x7c00 != 0x7c00 || g&0x3ff == 0 {
 				t.Fatalf("NaN %#x -> %#x", h, g)
 			}
 			continue
 		}
-		if g := f32ToF16(f); g != uint16(h) && !(f == 0 && g|0x8000 == uint16(h)|0x8000) {
+		if g := quant.F32ToF16(f); g != uint16(h) && !(f == 0 && g|0x8000 == uint16(h)|0x8000) {
 			t.Fatalf("%#x (%v) -> %#x", h, f, g)
 		}
 	}
@@ -47,8 +49,8 @@ func TestF32ToF16(t *testing.T) {
 		f float32
 		h uint16
 	}{{1, 0x3c00}, {65504, 0x7bff}, {1e6, 0x7c00}, {1 + 1.0/2048, 0x3c00}, {1 + 3.0/2048, 0x3c02}, {5.960464477539063e-08, 1}, {2e-8, 0}} {
-		if g := f32ToF16(c.f); g != c.h {
-			t.Errorf("f32ToF16(%v) = %#x want %#x", c.f, g, c.h)
+		if g := quant.F32ToF16(c.f); g != c.h {
+			t.Errorf("quant.F32ToF16(%v) = %#x want %#x", c.f, g, c.h)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/quant"
+
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -159,28 +161,10 @@ func (t *Tensor) dotRow(i int, x []float32) float32 {
 var f16tab = func() *[65536]float32 {
 	var t [65536]float32
 	for i := range t {
-		t[i] = f16ToF32(uint16(i))
+		t[i] = quant.F16ToF32(uint16(i))
 	}
 	return &t
 }()
-
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0:
-		// zero or subnormal: man·2^-24
-		v := float32(man) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 31:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
-}
 
 func bytesToF32(b []byte) []float32 {
 	n := len(b) / 4
@@ -207,39 +191,3 @@ func rawU16(b []byte) []uint16 {
 }
 
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
-
-// f32ToF16 rounds f to the nearest float16 (ties to even), with
-// subnormals, overflow to infinity and NaN.
-func f32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23) & 0xff
-	man := b & 0x7fffff
-	switch {
-	case exp == 0xff: // Inf or NaN
-		if man != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	case exp-127 > 15:
-		return sign | 0x7c00
-	case exp-127 >= -14: // normal
-		h := uint32(exp-127+15)<<10 | man>>13
-		rem := man & 0x1fff
-		if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-			h++ // may carry into the exponent, which is still correct
-		}
-		return sign | uint16(h)
-	case exp-127 >= -25: // subnormal
-		man |= 0x800000
-		shift := uint(-14-(exp-127)) + 13
-		h := man >> shift
-		rem := man & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rem > half || (rem == half && h&1 == 1) {
-			h++
-		}
-		return sign | uint16(h)
-	}
-	return sign
-}

@@ -1,6 +1,8 @@
 package safetensors
 
 import (
+	"github.com/llmparts/llmparts/quant"
+
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
@@ -80,11 +82,11 @@ func (t *Tensor) Float32s() ([]float32, error) {
 		}
 	case F16:
 		for i := range out {
-			out[i] = F16ToF32(binary.LittleEndian.Uint16(t.Data[2*i:]))
+			out[i] = quant.F16ToF32(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	case BF16:
 		for i := range out {
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(t.Data[2*i:])) << 16)
+			out[i] = quant.BF16ToF32(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	default:
 		return nil, fmt.Errorf("safetensors: tensor %q: dtype %s is not a float type", t.Name, t.DType)
@@ -110,26 +112,6 @@ func F32Tensor(name string, shape []int, values []float32) (*Tensor, error) {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
 	return &Tensor{Name: name, DType: F32, Shape: append([]int(nil), shape...), Data: b}, nil
-}
-
-// F16ToF32 converts an IEEE 754 half-precision value to float32.
-func F16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && mant == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: value = mant · 2^-24
-		f := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }
 
 // File is a parsed safetensors file: tensors in header order sorted by

@@ -63,8 +63,13 @@ func TestRoundTrip(t *testing.T) {
 func TestF16(t *testing.T) {
 	cases := map[uint16]float32{0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0001: 1.0 / (1 << 24), 0x3555: 0.333251953125, 0x8000: 0}
 	for h, want := range cases {
-		if got := F16ToF32(h); got != want {
-			t.Errorf("F16ToF32(%#04x) = %v, want %v", h, got, want)
+		tn := &Tensor{Name: "h", DType: F16, Shape: []int{1}, Data: []byte{byte(h), byte(h >> 8)}}
+		got, err := tn.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != want {
+			t.Errorf("F16 %#04x decodes to %v, want %v", h, got[0], want)
 		}
 	}
 }
