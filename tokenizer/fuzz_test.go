@@ -140,22 +140,16 @@ func FuzzLoadGGUFMeta(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := parseGGUFMeta(bytes.NewReader(b), int64(len(b)))
+		f, err := gguf.Read(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return
 		}
-		v, err := m.vocab()
+		v, err := metaOf(f).vocab()
 		if err != nil {
 			return
 		}
 		// As OpenGGUF does.
-		var tok Tokenizer
-		if v.Model == "bert" {
-			tok, err = NewWordPiece(v)
-		} else {
-			tok, err = FromVocab(v)
-		}
-		if err == nil {
+		if tok, err := fromVocabAnyFamily(v, "fuzz input"); err == nil {
 			checkLoaded(t, tok)
 		}
 	})

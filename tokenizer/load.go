@@ -14,27 +14,25 @@ import (
 )
 
 // LoadGGUF reads the vocabulary of a GGUF file (a full model or a
-// vocabulary-only file) and builds its tokenizer. Only the metadata is read.
+// vocabulary-only file) and builds its tokenizer. Only the metadata is
+// used; the file is closed before it returns.
 func LoadGGUF(path string) (*BPE, error) {
-	m, err := readGGUFMeta(path)
+	f, err := gguf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	v, err := m.vocab()
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
-	}
-	t, err := FromVocab(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return t, nil
+	defer f.Close()
+	return FromGGUF(f)
 }
 
 // FromGGUF builds the tokenizer of an opened GGUF file (package
-// format/gguf).
+// format/gguf) from its tokenizer.ggml.* keys.
 func FromGGUF(f *gguf.File) (*BPE, error) {
-	t, err := FromMetadata(f)
+	v, err := metaOf(f).vocab()
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", f.Name(), err)
+	}
+	t, err := FromVocab(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, f.Name())
 	}
@@ -44,78 +42,58 @@ func FromGGUF(f *gguf.File) (*BPE, error) {
 // OpenGGUF loads the tokenizer of a GGUF file of any supported family:
 // *BPE for "llama" and "gpt2", *WordPiece for "bert".
 func OpenGGUF(path string) (Tokenizer, error) {
-	m, err := readGGUFMeta(path)
+	f, err := gguf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	v, err := m.vocab()
+	defer f.Close()
+	v, err := metaOf(f).vocab()
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
 	}
+	return fromVocabAnyFamily(v, path)
+}
+
+// fromVocabAnyFamily builds the tokenizer of v's family: WordPiece for
+// "bert", BPE otherwise.
+func fromVocabAnyFamily(v *Vocab, where string) (Tokenizer, error) {
 	var t Tokenizer
+	var err error
 	if v.Model == "bert" {
 		t, err = NewWordPiece(v)
 	} else {
 		t, err = FromVocab(v)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
+		return nil, fmt.Errorf("%w (in %s)", err, where)
 	}
 	return t, nil
 }
 
-// MetadataGetter is the part of a GGUF reader that FromMetadata needs:
-// typed access to metadata values by key (format/gguf's *File has these
-// methods).
-type MetadataGetter interface {
-	String(key string) (string, bool)
-	Strings(key string) ([]string, bool)
-	Float32s(key string) ([]float32, bool)
-	Int32s(key string) ([]int32, bool)
-	Uint(key string) (uint64, bool)
-	Bool(key string) (bool, bool)
-}
+// ggufMeta holds the vocabulary keys of a GGUF file's metadata
+// (tokenizer.ggml.* and general.name), integer scalars as int64 (uint64
+// when too large) and float scalars as float64, so that vocab can check
+// each key's type and say what it found.
+type ggufMeta map[string]any
 
-// FromMetadata builds a tokenizer from the tokenizer.ggml.* keys of an
-// opened GGUF file (for example a *gguf.File of package format/gguf).
-func FromMetadata(g MetadataGetter) (*BPE, error) {
+// metaOf collects the vocabulary keys of f.
+func metaOf(f *gguf.File) ggufMeta {
 	m := ggufMeta{}
-	if s, ok := g.String("tokenizer.ggml.model"); ok {
-		m["tokenizer.ggml.model"] = s
-	}
-	if s, ok := g.String("tokenizer.ggml.pre"); ok {
-		m["tokenizer.ggml.pre"] = s
-	}
-	if s, ok := g.String("general.name"); ok {
-		m["general.name"] = s
-	}
-	if s, ok := g.Strings("tokenizer.ggml.tokens"); ok {
-		m["tokenizer.ggml.tokens"] = s
-	}
-	if s, ok := g.Strings("tokenizer.ggml.merges"); ok {
-		m["tokenizer.ggml.merges"] = s
-	}
-	if s, ok := g.Float32s("tokenizer.ggml.scores"); ok {
-		m["tokenizer.ggml.scores"] = s
-	}
-	if s, ok := g.Int32s("tokenizer.ggml.token_type"); ok {
-		m["tokenizer.ggml.token_type"] = s
-	}
-	for _, k := range []string{"bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id", "cls_token_id", "seperator_token_id"} {
-		if u, ok := g.Uint("tokenizer.ggml." + k); ok {
-			m["tokenizer.ggml."+k] = u
+	for _, kv := range f.KV {
+		if !strings.HasPrefix(kv.Key, "tokenizer.ggml.") && kv.Key != "general.name" {
+			continue
 		}
-	}
-	for _, k := range []string{"add_bos_token", "add_eos_token", "add_space_prefix"} {
-		if b, ok := g.Bool("tokenizer.ggml." + k); ok {
-			m["tokenizer.ggml."+k] = b
+		x := kv.Value.Data
+		if _, big := x.(uint64); !big {
+			if i, ok := kv.Value.Int(); ok {
+				x = i
+			} else if fl, ok := kv.Value.Float(); ok {
+				x = fl
+			}
 		}
+		m[kv.Key] = x
 	}
-	v, err := m.vocab()
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
-	}
-	return FromVocab(v)
+	return m
 }
 
 func (m ggufMeta) vocab() (*Vocab, error) {
