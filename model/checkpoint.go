@@ -1,6 +1,8 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/internal/le"
+
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -163,7 +165,7 @@ func fromHF(hc hfConfig, sf *safetensors.File, file string) (*Model, error) {
 			if len(t.Data) != 4*t.NumElements() {
 				return nil, fmt.Errorf("%s: tensor %s has %d bytes", file, name, len(t.Data))
 			}
-			return bytesToF32(t.Data), nil
+			return le.Float32s(t.Data), nil
 		}
 		return t.Float32s()
 	}

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/internal/le"
+
 	"fmt"
 	"math"
 
@@ -449,7 +451,7 @@ func gemvRows(p matPart, x []float32, xq []byte, lo, hi int, scratch []float32) 
 				kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
 			}
 		default: // F16
-			if u := rawU16(w.Raw[r0*rb : r1*rb]); u != nil {
+			if u := le.Uint16s(w.Raw[r0*rb : r1*rb]); u != nil {
 				kernel.GemvF16(yy, u, x, r1-r0, cols)
 				continue
 			}

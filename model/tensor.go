@@ -1,12 +1,12 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/internal/le"
+
 	"github.com/llmparts/llmparts/quant"
 
 	"encoding/binary"
 	"fmt"
-	"math"
-	"unsafe"
 
 	"github.com/llmparts/llmparts/kernel"
 )
@@ -79,7 +79,7 @@ func NewRaw(name string, typ DType, rows, cols int, raw []byte) (*Tensor, error)
 		if len(raw) != rows*cols*4 {
 			return nil, fmt.Errorf("tensor %s: %d bytes for %d×%d F32", name, len(raw), rows, cols)
 		}
-		return NewF32(name, rows, cols, bytesToF32(raw)), nil
+		return NewF32(name, rows, cols, le.Float32s(raw)), nil
 	}
 	if need := typ.rowBytes(cols) * rows; len(raw) != need {
 		return nil, fmt.Errorf("tensor %s: %d bytes, want %d for %d×%d %v", name, len(raw), need, rows, cols, typ)
@@ -97,7 +97,7 @@ func (t *Tensor) Row(i int, dst []float32) {
 	case F32:
 		copy(dst[:n], t.F32[i*n:(i+1)*n])
 	case F16:
-		if u := rawU16(t.Raw[i*2*n : (i+1)*2*n]); u != nil {
+		if u := le.Uint16s(t.Raw[i*2*n : (i+1)*2*n]); u != nil {
 			kernel.F16ToF32(dst[:n], u)
 			return
 		}
@@ -165,29 +165,3 @@ var f16tab = func() *[65536]float32 {
 	}
 	return &t
 }()
-
-func bytesToF32(b []byte) []float32 {
-	n := len(b) / 4
-	if n == 0 {
-		return nil
-	}
-	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
-	}
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
-}
-
-// rawU16 views b as uint16s when alignment and byte order allow (nil
-// otherwise).
-func rawU16(b []byte) []uint16 {
-	if len(b) < 2 || !littleEndian || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
-		return nil
-	}
-	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
-}
-
-var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()

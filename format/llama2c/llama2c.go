@@ -1,6 +1,8 @@
 package llama2c
 
 import (
+	"github.com/llmparts/llmparts/internal/le"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -112,14 +114,14 @@ func Parse(data []byte, name string) (*Checkpoint, error) {
 	if len(data) < 28 {
 		return nil, bad("file is %d bytes, shorter than the 28-byte header", len(data))
 	}
-	le := binary.LittleEndian
+	order := binary.LittleEndian
 	var cfg Config
 	off := 0
-	if le.Uint32(data) == Magic {
+	if order.Uint32(data) == Magic {
 		if len(data) < 256 {
 			return nil, bad("versioned file is %d bytes, shorter than its 256-byte header", len(data))
 		}
-		cfg.Version = int(int32(le.Uint32(data[4:])))
+		cfg.Version = int(int32(order.Uint32(data[4:])))
 		if cfg.Version != 1 && cfg.Version != 2 {
 			return nil, bad("unsupported version %d (supported: 1 float32, 2 Q8_0)", cfg.Version)
 		}
@@ -127,7 +129,7 @@ func Parse(data []byte, name string) (*Checkpoint, error) {
 	}
 	var h [7]int
 	for i := range h {
-		h[i] = int(int32(le.Uint32(data[off+4*i:])))
+		h[i] = int(int32(order.Uint32(data[off+4*i:])))
 	}
 	cfg.Dim, cfg.HiddenDim, cfg.NLayers, cfg.NHeads, cfg.NKVHeads, cfg.VocabSize, cfg.SeqLen = h[0], h[1], h[2], h[3], h[4], h[5], h[6]
 	if cfg.Version == 0 {
@@ -139,7 +141,7 @@ func Parse(data []byte, name string) (*Checkpoint, error) {
 	} else {
 		cfg.SharedClassifier = data[36] != 0
 		if cfg.Version == 2 {
-			cfg.GroupSize = int(int32(le.Uint32(data[37:])))
+			cfg.GroupSize = int(int32(order.Uint32(data[37:])))
 		}
 		off = 256
 	}
@@ -282,24 +284,12 @@ type reader struct {
 	off  int
 }
 
-var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
-
 // floats returns n float32 values at the current offset, aliasing the data
 // when aligned on a little-endian machine.
 func (r *reader) floats(n int) []float32 {
 	b := r.data[r.off : r.off+4*n]
 	r.off += 4 * n
-	if n == 0 {
-		return nil
-	}
-	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
-	}
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
+	return le.Float32s(b)
 }
 
 func (r *reader) q8(name string, rows, cols, g int) Tensor {
