@@ -156,17 +156,8 @@ func (n *LayerNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
+	rows, err := checkBackward(n.Dim, 2, dx, dWeight, dBias, dy, x, stats)
 	if err != nil {
-		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
-	}
-	if err := checkStats(stats, rows, 2); err != nil {
-		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
-	}
-	if err := checkParamGrad("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
-	}
-	if err := checkParamGrad("dBias", dBias, n.Dim); err != nil {
 		return fmt.Errorf("norm: LayerNorm.Backward: %w", err)
 	}
 	if n.Arith == ArithFast && n.backwardFast(dx, dWeight, dBias, dy, x, stats, rows) {
@@ -282,17 +273,8 @@ func (n *LayerNorm) Backward64(dx, dWeight, dBias, dy, x, stats []float64) error
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
+	rows, err := checkBackward(n.Dim, 2, dx, dWeight, dBias, dy, x, stats)
 	if err != nil {
-		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
-	}
-	if err := checkStats(stats, rows, 2); err != nil {
-		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
-	}
-	if err := checkParamGrad64("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
-	}
-	if err := checkParamGrad64("dBias", dBias, n.Dim); err != nil {
 		return fmt.Errorf("norm: LayerNorm.Backward64: %w", err)
 	}
 	d := n.Dim

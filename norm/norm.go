@@ -64,18 +64,31 @@ func checkStats[T float32 | float64](stats []T, rows, per int) error {
 	return nil
 }
 
-func checkParamGrad(name string, g []float32, d int) error {
+// checkParamGrad checks an optional parameter gradient (nil is allowed).
+func checkParamGrad[T float32 | float64](name string, g []T, d int) error {
 	if g != nil && len(g) != d {
 		return fmt.Errorf("%w: len(%s) = %d, want d = %d", ErrShape, name, len(g), d)
 	}
 	return nil
 }
 
-func checkParamGrad64(name string, g []float64, d int) error {
-	if g != nil && len(g) != d {
-		return fmt.Errorf("%w: len(%s) = %d, want d = %d", ErrShape, name, len(g), d)
+// checkBackward checks the arguments every Backward takes (per stats per
+// row) and returns the number of rows.
+func checkBackward[T float32 | float64](d, per int, dx, dWeight, dBias, dy, x, stats []T) (int, error) {
+	rows, err := checkRows(d, x, []string{"dx", "dy"}, dx, dy)
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	if err := checkStats(stats, rows, per); err != nil {
+		return 0, err
+	}
+	if err := checkParamGrad("dWeight", dWeight, d); err != nil {
+		return 0, err
+	}
+	if err := checkParamGrad("dBias", dBias, d); err != nil {
+		return 0, err
+	}
+	return rows, nil
 }
 
 // to64 converts a float32 parameter vector (nil stays nil).

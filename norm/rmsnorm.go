@@ -269,17 +269,8 @@ func (n *RMSNorm) Backward(dx, dWeight, dBias, dy, x, stats []float32) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
+	rows, err := checkBackward(n.Dim, 1, dx, dWeight, dBias, dy, x, stats)
 	if err != nil {
-		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
-	}
-	if err := checkStats(stats, rows, 1); err != nil {
-		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
-	}
-	if err := checkParamGrad("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
-	}
-	if err := checkParamGrad("dBias", dBias, n.Dim); err != nil {
 		return fmt.Errorf("norm: RMSNorm.Backward: %w", err)
 	}
 	if n.Arith == ArithFast && n.fastOK() && n.backwardFast(dx, dWeight, dBias, dy, x, stats, rows) {
@@ -417,17 +408,8 @@ func (n *RMSNorm) Backward64(dx, dWeight, dBias, dy, x, stats []float64) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	rows, err := checkRows(n.Dim, x, []string{"dx", "dy"}, dx, dy)
+	rows, err := checkBackward(n.Dim, 1, dx, dWeight, dBias, dy, x, stats)
 	if err != nil {
-		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
-	}
-	if err := checkStats(stats, rows, 1); err != nil {
-		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
-	}
-	if err := checkParamGrad64("dWeight", dWeight, n.Dim); err != nil {
-		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
-	}
-	if err := checkParamGrad64("dBias", dBias, n.Dim); err != nil {
 		return fmt.Errorf("norm: RMSNorm.Backward64: %w", err)
 	}
 	d, k := n.Dim, n.K()
