@@ -57,6 +57,7 @@ func dot4(r0, r1, r2, r3, x []float32) (float32, float32, float32, float32) {
 }
 
 func dotF16(raw []byte, x []float32) float32 {
+	f16tab := f16Table()
 	var s0, s1 float32
 	n := len(x)
 	raw = raw[:2*n]
@@ -72,6 +73,7 @@ func dotF16(raw []byte, x []float32) float32 {
 }
 
 func dotQ8(raw []byte, x []float32) float32 {
+	f16tab := f16Table()
 	var sum float32
 	for blk := 0; blk < len(x)/32; blk++ {
 		b := raw[blk*34 : blk*34+34]
@@ -89,6 +91,7 @@ func dotQ8(raw []byte, x []float32) float32 {
 }
 
 func dotQ4(raw []byte, x []float32) float32 {
+	f16tab := f16Table()
 	var sum float32
 	for blk := 0; blk < len(x)/32; blk++ {
 		b := raw[blk*18 : blk*18+18]

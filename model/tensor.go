@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/llmparts/llmparts/internal/le"
+	"sync"
 
 	"github.com/llmparts/llmparts/quant"
 
@@ -93,6 +94,7 @@ func (t *Tensor) Bytes() int64 { return int64(t.Type.rowBytes(t.Cols)) * int64(t
 // Row writes row i as float32 into dst[:Cols].
 func (t *Tensor) Row(i int, dst []float32) {
 	n := t.Cols
+	f16tab := f16Table()
 	switch t.Type {
 	case F32:
 		copy(dst[:n], t.F32[i*n:(i+1)*n])
@@ -157,11 +159,13 @@ func (t *Tensor) dotRow(i int, x []float32) float32 {
 	return 0
 }
 
-// f16tab maps every float16 bit pattern to its float32 value.
-var f16tab = func() *[65536]float32 {
+// f16Table maps every float16 bit pattern to its float32 value. It is
+// built on first use (256 KiB), not at start-up, so commands that never
+// touch F16 or quantized weights do not pay for it.
+var f16Table = sync.OnceValue(func() *[65536]float32 {
 	var t [65536]float32
 	for i := range t {
 		t[i] = quant.F16ToF32(uint16(i))
 	}
 	return &t
-}()
+})
