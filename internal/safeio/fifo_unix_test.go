@@ -39,4 +39,3 @@ func TestFIFODoesNotBlock(t *testing.T) {
 		t.Fatalf("ReadFileFS(FIFO) = %v", err)
 	}
 }
-
