@@ -1,6 +1,7 @@
 // Package posenc holds the position encodings of transformer language
-// models: rotary embeddings (RoPE) with every common frequency scaling,
-// and the absolute sinusoidal and learned embeddings.
+// models, of three kinds: rotary embeddings (RoPE) with every common
+// frequency scaling, the absolute sinusoidal and learned embeddings, and
+// ALiBi's linear biases on the attention scores.
 //
 // RoPE rotates each pair of query/key coordinates (a, b) of a head by the
 // angle m·θ_i, where m is the token position and θ_i = base^(−2i/n) is the
@@ -38,4 +39,13 @@
 // sinusoidal table PE[p][2i] = sin(p·ω_i), PE[p][2i+1] = cos(p·ω_i) with
 // ω_i = base^(−2i/d) ([Sinusoidal]), or a trained [maxPos × dim] table
 // ([Learned]).
+//
+// ALiBi (Press et al., used by BLOOM and MPT) touches neither embeddings nor
+// queries and keys: head h adds m_h·(j − i) to the scaled score of query
+// position i and key position j, a penalty linear in the distance. With H
+// heads a power of two the slopes are m_h = 2^(−8h/H), h = 1..H, a
+// geometric sequence from 2^(−8/H) down to 2^(−8); otherwise the first
+// n = 2^⌊log₂H⌋ heads take the n-head sequence and the other H − n take the
+// odd-indexed slopes of the 2n-head one. ggml generalises 8 to a max_bias
+// parameter b: m_h = 2^(−b·h/n). See [ALiBiSlopes] and [ALiBi].
 package posenc

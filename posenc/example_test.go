@@ -57,3 +57,21 @@ func ExampleSinusoidal_Row() {
 	fmt.Printf("%.6f\n", row)
 	// Output: [0.841471 0.540302 0.010000 0.999950]
 }
+
+func ExampleALiBi_AddBias() {
+	a, err := posenc.NewALiBi(8, posenc.DefaultALiBiMaxBias)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(a.Slopes)
+	// Scores of query position 3 against keys 0..3 in head 0 (slope 1/2):
+	// each step back costs 1/2.
+	row := []float32{0, 0, 0, 0}
+	if err := a.AddBias(row, 0, 3, 0); err != nil {
+		panic(err)
+	}
+	fmt.Println(row)
+	// Output:
+	// [0.5 0.25 0.125 0.0625 0.03125 0.015625 0.0078125 0.00390625]
+	// [-1.5 -1 -0.5 0]
+}
