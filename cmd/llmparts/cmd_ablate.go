@@ -2,47 +2,54 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llmparts/llmparts/internal/chart"
 	"github.com/llmparts/llmparts/train"
 )
 
-func init() {
-	register(&command{name: "ablate", summary: "compare LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions", run: runAblate})
-}
+func init() { register(newAblateCmd) }
 
-func runAblate(args []string) error {
+func newAblateCmd() *cobra.Command {
 	o := train.DefaultOptions()
 	o.Steps = 300
 	o.Warmup = 30
 	o.EvalIters = 40
-	fs := flag.NewFlagSet("ablate", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: llmparts ablate [flags]\n\nTrains the same small model (same seed, data and steps) with LayerNorm, RMSNorm and pRMSNorm\n(RoPE fixed), then with RoPE, sinusoidal, learned and no positions (RMSNorm fixed), and\nreports ms per step (median of interleaved timing rounds), tokens/s and final losses.\n\nflags:")
-		fs.PrintDefaults()
+	var (
+		figs    string
+		rounds  int
+		jsonOut bool
+	)
+	c := &cobra.Command{
+		Use:   "ablate [flags]",
+		Short: "compare LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions",
+		Long: `Train the same small model (same seed, data and steps) with LayerNorm, RMSNorm and
+pRMSNorm (RoPE fixed), then with RoPE, sinusoidal, learned and no positions (RMSNorm
+fixed), and report ms per step (median of interleaved timing rounds), tokens/s and
+final losses (docs/ABLATION.md).`,
+		Example: "  llmparts ablate --data input.txt --steps 300 --figs docs/img",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAblate(o, figs, rounds, jsonOut)
+		},
 	}
+	fs := c.Flags()
 	trainFlags(fs, &o)
-	fs.Float64Var(&o.P, "p", o.P, "pRMSNorm fraction p")
-	figs := fs.String("figs", ".", "folder for ablation-loss-norm.png, ablation-loss-pos.png and ablation-step-time.png (\"\": none)")
-	rounds := fs.Int("timing-rounds", 20, "interleaved timing rounds for ms per step")
-	jsonOut := fs.Bool("json", false, "print one JSON line per configuration on stdout")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if *rounds < 1 {
-		return fmt.Errorf("--timing-rounds %d must be ≥ 1", *rounds)
+	fs.Float64VarP(&o.P, "p", "p", o.P, "pRMSNorm fraction p")
+	fs.StringVar(&figs, "figs", ".", "folder for ablation-loss-norm.png, ablation-loss-pos.png and ablation-step-time.png (\"\": none)")
+	fs.IntVar(&rounds, "timing-rounds", 20, "interleaved timing rounds for ms per step")
+	fs.BoolVar(&jsonOut, "json", false, "print one JSON line per configuration on stdout")
+	return c
+}
+
+func runAblate(o train.Options, figs string, rounds int, jsonOut bool) error {
+	if rounds < 1 {
+		return usageErrorf("--timing-rounds %d must be ≥ 1", rounds)
 	}
 	o.EvalEvery = max(1, o.Steps/10)
 	o.SaveEvery = 0
@@ -70,8 +77,8 @@ func runAblate(args []string) error {
 		}
 		results = append(results, train.AblationResult{Variant: v, TrainLoss: res.TrainLoss, ValLoss: res.ValLoss, Losses: res.Losses, Val: res.Val})
 	}
-	fmt.Fprintf(os.Stderr, "timing %d interleaved rounds of one training step per configuration...\n", *rounds)
-	ms, err := train.TimeSteps(o, vocab, vs, *rounds)
+	fmt.Fprintf(os.Stderr, "timing %d interleaved rounds of one training step per configuration...\n", rounds)
+	ms, err := train.TimeSteps(o, vocab, vs, rounds)
 	if err != nil {
 		return err
 	}
@@ -80,26 +87,26 @@ func runAblate(args []string) error {
 		results[i].MSPerStep = ms[i]
 		results[i].TokensPerSec = tokens / (ms[i] / 1000)
 	}
-	nt, err := train.TimeNorm(o.Batch*o.Ctx, o.Dim, o.P, 10**rounds)
+	nt, err := train.TimeNorm(o.Batch*o.Ctx, o.Dim, o.P, 10*rounds)
 	if err != nil {
 		return err
 	}
 	var tw io.Writer = os.Stdout
-	if *jsonOut {
+	if jsonOut {
 		tw = os.Stderr
 	}
 	printAblation(tw, o, results)
 	fmt.Fprintf(tw, "\nnorm alone (forward+backward over %d×%d, median of %d): layernorm %.3f ms, rmsnorm %.3f ms (%+.1f%%), prmsnorm %.3f ms (%+.1f%%)\n",
-		o.Batch*o.Ctx, o.Dim, 10**rounds, nt[train.NormLayer], nt[train.NormRMS], (nt[train.NormLayer]/nt[train.NormRMS]-1)*100,
+		o.Batch*o.Ctx, o.Dim, 10*rounds, nt[train.NormLayer], nt[train.NormRMS], (nt[train.NormLayer]/nt[train.NormRMS]-1)*100,
 		nt[train.NormPRMS], (nt[train.NormLayer]/nt[train.NormPRMS]-1)*100)
-	if *jsonOut {
+	if jsonOut {
 		for _, r := range results {
 			b, _ := json.Marshal(r)
 			fmt.Println(string(b))
 		}
 	}
-	if *figs != "" {
-		if err := ablationCharts(*figs, results); err != nil {
+	if figs != "" {
+		if err := ablationCharts(figs, results); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -13,18 +12,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llmparts/llmparts/internal/chart"
 	"github.com/llmparts/llmparts/kernel"
 	"gonum.org/v1/plot/vg"
 )
 
-func init() {
-	registerBench(&command{
-		name:    "kernels",
-		summary: "time the numeric kernels against this machine's memory copy speed",
-		run:     runBenchKernels,
-	})
-}
+func init() { registerBench(newBenchKernelsCmd) }
 
 // kernelResult is one line of `llmparts bench kernels --json`.
 type kernelResult struct {
@@ -48,29 +43,38 @@ type kernelBench struct {
 	setup       func(threads int) func()
 }
 
-func runBenchKernels(args []string) error {
-	fs := flag.NewFlagSet("bench kernels", flag.ContinueOnError)
-	threads := fs.Int("threads", 0, "goroutines to use (default: all cores)")
-	asJSON := fs.Bool("json", false, "print one JSON object per kernel on stdout, nothing else")
-	plot := fs.String("plot", "", "draw each kernel's ratio to memory copy speed into `FILE.png`")
-	minTime := fs.Duration("min-time", 500*time.Millisecond, "time each kernel for at least this long")
-	runs := fs.Int("runs", 3, "timed runs per kernel; the best is reported")
-	quick := fs.Bool("quick", false, "tiny shapes and times: checks the output format only")
-	only := fs.String("only", "", "run only the kernel with this name (copy always runs)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: llmparts bench kernels [--threads N] [--json] [--plot FILE.png] [--min-time D] [--runs N]")
-		fs.PrintDefaults()
+func newBenchKernelsCmd() *cobra.Command {
+	var o benchKernelsOpts
+	c := &cobra.Command{
+		Use:   "kernels [flags]",
+		Short: "time the numeric kernels against this machine's memory copy speed",
+		Long: `Time each numeric kernel (best of --runs runs of at least --min-time) and compare
+its bytes per second with a plain memory copy's on this machine.`,
+		Example: `  llmparts bench kernels --threads 1 --json
+  llmparts bench kernels --plot kernels.png`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runBenchKernels(o) },
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return exitCode(2)
-	}
+	fs := c.Flags()
+	fs.IntVarP(&o.threads, "threads", "t", 0, "goroutines to use (default: all cores)")
+	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per kernel on stdout, nothing else")
+	fs.StringVar(&o.plot, "plot", "", "draw each kernel's ratio to memory copy speed into `FILE.png`")
+	fs.DurationVar(&o.minTime, "min-time", 500*time.Millisecond, "time each kernel for at least this long")
+	fs.IntVar(&o.runs, "runs", 3, "timed runs per kernel; the best is reported")
+	fs.BoolVar(&o.quick, "quick", false, "tiny shapes and times: checks the output format only")
+	fs.StringVar(&o.only, "only", "", "run only the kernel with this name (copy always runs)")
+	return c
+}
+
+type benchKernelsOpts struct {
+	threads, runs int
+	asJSON, quick bool
+	plot, only    string
+	minTime       time.Duration
+}
+
+func runBenchKernels(o benchKernelsOpts) error {
+	threads, asJSON, plot, minTime, runs, quick, only := &o.threads, &o.asJSON, &o.plot, &o.minTime, &o.runs, &o.quick, &o.only
 	switch {
 	case *threads < 0:
 		return fmt.Errorf("--threads %d: want 0 (all cores) or more", *threads)

@@ -19,7 +19,7 @@ func TestBenchKernelsQuick(t *testing.T) {
 	}
 	os.Stdout = w
 	plot := filepath.Join(t.TempDir(), "k.png")
-	runErr := runBenchKernels([]string{"--quick", "--json", "--threads", "2", "--plot", plot})
+	runErr := execute([]string{"bench", "kernels", "--quick", "--json", "--threads", "2", "--plot", plot})
 	w.Close()
 	os.Stdout = old
 	out, _ := io.ReadAll(r)

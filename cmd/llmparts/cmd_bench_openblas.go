@@ -9,7 +9,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -19,15 +18,23 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/kernel/openblas"
 )
 
 func init() {
-	registerBench(&command{
-		name:    "openblas",
-		summary: "time our sgemm and sgemv against OpenBLAS with the same thread count",
-		run:     func(args []string) error { return benchOpenBLAS(args, os.Stdout, os.Stderr) },
+	registerBench(func() *cobra.Command {
+		return &cobra.Command{
+			Use:                "openblas [--threads N] [--json] [--min-time D] [--runs N] [--quick]",
+			Short:              "time our sgemm and sgemv against OpenBLAS with the same thread count",
+			DisableFlagParsing: true, // benchOpenBLAS parses its own flags
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return benchOpenBLAS(args, os.Stdout, os.Stderr)
+			},
+		}
 	})
 }
 
@@ -52,7 +59,7 @@ type openBLASBench struct {
 }
 
 func benchOpenBLAS(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench openblas", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("bench openblas", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	threads := fs.Int("threads", 0, "threads for both ours and OpenBLAS (default: $OPENBLAS_NUM_THREADS if set, else all cores)")
 	asJSON := fs.Bool("json", false, "print one JSON object per kernel on stdout, nothing else")
@@ -64,7 +71,7 @@ func benchOpenBLAS(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if err == pflag.ErrHelp {
 			return nil
 		}
 		return exitCode(2)

@@ -55,7 +55,7 @@ func TestBenchOpenBLASQuick(t *testing.T) {
 }
 
 func TestBenchOpenBLASRegistered(t *testing.T) {
-	if c, ok := benchCommands["openblas"]; !ok || c.run == nil {
+	if c, _, err := newRoot().Find([]string{"bench", "openblas"}); err != nil || c.Name() != "openblas" {
 		t.Fatal("bench openblas not registered")
 	}
 	var stdout, stderr bytes.Buffer

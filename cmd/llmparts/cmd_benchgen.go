@@ -2,17 +2,15 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/llmparts/llmparts/model"
 )
 
-func init() {
-	registerBench(&command{name: "generate", summary: "prompt and decode tokens/s of a model", run: runBenchGenerate})
-}
+func init() { registerBench(newBenchGenerateCmd) }
 
 // benchResult is the --json line of bench generate.
 type benchResult struct {
@@ -24,43 +22,54 @@ type benchResult struct {
 	WeightBytesPerSec  float64 `json:"decode_weight_bytes_per_sec"`
 }
 
-func runBenchGenerate(args []string) error {
-	fs := flag.NewFlagSet("bench generate", flag.ContinueOnError)
-	var mf modelFlags
+func newBenchGenerateCmd() *cobra.Command {
+	var (
+		mf           modelFlags
+		np, nt, reps int
+		js           bool
+	)
+	c := &cobra.Command{
+		Use:   "generate [-m MODEL] [flags]",
+		Short: "prompt and decode tokens/s of a model",
+		Long: `Time, like llama-bench's pp and tg tests, a prompt of fixed pseudo-random tokens
+and, from an empty cache, greedy decode steps; each is the best of -r runs.`,
+		Example: "  llmparts bench generate -m model.gguf --prompt-tokens 128 --tokens 128 -t 2 --json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case np < 1 || nt < 1:
+				return usageErrorf("--prompt-tokens %d and --tokens %d must both be at least 1", np, nt)
+			case reps < 1:
+				return usageErrorf("-r %d: want at least 1 repetition", reps)
+			case mf.threads < 0:
+				return usageErrorf("--threads %d: want 0 (all cores) or more", mf.threads)
+			}
+			return runBenchGenerate(&mf, np, nt, reps, js)
+		},
+	}
+	fs := c.Flags()
 	mf.add(fs)
-	np := fs.Int("prompt-tokens", 128, "prompt length")
-	nt := fs.Int("tokens", 128, "tokens to decode from an empty cache (end-of-sequence is ignored)")
-	reps := fs.Int("r", 3, "repetitions (the best is reported)")
-	js := fs.Bool("json", false, "print a JSON summary as the last line")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
-	switch {
-	case fs.NArg() != 0:
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	case *np < 1 || *nt < 1:
-		return fmt.Errorf("--prompt-tokens %d and --tokens %d must both be at least 1", *np, *nt)
-	case *reps < 1:
-		return fmt.Errorf("-r %d: want at least 1 repetition", *reps)
-	case mf.threads < 0:
-		return fmt.Errorf("--threads %d: want 0 (all cores) or more", mf.threads)
-	}
+	fs.IntVar(&np, "prompt-tokens", 128, "prompt length")
+	fs.IntVar(&nt, "tokens", 128, "tokens to decode from an empty cache (end-of-sequence is ignored)")
+	fs.IntVarP(&reps, "repetitions", "r", 3, "repetitions (the best is reported)")
+	fs.BoolVar(&js, "json", false, "print a JSON summary as the last line")
+	return c
+}
+
+func runBenchGenerate(mf *modelFlags, np, nt, reps int, js bool) error {
 	m, _, _, err := mf.load(false)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	r, err := benchGenerate(m, *np, *nt, *reps)
+	r, err := benchGenerate(m, np, nt, reps)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("model %s: %d threads\n", m.Info.Path, r.Threads)
 	fmt.Printf("prompt: %d tokens, %.1f tok/s\n", r.PromptTokens, r.PromptTokensPerSec)
 	fmt.Printf("decode: %d tokens, %.1f tok/s, %.2f GB/s of weights\n", r.DecodeTokens, r.DecodeTokensPerSec, r.WeightBytesPerSec/1e9)
-	if *js {
+	if js {
 		b, _ := json.Marshal(r)
 		fmt.Println(string(b))
 	}

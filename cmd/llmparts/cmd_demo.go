@@ -1,38 +1,34 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
+
+	"github.com/spf13/cobra"
 
 	"github.com/llmparts/llmparts/demo"
 )
 
-func init() {
-	register(&command{
-		name:    "demo",
-		summary: "check the parts' properties (RMSNorm, LayerNorm, RoPE) and draw figures (--out DIR)",
-		run:     runDemo,
-	})
+func init() { register(newDemoCmd) }
+
+func newDemoCmd() *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "demo [--out DIR]",
+		Short: "check the parts' properties (RMSNorm, LayerNorm, RoPE) and draw figures (--out DIR)",
+		Long: `Print each property check of RMSNorm, LayerNorm, RoPE and sinusoidal positions
+with its measured value, and write PNG figures to DIR. The exit status is 1 if a
+check fails.`,
+		Example: "  llmparts demo --out /tmp/figs",
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return runDemo(out) },
+	}
+	c.Flags().StringVar(&out, "out", "llmparts-demo", "directory for the PNG figures (created)")
+	return c
 }
 
-func runDemo(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	out := fs.String("out", "llmparts-demo", "directory for the PNG figures (created)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: llmparts demo [--out DIR]\n\nPrints each property check with its measured value and writes PNG figures.\nThe exit status is 1 if a check fails.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	checks, err := demo.Run(os.Stdout, *out)
+func runDemo(out string) error {
+	checks, err := demo.Run(os.Stdout, out)
 	if err != nil {
 		return err
 	}

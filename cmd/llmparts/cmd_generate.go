@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/llmparts/llmparts/defaultmodel"
 	"github.com/llmparts/llmparts/model"
@@ -23,9 +25,7 @@ import (
 // source code) when -p and -f are absent.
 const defaultPrompt = "func main() {"
 
-func init() {
-	register(&command{name: "generate", summary: "generate text with a model (llama2.c .bin, GGUF or checkpoint folder)", run: runGenerate})
-}
+func init() { register(newGenerateCmd) }
 
 // modelFlags are the flags shared by generate, info and bench generate.
 type modelFlags struct {
@@ -35,10 +35,10 @@ type modelFlags struct {
 	keepMapped bool // leave the weights in the file mapping (info: no forward pass)
 }
 
-func (mf *modelFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&mf.model, "m", "", "model: llama2.c .bin, .gguf, or a trainer checkpoint folder")
-	fs.StringVar(&mf.tok, "t", "", "tokenizer for llama2.c models (tokenizer.bin or SentencePiece .model)")
-	fs.IntVar(&mf.threads, "threads", 0, "worker goroutines (0 = all cores)")
+func (mf *modelFlags) add(fs *pflag.FlagSet) {
+	fs.StringVarP(&mf.model, "model", "m", "", "model: llama2.c .bin, .gguf, or a trainer checkpoint folder (default: the embedded model)")
+	fs.StringVar(&mf.tok, "tokenizer", "", "tokenizer file (tokenizer.bin, SentencePiece .model, tokenizer.json, .gguf); default: the model's own, or tokenizer.bin beside a llama2.c model")
+	fs.IntVarP(&mf.threads, "threads", "t", 0, "worker goroutines (0 = all cores)")
 	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "decode Q8_0/Q4_0 weights against Q8_0-quantized activations (llama.cpp's integer path) instead of float32 ones")
 }
 
@@ -92,7 +92,7 @@ func (mf *modelFlags) load(withTok bool) (*model.Model, tokenizer.Tokenizer, str
 	return m, tok, where, nil
 }
 
-// loadTokenizer finds the tokenizer that goes with m: -t if given, the
+// loadTokenizer finds the tokenizer that goes with m: --tokenizer if given, the
 // GGUF file's own vocabulary, the checkpoint's tokenizer.json, or a
 // tokenizer.bin / tok<vocab>.bin beside a llama2.c model.
 func loadTokenizer(m *model.Model, path string) (tokenizer.Tokenizer, string, error) {
@@ -105,9 +105,9 @@ func loadTokenizer(m *model.Model, path string) (tokenizer.Tokenizer, string, er
 			path = m.Info.Tokenizer
 			if path == "" {
 				if m.Info.Format == "checkpoint" {
-					return nil, "", fmt.Errorf("no tokenizer: %s has no tokenizer.json; pass -t", m.Info.Path)
+					return nil, "", fmt.Errorf("no tokenizer: %s has no tokenizer.json; pass --tokenizer", m.Info.Path)
 				}
-				return nil, "", fmt.Errorf("no tokenizer: pass -t (looked for tokenizer.bin and tok%d.bin beside %s)", m.Config.VocabSize, m.Info.Path)
+				return nil, "", fmt.Errorf("no tokenizer: pass --tokenizer (looked for tokenizer.bin and tok%d.bin beside %s)", m.Config.VocabSize, m.Info.Path)
 			}
 			if m.Info.Format != "checkpoint" {
 				fmt.Fprintf(os.Stderr, "using tokenizer %s found beside the model\n", path)
@@ -139,72 +139,87 @@ type generateOpts struct {
 	haveprompt bool
 }
 
-func runGenerate(args []string) error {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	var mf modelFlags
-	mf.add(fs)
-	prompt := fs.String("p", "", "prompt text")
-	file := fs.String("f", "", "read the prompt from this file")
-	n := fs.Int("n", 256, "number of new tokens")
-	temp := fs.Float64("temp", 0.8, "temperature (0 = greedy)")
-	topK := fs.Int("top-k", 40, "keep the K most likely tokens (0 = off)")
-	topP := fs.Float64("top-p", 0.95, "nucleus sampling threshold (1 = off)")
-	minP := fs.Float64("min-p", 0.05, "drop tokens below P × the top probability (0 = off)")
-	rep := fs.Float64("repeat-penalty", 1.0, "repetition penalty (1 = off)")
-	repN := fs.Int("repeat-last-n", 64, "tokens the repetition penalty looks back over")
-	seed := fs.Int64("seed", -1, "random seed (-1 = from the clock)")
-	special := fs.Bool("parse-special", false, "match special tokens such as <s> written in the prompt")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	text, have := *prompt, false
-	for _, f := range []string{"p", "f"} {
-		fs.Visit(func(fl *flag.Flag) {
-			if fl.Name == f {
-				have = true
+func newGenerateCmd() *cobra.Command {
+	var (
+		mf               modelFlags
+		prompt, file     string
+		n                int
+		temp, topP, minP float64
+		rep              float64
+		topK, repN       int
+		seed             int64
+		special          bool
+	)
+	c := &cobra.Command{
+		Use:   "generate [flags] [PROMPT]",
+		Short: "generate text with a model (llama2.c .bin, GGUF or checkpoint folder)",
+		Long: `Generate text: the prompt (PROMPT, -p or -f) is written to stdout followed by each new
+token's text as it is produced; load and speed statistics go to stderr.
+Without -m the embedded default model (trained on Go source) is used, with the
+prompt "func main() {" when none is given.`,
+		Example: `  llmparts generate
+  llmparts generate -m stories260K.bin "Once upon a time" -n 64 --temp 0
+  llmparts generate -m model.gguf -f prompt.txt --seed 7 -t 4`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			have := cmd.Flags().Changed("prompt") || cmd.Flags().Changed("file")
+			text := prompt
+			if len(args) == 1 {
+				if have {
+					return usageErrorf("give the prompt once: as PROMPT, -p or -f")
+				}
+				text, have = args[0], true
 			}
-		})
+			if file != "" {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			}
+			if mf.model == "" && !have {
+				text = defaultPrompt
+			}
+			if seed < 0 {
+				seed = time.Now().UnixNano() & math.MaxInt64
+			}
+			if n < 0 {
+				return usageErrorf("-n %d: the number of new tokens cannot be negative", n)
+			}
+			if mf.threads < 0 {
+				return usageErrorf("--threads %d: want 0 (all cores) or more", mf.threads)
+			}
+			params := sample.Params{
+				Temperature: temp, TopK: topK, TopP: topP, MinP: minP, RepeatPenalty: rep, RepeatLastN: repN, Seed: uint64(seed),
+			}
+			if err := params.Validate(); err != nil {
+				return err
+			}
+			m, tok, err := mf.open()
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			o := generateOpts{prompt: text, n: n, parseSpec: special, params: params}
+			fmt.Fprintf(os.Stderr, "sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), seed %d\n",
+				temp, topK, topP, minP, rep, repN, seed)
+			return generate(os.Stdout, os.Stderr, m, tok, o)
+		},
 	}
-	if *file != "" {
-		b, err := os.ReadFile(*file)
-		if err != nil {
-			return err
-		}
-		text = string(b)
-	}
-	if mf.model == "" && !have {
-		text = defaultPrompt
-	}
-	if *seed < 0 {
-		*seed = time.Now().UnixNano() & math.MaxInt64
-	}
-	if *n < 0 {
-		return fmt.Errorf("-n %d: the number of new tokens cannot be negative", *n)
-	}
-	if mf.threads < 0 {
-		return fmt.Errorf("--threads %d: want 0 (all cores) or more", mf.threads)
-	}
-	params := sample.Params{
-		Temperature: *temp, TopK: *topK, TopP: *topP, MinP: *minP, RepeatPenalty: *rep, RepeatLastN: *repN, Seed: uint64(*seed),
-	}
-	if err := params.Validate(); err != nil {
-		return err
-	}
-	m, tok, err := mf.open()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	o := generateOpts{prompt: text, n: *n, parseSpec: *special, params: params}
-	fmt.Fprintf(os.Stderr, "sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), seed %d\n",
-		*temp, *topK, *topP, *minP, *rep, *repN, *seed)
-	return generate(os.Stdout, os.Stderr, m, tok, o)
+	fs := c.Flags()
+	mf.add(fs)
+	fs.StringVarP(&prompt, "prompt", "p", "", "prompt text (or give it as the argument PROMPT)")
+	fs.StringVarP(&file, "file", "f", "", "read the prompt from this file")
+	fs.IntVarP(&n, "n-predict", "n", 256, "number of new tokens")
+	fs.Float64Var(&temp, "temp", 0.8, "temperature (0 = greedy)")
+	fs.IntVar(&topK, "top-k", 40, "keep the K most likely tokens (0 = off)")
+	fs.Float64Var(&topP, "top-p", 0.95, "nucleus sampling threshold (1 = off)")
+	fs.Float64Var(&minP, "min-p", 0.05, "drop tokens below P × the top probability (0 = off)")
+	fs.Float64Var(&rep, "repeat-penalty", 1.0, "repetition penalty (1 = off)")
+	fs.IntVar(&repN, "repeat-last-n", 64, "tokens the repetition penalty looks back over")
+	fs.Int64VarP(&seed, "seed", "s", -1, "random seed (-1 = from the clock)")
+	fs.BoolVar(&special, "parse-special", false, "match special tokens such as <s> written in the prompt")
+	return c
 }
 
 // generate writes the prompt and then each new token's text to out as it

@@ -47,8 +47,8 @@ func TestGenerateStories(t *testing.T) {
 	// Same again with an explicit tokenizer and a seed: sampling with a
 	// fixed seed is reproducible.
 	tk := testdata.Path(t, "llama2c/tok512.bin")
-	a, _, _ := capture(t, "generate", "-m", p, "-t", tk, "-p", "Tim had a", "-n", "30", "--seed", "7")
-	b, _, _ := capture(t, "generate", "-m", p, "-t", tk, "-p", "Tim had a", "-n", "30", "--seed", "7")
+	a, _, _ := capture(t, "generate", "-m", p, "--tokenizer", tk, "-p", "Tim had a", "-n", "30", "--seed", "7")
+	b, _, _ := capture(t, "generate", "-m", p, "--tokenizer", tk, "-p", "Tim had a", "-n", "30", "--seed", "7")
 	if a != b || !strings.HasPrefix(a, "Tim had a") || len(a) <= len("Tim had a") {
 		t.Fatalf("seeded runs differ or lack the prompt: %q vs %q", a, b)
 	}

@@ -1,53 +1,50 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/spf13/cobra"
 
 	"github.com/llmparts/llmparts/format/gguf"
 )
 
-func init() {
-	register(&command{name: "gguf", summary: "dump the metadata and tensor directory of GGUF files", run: runGGUF})
-}
+func init() { register(newGGUFCmd) }
 
-func runGGUF(args []string) error {
-	fs := flag.NewFlagSet("gguf", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: llmparts gguf [-n N | -all] FILE.gguf...\n\nPrints the header, every metadata key/value and every tensor (name, type,\nshape in ggml order, size and offset) of each file.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	n := fs.Int("n", 8, "show at most `N` elements of each metadata array")
-	all := fs.Bool("all", false, "show every array element")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+func newGGUFCmd() *cobra.Command {
+	var (
+		n   int
+		all bool
+	)
+	c := &cobra.Command{
+		Use:   "gguf [flags] FILE.gguf...",
+		Short: "dump the metadata and tensor directory of GGUF files",
+		Long: `Print the header, every metadata key/value and every tensor (name, type,
+shape in ggml order, size and offset) of each file.`,
+		Example: `  llmparts gguf model.gguf
+  llmparts gguf --all -n 0 model.gguf`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if n < 0 {
+				return usageErrorf("-n %d: must be at least 0 (use --all for every element)", n)
+			}
+			if all {
+				n = -1
+			}
+			for i, path := range args {
+				if i > 0 {
+					fmt.Fprintln(cmd.OutOrStdout())
+				}
+				if err := dumpGGUF(cmd.OutOrStdout(), path, n); err != nil {
+					return err
+				}
+			}
 			return nil
-		}
-		return exitCode(2)
+		},
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitCode(2)
-	}
-	if *n < 0 {
-		fmt.Fprintf(os.Stderr, "llmparts gguf: -n %d: must be at least 0 (use -all for every element)\n", *n)
-		return exitCode(2)
-	}
-	if *all {
-		*n = -1
-	}
-	for i, path := range fs.Args() {
-		if i > 0 {
-			fmt.Println()
-		}
-		if err := dumpGGUF(os.Stdout, path, *n); err != nil {
-			return err
-		}
-	}
-	return nil
+	c.Flags().IntVarP(&n, "array-elements", "n", 8, "show at most `N` elements of each metadata array")
+	c.Flags().BoolVar(&all, "all", false, "show every array element")
+	return c
 }
 
 func dumpGGUF(w io.Writer, path string, maxArray int) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -25,14 +26,20 @@ func TestGGUFDumpTiny(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if err := runGGUF(nil); err != exitCode(2) {
+	if err := execute([]string{"gguf"}); !isUsage(err) {
 		t.Errorf("no arguments: %v", err)
 	}
-	if err := runGGUF([]string{"/nonexistent.gguf"}); err == nil {
+	if err := execute([]string{"gguf", "/nonexistent.gguf"}); err == nil {
 		t.Error("missing file accepted")
 	}
 	// A negative -n printed every element, as -all does.
-	if err := runGGUF([]string{"-n", "-1", "/nonexistent.gguf"}); err != exitCode(2) {
+	if err := execute([]string{"gguf", "-n", "-1", "/nonexistent.gguf"}); !isUsage(err) {
 		t.Errorf("-n -1: %v", err)
 	}
+}
+
+// isUsage reports whether err is a command-line usage error (exit status 2).
+func isUsage(err error) bool {
+	var ue *usageError
+	return errors.As(err, &ue)
 }

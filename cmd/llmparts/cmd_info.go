@@ -1,31 +1,37 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llmparts/llmparts/model"
 )
 
-func init() {
-	register(&command{name: "info", summary: "describe a model: architecture, hyper-parameters, tensors, tokenizer", run: runInfo})
+func init() { register(newInfoCmd) }
+
+func newInfoCmd() *cobra.Command {
+	var mf modelFlags
+	c := &cobra.Command{
+		Use:   "info [-m MODEL] [flags]",
+		Short: "describe a model: architecture, hyper-parameters, tensors, tokenizer",
+		Long: `Describe a model without running it: architecture, hyper-parameters, RoPE and
+norm settings, tensors by type, and its tokenizer. Without -m: the embedded model.`,
+		Example: `  llmparts info
+  llmparts info -m stories260K.bin
+  llmparts info -m model.gguf`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return info(&mf) },
+	}
+	mf.add(c.Flags())
+	mf.keepMapped = true // no forward pass: copying into huge pages only costs time
+	return c
 }
 
-func runInfo(args []string) error {
-	fs := flag.NewFlagSet("info", flag.ContinueOnError)
-	var mf modelFlags
-	mf.add(fs)
-	mf.keepMapped = true // no forward pass: copying into huge pages only costs time
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
+func info(mf *modelFlags) error {
 	m, tok, err := mf.open()
 	if err != nil {
 		return err

@@ -47,11 +47,11 @@ func TestOpCommand(t *testing.T) {
 	if code != 1 || len(lines) != 2 || !strings.Contains(lines[0], `"error"`) || lines[1] != `{"id":2,"y":[NaN]}` {
 		t.Errorf("exit %d, output %q", code, out)
 	}
-	out = withStdio(t, "", func() { code = run([]string{"op", "-list"}) })
+	out = withStdio(t, "", func() { code = run([]string{"op", "--list"}) })
 	if code != 0 || !strings.Contains(out, "rms_norm\n") || !strings.Contains(out, "layer_norm") {
 		t.Errorf("op -list: exit %d, output %q", code, out)
 	}
-	if code = run([]string{"op", "extra"}); code != 1 {
+	if code = run([]string{"op", "extra"}); code != 2 {
 		t.Errorf("op with an argument: exit %d", code)
 	}
 }
@@ -67,7 +67,7 @@ func TestDemoCommand(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(b), "\x89PNG") {
 		t.Errorf("rope_decay.png: %v", err)
 	}
-	if code = run([]string{"demo", "extra"}); code != 1 {
+	if code = run([]string{"demo", "extra"}); code != 2 {
 		t.Errorf("demo with an argument: exit %d", code)
 	}
 }

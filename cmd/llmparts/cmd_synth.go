@@ -1,21 +1,19 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/quant"
 )
 
-func init() {
-	register(&command{name: "synth", summary: "write a random-weight Llama GGUF model of any shape", run: runSynth})
-}
+func init() { register(newSynthCmd) }
 
 // synthConfig is the shape of a synthetic Llama model.
 type synthConfig struct {
@@ -25,24 +23,29 @@ type synthConfig struct {
 	Name                                            string
 }
 
-const synthUsage = `usage: llmparts synth -o FILE.gguf [flags]
-
-Writes a Llama-architecture GGUF file with random weights ~ N(0, 0.02),
-norms 1.0, and a SentencePiece-style vocabulary of the requested size
-(<unk>, <s>, </s>, the 256 byte tokens <0x00>…<0xFF>, then filler pieces),
-that llama.cpp can load. 2-D weights use --type; norms are always F32.
-
-flags:
-`
-
-func runSynth(args []string) error {
-	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), synthUsage)
-		fs.PrintDefaults()
+func newSynthCmd() *cobra.Command {
+	var (
+		out, typ string
+		c        synthConfig
+	)
+	cmd := &cobra.Command{
+		Use:   "synth -o FILE.gguf [flags]",
+		Short: "write a random-weight Llama GGUF model of any shape",
+		Long: `Write a Llama-architecture GGUF file with random weights ~ N(0, 0.02), norms 1.0,
+and a SentencePiece-style vocabulary of the requested size (<unk>, <s>, </s>, the
+256 byte tokens <0x00>…<0xFF>, then filler pieces), that llama.cpp can load. 2-D
+weights use --type; norms are always F32.`,
+		Example: "  llmparts synth -o tiny.gguf --dim 64 --hidden 192 --layers 2 --heads 4 --vocab 512 --type q8_0",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErrorf("-o FILE is required")
+			}
+			return runSynth(out, typ, c)
+		},
 	}
-	out := fs.String("o", "", "output `FILE`.gguf (required)")
-	var c synthConfig
+	fs := cmd.Flags()
+	fs.StringVarP(&out, "output", "o", "", "output `FILE`.gguf (required)")
 	fs.IntVar(&c.Dim, "dim", 64, "embedding dimension (llama.embedding_length)")
 	fs.IntVar(&c.Hidden, "hidden", 192, "feed-forward hidden dimension")
 	fs.IntVar(&c.Layers, "layers", 2, "number of transformer blocks")
@@ -50,35 +53,25 @@ func runSynth(args []string) error {
 	fs.IntVar(&c.KVHeads, "kv-heads", 0, "number of key/value heads (default: --heads)")
 	fs.IntVar(&c.Vocab, "vocab", 512, "vocabulary size (at least 259)")
 	fs.IntVar(&c.Ctx, "ctx", 256, "context length")
-	typ := fs.String("type", "f32", "type of the 2-D weights: "+synthTypeNames)
+	fs.StringVar(&typ, "type", "f32", "type of the 2-D weights: "+synthTypeNames)
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fs.StringVar(&c.Name, "name", "", "general.name (default: a description of the shape)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "llmparts synth: unexpected arguments %q\n", fs.Args())
-		return exitCode(2)
-	}
-	if *out == "" {
-		fmt.Fprintln(os.Stderr, "llmparts synth: -o FILE is required")
-		return exitCode(2)
-	}
+	return cmd
+}
+
+func runSynth(out, typ string, c synthConfig) error {
 	if c.KVHeads == 0 {
 		c.KVHeads = c.Heads
 	}
-	t, err := quant.ParseType(*typ)
+	t, err := quant.ParseType(typ)
 	if _, ok := synthFileType[t]; err != nil || !ok {
-		return fmt.Errorf("--type %q: want one of %s", *typ, synthTypeNames)
+		return fmt.Errorf("--type %q: want one of %s", typ, synthTypeNames)
 	}
 	c.Type = t
-	if st, err := os.Stat(*out); err == nil && st.IsDir() {
-		return fmt.Errorf("-o %s is a directory", *out)
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s is a directory", out)
 	}
-	return writeSynth(*out, c, os.Stderr)
+	return writeSynth(out, c, os.Stderr)
 }
 
 func (c *synthConfig) validate() error {

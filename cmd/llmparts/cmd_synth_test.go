@@ -15,7 +15,7 @@ func TestSynthTinyQ8_0(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
 	args := []string{"-o", path, "--dim", "64", "--hidden", "96", "--layers", "2", "--heads", "4", "--kv-heads", "2",
 		"--vocab", "300", "--ctx", "128", "--type", "q8_0", "--seed", "5"}
-	if err := runSynth(args); err != nil {
+	if err := execute(append([]string{"synth"}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := gguf.Open(path)
@@ -181,15 +181,15 @@ func TestSynthValidation(t *testing.T) {
 		{[]string{"--dim", "16777216", "--vocab", "16777216"}, "more than the limit"},
 		{[]string{"-o", filepath.Dir(out)}, "is a directory"},
 	} {
-		err := runSynth(append(append([]string{}, base...), c.extra...))
+		err := execute(append(append([]string{"synth"}, base...), c.extra...))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want %q", c.extra, err, c.want)
 		}
 	}
-	if err := runSynth([]string{"--dim", "64"}); err != exitCode(2) {
+	if err := execute([]string{"synth", "--dim", "64"}); !isUsage(err) {
 		t.Errorf("missing -o: %v", err)
 	}
-	if err := runSynth([]string{"-o", out, "--type", "q4_0", "--dim", "64", "--hidden", "64"}); err != nil {
+	if err := execute([]string{"synth", "-o", out, "--type", "q4_0", "--dim", "64", "--hidden", "64"}); err != nil {
 		t.Errorf("valid q4_0: %v", err)
 	}
 }

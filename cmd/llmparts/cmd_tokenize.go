@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,40 +11,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
 func init() {
-	register(&command{name: "tokenize", summary: "print the token ids of a text as a JSON array", run: runTokenize})
-	registerBench(&command{name: "tokenize", summary: "tokenizer throughput (MB/s, tokens/s) on a file", run: runBenchTokenize})
+	register(newTokenizeCmd)
+	registerBench(newBenchTokenizeCmd)
 }
 
 // tokenizeOut is where tokenize writes its result (tests replace it).
 var tokenizeOut io.Writer = os.Stdout
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments and returns the positionals.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // openTokenizer finds the tokenizer of MODEL: a GGUF file (its vocabulary),
 // a checkpoint folder (tokenizer.json, possibly in the subfolder named by
-// "current"), a tokenizer file itself, or a llama2.c checkpoint with -t.
+// "current"), a tokenizer file itself, or a llama2.c checkpoint with --tokenizer.
 func openTokenizer(model, tok string) (tokenizer.Tokenizer, error) {
 	if tok != "" {
 		return tokenizer.LoadFile(tok)
@@ -73,7 +54,7 @@ func openTokenizer(model, tok string) (tokenizer.Tokenizer, error) {
 				return tokenizer.LoadFile(filepath.Join(dir, name))
 			}
 		}
-		return nil, fmt.Errorf("%s is not a tokenizer.bin (%v); for a llama2.c checkpoint pass its tokenizer with -t tokenizer.bin or -t tokenizer.model", model, err)
+		return nil, fmt.Errorf("%s is not a tokenizer.bin (%v); for a llama2.c checkpoint pass its tokenizer with --tokenizer tokenizer.bin or --tokenizer tokenizer.model", model, err)
 	}
 	return tokenizer.LoadFile(model)
 }
@@ -101,48 +82,69 @@ func llama2cVocab(path string) int {
 	return int(v)
 }
 
-func runTokenize(args []string) error {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	model := fs.String("m", "", "model: GGUF file, checkpoint folder, tokenizer.json/.model/tokenizer.bin, or llama2.c .bin with -t")
-	tok := fs.String("t", "", "tokenizer file (tokenizer.bin, .model, tokenizer.json, .gguf); overrides the model's")
-	noBOS := fs.Bool("no-bos", false, "never add BOS (or EOS)")
-	special := fs.Bool("parse-special", false, "match control tokens such as <s> written in the text")
-	file := fs.String("file", "", "read the text from this file (bytes used verbatim)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: llmparts tokenize -m MODEL [-t TOKENIZER] [--no-bos] [--parse-special] [--file F | TEXT]")
-		fs.PrintDefaults()
+func newTokenizeCmd() *cobra.Command {
+	var (
+		model, tok, file string
+		noBOS, special   bool
+	)
+	c := &cobra.Command{
+		Use:   "tokenize -m MODEL [flags] [TEXT]",
+		Short: "print the token ids of a text as a JSON array",
+		Long: `Print the token ids of TEXT (or of -f FILE, or of standard input when neither is
+given) as one JSON array, with BOS/EOS added as the vocabulary asks unless --no-bos.
+MODEL is a GGUF file, a checkpoint folder, a tokenizer file (tokenizer.json, .model,
+tokenizer.bin), or a llama2.c checkpoint (its tokenizer.bin is found beside it).`,
+		Example: `  llmparts tokenize -m model.gguf "Hello world"
+  echo "Hello world" | llmparts tokenize -m model.gguf
+  llmparts tokenize -m stories260K.bin -f story.txt --no-bos`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var text string
+			switch {
+			case file != "" && len(args) > 0:
+				return usageErrorf("give either -f FILE or TEXT, not both")
+			case file != "":
+				b, err := readInput(file)
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			case len(args) == 1:
+				text = args[0]
+			default:
+				b, err := readInput("-")
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			}
+			return tokenize(text, model, tok, noBOS, special)
+		},
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
+	fs := c.Flags()
+	fs.StringVarP(&model, "model", "m", "", "model: GGUF file, checkpoint folder, tokenizer.json/.model/tokenizer.bin, or llama2.c .bin")
+	fs.StringVar(&tok, "tokenizer", "", "tokenizer file (tokenizer.bin, .model, tokenizer.json, .gguf); overrides the model's")
+	fs.BoolVar(&noBOS, "no-bos", false, "never add BOS (or EOS)")
+	fs.BoolVar(&special, "parse-special", false, "match control tokens such as <s> written in the text")
+	fs.StringVarP(&file, "file", "f", "", "read the text from this file (bytes used verbatim; - = standard input)")
+	return c
+}
+
+// readInput reads a whole file, or standard input for "-".
+func readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
 	}
-	var text string
-	switch {
-	case *file != "" && len(pos) > 0:
-		return errors.New("give either --file or TEXT, not both")
-	case *file != "":
-		b, err := os.ReadFile(*file)
-		if err != nil {
-			return err
-		}
-		text = string(b)
-	case len(pos) == 1:
-		text = pos[0]
-	case len(pos) > 1:
-		return fmt.Errorf("TEXT must be one argument (quote it); got %d", len(pos))
-	default:
-		fs.Usage()
-		return exitCode(2)
-	}
-	t, err := openTokenizer(*model, *tok)
+	return os.ReadFile(path)
+}
+
+func tokenize(text, model, tokPath string, noBOS, special bool) error {
+	t, err := openTokenizer(model, tokPath)
 	if err != nil {
 		return err
 	}
-	opt := tokenizer.EncodeOptions{ParseSpecial: *special}
-	if !*noBOS {
+	opt := tokenizer.EncodeOptions{ParseSpecial: special}
+	if !noBOS {
 		opt.AddBOS = t.AddBOSDefault()
 		if e, ok := t.(interface{ AddEOSDefault() bool }); ok {
 			opt.AddEOS = e.AddEOSDefault()
@@ -165,28 +167,36 @@ func runTokenize(args []string) error {
 	return err
 }
 
-func runBenchTokenize(args []string) error {
-	fs := flag.NewFlagSet("bench tokenize", flag.ContinueOnError)
-	model := fs.String("m", "", "vocabulary or model (as for llmparts tokenize)")
-	tok := fs.String("t", "", "tokenizer file, overriding the model's")
-	file := fs.String("file", "", "text to encode")
-	asJSON := fs.Bool("json", false, "print one JSON line")
-	runs := fs.Int("runs", 3, "runs (fresh load + encode each); the fastest is reported")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: llmparts bench tokenize -m VOCAB --file F [--runs N] [--json]")
-		fs.PrintDefaults()
+func newBenchTokenizeCmd() *cobra.Command {
+	var (
+		model, tok, file string
+		asJSON           bool
+		runs             int
+	)
+	c := &cobra.Command{
+		Use:     "tokenize -m VOCAB -f FILE [flags]",
+		Short:   "tokenizer throughput (MB/s, tokens/s) on a file",
+		Long:    "Encode FILE with the vocabulary of VOCAB (as for llmparts tokenize), best of --runs fresh loads, and report load, encode and decode times.",
+		Example: "  llmparts bench tokenize -m ggml-vocab-gpt-2.gguf -f tinyshakespeare.txt --json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" || (model == "" && tok == "") {
+				return usageErrorf("need -m VOCAB (or --tokenizer) and -f FILE")
+			}
+			return benchTokenize(model, tok, file, asJSON, runs)
+		},
 	}
-	if _, err := parseInterleaved(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if *file == "" || (*model == "" && *tok == "") {
-		fs.Usage()
-		return exitCode(2)
-	}
-	data, err := os.ReadFile(*file)
+	fs := c.Flags()
+	fs.StringVarP(&model, "model", "m", "", "vocabulary or model (as for llmparts tokenize)")
+	fs.StringVar(&tok, "tokenizer", "", "tokenizer file, overriding the model's")
+	fs.StringVarP(&file, "file", "f", "", "text to encode")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON line")
+	fs.IntVar(&runs, "runs", 3, "runs (fresh load + encode each); the fastest is reported")
+	return c
+}
+
+func benchTokenize(model, tokPath, file string, asJSON bool, runs int) error {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
@@ -197,9 +207,9 @@ func runBenchTokenize(args []string) error {
 		ids            []int
 		load, enc, tot time.Duration
 	)
-	for r := 0; r < max(1, *runs); r++ {
+	for r := 0; r < max(1, runs); r++ {
 		t0 := time.Now()
-		tr, err := openTokenizer(*model, *tok)
+		tr, err := openTokenizer(model, tokPath)
 		if err != nil {
 			return err
 		}
@@ -219,22 +229,22 @@ func runBenchTokenize(args []string) error {
 	dec := time.Since(t2)
 	mbps := float64(len(data)) / 1e6 / enc.Seconds()
 	tps := float64(len(ids)) / enc.Seconds()
-	if *asJSON {
+	if asJSON {
 		js, _ := json.Marshal(map[string]any{
-			"vocab": filepath.Base(firstNonEmpty(*tok, *model)), "kind": t.Kind(), "file": filepath.Base(*file),
+			"vocab": filepath.Base(firstNonEmpty(tokPath, model)), "kind": t.Kind(), "file": filepath.Base(file),
 			"bytes": len(data), "tokens": len(ids), "load_s": load.Seconds(), "encode_s": enc.Seconds(),
-			"decode_s": dec.Seconds(), "total_s": tot.Seconds(), "runs": max(1, *runs), "mb_per_s": mbps, "tokens_per_s": tps,
+			"decode_s": dec.Seconds(), "total_s": tot.Seconds(), "runs": max(1, runs), "mb_per_s": mbps, "tokens_per_s": tps,
 			"round_trip": back == string(data),
 		})
 		fmt.Fprintln(tokenizeOut, string(js))
 		return nil
 	}
-	fmt.Fprintf(tokenizeOut, "vocabulary  %s (%s, %d tokens)\n", firstNonEmpty(*tok, *model), t.Kind(), t.VocabSize())
-	fmt.Fprintf(tokenizeOut, "text        %s: %d bytes -> %d tokens (%.2f bytes/token)\n", *file, len(data), len(ids), float64(len(data))/float64(max(1, len(ids))))
+	fmt.Fprintf(tokenizeOut, "vocabulary  %s (%s, %d tokens)\n", firstNonEmpty(tokPath, model), t.Kind(), t.VocabSize())
+	fmt.Fprintf(tokenizeOut, "text        %s: %d bytes -> %d tokens (%.2f bytes/token)\n", file, len(data), len(ids), float64(len(data))/float64(max(1, len(ids))))
 	fmt.Fprintf(tokenizeOut, "load        %.3f s\n", load.Seconds())
 	fmt.Fprintf(tokenizeOut, "encode      %.3f s  %.2f MB/s  %.0f tokens/s\n", enc.Seconds(), mbps, tps)
 	fmt.Fprintf(tokenizeOut, "decode      %.3f s  round trip %v\n", dec.Seconds(), back == string(data))
-	fmt.Fprintf(tokenizeOut, "total       %.3f s (load + encode, best of %d runs)\n", tot.Seconds(), max(1, *runs))
+	fmt.Fprintf(tokenizeOut, "total       %.3f s (load + encode, best of %d runs)\n", tot.Seconds(), max(1, runs))
 	return nil
 }
 

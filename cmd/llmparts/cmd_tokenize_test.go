@@ -35,7 +35,7 @@ func TestTokenizeCommand(t *testing.T) {
 		{[]string{"tokenize", "-m", spm, "<s>Hi", "--parse-special"}, "[1,1,6324]"},
 		{[]string{"tokenize", "-m", gpt2, "Hello world"}, "[15496,995]"},
 		{[]string{"tokenize", "-m", ckpt, "Once upon a time"}, "[1,403,407,261,378]"},
-		{[]string{"tokenize", "-m", ckpt, "-t", tok512, "Once upon a time"}, "[1,403,407,261,378]"},
+		{[]string{"tokenize", "-m", ckpt, "--tokenizer", tok512, "Once upon a time"}, "[1,403,407,261,378]"},
 	} {
 		got, code := runTok(t, c.args...)
 		if code != 0 || got != c.want {

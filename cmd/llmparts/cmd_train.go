@@ -2,21 +2,20 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/llmparts/llmparts/train"
 )
 
-func init() {
-	register(&command{name: "train", summary: "train a small Llama-style model (RMSNorm/LayerNorm, RoPE/...)", run: runTrain})
-}
+func init() { register(newTrainCmd) }
 
 // trainFlags registers the model and schedule flags shared by train and ablate.
-func trainFlags(fs *flag.FlagSet, o *train.Options) {
+func trainFlags(fs *pflag.FlagSet, o *train.Options) {
 	fs.StringVar(&o.Data, "data", o.Data, "training text: a file, or a folder of text files (default: the Go standard library sources)")
 	fs.StringVar(&o.Tokenizer, "tokenizer", o.Tokenizer, "tokenizer: char or bpe:N")
 	fs.IntVar(&o.Dim, "dim", o.Dim, "model width")
@@ -40,33 +39,37 @@ func trainFlags(fs *flag.FlagSet, o *train.Options) {
 	fs.IntVar(&o.Threads, "threads", o.Threads, "goroutines (0: all CPUs)")
 }
 
-func runTrain(args []string) error {
+func newTrainCmd() *cobra.Command {
 	o := train.DefaultOptions()
 	o.Out = "out"
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: llmparts train [flags]\n\nTrains a Llama-style model and writes checkpoints to --out (OUT/current names the latest).\n\nflags:")
-		fs.PrintDefaults()
+	var jsonOut bool
+	c := &cobra.Command{
+		Use:   "train [flags]",
+		Short: "train a small Llama-style model (RMSNorm/LayerNorm, RoPE/...)",
+		Long: `Train a Llama-style model (RMSNorm, pRMSNorm or LayerNorm; RoPE, sinusoidal,
+learned or no positions; SwiGLU or GELU) with AdamW and a cosine schedule, and
+write atomic checkpoints to --out (OUT/current names the latest); --resume
+continues exactly where a run stopped.`,
+		Example: `  llmparts train --data input.txt --out ck --steps 200
+  llmparts train --out ck --until 100 && llmparts train --out ck --resume`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTrain(o, jsonOut) },
 	}
+	fs := c.Flags()
 	trainFlags(fs, &o)
 	fs.StringVar(&o.Out, "out", o.Out, "output folder for checkpoints and loss.png")
 	fs.StringVar(&o.Norm, "norm", o.Norm, "normalisation: rmsnorm, prmsnorm or layernorm")
-	fs.Float64Var(&o.P, "p", o.P, "pRMSNorm fraction p of the row used for the RMS")
+	fs.Float64VarP(&o.P, "p", "p", o.P, "pRMSNorm fraction p of the row used for the RMS")
 	fs.StringVar(&o.Pos, "pos", o.Pos, "positions: rope, sinusoidal, learned or none")
 	fs.IntVar(&o.Until, "until", o.Until, "stop after this step (with a checkpoint); resume later with --resume")
 	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "validate every N steps (0: only at the end)")
 	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "checkpoint every N steps (0: only at the end)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint in --out")
-	jsonOut := fs.Bool("json", false, "print a JSON summary as the last stdout line")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitCode(2)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
+	fs.BoolVar(&jsonOut, "json", false, "print a JSON summary as the last stdout line")
+	return c
+}
+
+func runTrain(o train.Options, jsonOut bool) error {
 	fmt.Fprintf(os.Stderr, "loading data and building the tokenizer...\n")
 	tr, err := train.NewTrainer(o, "")
 	if err != nil {
@@ -85,7 +88,7 @@ func runTrain(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "done: %d steps, train loss %.4f, val loss %.4f, %.0f tokens/s, %.1f ms/step; checkpoint %s\n",
 		res.Steps, res.TrainLoss, res.ValLoss, res.TokensPerSec, res.MSPerStep, res.Dir)
-	if *jsonOut {
+	if jsonOut {
 		b, _ := json.Marshal(res)
 		fmt.Println(string(b))
 	}

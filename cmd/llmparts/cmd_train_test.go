@@ -43,7 +43,7 @@ func TestTrainCommandJSON(t *testing.T) {
 	data := writeCorpus(t)
 	out := filepath.Join(t.TempDir(), "out")
 	stdout, err := captureStdout(t, func() error {
-		return runTrain([]string{"--data", data, "--out", out, "--dim", "16", "--layers", "1", "--heads", "2",
+		return execute([]string{"train", "--data", data, "--out", out, "--dim", "16", "--layers", "1", "--heads", "2",
 			"--ctx", "16", "--batch", "4", "--steps", "30", "--warmup", "3", "--lr", "3e-3", "--eval-every", "10", "--eval-iters", "2", "--json"})
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func TestTrainCommandBadFlags(t *testing.T) {
 		{"--no-such-flag"},
 		{"extra"},
 	} {
-		err := runTrain(append([]string{"--data", data, "--out", t.TempDir(), "--steps", "1"}, args...))
+		err := execute(append([]string{"train", "--data", data, "--out", t.TempDir(), "--steps", "1"}, args...))
 		if err == nil {
 			t.Errorf("%v: accepted", args)
 		}
@@ -95,7 +95,7 @@ func TestAblateCommandJSON(t *testing.T) {
 	data := writeCorpus(t)
 	figs := t.TempDir()
 	stdout, err := captureStdout(t, func() error {
-		return runAblate([]string{"--data", data, "--dim", "16", "--layers", "1", "--heads", "2", "--ctx", "16",
+		return execute([]string{"ablate", "--data", data, "--dim", "16", "--layers", "1", "--heads", "2", "--ctx", "16",
 			"--batch", "2", "--steps", "4", "--eval-iters", "1", "--timing-rounds", "1", "--figs", figs, "--json"})
 	})
 	if err != nil {
