@@ -11,26 +11,27 @@ import (
 	"strings"
 
 	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // hfConfig is the part of config.json a trainer checkpoint needs.
 type hfConfig struct {
-	HiddenSize            int     `json:"hidden_size"`
-	IntermediateSize      int     `json:"intermediate_size"`
-	NumHiddenLayers       int     `json:"num_hidden_layers"`
-	NumAttentionHeads     int     `json:"num_attention_heads"`
-	NumKeyValueHeads      int     `json:"num_key_value_heads"`
-	HeadDim               int     `json:"head_dim"`
-	VocabSize             int     `json:"vocab_size"`
-	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
-	RMSNormEps            float64 `json:"rms_norm_eps"`
-	RopeTheta             float64 `json:"rope_theta"`
-	TieWordEmbeddings     bool    `json:"tie_word_embeddings"`
-	Norm                  string  `json:"llmparts_norm"`
-	NormP                 float64 `json:"llmparts_norm_p"`
-	Pos                   string  `json:"llmparts_pos"`
-	MLP                   string  `json:"llmparts_mlp"`
-	RopeLayout            string  `json:"llmparts_rope_layout"`
+	HiddenSize            int      `json:"hidden_size"`
+	IntermediateSize      int      `json:"intermediate_size"`
+	NumHiddenLayers       int      `json:"num_hidden_layers"`
+	NumAttentionHeads     int      `json:"num_attention_heads"`
+	NumKeyValueHeads      int      `json:"num_key_value_heads"`
+	HeadDim               int      `json:"head_dim"`
+	VocabSize             int      `json:"vocab_size"`
+	MaxPositionEmbeddings int      `json:"max_position_embeddings"`
+	RMSNormEps            *float64 `json:"rms_norm_eps"` // nil: absent (1e-5)
+	RopeTheta             *float64 `json:"rope_theta"`   // nil: absent (10000)
+	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
+	Norm                  string   `json:"llmparts_norm"`
+	NormP                 float64  `json:"llmparts_norm_p"`
+	Pos                   string   `json:"llmparts_pos"`
+	MLP                   string   `json:"llmparts_mlp"`
+	RopeLayout            string   `json:"llmparts_rope_layout"`
 	// EmbedScale multiplies the token embeddings entering the first block
 	// (the trainer's x₀ = s·E[tok] + PE[t]); absent means 1.
 	EmbedScale float64 `json:"llmparts_embed_scale"`
@@ -39,9 +40,12 @@ type hfConfig struct {
 // CheckpointDir returns the folder of fsys holding the current checkpoint:
 // the name written in the file "current" if there is one, else ".".
 func CheckpointDir(fsys fs.FS) (string, error) {
-	b, err := fs.ReadFile(fsys, "current")
-	if err != nil {
+	if _, err := fs.Stat(fsys, "current"); err != nil {
 		return ".", nil
+	}
+	b, err := safeio.ReadFileFS(fsys, "current", safeio.MaxPointer, "a checkpoint pointer")
+	if err != nil {
+		return "", err
 	}
 	name := strings.TrimSpace(string(b))
 	if name == "" || !fs.ValidPath(name) {
@@ -59,29 +63,29 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 		return nil, fmt.Errorf("model: %s: %v", name, err)
 	}
 	where := path.Join(name, dir)
-	cb, err := fs.ReadFile(fsys, path.Join(dir, "config.json"))
+	cb, err := safeio.ReadFileFS(fsys, path.Join(dir, "config.json"), safeio.MaxConfig, "a JSON config file")
 	if err != nil {
-		return nil, fmt.Errorf("model: %s: %v", where, err)
+		return nil, fmt.Errorf("model: %s: %v", name, err)
 	}
 	var hc hfConfig
 	if err := json.Unmarshal(cb, &hc); err != nil {
 		return nil, fmt.Errorf("model: %s/config.json: %v", where, err)
 	}
 	stName := path.Join(dir, "model.safetensors")
-	f, err := fsys.Open(stName)
+	f, st, err := safeio.OpenFS(fsys, stName)
 	if err != nil {
-		return nil, fmt.Errorf("model: %s: %v", where, err)
+		return nil, fmt.Errorf("model: %s: %v", name, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	c, err := hfToConfig(hc, path.Join(where, "config.json"))
 	if err != nil {
-		return nil, fmt.Errorf("model: %s: %v", where, err)
+		return nil, err
 	}
 	sf, err := safetensors.Read(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("model: %s/model.safetensors: %v", where, err)
 	}
-	m, err := fromHF(hc, sf, path.Join(where, "model.safetensors"))
+	m, err := fromHF(c, sf, path.Join(where, "model.safetensors"))
 	if err != nil {
 		return nil, err
 	}
@@ -96,13 +100,22 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	return m, nil
 }
 
-func fromHF(hc hfConfig, sf *safetensors.File, file string) (*Model, error) {
+// hfToConfig turns config.json values into a validated Config; file (the
+// config.json path) is named in errors. Absent keys take their defaults;
+// present but invalid values are errors.
+func hfToConfig(hc hfConfig, file string) (Config, error) {
 	c := Config{
 		Arch: "llama", Dim: hc.HiddenSize, HiddenDim: hc.IntermediateSize, NLayers: hc.NumHiddenLayers,
 		NHeads: hc.NumAttentionHeads, NKVHeads: hc.NumKeyValueHeads, HeadDim: hc.HeadDim, VocabSize: hc.VocabSize,
-		ContextLen: hc.MaxPositionEmbeddings, NormEps: hc.RMSNormEps, Norm: NormKind(hc.Norm), NormP: hc.NormP,
+		ContextLen: hc.MaxPositionEmbeddings, NormEps: 1e-5, Norm: NormKind(hc.Norm), NormP: hc.NormP,
 		Pos: PosKind(hc.Pos), MLP: MLPKind(hc.MLP), Tied: hc.TieWordEmbeddings,
 		EmbedScale: hc.EmbedScale,
+	}
+	if hc.RMSNormEps != nil {
+		c.NormEps = *hc.RMSNormEps
+		if !(c.NormEps > 0) || math.IsInf(c.NormEps, 0) {
+			return c, fmt.Errorf("%s: rms_norm_eps %v must be a finite number > 0", file, c.NormEps)
+		}
 	}
 	if c.NKVHeads == 0 {
 		c.NKVHeads = c.NHeads
@@ -119,35 +132,35 @@ func fromHF(hc hfConfig, sf *safetensors.File, file string) (*Model, error) {
 	if c.MLP == "" {
 		c.MLP = SwiGLU
 	}
-	if !(c.NormEps >= 0) || math.IsInf(c.NormEps, 0) {
-		return nil, fmt.Errorf("%s: rms_norm_eps %v must be a finite number ≥ 0", file, c.NormEps)
-	}
 	if c.ContextLen < 0 {
-		return nil, fmt.Errorf("%s: max_position_embeddings %d is negative", file, c.ContextLen)
+		return c, fmt.Errorf("%s: max_position_embeddings %d is negative", file, c.ContextLen)
 	}
 	switch c.Norm {
 	case RMSNorm, PRMSNorm, LayerNorm:
 	default:
-		return nil, fmt.Errorf("%s: unknown llmparts_norm %q", file, c.Norm)
+		return c, fmt.Errorf("%s: unknown llmparts_norm %q (want rmsnorm, prmsnorm or layernorm)", file, c.Norm)
 	}
 	switch c.Pos {
 	case PosRoPE, PosSinusoidal, PosLearned, PosNone:
 	default:
-		return nil, fmt.Errorf("%s: unknown llmparts_pos %q", file, c.Pos)
+		return c, fmt.Errorf("%s: unknown llmparts_pos %q (want rope, sinusoidal, learned or none)", file, c.Pos)
 	}
 	if c.MLP != SwiGLU && c.MLP != GELU {
-		return nil, fmt.Errorf("%s: unknown llmparts_mlp %q", file, c.MLP)
+		return c, fmt.Errorf("%s: unknown llmparts_mlp %q (want swiglu or gelu)", file, c.MLP)
 	}
 	// HF Llama checkpoints use the half-split layout unless told otherwise.
-	c.RoPE = RoPE{Base: hc.RopeTheta, Dim: c.HeadDim, Neox: hc.RopeLayout != "normal"}
-	if c.RoPE.Base == 0 {
-		c.RoPE.Base = 10000
+	c.RoPE = RoPE{Base: 10000, Dim: c.HeadDim, Neox: hc.RopeLayout != "normal"}
+	if hc.RopeTheta != nil {
+		c.RoPE.Base = *hc.RopeTheta
 	}
+	if err := c.validate(file); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func fromHF(c Config, sf *safetensors.File, file string) (*Model, error) {
 	m := &Model{Config: c}
-	if err := m.Config.validate(file); err != nil {
-		return nil, err
-	}
-	c = m.Config
 	get := func(name string, shape ...int) ([]float32, error) {
 		t := sf.Get(name)
 		if t == nil {

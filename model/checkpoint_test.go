@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/llmparts/llmparts/format/safetensors"
@@ -147,9 +148,18 @@ func testTrainerCheckpoints(t *testing.T, viaTrainer bool) {
 func TestCheckpointBadConfigValues(t *testing.T) {
 	src := "../defaultmodel/model"
 	for _, tc := range []struct {
-		key string
-		val any
-	}{{"rms_norm_eps", -1.0}, {"max_position_embeddings", -5}} {
+		key  string
+		val  any
+		want string
+	}{
+		{"rms_norm_eps", -1.0, "config.json: rms_norm_eps -1 must be a finite number > 0"},
+		{"rms_norm_eps", 0.0, "config.json: rms_norm_eps 0 must be a finite number > 0"},
+		{"max_position_embeddings", -5, "config.json: max_position_embeddings -5 is negative"},
+		{"rope_theta", 0.0, "config.json: RoPE base (freq_base, rope_theta) 0 must be a finite number > 0"},
+		{"rope_theta", -3.0, "config.json: RoPE base (freq_base, rope_theta) -3 must be a finite number > 0"},
+		{"hidden_size", 1 << 30, "config.json: dim = 1073741824 is out of range"},
+		{"llmparts_norm", "batchnorm", `config.json: unknown llmparts_norm "batchnorm"`},
+	} {
 		dir := t.TempDir()
 		for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
 			b, err := os.ReadFile(filepath.Join(src, name))
@@ -170,8 +180,8 @@ func TestCheckpointBadConfigValues(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := model.Load(dir, model.Options{Threads: 1}); err == nil {
-			t.Errorf("%s = %v accepted", tc.key, tc.val)
+		if _, err := model.Load(dir, model.Options{Threads: 1}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s = %v: err = %v, want %q", tc.key, tc.val, err, tc.want)
 		}
 	}
 	// The unedited copy loads (so the failures above are the edited values).

@@ -98,12 +98,18 @@ func (c *Config) validate(file string) error {
 	if c.NHeads%c.NKVHeads != 0 {
 		return fmt.Errorf("%s: %d heads is not a multiple of %d kv heads", file, c.NHeads, c.NKVHeads)
 	}
+	if !(c.NormEps > 0) || math.IsInf(c.NormEps, 0) {
+		return fmt.Errorf("%s: norm epsilon %v must be a finite number > 0", file, c.NormEps)
+	}
+	if c.Norm == PRMSNorm && !(c.NormP > 0 && c.NormP < 1) {
+		return fmt.Errorf("%s: pRMSNorm fraction p = %v must be in (0, 1) (p = 1 is plain RMSNorm)", file, c.NormP)
+	}
 	if c.Pos == PosRoPE {
 		if c.RoPE.Dim <= 0 || c.RoPE.Dim > c.HeadDim || c.RoPE.Dim%2 != 0 {
 			return fmt.Errorf("%s: RoPE dimension %d does not fit head size %d", file, c.RoPE.Dim, c.HeadDim)
 		}
-		if c.RoPE.Base <= 0 {
-			c.RoPE.Base = 10000
+		if err := c.RoPE.check(); err != nil {
+			return fmt.Errorf("%s: %v", file, err)
 		}
 		if _, _, err := c.RoPE.freqs(max(c.ContextLen, 1)); err != nil {
 			return fmt.Errorf("%s: RoPE: %v", file, err)
@@ -115,8 +121,36 @@ func (c *Config) validate(file string) error {
 	if c.ContextLen > 1<<24 {
 		return fmt.Errorf("%s: context length %d is out of range", file, c.ContextLen)
 	}
-	if c.NormEps <= 0 {
-		c.NormEps = 1e-5
+	return nil
+}
+
+// check refuses RoPE values that would otherwise be replaced or run
+// silently wrong: a base ≤ 0 or not finite, a scaling factor ≤ 0, and
+// YaRN parameters that are negative or not finite (0 means the default).
+func (r *RoPE) check() error {
+	if !(r.Base > 0) || math.IsInf(r.Base, 0) {
+		return fmt.Errorf("RoPE base (freq_base, rope_theta) %v must be a finite number > 0", r.Base)
+	}
+	if r.ScalingType == "linear" || r.ScalingType == "yarn" {
+		if !(r.Factor > 0) || math.IsInf(r.Factor, 0) {
+			return fmt.Errorf("RoPE %s scaling factor %v must be a finite number > 0", r.ScalingType, r.Factor)
+		}
+	}
+	for _, v := range []struct {
+		n string
+		x float64
+	}{{"ext_factor", r.ExtFactor}, {"attn_factor", r.AttnFactor}, {"yarn_beta_fast", r.BetaFast}, {"yarn_beta_slow", r.BetaSlow}} {
+		if !(v.x >= 0) || math.IsInf(v.x, 0) {
+			return fmt.Errorf("RoPE %s %v must be a finite number ≥ 0", v.n, v.x)
+		}
+	}
+	if r.OriginalContext < 0 || r.OriginalContext > 1<<24 {
+		return fmt.Errorf("RoPE original context length %d is out of range", r.OriginalContext)
+	}
+	for i, f := range r.FreqFactors {
+		if !(f > 0) || math.IsInf(float64(f), 0) {
+			return fmt.Errorf("RoPE frequency factor %d = %v must be a finite number > 0", i, f)
+		}
 	}
 	return nil
 }

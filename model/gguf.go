@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/quant"
@@ -36,24 +37,45 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	if arch != "llama" && arch != "qwen2" {
 		return nil, fmt.Errorf("%s: unsupported architecture %q (supported: llama, qwen2)", file, arch)
 	}
+	// A missing key takes its default (def < 0: required); a present key
+	// of the wrong type or out of range is an error naming it.
 	geti := func(key string, def int) (int, error) {
-		v, ok := f.Int(arch + "." + key)
+		val, ok := f.Get(arch + "." + key)
 		if !ok {
 			if def < 0 {
 				return 0, fmt.Errorf("%s: metadata %s.%s is missing", file, arch, key)
 			}
 			return def, nil
 		}
+		v, ok := val.Int()
+		if !ok {
+			return 0, fmt.Errorf("%s: metadata %s.%s is a %v (%v), want an integer", file, arch, key, val.Type(), val)
+		}
 		if v <= 0 || v > 1<<24 {
-			return 0, fmt.Errorf("%s: metadata %s.%s = %d is out of range", file, arch, key, v)
+			return 0, fmt.Errorf("%s: metadata %s.%s = %d is out of range (want 1 to %d)", file, arch, key, v, 1<<24)
 		}
 		return int(v), nil
 	}
-	getf := func(key string, def float64) float64 {
-		if v, ok := f.Float(arch + "." + key); ok {
-			return v
+	getf := func(key string, def float64) (float64, error) {
+		val, ok := f.Get(arch + "." + key)
+		if !ok {
+			return def, nil
 		}
-		return def
+		v, ok := val.Float()
+		if !ok {
+			return 0, fmt.Errorf("%s: metadata %s.%s is a %v (%v), want a float32", file, arch, key, val.Type(), val)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("%s: metadata %s.%s = %v, want a finite number", file, arch, key, v)
+		}
+		return v, nil
+	}
+	getfp := func(key string, def float64) (float64, error) {
+		v, err := getf(key, def)
+		if err == nil && !(v > 0) {
+			err = fmt.Errorf("%s: metadata %s.%s = %v, want a number > 0", file, arch, key, v)
+		}
+		return v, err
 	}
 	var c Config
 	c.Arch = arch
@@ -77,25 +99,43 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.NormEps = getf("attention.layer_norm_rms_epsilon", 1e-5)
+	if c.NormEps, err = getfp("attention.layer_norm_rms_epsilon", 1e-5); err != nil {
+		return nil, err
+	}
 	c.Norm, c.Pos, c.MLP = RMSNorm, PosRoPE, SwiGLU
-	c.RoPE.Base = getf("rope.freq_base", 10000)
+	if c.RoPE.Base, err = getfp("rope.freq_base", 10000); err != nil {
+		return nil, err
+	}
 	c.RoPE.Neox = arch == "qwen2"
 	c.QKVBias = arch == "qwen2"
-	if st, ok := f.String(arch + ".rope.scaling.type"); ok && st != "none" {
+	if val, ok := f.Get(arch + ".rope.scaling.type"); ok {
+		st, ok := val.Data.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: metadata %s.rope.scaling.type is a %v, want a string", file, arch, val.Type())
+		}
 		switch st {
+		case "none":
 		case "linear", "yarn":
 			c.RoPE.ScalingType = st
-			c.RoPE.Factor = getf("rope.scaling.factor", 1)
-			c.RoPE.AttnFactor = getf("rope.scaling.attn_factor", 0)
-			c.RoPE.BetaFast = getf("rope.scaling.yarn_beta_fast", 0)
-			c.RoPE.BetaSlow = getf("rope.scaling.yarn_beta_slow", 0)
+			if c.RoPE.Factor, err = getfp("rope.scaling.factor", 1); err != nil {
+				return nil, err
+			}
+			for _, g := range []struct {
+				dst *float64
+				key string
+			}{{&c.RoPE.AttnFactor, "rope.scaling.attn_factor"}, {&c.RoPE.BetaFast, "rope.scaling.yarn_beta_fast"}, {&c.RoPE.BetaSlow, "rope.scaling.yarn_beta_slow"}} {
+				if *g.dst, err = getf(g.key, 0); err != nil {
+					return nil, err
+				}
+			}
 		default:
 			return nil, fmt.Errorf("%s: RoPE scaling %q is not supported (supported: none, linear, yarn, rope_freqs)", file, st)
 		}
 	}
-	if v, ok := f.Int(arch + ".rope.scaling.original_context_length"); ok {
-		c.RoPE.OriginalContext = int(v)
+	if _, ok := f.Get(arch + ".rope.scaling.original_context_length"); ok {
+		if c.RoPE.OriginalContext, err = geti("rope.scaling.original_context_length", 0); err != nil {
+			return nil, err
+		}
 	}
 
 	m := &Model{Config: c}

@@ -39,7 +39,18 @@ func writeSynthDir(t testing.TB, s synth) string {
 		{Key: s.arch + ".attention.layer_norm_rms_epsilon", Value: gguf.Value{Data: float32(1e-6)}},
 		{Key: s.arch + ".rope.freq_base", Value: gguf.Value{Data: float32(500)}},
 	}
-	kv = append(kv, s.extraKV...)
+	// extraKV replaces entries of the same key, else is appended.
+	for _, e := range s.extraKV {
+		i := 0
+		for i < len(kv) && kv[i].Key != e.Key {
+			i++
+		}
+		if i < len(kv) {
+			kv[i] = e
+		} else {
+			kv = append(kv, e)
+		}
+	}
 	var ts []gguf.Tensor
 	add := func(name string, rows, cols int, scale float64) {
 		v := make([]float32, rows*cols)

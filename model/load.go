@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/internal/safeio"
 	"github.com/llmparts/llmparts/quant"
 
 	"bytes"
@@ -46,7 +47,7 @@ func Load(path string, opts Options) (*Model, error) {
 		m, err = LoadFS(os.DirFS(path), path)
 	} else {
 		var magic [4]byte
-		f, err2 := os.Open(path)
+		f, _, err2 := safeio.Open(path)
 		if err2 != nil {
 			return nil, fmt.Errorf("model: %w", err2)
 		}

@@ -261,8 +261,56 @@ func (m *Model) check(file string) error {
 			return err
 		}
 	}
+	if err := m.checkFinite(file); err != nil {
+		return err
+	}
 	if m.pool == nil {
 		m.pool = newPool(0)
+	}
+	return nil
+}
+
+// maxScanEmbed bounds the F32 token embedding checked for NaN/Inf at load
+// (64 MiB of values); larger embeddings are not scanned, to keep loading
+// a mapped model from reading it all.
+const maxScanEmbed = 1 << 24
+
+// checkFinite refuses NaN or ±Inf in the weights that are cheap to scan:
+// every norm weight and bias, the attention biases, and an F32 token
+// embedding of at most maxScanEmbed values. One NaN there makes every
+// output NaN (empty or garbage text without a word).
+func (m *Model) checkFinite(file string) error {
+	bad := func(v []float32, what string) error {
+		for i, x := range v {
+			if x != x || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("%s: %s holds %v at index %d (weights must be finite)", file, what, x, i)
+			}
+		}
+		return nil
+	}
+	vs := []struct {
+		v    []float32
+		what string
+	}{{m.FinalNorm.Weight, "final norm weight"}, {m.FinalNorm.Bias, "final norm bias"}}
+	for i, b := range m.Blocks {
+		p := fmt.Sprintf("layer %d ", i)
+		vs = append(vs, []struct {
+			v    []float32
+			what string
+		}{{b.AttnNorm.Weight, p + "attention norm weight"}, {b.AttnNorm.Bias, p + "attention norm bias"},
+			{b.FFNNorm.Weight, p + "ffn norm weight"}, {b.FFNNorm.Bias, p + "ffn norm bias"},
+			{b.BQ, p + "q bias"}, {b.BK, p + "k bias"}, {b.BV, p + "v bias"}}...)
+	}
+	if e := m.Embed; e != nil && e.Type == F32 && len(e.F32) <= maxScanEmbed {
+		vs = append(vs, struct {
+			v    []float32
+			what string
+		}{e.F32, "token embedding " + e.Name})
+	}
+	for _, v := range vs {
+		if err := bad(v.v, v.what); err != nil {
+			return err
+		}
 	}
 	return nil
 }

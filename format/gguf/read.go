@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
+
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // Magic is the first four bytes of every GGUF file.
@@ -48,15 +49,11 @@ type File struct {
 // is read into memory. Call Close when done with the file and every slice
 // TensorData returned.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, st, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("gguf: %w", err)
-	}
 	size := st.Size()
 	data, unmap, err := mapFile(f, size)
 	if err != nil {

@@ -2,9 +2,21 @@
 
 package llama2c
 
-import "os"
+import (
+	"io"
+
+	"github.com/llmparts/llmparts/internal/safeio"
+)
 
 func mapFile(path string) (data []byte, unmap func() error, mapped bool, err error) {
-	b, err := os.ReadFile(path)
-	return b, nil, false, err
+	f, st, err := safeio.Open(path)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer f.Close()
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, nil, false, err
+	}
+	return b, nil, false, nil
 }

@@ -1,0 +1,109 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/llmparts/llmparts/format/gguf"
+)
+
+// TestHostileGGUFValues (issue 14 items 15, 17): present but invalid
+// hyper-parameters are errors naming the key and what was expected, not
+// silently replaced by defaults.
+func TestHostileGGUFValues(t *testing.T) {
+	base := synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20}
+	kv := func(key string, v any) []gguf.KV { return []gguf.KV{{Key: key, Value: gguf.Value{Data: v}}} }
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	for _, tc := range []struct {
+		name  string
+		extra []gguf.KV
+		want  string
+	}{
+		{"eps NaN", kv("llama.attention.layer_norm_rms_epsilon", nan), "layer_norm_rms_epsilon = NaN, want a finite number"},
+		{"eps Inf", kv("llama.attention.layer_norm_rms_epsilon", inf), "layer_norm_rms_epsilon = +Inf, want a finite number"},
+		{"eps 0", kv("llama.attention.layer_norm_rms_epsilon", float32(0)), "layer_norm_rms_epsilon = 0, want a number > 0"},
+		{"eps -1", kv("llama.attention.layer_norm_rms_epsilon", float32(-1)), "layer_norm_rms_epsilon = -1, want a number > 0"},
+		{"freq_base 0", kv("llama.rope.freq_base", float32(0)), "rope.freq_base = 0, want a number > 0"},
+		{"freq_base -10", kv("llama.rope.freq_base", float32(-10)), "rope.freq_base = -10, want a number > 0"},
+		{"scaling factor 0", append(kv("llama.rope.scaling.type", "linear"), kv("llama.rope.scaling.factor", float32(0))...), "rope.scaling.factor = 0, want a number > 0"},
+		{"yarn beta NaN", append(kv("llama.rope.scaling.type", "yarn"), kv("llama.rope.scaling.yarn_beta_fast", nan)...), "yarn_beta_fast = NaN"},
+		{"float embedding_length", kv("llama.embedding_length", float32(32)), "llama.embedding_length is a float32 (32), want an integer"},
+		{"string eps", kv("llama.attention.layer_norm_rms_epsilon", "1e-5"), `layer_norm_rms_epsilon is a string ("1e-5"), want a float32`},
+		{"int scaling type", kv("llama.rope.scaling.type", uint32(1)), "rope.scaling.type is a uint32, want a string"},
+		{"context 2^30", kv("llama.context_length", uint32(1<<30)), "context_length = 1073741824 is out of range"},
+	} {
+		s := base
+		s.extraKV = tc.extra
+		_, err := Load(writeSynth(t, s), Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "m.gguf") {
+			t.Errorf("%s: err = %v, want one naming m.gguf and %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestHostileNaNWeights (item 15): a NaN in a norm weight or the token
+// embedding is an error at load instead of empty text at generation.
+func TestHostileNaNWeights(t *testing.T) {
+	m, err := Load(writeSynth(t, synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20}), Options{KeepMapped: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.checkFinite("m.gguf"); err != nil {
+		t.Fatalf("clean model: %v", err)
+	}
+	w := append([]float32(nil), m.Blocks[0].FFNNorm.Weight...)
+	w[7] = float32(math.NaN())
+	saved := m.Blocks[0].FFNNorm.Weight
+	m.Blocks[0].FFNNorm.Weight = w
+	if err := m.checkFinite("m.gguf"); err == nil || !strings.Contains(err.Error(), "layer 0 ffn norm weight holds NaN at index 7") {
+		t.Errorf("NaN norm weight: %v", err)
+	}
+	m.Blocks[0].FFNNorm.Weight = saved
+	e := *m.Embed
+	e.F32 = append([]float32(nil), e.F32...)
+	e.F32[33] = float32(math.Inf(-1))
+	m.Embed = &e
+	if err := m.checkFinite("m.gguf"); err == nil || !strings.Contains(err.Error(), "token embedding token_embd.weight holds -Inf at index 33") {
+		t.Errorf("Inf embedding: %v", err)
+	}
+}
+
+// TestHostileNaNWeightInFile writes the NaN into the file itself.
+func TestHostileNaNWeightInFile(t *testing.T) {
+	p := writeSynth(t, synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20})
+	f, err := gguf.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti, _ := f.Tensor("output_norm.weight")
+	off := f.DataOffset + int64(ti.Offset)
+	f.Close()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(b[off+4*3:], math.Float32bits(float32(math.NaN())))
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, Options{}); err == nil || !strings.Contains(err.Error(), "final norm weight holds NaN at index 3") {
+		t.Errorf("NaN in output_norm.weight: %v", err)
+	}
+}
+
+// TestHostilePRMSNormP (item 15): pRMSNorm with p ≥ 1 or ≤ 0 is refused
+// instead of running as plain RMSNorm.
+func TestHostilePRMSNormP(t *testing.T) {
+	for _, p := range []float64{1, 1.5, 0, -0.5, math.NaN()} {
+		c := Config{Dim: 8, HiddenDim: 8, NLayers: 1, NHeads: 2, NKVHeads: 2, HeadDim: 4, VocabSize: 4,
+			NormEps: 1e-5, Norm: PRMSNorm, NormP: p, Pos: PosNone, MLP: SwiGLU}
+		if err := c.validate("c.json"); err == nil || !strings.Contains(err.Error(), "c.json: pRMSNorm fraction p") {
+			t.Errorf("p = %v: %v", p, err)
+		}
+	}
+}
