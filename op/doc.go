@@ -32,8 +32,8 @@
 // length as x): the response then also has dx, dweight and dbias, the
 // gradients of Σ dy·y.
 //
-// The position-encoding ops "rope", "rope_freqs" and "sinusoidal" are
-// documented on their handlers in rope.go and sinusoidal.go; `llmparts op
+// The position-encoding ops "rope", "rope_freqs", "sinusoidal" and "alibi"
+// are documented on their handlers in rope.go, sinusoidal.go and alibi.go; `llmparts op
 // -list` prints every registered op.
 //
 // # Adding an op

@@ -22,7 +22,9 @@ func init() {
 //
 // x is [token][head][dim]. Defaults: n_dims = head_dim, mode normal,
 // freq_base 10000, freq_scale 1, ext_factor 0, attn_factor 1, beta_fast
-// 32, beta_slow 1, n_ctx_orig 0, no freq_factors. An optional "dy" (same
+// 32, beta_slow 1, n_ctx_orig 0, no freq_factors. beta_fast and beta_slow
+// are checked only when ext_factor ≠ 0 (ggml's plain ggml_rope passes 0 for
+// both). An optional "dy" (same
 // shape as x) adds "dx", the gradient (rotation by the negative angle).
 func ropeOp(req *Request) (map[string]any, error) {
 	headDim, err := req.Int("head_dim")

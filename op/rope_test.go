@@ -107,11 +107,20 @@ func TestRopeOpDefaultsAndValues(t *testing.T) {
 	near(t, "y", floats(t, out["y"]), []float64{math.Cos(1), math.Sin(1)}, 1e-7, 0)
 }
 
+// TestRopeOpPlainGGMLBetas: ggml's plain ggml_rope passes beta_fast =
+// beta_slow = 0 with ext_factor 0; the line is accepted and rotates as the
+// defaults do.
+func TestRopeOpPlainGGMLBetas(t *testing.T) {
+	req := `{"op":"rope","id":1,"head_dim":4,"n_heads":1,"n_tokens":1,"positions":[1],"x":[1,0,1,0]`
+	out := call(t, mustObj(t, req+`,"ext_factor":0,"beta_fast":0,"beta_slow":0,"n_ctx_orig":0}`))
+	near(t, "y", floats(t, out["y"]), []float64{math.Cos(1), math.Sin(1), math.Cos(0.01), math.Sin(0.01)}, 1e-7, 0)
+}
+
 func TestRopeOpErrors(t *testing.T) {
 	base := `"op":"rope","id":1,"head_dim":4,"n_heads":1,"n_tokens":1,"positions":[1],"x":[1,2,3,4]`
 	for _, extra := range []string{
 		`,"n_dims":3`, `,"n_dims":6`, `,"mode":"diagonal"`, `,"mode":1`, `,"freq_base":0`, `,"freq_scale":-1`,
-		`,"freq_scale":NaN`, `,"ext_factor":Infinity`, `,"attn_factor":0`, `,"beta_fast":0`, `,"n_ctx_orig":-5`,
+		`,"freq_scale":NaN`, `,"ext_factor":Infinity`, `,"attn_factor":0`, `,"ext_factor":1,"beta_fast":0`, `,"ext_factor":1,"beta_slow":-1`, `,"n_ctx_orig":-5`,
 		`,"freq_factors":[1]`, `,"freq_factors":[1,0]`, `,"dy":[1]`, `,"bogus":1`,
 	} {
 		resp, ok := Do([]byte("{" + base + extra + "}"))

@@ -58,6 +58,18 @@ func TestRoPEErrors(t *testing.T) {
 			_, err := g.RoPE(8)
 			return err
 		}},
+		{"ggml YaRN zero beta_fast", func() error {
+			g := DefaultGGMLParams(4, HalfSplit)
+			g.ExtFactor, g.BetaFast = 1, 0
+			_, err := g.RoPE(8)
+			return err
+		}},
+		{"ggml YaRN NaN beta_slow", func() error {
+			g := DefaultGGMLParams(4, HalfSplit)
+			g.ExtFactor, g.BetaSlow = 0.5, math.NaN()
+			_, err := g.RoPE(8)
+			return err
+		}},
 		{"ggml negative n_ctx_orig", func() error {
 			g := DefaultGGMLParams(4, HalfSplit)
 			g.NCtxOrig = -1
@@ -133,5 +145,32 @@ func TestSinusoidalDimTooLarge(t *testing.T) {
 	_, err := Sinusoidal{Dim: 1_000_000_000}.Table([]int{0})
 	if err == nil || !strings.Contains(err.Error(), "at most") {
 		t.Errorf("dim 1e9: %v", err)
+	}
+}
+
+// TestGGMLPlainRopeBetas: ggml's plain ggml_rope passes ext_factor 0 and
+// beta_fast = beta_slow = 0 (and n_ctx_orig 0). That must be accepted and
+// give the same rotation as the defaults, since the betas only matter for
+// YaRN.
+func TestGGMLPlainRopeBetas(t *testing.T) {
+	for _, l := range []Layout{Interleaved, HalfSplit} {
+		plain := DefaultGGMLParams(8, l)
+		plain.BetaFast, plain.BetaSlow = 0, 0
+		a, err := plain.RoPE(8)
+		if err != nil {
+			t.Fatalf("%v: ggml_rope's parameters rejected: %v", l, err)
+		}
+		b, err := DefaultGGMLParams(8, l).RoPE(8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Scale != b.Scale || len(a.InvFreq) != len(b.InvFreq) {
+			t.Fatalf("%v: scale %v vs %v", l, a.Scale, b.Scale)
+		}
+		for i := range a.InvFreq {
+			if a.InvFreq[i] != b.InvFreq[i] {
+				t.Errorf("%v pair %d: %v vs %v", l, i, a.InvFreq[i], b.InvFreq[i])
+			}
+		}
 	}
 }

@@ -72,7 +72,9 @@ func yarnRamp(lo, hi float64, i int) float64 {
 	return 1 - cmin(1, cmax(0, y))
 }
 
-// Validate reports parameters ggml_rope_ext cannot use sensibly.
+// Validate reports parameters ggml_rope_ext cannot use sensibly. BetaFast
+// and BetaSlow are checked only when ExtFactor ≠ 0, the only case they are
+// used.
 func (p GGMLParams) Validate() error {
 	if p.NDims <= 0 || p.NDims%2 != 0 {
 		return fmt.Errorf("posenc: ggml n_dims %d must be positive and even", p.NDims)
@@ -86,14 +88,24 @@ func (p GGMLParams) Validate() error {
 	for _, c := range []struct {
 		name string
 		v    float64
-	}{{"freq_base", p.FreqBase}, {"freq_scale", p.FreqScale}, {"attn_factor", p.AttnFactor},
-		{"beta_fast", p.BetaFast}, {"beta_slow", p.BetaSlow}} {
+	}{{"freq_base", p.FreqBase}, {"freq_scale", p.FreqScale}, {"attn_factor", p.AttnFactor}} {
 		if err := checkPositive(c.name, c.v); err != nil {
 			return err
 		}
 	}
 	if err := checkFinite("ext_factor", p.ExtFactor); err != nil {
 		return err
+	}
+	// The betas only place the YaRN ramp: ggml's plain ggml_rope passes
+	// beta_fast = beta_slow = 0 with ext_factor 0, so check them only when
+	// YaRN is on.
+	if p.ExtFactor != 0 {
+		if err := checkPositive("beta_fast", p.BetaFast); err != nil {
+			return err
+		}
+		if err := checkPositive("beta_slow", p.BetaSlow); err != nil {
+			return err
+		}
 	}
 	if p.NCtxOrig < 0 {
 		return fmt.Errorf("posenc: n_ctx_orig %d must not be negative", p.NCtxOrig)
@@ -123,9 +135,10 @@ func (p GGMLParams) RoPE(headDim int) (*RoPE, error) {
 		return nil, fmt.Errorf("posenc: n_dims %d exceeds head dim %d", p.NDims, headDim)
 	}
 	half := p.NDims / 2
-	lo, hi := YarnCorrDims(p.NDims, p.NCtxOrig, p.FreqBase, p.BetaFast, p.BetaSlow)
+	var lo, hi float64
 	scale := p.AttnFactor
 	if p.ExtFactor != 0 {
+		lo, hi = YarnCorrDims(p.NDims, p.NCtxOrig, p.FreqBase, p.BetaFast, p.BetaSlow)
 		scale *= 1 + 0.1*math.Log(1/p.FreqScale)
 	}
 	f := make([]float64, half)
