@@ -33,7 +33,7 @@ func (c Check) String() string {
 }
 
 // Figures lists the PNG files Run writes, in order.
-var Figures = []string{"rope_decay.png", "rope_relative.png", "sinusoidal_absolute.png", "norm_shift.png", "norm_scale.png", "prmsnorm.png"}
+var Figures = []string{"rope_decay.png", "rope_relative.png", "sinusoidal_absolute.png", "alibi_bias.png", "alibi_vs_rope.png", "norm_shift.png", "norm_scale.png", "prmsnorm.png"}
 
 // Run prints every check to w, writes the figures into dir (created if
 // needed) and returns the checks. err is non-nil if a figure cannot be
@@ -51,6 +51,7 @@ func Run(w io.Writer, dir string) ([]Check, error) {
 		{"Normalisation", normChecks},
 		{"Rotary position embedding (RoPE)", ropeChecks},
 		{"Sinusoidal absolute positions", sinusoidalChecks},
+		{"Attention with linear biases (ALiBi)", alibiChecks},
 	} {
 		fmt.Fprintf(w, "== %s\n", step.title)
 		checks, err := step.fn(dir)

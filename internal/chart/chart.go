@@ -25,6 +25,9 @@ type Line struct {
 	Title, XLabel, YLabel string
 	LogX, LogY            bool
 	Series                []Series
+	// LegendBottomLeft moves the legend from the top right corner to the
+	// bottom left one (for lines that fall from the top left).
+	LegendBottomLeft bool
 }
 
 var palette = []color.RGBA{
@@ -66,7 +69,8 @@ func (l Line) Save(path string, width, height vg.Length) error {
 			p.Legend.Add(s.Name, ln)
 		}
 	}
-	p.Legend.Top = true
+	p.Legend.Top = !l.LegendBottomLeft
+	p.Legend.Left = l.LegendBottomLeft
 	return save(p, path, width, height)
 }
 
