@@ -18,6 +18,14 @@
 // F16 and BF16 tensors convert to float32 with Float32s; other dtypes
 // keep their raw bytes.
 //
+// Large Hugging Face checkpoints are sharded: model.safetensors.index.json
+// holds {"metadata": {...}, "weight_map": {tensor name: shard file}}, and
+// each shard (model-00001-of-00004.safetensors, ...) is an ordinary
+// safetensors file. ReadDirFS reads a folder as transformers does
+// (model.safetensors first, else the index and its shards), checks that the
+// index and the shards agree tensor by tensor, that shards are plain file
+// names in the same folder, and that the total stays under a size limit.
+//
 // Write is atomic: it writes a temporary file beside the target, fsyncs
 // it, renames it over the target and fsyncs the directory, so a reader
 // sees either the old file or the complete new one, never a torn write.
