@@ -24,19 +24,9 @@ func roundTrip(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func TestRoundTrip(t *testing.T) {
-	data := roundTrip(t)
-	if hl := binary.LittleEndian.Uint64(data); (hl+8)%8 != 0 {
-		t.Errorf("header length %d leaves data unaligned", hl)
-	}
-	f, err := Read(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Metadata["format"] != "pt" {
-		t.Errorf("metadata = %v", f.Metadata)
-	}
-	want := map[string][]float32{"a": {1, 2, 3, 4, 5, -6.5}, "b": {1, -2}, "c": {1}}
+// wantTensors checks that f holds the named tensors with exactly these values.
+func wantTensors(t *testing.T, f *File, want map[string][]float32) {
+	t.Helper()
 	for name, w := range want {
 		tt := f.Get(name)
 		if tt == nil {
@@ -55,6 +45,21 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	data := roundTrip(t)
+	if hl := binary.LittleEndian.Uint64(data); (hl+8)%8 != 0 {
+		t.Errorf("header length %d leaves data unaligned", hl)
+	}
+	f, err := Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Metadata["format"] != "pt" {
+		t.Errorf("metadata = %v", f.Metadata)
+	}
+	wantTensors(t, f, map[string][]float32{"a": {1, 2, 3, 4, 5, -6.5}, "b": {1, -2}, "c": {1}})
 	if s := f.Get("a").Shape; len(s) != 2 || s[0] != 2 || s[1] != 3 {
 		t.Errorf("shape of a = %v", s)
 	}

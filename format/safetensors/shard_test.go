@@ -56,22 +56,7 @@ func TestReadDirFSSharded(t *testing.T) {
 	if len(f.Tensors) != len(want) {
 		t.Fatalf("%d tensors, want %d", len(f.Tensors), len(want))
 	}
-	for name, w := range want {
-		tt := f.Get(name)
-		if tt == nil {
-			t.Fatalf("tensor %s missing", name)
-		}
-		got, err := tt.Float32s()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range w {
-			if got[i] != w[i] {
-				t.Errorf("%s = %v, want %v", name, got, w)
-				break
-			}
-		}
-	}
+	wantTensors(t, f, want)
 	if f.Metadata["format"] != "pt" {
 		t.Errorf("metadata %v", f.Metadata)
 	}
