@@ -107,3 +107,64 @@ func TestHostilePRMSNormP(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileKVCacheLimit (item 8): a small file claiming a context of
+// 2^24 positions asks for a session far larger than memory; that is an
+// error saying how much, before anything is allocated.
+func TestHostileKVCacheLimit(t *testing.T) {
+	s := synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20,
+		extraKV: []gguf.KV{{Key: "llama.context_length", Value: gguf.Value{Data: uint32(1 << 24)}}}}
+	m, err := Load(writeSynth(t, s), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	need, ok := m.SessionBytes(0)
+	// K and V alone: 2 · 1 layer · 2^24 · 32 · 4 bytes = 4 GiB.
+	if !ok || need < 4<<30 {
+		t.Fatalf("SessionBytes = %d, %v; want ≥ 4 GiB", need, ok)
+	}
+	_, err = m.NewSessionLimit(20000000, 1<<30)
+	if err == nil || !strings.Contains(err.Error(), "a KV cache of 16777216 positions × 1 layers × 32 kv dims: needs ") ||
+		!strings.Contains(err.Error(), "but 1 GiB of memory is available (the limit); ask for fewer tokens or raise --max-kv-memory") {
+		t.Fatalf("NewSessionLimit: %v", err)
+	}
+	// Default limit: the memory available now (≥ 4 GiB would be needed
+	// just for K and V, plus 2 threads × 512 × 2^24 × 4 bytes of scores).
+	if _, err := m.NewSessionLimit(0, 0); err == nil {
+		t.Fatalf("a %d-byte session was allowed", need)
+	}
+	// A small session of the same model is fine.
+	sess, err := m.NewSessionLimit(64, 0)
+	if err != nil || sess.Context() != 64 {
+		t.Fatalf("64 positions: %v", err)
+	}
+	// Sizes that overflow int64 are refused, not wrapped.
+	m.Config.NLayers = 1 << 24
+	m.Config.NKVHeads, m.Config.HeadDim = 1<<12, 1<<12
+	if _, ok := m.SessionBytes(0); ok {
+		t.Fatal("overflowing session size accepted")
+	}
+}
+
+// TestHostileThreads (item 9): absurd thread counts are refused by
+// CheckThreads and clamped by SetThreads.
+func TestHostileThreads(t *testing.T) {
+	for _, n := range []int{-1, MaxThreads + 1, 100000} {
+		if err := CheckThreads(n); err == nil {
+			t.Errorf("CheckThreads(%d) accepted", n)
+		}
+	}
+	if err := CheckThreads(4); err != nil {
+		t.Error(err)
+	}
+	m, err := Load(writeSynth(t, synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20}), Options{Threads: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	defer m.SetThreads(0) // kernel.SetThreads is process-wide: restore the default
+	if m.Threads() != MaxThreads {
+		t.Fatalf("Threads() = %d, want %d", m.Threads(), MaxThreads)
+	}
+}

@@ -102,10 +102,26 @@ type Info struct {
 	Meta        map[string]string
 }
 
+// MaxThreads is the most worker goroutines a model uses; SetThreads
+// clamps larger counts to it (each worker costs a goroutine and its
+// scratch rows, and beyond the core count only adds switching).
+const MaxThreads = 1024
+
+// CheckThreads returns an error for a thread count SetThreads would not
+// take as given: negative, or more than MaxThreads.
+func CheckThreads(n int) error {
+	if n < 0 || n > MaxThreads {
+		return fmt.Errorf("threads %d: want 0 (all cores) to %d", n, MaxThreads)
+	}
+	return nil
+}
+
 // SetThreads sets the number of goroutines used by forward passes
-// (0 = GOMAXPROCS). Prompt GEMMs run in the kernel package, so this also
+// (0 = GOMAXPROCS; more than MaxThreads means MaxThreads; see
+// CheckThreads). Prompt GEMMs run in the kernel package, so this also
 // calls kernel.SetThreads, a process-wide setting.
 func (m *Model) SetThreads(n int) {
+	n = min(n, MaxThreads)
 	if m.pool != nil {
 		m.pool.close()
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/llmparts/llmparts/internal/le"
+	"github.com/llmparts/llmparts/internal/sysmem"
 
 	"fmt"
 	"math"
@@ -63,6 +64,60 @@ func (m *Model) NewSession(ctx int) *Session {
 		}
 	}
 	return s
+}
+
+// SessionBytes returns an upper bound of the memory a session of ctx
+// positions allocates (ctx clamped as NewSession does), computed without
+// overflow, and false if it does not fit in an int64:
+//
+//	K and V caches   2 · layers · ctx · kvHeads · headDim · 4 bytes
+//	RoPE cos/sin     2 · ctx · ropeDim/2 · 4
+//	batch buffers    maxBatch · (dim·3 + q·3 + kv·2 + hidden·2) · 4 (+ logits)
+//	attention scores threads · maxBatch · ctx · 4 (+ a scratch row each)
+func (m *Model) SessionBytes(ctx int) (int64, bool) {
+	c := m.Config
+	if ctx <= 0 || ctx > c.ContextLen {
+		ctx = c.ContextLen
+	}
+	C, L := int64(ctx), int64(c.NLayers)
+	kvd := int64(c.NKVHeads) * int64(c.HeadDim)
+	q := int64(c.NHeads) * int64(c.HeadDim)
+	B := int64(min(maxBatch, ctx))
+	threads := int64(1)
+	if m.pool != nil {
+		threads = int64(m.pool.n)
+	}
+	kv, ok1 := sysmem.Mul(2, L, C, kvd, 4)
+	rope, ok2 := sysmem.Mul(C, int64(c.RoPE.Dim), 4)
+	row, ok3 := sysmem.Add(3*int64(c.Dim), 3*q, 2*kvd, 2*int64(c.HiddenDim), int64(c.VocabSize))
+	batch, ok4 := sysmem.Mul(B, row, 4)
+	scores, ok5 := sysmem.Mul(threads, B, C, 4)
+	scratch, ok6 := sysmem.Mul(threads, C+2*int64(max(c.Dim, c.HiddenDim, int(q))), 4)
+	total, ok7 := sysmem.Add(kv, rope, batch, scores, scratch)
+	return total, ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7
+}
+
+// NewSessionLimit is NewSession refusing, with an error instead of an
+// out-of-memory crash, a session whose SessionBytes exceed limit bytes;
+// limit 0 means the memory available now (MemAvailable on Linux; no check
+// where that is unknown). A model file claiming a context of 2^24
+// positions with wide keys asks for hundreds of GiB here.
+func (m *Model) NewSessionLimit(ctx int, limit int64) (*Session, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("model: KV memory limit %d is negative", limit)
+	}
+	if ctx <= 0 || ctx > m.Config.ContextLen {
+		ctx = m.Config.ContextLen
+	}
+	need, ok := m.SessionBytes(ctx)
+	what := fmt.Sprintf("model: a KV cache of %d positions × %d layers × %d kv dims", ctx, m.Config.NLayers, m.Config.NKVHeads*m.Config.HeadDim)
+	if !ok {
+		return nil, fmt.Errorf("%s does not fit in 64-bit sizes", what)
+	}
+	if err := sysmem.Check(what, need, limit, "ask for fewer tokens or raise --max-kv-memory"); err != nil {
+		return nil, err
+	}
+	return m.NewSession(ctx), nil
 }
 
 // Context returns the number of positions the session can hold.

@@ -41,8 +41,8 @@ and, from an empty cache, greedy decode steps; each is the best of -r runs.`,
 				return usageErrorf("--prompt-tokens %d and --tokens %d must both be at least 1", np, nt)
 			case reps < 1:
 				return usageErrorf("-r %d: want at least 1 repetition", reps)
-			case mf.threads < 0:
-				return usageErrorf("--threads %d: want 0 (all cores) or more", mf.threads)
+			case model.CheckThreads(mf.threads) != nil:
+				return usageErrorf("--%v", model.CheckThreads(mf.threads))
 			}
 			return runBenchGenerate(&mf, np, nt, reps, js)
 		},

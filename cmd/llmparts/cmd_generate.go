@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/llmparts/llmparts/defaultmodel"
+	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/sample"
 	"github.com/llmparts/llmparts/tokenizer"
@@ -31,6 +33,7 @@ func init() { register(newGenerateCmd) }
 type modelFlags struct {
 	model, tok string
 	threads    int
+	maxKV      string // --max-kv-memory: session memory limit (sysmem.ParseSize; 0 = MemAvailable)
 	quantAct   bool
 	keepMapped bool // leave the weights in the file mapping (info: no forward pass)
 }
@@ -38,7 +41,7 @@ type modelFlags struct {
 func (mf *modelFlags) add(fs *pflag.FlagSet) {
 	fs.StringVarP(&mf.model, "model", "m", "", "model: llama2.c .bin, .gguf, or a trainer checkpoint folder (default: the embedded model)")
 	fs.StringVar(&mf.tok, "tokenizer", "", "tokenizer file (tokenizer.bin, SentencePiece .model, tokenizer.json, .gguf); default: the model's own, or tokenizer.bin beside a llama2.c model")
-	fs.IntVarP(&mf.threads, "threads", "t", 0, "worker goroutines (0 = all cores)")
+	fs.IntVarP(&mf.threads, "threads", "t", 0, fmt.Sprintf("worker goroutines (0 = all cores, at most %d)", model.MaxThreads))
 	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "decode Q8_0/Q4_0 weights against Q8_0-quantized activations (llama.cpp's integer path) instead of float32 ones")
 }
 
@@ -134,6 +137,7 @@ func loadTokenizer(m *model.Model, path string) (tokenizer.Tokenizer, string, er
 type generateOpts struct {
 	prompt     string
 	n          int
+	maxKV      int64 // session memory limit in bytes (0 = MemAvailable)
 	params     sample.Params
 	parseSpec  bool
 	haveprompt bool
@@ -170,8 +174,11 @@ prompt "func main() {" when none is given.`,
 				}
 				text, have = args[0], true
 			}
+			if cmd.Flags().Changed("prompt") && cmd.Flags().Changed("file") {
+				return usageErrorf("give the prompt once: -p or -f, not both")
+			}
 			if file != "" {
-				b, err := os.ReadFile(file)
+				b, err := safeio.ReadFile(file, safeio.MaxText, "a prompt file")
 				if err != nil {
 					return err
 				}
@@ -186,8 +193,12 @@ prompt "func main() {" when none is given.`,
 			if n < 0 {
 				return usageErrorf("-n %d: the number of new tokens cannot be negative", n)
 			}
-			if mf.threads < 0 {
-				return usageErrorf("--threads %d: want 0 (all cores) or more", mf.threads)
+			if err := model.CheckThreads(mf.threads); err != nil {
+				return usageErrorf("--%v", err)
+			}
+			maxKV, err := sysmem.ParseSize(mf.maxKV)
+			if err != nil {
+				return usageErrorf("--max-kv-memory: %v", err)
 			}
 			params := sample.Params{
 				Temperature: temp, TopK: topK, TopP: topP, MinP: minP, RepeatPenalty: rep, RepeatLastN: repN, Seed: uint64(seed),
@@ -200,7 +211,7 @@ prompt "func main() {" when none is given.`,
 				return err
 			}
 			defer m.Close()
-			o := generateOpts{prompt: text, n: n, parseSpec: special, params: params}
+			o := generateOpts{prompt: text, n: n, parseSpec: special, params: params, maxKV: maxKV}
 			fmt.Fprintf(os.Stderr, "sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), seed %d\n",
 				temp, topK, topP, minP, rep, repN, seed)
 			return generate(os.Stdout, os.Stderr, m, tok, o)
@@ -208,6 +219,7 @@ prompt "func main() {" when none is given.`,
 	}
 	fs := c.Flags()
 	mf.add(fs)
+	fs.StringVar(&mf.maxKV, "max-kv-memory", "0", "refuse a KV cache and work buffers larger than this (e.g. 8G; 0 = the memory available now)")
 	fs.StringVarP(&prompt, "prompt", "p", "", "prompt text (or give it as the argument PROMPT)")
 	fs.StringVarP(&file, "file", "f", "", "read the prompt from this file")
 	fs.IntVarP(&n, "n-predict", "n", 256, "number of new tokens")
@@ -231,18 +243,28 @@ func generate(out, log io.Writer, m *model.Model, tok tokenizer.Tokenizer, o gen
 	}
 	if len(ids) == 0 {
 		if tok.BOS() < 0 {
+			if o.prompt != "" {
+				return fmt.Errorf("the prompt gives no tokens (none of its characters is in the vocabulary) and the vocabulary has no BOS token to start from")
+			}
 			return errors.New("empty prompt and the vocabulary has no BOS token to start from")
 		}
 		ids = []int{tok.BOS()}
 	}
-	ctx := min(m.Config.ContextLen, len(ids)+max(o.n, 0))
+	// len(ids)+n may overflow (-n 9223372036854775807): compare instead.
+	ctx := m.Config.ContextLen
+	if o.n >= 0 && o.n < ctx-len(ids) {
+		ctx = len(ids) + o.n
+	}
 	if len(ids) > m.Config.ContextLen {
 		return fmt.Errorf("prompt is %d tokens, longer than the context of %d", len(ids), m.Config.ContextLen)
 	}
 	w := bufio.NewWriter(out)
 	w.WriteString(o.prompt)
 	w.Flush()
-	s := m.NewSession(ctx)
+	s, err := m.NewSessionLimit(ctx, o.maxKV)
+	if err != nil {
+		return err
+	}
 	smp := sample.New(o.params)
 	t0 := time.Now()
 	logits, err := s.Forward(ids, 0)

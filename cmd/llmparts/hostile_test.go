@@ -1,0 +1,39 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHostileGenerateFlags (issue 14 items 6, 9, 14, 17): absurd or
+// conflicting generate flags give a one-line error or the right result.
+func TestHostileGenerateFlags(t *testing.T) {
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "prompt.txt")
+	os.WriteFile(pf, []byte("func f() {"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"generate", "-p", "x", "-f", pf}, "give the prompt once: -p or -f, not both"},
+		{[]string{"generate", "-f", "/dev/zero"}, "/dev/zero: not a regular file: it is a character device"},
+		{[]string{"generate", "-f", dir}, "not a regular file: it is a directory"},
+		{[]string{"generate", "--threads", "100000"}, "--threads 100000: want 0 (all cores) to 1024"},
+		{[]string{"generate", "-m", "/dev/zero"}, "model: /dev/zero: not a regular file"},
+		{[]string{"generate", "--max-kv-memory", "lots"}, "--max-kv-memory: size \"lots\""},
+		{[]string{"generate", "--max-kv-memory", "1K", "-n", "5"}, "but 1 KiB of memory is available (the limit)"},
+	} {
+		_, errs, code := capture(t, tc.args...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want an error containing %q", tc.args, code, errs, tc.want)
+		}
+	}
+	// -n at the top of int64 (len(ids)+n overflowed) runs to the context
+	// limit of the embedded model instead of emitting one token.
+	out, errs, code := capture(t, "generate", "-n", "9223372036854775807", "--temp", "0")
+	if code != 0 || !strings.Contains(errs, "context limit of 128 tokens reached") || len(out) < 100 {
+		t.Fatalf("-n MaxInt64: exit %d, %d bytes out, stderr %s", code, len(out), errs)
+	}
+}
