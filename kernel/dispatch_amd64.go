@@ -270,7 +270,7 @@ func init() {
 	// last 0..3 rows one at a time. Q4_0 weights: one row at a time (see
 	// quantQ8x4Kernels in ../asm).
 	gemvQ8Q8Impl = func(y []float32, w, xq []byte, xd []float32) {
-		m4, rb := len(y)&^3, len(xd)*Q8_0Bytes
+		m4, rb := len(y)&^3, len(xd)*q8BlockSize
 		if m4 > 0 {
 			gemvQ8Q8x4Asm(y[:m4], w[:m4*rb], xq, xd)
 		}

@@ -1,14 +1,19 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
 
-// Sizes of the ggml quantization blocks used by GemvQ8_0 and GemvQ4_0.
-const (
-	QK          = 32 // values per block
-	Q8_0Bytes   = 34 // f16 scale + 32 int8
-	Q4_0Bytes   = 18 // f16 scale + 16 bytes of nibbles
-	q8BlockSize = Q8_0Bytes
-	q4BlockSize = Q4_0Bytes
+	"github.com/llmparts/llmparts/quant"
+)
+
+// QK is the number of values per block of the 32-element formats.
+const QK = quant.QK
+
+// Bytes per block of Q8_0 (float16 scale + 32 int8) and Q4_0 (float16
+// scale + 16 bytes of nibbles), from quant's table of types.
+var (
+	q8BlockSize = quant.Q8_0.BlockBytes()
+	q4BlockSize = quant.Q4_0.BlockBytes()
 )
 
 func checkQ(fn string, bs int, y []float32, w []byte, x []float32, m, n int) {
@@ -87,7 +92,7 @@ func gemvQ8Generic(y []float32, w []byte, x []float32) {
 		for b := 0; b < n/QK; b++ {
 			blk := row[b*q8BlockSize : b*q8BlockSize+q8BlockSize]
 			d := f16Table[uint16(blk[0])|uint16(blk[1])<<8]
-			q := blk[2:34]
+			q := blk[2:q8BlockSize]
 			xb := x[b*QK : b*QK+QK]
 			var s0, s1, s2, s3 float32
 			for j := 0; j < QK; j += 4 {
@@ -111,7 +116,7 @@ func gemvQ4Generic(y []float32, w []byte, x []float32) {
 		for b := 0; b < n/QK; b++ {
 			blk := row[b*q4BlockSize : b*q4BlockSize+q4BlockSize]
 			d := f16Table[uint16(blk[0])|uint16(blk[1])<<8]
-			q := blk[2:18]
+			q := blk[2:q4BlockSize]
 			xb := x[b*QK : b*QK+QK]
 			var s0, s1, s2, s3 float32
 			for j := 0; j < 16; j += 2 {

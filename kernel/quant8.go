@@ -12,12 +12,12 @@ import (
 // ties away from zero, computed with the float32 d before it is rounded to
 // binary16. It panics on a length mismatch.
 func QuantizeQ8_0(dst []byte, x []float32) {
-	if len(x)%QK != 0 || len(dst) != len(x)/QK*Q8_0Bytes {
+	if len(x)%QK != 0 || len(dst) != len(x)/QK*q8BlockSize {
 		panic(fmt.Sprintf("kernel: QuantizeQ8_0: len(x)=%d must be a multiple of %d and len(dst)=%d must be len(x)/32·34", len(x), QK, len(dst)))
 	}
 	for b := 0; b < len(x)/QK; b++ {
 		xb := x[b*QK : b*QK+QK]
-		blk := dst[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
+		blk := dst[b*q8BlockSize : b*q8BlockSize+q8BlockSize]
 		var amax float32
 		for _, v := range xb {
 			amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
@@ -29,7 +29,7 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 		}
 		h := f32ToF16(d)
 		blk[0], blk[1] = byte(h), byte(h>>8)
-		q := blk[2:Q8_0Bytes]
+		q := blk[2:q8BlockSize]
 		for j, v := range xb {
 			// roundf: ties away from zero. |v·id| ≤ 127, so adding 0.5 in
 			// float64 is exact and truncation rounds correctly.
@@ -49,23 +49,23 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 // must lie in [-127, 127] (ggml's quantizer never writes -128; with AVX2 a
 // -128 weight facing a negative activation contributes with the wrong sign).
 func GemvQ8_0Q8(y []float32, w, xq []byte, m, n int) {
-	checkQ8x("GemvQ8_0Q8", Q8_0Bytes, y, w, xq, m, n)
-	gemvQ8x(y, w, xq, m, n, Q8_0Bytes, gemvQ8Q8Impl)
+	checkQ8x("GemvQ8_0Q8", q8BlockSize, y, w, xq, m, n)
+	gemvQ8x(y, w, xq, m, n, q8BlockSize, gemvQ8Q8Impl)
 }
 
 // GemvQ4_0Q8 is GemvQ8_0Q8 for a Q4_0 matrix W (as in GemvQ4_0): llama.cpp's
 // ggml_vec_dot_q4_0_q8_0.
 func GemvQ4_0Q8(y []float32, w, xq []byte, m, n int) {
-	checkQ8x("GemvQ4_0Q8", Q4_0Bytes, y, w, xq, m, n)
-	gemvQ8x(y, w, xq, m, n, Q4_0Bytes, nil)
+	checkQ8x("GemvQ4_0Q8", q4BlockSize, y, w, xq, m, n)
+	gemvQ8x(y, w, xq, m, n, q4BlockSize, nil)
 }
 
 func checkQ8x(fn string, bs int, y []float32, w, xq []byte, m, n int) {
 	if m < 0 || n < 0 || n%QK != 0 {
 		panic(fmt.Sprintf("kernel: %s: n=%d must be a non-negative multiple of %d (m=%d)", fn, n, QK, m))
 	}
-	if len(y) != m || len(xq) != n/QK*Q8_0Bytes || len(w) != m*(n/QK)*bs {
-		panic(fmt.Sprintf("kernel: %s: m=%d n=%d needs len(y)=m, len(xq)=%d, len(w)=%d; got %d, %d, %d", fn, m, n, n/QK*Q8_0Bytes, m*(n/QK)*bs, len(y), len(xq), len(w)))
+	if len(y) != m || len(xq) != n/QK*q8BlockSize || len(w) != m*(n/QK)*bs {
+		panic(fmt.Sprintf("kernel: %s: m=%d n=%d needs len(y)=m, len(xq)=%d, len(w)=%d; got %d, %d, %d", fn, m, n, n/QK*q8BlockSize, m*(n/QK)*bs, len(y), len(xq), len(w)))
 	}
 }
 
@@ -92,7 +92,7 @@ func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq 
 		}
 		xd, xs := s.xd[:nb], s.xs[:8*nb]
 		for b := range xd {
-			blk := xq[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
+			blk := xq[b*q8BlockSize : b*q8BlockSize+q8BlockSize]
 			xd[b] = f16Table[uint16(blk[0])|uint16(blk[1])<<8]
 			// 8·Σ of each group of 4 activations (one per vector lane).
 			for i := 0; i < 8; i++ {
@@ -117,7 +117,7 @@ func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq 
 	}
 	xd := (*p)[:nb]
 	for b := range xd {
-		xd[b] = f16Table[uint16(xq[b*Q8_0Bytes])|uint16(xq[b*Q8_0Bytes+1])<<8]
+		xd[b] = f16Table[uint16(xq[b*q8BlockSize])|uint16(xq[b*q8BlockSize+1])<<8]
 	}
 	rb := nb * bs
 	if Threads() <= 1 || m*rb < parallelMinBytes {
@@ -132,13 +132,13 @@ func gemvQ8x(y []float32, w, xq []byte, m, n, bs int, f func(y []float32, w, xq 
 
 func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
 	nb := len(xd)
-	rb := nb * Q8_0Bytes
+	rb := nb * q8BlockSize
 	for r := range y {
 		row := w[r*rb : r*rb+rb]
 		var sum float32
 		for b := 0; b < nb; b++ {
-			blk := row[b*Q8_0Bytes : b*Q8_0Bytes+Q8_0Bytes]
-			xb := xq[b*Q8_0Bytes+2 : b*Q8_0Bytes+Q8_0Bytes]
+			blk := row[b*q8BlockSize : b*q8BlockSize+q8BlockSize]
+			xb := xq[b*q8BlockSize+2 : b*q8BlockSize+q8BlockSize]
 			var isum int32
 			for j, q := range blk[2:] {
 				isum += int32(int8(q)) * int32(int8(xb[j]))
@@ -152,13 +152,13 @@ func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
 // gemvQ4Q8Generic ignores xs (8·Σqx per 4 activations, for the assembly).
 func gemvQ4Q8Generic(y []float32, w, xq []byte, xd []float32, xs []int32) {
 	nb := len(xd)
-	rb := nb * Q4_0Bytes
+	rb := nb * q4BlockSize
 	for r := range y {
 		row := w[r*rb : r*rb+rb]
 		var sum float32
 		for b := 0; b < nb; b++ {
-			blk := row[b*Q4_0Bytes : b*Q4_0Bytes+Q4_0Bytes]
-			xb := xq[b*Q8_0Bytes+2 : b*Q8_0Bytes+Q8_0Bytes]
+			blk := row[b*q4BlockSize : b*q4BlockSize+q4BlockSize]
+			xb := xq[b*q8BlockSize+2 : b*q8BlockSize+q8BlockSize]
 			var isum int32
 			for j, q := range blk[2:] {
 				isum += (int32(q&15)-8)*int32(int8(xb[j])) + (int32(q>>4)-8)*int32(int8(xb[j+16]))

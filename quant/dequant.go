@@ -36,11 +36,12 @@ func Dequantize(t Type, src []byte, dst []float32) error {
 		}
 		return nil
 	}
-	f, ok := dequantizers[t]
-	if !ok {
+	ti := t.info()
+	f := ti.Dequantize
+	if f == nil {
 		return fmt.Errorf("quant: dequantize: type %v is not supported", t)
 	}
-	bs, bb := t.BlockSize(), t.BlockBytes()
+	bs, bb := ti.BlockSize, ti.BlockBytes
 	for i := 0; i < len(dst)/bs; i++ {
 		f(src[i*bb:(i+1)*bb], dst[i*bs:(i+1)*bs])
 	}
@@ -48,9 +49,10 @@ func Dequantize(t Type, src []byte, dst []float32) error {
 }
 
 // CanDequantize reports whether Dequantize supports t.
-func CanDequantize(t Type) bool { _, ok := dequantizers[t]; return ok }
+func CanDequantize(t Type) bool { return t.Info().Dequantize != nil }
 
-// A block dequantizer decodes one block of src into y (one block long).
+// A block dequantizer decodes one block of src into y (one block long);
+// the table of types (types.go) takes them from here.
 var dequantizers = map[Type]func(src []byte, y []float32){
 	F32:    func(b []byte, y []float32) { y[0] = math.Float32frombits(le.Uint32(b)) },
 	F16:    func(b []byte, y []float32) { y[0] = F16ToF32(le.Uint16(b)) },

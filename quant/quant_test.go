@@ -183,8 +183,8 @@ func TestDequantizeErrors(t *testing.T) {
 	if err := Dequantize(Type(99), nil, nil); err == nil {
 		t.Error("unknown type accepted")
 	}
-	if _, err := Quantize(Q2_K, make([]float32, 256)); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Error("Quantize Q2_K accepted")
+	if _, err := Quantize(IQ2_XXS, make([]float32, 256)); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Error("Quantize IQ2_XXS accepted")
 	}
 	if err := QuantizeQ8_0(make([]float32, 32), make([]byte, 30)); err == nil {
 		t.Error("short destination accepted")
@@ -234,12 +234,18 @@ func TestQuantizeKQuants(t *testing.T) {
 	}
 	for _, c := range []struct {
 		t      Type
-		maxRel float64 // max error / range of the 32-element group
+		maxRel float64 // max error / range of the sub-block (group elements)
 		rms    float64 // max rms error for N(0, 1) data
+		group  int
+		signed bool // range is 2·max|x| (symmetric formats)
 	}{
-		{Q4_K, 0.5/15 + 0.04, 0.12},
-		{Q5_K, 0.5/31 + 0.03, 0.06},
-		{Q6_K, 0.5/31 + 0.02, 0.03},
+		{Q2_K, 0.5/3 + 0.07, 0.31, 16, false},
+		{Q3_K, 0.5/7 + 0.04, 0.16, 16, true},
+		{Q4_K, 0.5/15 + 0.04, 0.12, 32, false},
+		{Q5_K, 0.5/31 + 0.03, 0.06, 32, false},
+		{Q6_K, 0.5/31 + 0.02, 0.03, 32, true},
+		{IQ4_NL, 23.0/2/254 + 0.01, 0.085, 32, true},
+		{IQ4_XS, 23.0/2/254 + 0.03, 0.085, 32, true},
 	} {
 		b, err := Quantize(c.t, x)
 		if err != nil {
@@ -250,13 +256,14 @@ func TestQuantizeKQuants(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sum float64
-		for g := 0; g < len(x)/32; g++ {
-			lo, hi := minMax(x[32*g : 32*g+32])
+		gs := c.group
+		for g := 0; g < len(x)/gs; g++ {
+			lo, hi := minMax(x[gs*g : gs*g+gs])
 			span := float64(hi - min(lo, 0))
-			if c.t == Q6_K {
+			if c.signed {
 				span = 2 * math.Max(math.Abs(float64(lo)), math.Abs(float64(hi)))
 			}
-			for i := 32 * g; i < 32*g+32; i++ {
+			for i := gs * g; i < gs*g+gs; i++ {
 				e := math.Abs(float64(x[i] - y[i]))
 				sum += e * e
 				if e > c.maxRel*span+1e-6 {
@@ -285,7 +292,7 @@ func TestQuantizeSpecialValues(t *testing.T) {
 	for i := range x {
 		x[i] = specials[(i*7)%len(specials)]
 	}
-	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K} {
+	for _, typ := range []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS} {
 		b, err := Quantize(typ, x)
 		if err != nil {
 			t.Fatalf("%v: %v", typ, err)

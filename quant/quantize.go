@@ -13,9 +13,10 @@ func QuantizeQ8_0(src []float32, dst []byte) error {
 	if err := checkQuant(Q8_0, src, dst); err != nil {
 		return err
 	}
+	bb := Q8_0.BlockBytes()
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
-		b := dst[i*34 : (i+1)*34]
+		b := dst[i*bb : (i+1)*bb]
 		var amax float32
 		for _, v := range x {
 			amax = max(amax, float32(math.Abs(float64(v))))
@@ -41,9 +42,10 @@ func QuantizeQ4_0(src []float32, dst []byte) error {
 	if err := checkQuant(Q4_0, src, dst); err != nil {
 		return err
 	}
+	bb := Q4_0.BlockBytes()
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
-		b := dst[i*18 : (i+1)*18]
+		b := dst[i*bb : (i+1)*bb]
 		var amax, mx float32
 		for _, v := range x {
 			if a := float32(math.Abs(float64(v))); amax < a {
@@ -72,9 +74,10 @@ func QuantizeQ4_1(src []float32, dst []byte) error {
 	if err := checkQuant(Q4_1, src, dst); err != nil {
 		return err
 	}
+	bb := Q4_1.BlockBytes()
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
-		b := dst[i*20 : (i+1)*20]
+		b := dst[i*bb : (i+1)*bb]
 		lo, hi := minMax(x)
 		d := (hi - lo) / 15
 		var id float32
@@ -99,9 +102,10 @@ func QuantizeQ5_0(src []float32, dst []byte) error {
 	if err := checkQuant(Q5_0, src, dst); err != nil {
 		return err
 	}
+	bb := Q5_0.BlockBytes()
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
-		b := dst[i*22 : (i+1)*22]
+		b := dst[i*bb : (i+1)*bb]
 		var amax, mx float32
 		for _, v := range x {
 			if a := float32(math.Abs(float64(v))); amax < a {
@@ -132,9 +136,10 @@ func QuantizeQ5_1(src []float32, dst []byte) error {
 	if err := checkQuant(Q5_1, src, dst); err != nil {
 		return err
 	}
+	bb := Q5_1.BlockBytes()
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
-		b := dst[i*24 : (i+1)*24]
+		b := dst[i*bb : (i+1)*bb]
 		lo, hi := minMax(x)
 		d := (hi - lo) / 31
 		var id float32
@@ -190,47 +195,60 @@ func checkQuant(t Type, src []float32, dst []byte) error {
 	return nil
 }
 
-// Quantize encodes src as type t (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
-// Q5_1, Q4_K, Q5_K or Q6_K) and returns the bytes. len(src) must be a
-// multiple of t's block size. The K-quants use a simple encoder (see
-// QuantizeQ4_K), the others ggml's reference rounding.
+// Quantize encodes src as type t and returns the bytes. len(src) must be
+// a multiple of t's block size. Types with an encoder: F32, F16, BF16,
+// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (ggml's reference rounding), Q8_1 and Q8_K
+// (llama.cpp's activation rounding), Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL
+// and IQ4_XS (simple encoders of ours, see kquantize.go).
 func Quantize(t Type, src []float32) ([]byte, error) {
 	n, err := t.RowBytes(len(src))
 	if err != nil {
 		return nil, fmt.Errorf("quant: quantize: %v", err)
 	}
+	f := t.info().Quantize
+	if f == nil {
+		return nil, fmt.Errorf("quant: quantize: type %v is not supported", t)
+	}
 	dst := make([]byte, n)
-	switch t {
-	case F32:
+	return dst, f(src, dst)
+}
+
+// CanQuantize reports whether Quantize supports t.
+func CanQuantize(t Type) bool { return t.Info().Quantize != nil }
+
+// quantizers are the row encoders the table of types takes.
+var quantizers = map[Type]func(src []float32, dst []byte) error{
+	F32: func(src []float32, dst []byte) error {
 		for i, v := range src {
 			le.PutUint32(dst[4*i:], math.Float32bits(v))
 		}
-	case F16:
+		return nil
+	},
+	F16: func(src []float32, dst []byte) error {
 		for i, v := range src {
 			le.PutUint16(dst[2*i:], F32ToF16(v))
 		}
-	case BF16:
+		return nil
+	},
+	BF16: func(src []float32, dst []byte) error {
 		for i, v := range src {
 			le.PutUint16(dst[2*i:], F32ToBF16(v))
 		}
-	case Q8_0:
-		err = QuantizeQ8_0(src, dst)
-	case Q4_0:
-		err = QuantizeQ4_0(src, dst)
-	case Q4_1:
-		err = QuantizeQ4_1(src, dst)
-	case Q5_0:
-		err = QuantizeQ5_0(src, dst)
-	case Q5_1:
-		err = QuantizeQ5_1(src, dst)
-	case Q4_K:
-		err = QuantizeQ4_K(src, dst)
-	case Q5_K:
-		err = QuantizeQ5_K(src, dst)
-	case Q6_K:
-		err = QuantizeQ6_K(src, dst)
-	default:
-		return nil, fmt.Errorf("quant: quantize: type %v is not supported", t)
-	}
-	return dst, err
+		return nil
+	},
+	Q8_0: QuantizeQ8_0,
+	Q4_0: QuantizeQ4_0,
+	Q4_1: QuantizeQ4_1,
+	Q5_0: QuantizeQ5_0,
+	Q5_1: QuantizeQ5_1,
+	Q8_1: QuantizeQ8_1,
+	Q8_K: QuantizeQ8_K,
+	Q2_K: QuantizeQ2_K,
+	Q3_K: QuantizeQ3_K,
+	Q4_K: QuantizeQ4_K,
+	Q5_K: QuantizeQ5_K,
+	Q6_K: QuantizeQ6_K,
+
+	IQ4_NL: QuantizeIQ4_NL,
+	IQ4_XS: QuantizeIQ4_XS,
 }

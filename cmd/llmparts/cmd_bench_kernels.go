@@ -16,6 +16,7 @@ import (
 
 	"github.com/llmparts/llmparts/internal/chart"
 	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/quant"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -30,6 +31,7 @@ type kernelResult struct {
 	GFlops      float64 `json:"gflops"`
 	Threads     int     `json:"threads"`
 	RatioToCopy float64 `json:"ratio_to_copy"`
+	Variant     string  `json:"variant"` // the implementation that ran ("avx2", "generic", ...)
 }
 
 // kernelBench describes one benchmark: setup allocates and returns the
@@ -40,6 +42,7 @@ type kernelBench struct {
 	bytes       float64
 	flops       float64
 	memBound    bool
+	variant     string // "" means kernel.Impl()
 	setup       func(threads int) func()
 }
 
@@ -109,7 +112,7 @@ func runBenchKernels(o benchKernelsOpts) error {
 	out := io.Writer(os.Stdout)
 	if !*asJSON {
 		fmt.Fprintf(out, "kernel impl %s, %d threads\n", kernel.Impl(), t)
-		fmt.Fprintf(out, "%-18s %-16s %14s %10s %10s %8s\n", "kernel", "shape", "ns/op", "GB/s", "GFLOP/s", "x copy")
+		fmt.Fprintf(out, "%-18s %-16s %14s %10s %10s %8s  %s\n", "kernel", "shape", "ns/op", "GB/s", "GFLOP/s", "x copy", "variant")
 	}
 	for _, b := range benches {
 		if *only != "" && b.name != "copy" && b.name != *only {
@@ -118,7 +121,10 @@ func runBenchKernels(o benchKernelsOpts) error {
 		fmt.Fprintf(os.Stderr, "bench kernels: %s %s\n", b.name, b.shape)
 		op := b.setup(t)
 		ns := timeOp(op, *minTime, *runs)
-		r := kernelResult{Kernel: b.name, Shape: b.shape, NsPerOp: ns, Threads: t}
+		r := kernelResult{Kernel: b.name, Shape: b.shape, NsPerOp: ns, Threads: t, Variant: b.variant}
+		if r.Variant == "" {
+			r.Variant = kernel.Impl()
+		}
 		if b.bytes > 0 {
 			r.GBps = b.bytes / ns
 		}
@@ -136,7 +142,7 @@ func runBenchKernels(o benchKernelsOpts) error {
 			line, _ := json.Marshal(r)
 			fmt.Fprintln(out, string(line))
 		} else {
-			fmt.Fprintf(out, "%-18s %-16s %14.0f %10.2f %10.2f %8.2f\n", r.Kernel, r.Shape, r.NsPerOp, r.GBps, r.GFlops, r.RatioToCopy)
+			fmt.Fprintf(out, "%-18s %-16s %14.0f %10.2f %10.2f %8.2f  %s\n", r.Kernel, r.Shape, r.NsPerOp, r.GBps, r.GFlops, r.RatioToCopy, r.Variant)
 		}
 	}
 	if *plot != "" {
@@ -229,11 +235,11 @@ func splitRows(rows, threads int, fn func(lo, hi int)) {
 func kernelBenches(quick bool) []kernelBench {
 	copyMiB, nd, nt, gemv, gemm, small := 256, 4096, 4096, 4096, 1024, 16
 	if quick {
-		copyMiB, nd, nt, gemv, gemm, small = 1, 64, 8, 64, 32, 2
+		copyMiB, nd, nt, gemv, gemm, small = 1, 64, 8, 256, 32, 2
 	}
 	shape2 := func(a, b int) string { return fmt.Sprintf("%dx%d", a, b) }
 	const d = 4096
-	return []kernelBench{
+	bs := []kernelBench{
 		{name: "copy", shape: fmt.Sprintf("%dMiB", copyMiB), bytes: 2 * float64(copyMiB<<20), memBound: true,
 			setup: func(t int) func() {
 				n := copyMiB << 20 / 4
@@ -299,10 +305,6 @@ func kernelBenches(quick bool) []kernelBench {
 				a, b, c := randFloats(gemm*gemm), randFloats(gemm*gemm), make([]float32, gemm*gemm)
 				return func() { kernel.Sgemm(false, false, gemm, gemm, gemm, 1, a, gemm, b, gemm, 0, c, gemm) }
 			}},
-		quantBench("q8_0_gemv", gemv, kernel.Q8_0Bytes, kernel.GemvQ8_0),
-		quantBench("q4_0_gemv", gemv, kernel.Q4_0Bytes, kernel.GemvQ4_0),
-		quantBench("q8_0_q8_gemv", gemv, kernel.Q8_0Bytes, q8Activations(gemv, kernel.GemvQ8_0Q8)),
-		quantBench("q4_0_q8_gemv", gemv, kernel.Q4_0Bytes, q8Activations(gemv, kernel.GemvQ4_0Q8)),
 		{name: "f16_gemv", shape: shape2(gemv, gemv), bytes: 2 * float64(gemv*gemv), flops: 2 * float64(gemv*gemv), memBound: true,
 			setup: func(t int) func() {
 				w, x, y := make([]uint16, gemv*gemv), randFloats(gemv), make([]float32, gemv)
@@ -310,34 +312,50 @@ func kernelBenches(quick bool) []kernelBench {
 				return func() { kernel.GemvF16(y, w, x, gemv, gemv) }
 			}},
 	}
+	for _, t := range benchQuantTypes {
+		bs = append(bs, quantBench(t, gemv, false), quantBench(t, gemv, true))
+	}
+	return bs
 }
 
-func quantBench(name string, n, blockBytes int, f func([]float32, []byte, []float32, int, int)) kernelBench {
-	wb := n * n / kernel.QK * blockBytes
+// benchQuantTypes are the weight types whose GEMVs bench kernels times,
+// in both paths: float activations ("q4_k_gemv") and activations quantized
+// per block ("q4_k_q8_gemv").
+var benchQuantTypes = []quant.Type{quant.Q8_0, quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q2_K,
+	quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.IQ4_NL, quant.IQ4_XS}
+
+// quantBench times an n×n GEMV of type t through quant's table, with
+// float activations or (intPath) activations quantized per call as
+// llama.cpp does per token.
+func quantBench(t quant.Type, n int, intPath bool) kernelBench {
+	wb := n / t.BlockSize() * t.BlockBytes() * n
+	k := t.Kernels()
+	name := strings.ToLower(t.String()) + "_gemv"
+	if intPath {
+		name = strings.ToLower(t.String()) + "_q8_gemv"
+	}
 	return kernelBench{name: name, shape: fmt.Sprintf("%dx%d", n, n), bytes: float64(wb), flops: 2 * float64(n*n), memBound: true,
-		setup: func(t int) func() {
+		variant: k.Variant,
+		setup: func(int) func() {
 			rng := rand.New(rand.NewPCG(2, 3))
-			w := make([]byte, wb)
-			for i := range w {
-				w[i] = byte(rng.IntN(256))
+			x := randFloats(n * n)
+			for i := range x {
+				x[i] *= float32(rng.NormFloat64())
 			}
-			// Sane scales: a small positive binary16 in every block.
-			for b := 0; b < len(w); b += blockBytes {
-				w[b], w[b+1] = 0x00, 0x20
+			w, err := quant.Quantize(t, x)
+			if err != nil {
+				panic(err) // every type in benchQuantTypes has an encoder
 			}
 			x, y := randFloats(n), make([]float32, n)
-			return func() { f(y, w, x, n, n) }
+			if !intPath {
+				return func() { k.Gemv(y, w, x, n, n) }
+			}
+			xq := make([]byte, t.VecDot().MustRowBytes(n))
+			return func() {
+				kernel.QuantizeActivations(t, xq, x)
+				k.GemvQ(y, w, xq, n, n)
+			}
 		}}
-}
-
-// q8Activations adapts a GEMV on Q8_0 activations to the float32 form:
-// each call quantizes x (as llama.cpp does per token) and multiplies.
-func q8Activations(n int, f func([]float32, []byte, []byte, int, int)) func([]float32, []byte, []float32, int, int) {
-	xq := make([]byte, n/kernel.QK*kernel.Q8_0Bytes)
-	return func(y []float32, w []byte, x []float32, m, n int) {
-		kernel.QuantizeQ8_0(xq, x)
-		f(y, w, xq, m, n)
-	}
 }
 
 // sortedKernelNames lists the benchmark names (for tests and help).

@@ -164,10 +164,11 @@ func (c *synthConfig) tensors() []synthTensor {
 var synthFileType = map[quant.Type]uint32{
 	quant.F32: 0, quant.F16: 1, quant.Q4_0: 2, quant.Q4_1: 3, quant.Q8_0: 7,
 	quant.Q5_0: 8, quant.Q5_1: 9, quant.BF16: 32,
-	quant.Q4_K: 14, quant.Q5_K: 16, quant.Q6_K: 18, // the _S ("small") mixes
+	quant.Q2_K: 10, quant.Q3_K: 11, quant.Q4_K: 14, quant.Q5_K: 16, quant.Q6_K: 18, // the _S ("small") mixes
+	quant.IQ4_NL: 25, quant.IQ4_XS: 30,
 }
 
-const synthTypeNames = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k"
+const synthTypeNames = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs"
 
 // synthVocab returns a SentencePiece-style ("llama") vocabulary of n
 // tokens: <unk>, <s>, </s>, the byte tokens, then unique filler pieces.

@@ -173,7 +173,7 @@ func TestSynthValidation(t *testing.T) {
 		{[]string{"--type", "q8_0", "--hidden", "100"}, "--hidden 100 must be a multiple of 32"},
 		{[]string{"--type", "q4_k"}, "--dim 64 must be a multiple of 256 for --type Q4_K"},
 		{[]string{"--layers", "0"}, "--layers 0: must be positive"},
-		{[]string{"--type", "q2_k"}, `--type "q2_k": want one of f32, f16, bf16`},
+		{[]string{"--type", "iq2_xxs"}, `--type "iq2_xxs": want one of f32, f16, bf16`},
 		{[]string{"--type", "q5_0", "--dim", "48", "--heads", "2"}, "--dim 48 must be a multiple of 32 for --type Q5_0"},
 		// Each flag within its own limit, but a tensor list of GBs or a
 		// file of petabytes.
