@@ -35,6 +35,7 @@ func main() {
 	halfKernels()
 	halfDotKernels()
 	halfGemvKernels()
+	kquantKernels()
 	Generate()
 }
 

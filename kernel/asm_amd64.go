@@ -132,3 +132,12 @@ func gemvF16x4Asm(y []float32, w []uint16, x []float32, ldw int)
 
 //go:noescape
 func gemvBF16x4Asm(y []float32, w []uint16, x []float32, ldw int)
+
+//go:noescape
+func gemvQ4KQ8KAsm(y []float32, w []byte, xq []byte)
+
+//go:noescape
+func gemvQ5KQ8KAsm(y []float32, w []byte, xq []byte)
+
+//go:noescape
+func gemvQ6KQ8KAsm(y []float32, w []byte, xq []byte)

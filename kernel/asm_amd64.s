@@ -3243,3 +3243,898 @@ gemvBF16x4Asm_cols_done:
 gemvBF16x4Asm_end:
 	VZEROUPPER
 	RET
+
+// func gemvQ4KQ8KAsm(y []float32, w []byte, xq []byte)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvQ4KQ8KAsm(SB), NOSPLIT, $0-72
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    xq_base+48(FP), DX
+	MOVQ    y_len+8(FP), BX
+	MOVQ    xq_len+56(FP), SI
+	LEAQ    (DX)(SI*1), SI
+	LEAQ    (AX)(BX*4), BX
+	VMOVDQU nib15x32<>+0(SB), Y0
+
+gemvQ4KQ8KAsm_row:
+	CMPQ   AX, BX
+	JAE    gemvQ4KQ8KAsm_end
+	VXORPS Y1, Y1, Y1
+	MOVQ   DX, DI
+
+gemvQ4KQ8KAsm_blk:
+	CMPQ         DI, SI
+	JAE          gemvQ4KQ8KAsm_rowdone
+	MOVL         4(CX), R8
+	MOVL         8(CX), R9
+	MOVL         12(CX), R10
+	MOVL         R8, R11
+	ANDL         $0x3f3f3f3f, R11
+	MOVL         R9, R12
+	ANDL         $0x3f3f3f3f, R12
+	MOVL         R10, R13
+	ANDL         $0x0f0f0f0f, R13
+	SHRL         $0x06, R8
+	ANDL         $0x03030303, R8
+	SHLL         $0x04, R8
+	ORL          R8, R13
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	ORL          R9, R10
+	VMOVD        R11, X2
+	VPINSRD      $0x01, R13, X2, X2
+	VMOVD        R12, X3
+	VPINSRD      $0x01, R10, X3, X3
+	VPMOVZXBW    X2, X2
+	VPMOVZXBW    X3, X3
+	VPUNPCKLWD   X3, X3, X4
+	VPUNPCKHWD   X3, X3, X3
+	VINSERTI128  $0x01, X3, Y4, Y3
+	VPMADDWD     260(DI), Y3, Y3
+	VINSERTI128  $0x01, X2, Y2, Y5
+	VPXOR        Y6, Y6, Y6
+	VMOVDQU      16(CX), Y7
+	VPAND        Y0, Y7, Y8
+	VPMADDUBSW   4(DI), Y8, Y8
+	VPSHUFB      wbcast00<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPMADDUBSW   36(DI), Y7, Y7
+	VPSHUFB      wbcast11<>+0(SB), Y5, Y8
+	VPMADDWD     Y8, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VMOVDQU      48(CX), Y7
+	VPAND        Y0, Y7, Y8
+	VPMADDUBSW   68(DI), Y8, Y8
+	VPSHUFB      wbcast22<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPMADDUBSW   100(DI), Y7, Y7
+	VPSHUFB      wbcast33<>+0(SB), Y5, Y8
+	VPMADDWD     Y8, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VMOVDQU      80(CX), Y7
+	VPAND        Y0, Y7, Y8
+	VPMADDUBSW   132(DI), Y8, Y8
+	VPSHUFB      wbcast44<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPMADDUBSW   164(DI), Y7, Y7
+	VPSHUFB      wbcast55<>+0(SB), Y5, Y8
+	VPMADDWD     Y8, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VMOVDQU      112(CX), Y7
+	VPAND        Y0, Y7, Y8
+	VPMADDUBSW   196(DI), Y8, Y8
+	VPSHUFB      wbcast66<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPMADDUBSW   228(DI), Y7, Y7
+	VPSHUFB      wbcast77<>+0(SB), Y5, Y5
+	VPMADDWD     Y5, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (CX), R8
+	VMOVD        R8, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X2
+	VBROADCASTSS X2, Y5
+	VFMADD231PS  Y6, Y5, Y1
+	MOVWLZX      2(CX), R8
+	VMOVD        R8, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X2
+	VBROADCASTSS X2, Y5
+	VFNMADD231PS Y3, Y5, Y1
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000124, DI
+	JMP          gemvQ4KQ8KAsm_blk
+
+gemvQ4KQ8KAsm_rowdone:
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDSS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x04, AX
+	JMP          gemvQ4KQ8KAsm_row
+
+gemvQ4KQ8KAsm_end:
+	VZEROUPPER
+	RET
+
+DATA wbcast00<>+0(SB)/1, $0x00
+DATA wbcast00<>+1(SB)/1, $0x01
+DATA wbcast00<>+2(SB)/1, $0x00
+DATA wbcast00<>+3(SB)/1, $0x01
+DATA wbcast00<>+4(SB)/1, $0x00
+DATA wbcast00<>+5(SB)/1, $0x01
+DATA wbcast00<>+6(SB)/1, $0x00
+DATA wbcast00<>+7(SB)/1, $0x01
+DATA wbcast00<>+8(SB)/1, $0x00
+DATA wbcast00<>+9(SB)/1, $0x01
+DATA wbcast00<>+10(SB)/1, $0x00
+DATA wbcast00<>+11(SB)/1, $0x01
+DATA wbcast00<>+12(SB)/1, $0x00
+DATA wbcast00<>+13(SB)/1, $0x01
+DATA wbcast00<>+14(SB)/1, $0x00
+DATA wbcast00<>+15(SB)/1, $0x01
+DATA wbcast00<>+16(SB)/1, $0x00
+DATA wbcast00<>+17(SB)/1, $0x01
+DATA wbcast00<>+18(SB)/1, $0x00
+DATA wbcast00<>+19(SB)/1, $0x01
+DATA wbcast00<>+20(SB)/1, $0x00
+DATA wbcast00<>+21(SB)/1, $0x01
+DATA wbcast00<>+22(SB)/1, $0x00
+DATA wbcast00<>+23(SB)/1, $0x01
+DATA wbcast00<>+24(SB)/1, $0x00
+DATA wbcast00<>+25(SB)/1, $0x01
+DATA wbcast00<>+26(SB)/1, $0x00
+DATA wbcast00<>+27(SB)/1, $0x01
+DATA wbcast00<>+28(SB)/1, $0x00
+DATA wbcast00<>+29(SB)/1, $0x01
+DATA wbcast00<>+30(SB)/1, $0x00
+DATA wbcast00<>+31(SB)/1, $0x01
+GLOBL wbcast00<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast11<>+0(SB)/1, $0x02
+DATA wbcast11<>+1(SB)/1, $0x03
+DATA wbcast11<>+2(SB)/1, $0x02
+DATA wbcast11<>+3(SB)/1, $0x03
+DATA wbcast11<>+4(SB)/1, $0x02
+DATA wbcast11<>+5(SB)/1, $0x03
+DATA wbcast11<>+6(SB)/1, $0x02
+DATA wbcast11<>+7(SB)/1, $0x03
+DATA wbcast11<>+8(SB)/1, $0x02
+DATA wbcast11<>+9(SB)/1, $0x03
+DATA wbcast11<>+10(SB)/1, $0x02
+DATA wbcast11<>+11(SB)/1, $0x03
+DATA wbcast11<>+12(SB)/1, $0x02
+DATA wbcast11<>+13(SB)/1, $0x03
+DATA wbcast11<>+14(SB)/1, $0x02
+DATA wbcast11<>+15(SB)/1, $0x03
+DATA wbcast11<>+16(SB)/1, $0x02
+DATA wbcast11<>+17(SB)/1, $0x03
+DATA wbcast11<>+18(SB)/1, $0x02
+DATA wbcast11<>+19(SB)/1, $0x03
+DATA wbcast11<>+20(SB)/1, $0x02
+DATA wbcast11<>+21(SB)/1, $0x03
+DATA wbcast11<>+22(SB)/1, $0x02
+DATA wbcast11<>+23(SB)/1, $0x03
+DATA wbcast11<>+24(SB)/1, $0x02
+DATA wbcast11<>+25(SB)/1, $0x03
+DATA wbcast11<>+26(SB)/1, $0x02
+DATA wbcast11<>+27(SB)/1, $0x03
+DATA wbcast11<>+28(SB)/1, $0x02
+DATA wbcast11<>+29(SB)/1, $0x03
+DATA wbcast11<>+30(SB)/1, $0x02
+DATA wbcast11<>+31(SB)/1, $0x03
+GLOBL wbcast11<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast22<>+0(SB)/1, $0x04
+DATA wbcast22<>+1(SB)/1, $0x05
+DATA wbcast22<>+2(SB)/1, $0x04
+DATA wbcast22<>+3(SB)/1, $0x05
+DATA wbcast22<>+4(SB)/1, $0x04
+DATA wbcast22<>+5(SB)/1, $0x05
+DATA wbcast22<>+6(SB)/1, $0x04
+DATA wbcast22<>+7(SB)/1, $0x05
+DATA wbcast22<>+8(SB)/1, $0x04
+DATA wbcast22<>+9(SB)/1, $0x05
+DATA wbcast22<>+10(SB)/1, $0x04
+DATA wbcast22<>+11(SB)/1, $0x05
+DATA wbcast22<>+12(SB)/1, $0x04
+DATA wbcast22<>+13(SB)/1, $0x05
+DATA wbcast22<>+14(SB)/1, $0x04
+DATA wbcast22<>+15(SB)/1, $0x05
+DATA wbcast22<>+16(SB)/1, $0x04
+DATA wbcast22<>+17(SB)/1, $0x05
+DATA wbcast22<>+18(SB)/1, $0x04
+DATA wbcast22<>+19(SB)/1, $0x05
+DATA wbcast22<>+20(SB)/1, $0x04
+DATA wbcast22<>+21(SB)/1, $0x05
+DATA wbcast22<>+22(SB)/1, $0x04
+DATA wbcast22<>+23(SB)/1, $0x05
+DATA wbcast22<>+24(SB)/1, $0x04
+DATA wbcast22<>+25(SB)/1, $0x05
+DATA wbcast22<>+26(SB)/1, $0x04
+DATA wbcast22<>+27(SB)/1, $0x05
+DATA wbcast22<>+28(SB)/1, $0x04
+DATA wbcast22<>+29(SB)/1, $0x05
+DATA wbcast22<>+30(SB)/1, $0x04
+DATA wbcast22<>+31(SB)/1, $0x05
+GLOBL wbcast22<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast33<>+0(SB)/1, $0x06
+DATA wbcast33<>+1(SB)/1, $0x07
+DATA wbcast33<>+2(SB)/1, $0x06
+DATA wbcast33<>+3(SB)/1, $0x07
+DATA wbcast33<>+4(SB)/1, $0x06
+DATA wbcast33<>+5(SB)/1, $0x07
+DATA wbcast33<>+6(SB)/1, $0x06
+DATA wbcast33<>+7(SB)/1, $0x07
+DATA wbcast33<>+8(SB)/1, $0x06
+DATA wbcast33<>+9(SB)/1, $0x07
+DATA wbcast33<>+10(SB)/1, $0x06
+DATA wbcast33<>+11(SB)/1, $0x07
+DATA wbcast33<>+12(SB)/1, $0x06
+DATA wbcast33<>+13(SB)/1, $0x07
+DATA wbcast33<>+14(SB)/1, $0x06
+DATA wbcast33<>+15(SB)/1, $0x07
+DATA wbcast33<>+16(SB)/1, $0x06
+DATA wbcast33<>+17(SB)/1, $0x07
+DATA wbcast33<>+18(SB)/1, $0x06
+DATA wbcast33<>+19(SB)/1, $0x07
+DATA wbcast33<>+20(SB)/1, $0x06
+DATA wbcast33<>+21(SB)/1, $0x07
+DATA wbcast33<>+22(SB)/1, $0x06
+DATA wbcast33<>+23(SB)/1, $0x07
+DATA wbcast33<>+24(SB)/1, $0x06
+DATA wbcast33<>+25(SB)/1, $0x07
+DATA wbcast33<>+26(SB)/1, $0x06
+DATA wbcast33<>+27(SB)/1, $0x07
+DATA wbcast33<>+28(SB)/1, $0x06
+DATA wbcast33<>+29(SB)/1, $0x07
+DATA wbcast33<>+30(SB)/1, $0x06
+DATA wbcast33<>+31(SB)/1, $0x07
+GLOBL wbcast33<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast44<>+0(SB)/1, $0x08
+DATA wbcast44<>+1(SB)/1, $0x09
+DATA wbcast44<>+2(SB)/1, $0x08
+DATA wbcast44<>+3(SB)/1, $0x09
+DATA wbcast44<>+4(SB)/1, $0x08
+DATA wbcast44<>+5(SB)/1, $0x09
+DATA wbcast44<>+6(SB)/1, $0x08
+DATA wbcast44<>+7(SB)/1, $0x09
+DATA wbcast44<>+8(SB)/1, $0x08
+DATA wbcast44<>+9(SB)/1, $0x09
+DATA wbcast44<>+10(SB)/1, $0x08
+DATA wbcast44<>+11(SB)/1, $0x09
+DATA wbcast44<>+12(SB)/1, $0x08
+DATA wbcast44<>+13(SB)/1, $0x09
+DATA wbcast44<>+14(SB)/1, $0x08
+DATA wbcast44<>+15(SB)/1, $0x09
+DATA wbcast44<>+16(SB)/1, $0x08
+DATA wbcast44<>+17(SB)/1, $0x09
+DATA wbcast44<>+18(SB)/1, $0x08
+DATA wbcast44<>+19(SB)/1, $0x09
+DATA wbcast44<>+20(SB)/1, $0x08
+DATA wbcast44<>+21(SB)/1, $0x09
+DATA wbcast44<>+22(SB)/1, $0x08
+DATA wbcast44<>+23(SB)/1, $0x09
+DATA wbcast44<>+24(SB)/1, $0x08
+DATA wbcast44<>+25(SB)/1, $0x09
+DATA wbcast44<>+26(SB)/1, $0x08
+DATA wbcast44<>+27(SB)/1, $0x09
+DATA wbcast44<>+28(SB)/1, $0x08
+DATA wbcast44<>+29(SB)/1, $0x09
+DATA wbcast44<>+30(SB)/1, $0x08
+DATA wbcast44<>+31(SB)/1, $0x09
+GLOBL wbcast44<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast55<>+0(SB)/1, $0x0a
+DATA wbcast55<>+1(SB)/1, $0x0b
+DATA wbcast55<>+2(SB)/1, $0x0a
+DATA wbcast55<>+3(SB)/1, $0x0b
+DATA wbcast55<>+4(SB)/1, $0x0a
+DATA wbcast55<>+5(SB)/1, $0x0b
+DATA wbcast55<>+6(SB)/1, $0x0a
+DATA wbcast55<>+7(SB)/1, $0x0b
+DATA wbcast55<>+8(SB)/1, $0x0a
+DATA wbcast55<>+9(SB)/1, $0x0b
+DATA wbcast55<>+10(SB)/1, $0x0a
+DATA wbcast55<>+11(SB)/1, $0x0b
+DATA wbcast55<>+12(SB)/1, $0x0a
+DATA wbcast55<>+13(SB)/1, $0x0b
+DATA wbcast55<>+14(SB)/1, $0x0a
+DATA wbcast55<>+15(SB)/1, $0x0b
+DATA wbcast55<>+16(SB)/1, $0x0a
+DATA wbcast55<>+17(SB)/1, $0x0b
+DATA wbcast55<>+18(SB)/1, $0x0a
+DATA wbcast55<>+19(SB)/1, $0x0b
+DATA wbcast55<>+20(SB)/1, $0x0a
+DATA wbcast55<>+21(SB)/1, $0x0b
+DATA wbcast55<>+22(SB)/1, $0x0a
+DATA wbcast55<>+23(SB)/1, $0x0b
+DATA wbcast55<>+24(SB)/1, $0x0a
+DATA wbcast55<>+25(SB)/1, $0x0b
+DATA wbcast55<>+26(SB)/1, $0x0a
+DATA wbcast55<>+27(SB)/1, $0x0b
+DATA wbcast55<>+28(SB)/1, $0x0a
+DATA wbcast55<>+29(SB)/1, $0x0b
+DATA wbcast55<>+30(SB)/1, $0x0a
+DATA wbcast55<>+31(SB)/1, $0x0b
+GLOBL wbcast55<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast66<>+0(SB)/1, $0x0c
+DATA wbcast66<>+1(SB)/1, $0x0d
+DATA wbcast66<>+2(SB)/1, $0x0c
+DATA wbcast66<>+3(SB)/1, $0x0d
+DATA wbcast66<>+4(SB)/1, $0x0c
+DATA wbcast66<>+5(SB)/1, $0x0d
+DATA wbcast66<>+6(SB)/1, $0x0c
+DATA wbcast66<>+7(SB)/1, $0x0d
+DATA wbcast66<>+8(SB)/1, $0x0c
+DATA wbcast66<>+9(SB)/1, $0x0d
+DATA wbcast66<>+10(SB)/1, $0x0c
+DATA wbcast66<>+11(SB)/1, $0x0d
+DATA wbcast66<>+12(SB)/1, $0x0c
+DATA wbcast66<>+13(SB)/1, $0x0d
+DATA wbcast66<>+14(SB)/1, $0x0c
+DATA wbcast66<>+15(SB)/1, $0x0d
+DATA wbcast66<>+16(SB)/1, $0x0c
+DATA wbcast66<>+17(SB)/1, $0x0d
+DATA wbcast66<>+18(SB)/1, $0x0c
+DATA wbcast66<>+19(SB)/1, $0x0d
+DATA wbcast66<>+20(SB)/1, $0x0c
+DATA wbcast66<>+21(SB)/1, $0x0d
+DATA wbcast66<>+22(SB)/1, $0x0c
+DATA wbcast66<>+23(SB)/1, $0x0d
+DATA wbcast66<>+24(SB)/1, $0x0c
+DATA wbcast66<>+25(SB)/1, $0x0d
+DATA wbcast66<>+26(SB)/1, $0x0c
+DATA wbcast66<>+27(SB)/1, $0x0d
+DATA wbcast66<>+28(SB)/1, $0x0c
+DATA wbcast66<>+29(SB)/1, $0x0d
+DATA wbcast66<>+30(SB)/1, $0x0c
+DATA wbcast66<>+31(SB)/1, $0x0d
+GLOBL wbcast66<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast77<>+0(SB)/1, $0x0e
+DATA wbcast77<>+1(SB)/1, $0x0f
+DATA wbcast77<>+2(SB)/1, $0x0e
+DATA wbcast77<>+3(SB)/1, $0x0f
+DATA wbcast77<>+4(SB)/1, $0x0e
+DATA wbcast77<>+5(SB)/1, $0x0f
+DATA wbcast77<>+6(SB)/1, $0x0e
+DATA wbcast77<>+7(SB)/1, $0x0f
+DATA wbcast77<>+8(SB)/1, $0x0e
+DATA wbcast77<>+9(SB)/1, $0x0f
+DATA wbcast77<>+10(SB)/1, $0x0e
+DATA wbcast77<>+11(SB)/1, $0x0f
+DATA wbcast77<>+12(SB)/1, $0x0e
+DATA wbcast77<>+13(SB)/1, $0x0f
+DATA wbcast77<>+14(SB)/1, $0x0e
+DATA wbcast77<>+15(SB)/1, $0x0f
+DATA wbcast77<>+16(SB)/1, $0x0e
+DATA wbcast77<>+17(SB)/1, $0x0f
+DATA wbcast77<>+18(SB)/1, $0x0e
+DATA wbcast77<>+19(SB)/1, $0x0f
+DATA wbcast77<>+20(SB)/1, $0x0e
+DATA wbcast77<>+21(SB)/1, $0x0f
+DATA wbcast77<>+22(SB)/1, $0x0e
+DATA wbcast77<>+23(SB)/1, $0x0f
+DATA wbcast77<>+24(SB)/1, $0x0e
+DATA wbcast77<>+25(SB)/1, $0x0f
+DATA wbcast77<>+26(SB)/1, $0x0e
+DATA wbcast77<>+27(SB)/1, $0x0f
+DATA wbcast77<>+28(SB)/1, $0x0e
+DATA wbcast77<>+29(SB)/1, $0x0f
+DATA wbcast77<>+30(SB)/1, $0x0e
+DATA wbcast77<>+31(SB)/1, $0x0f
+GLOBL wbcast77<>(SB), RODATA|NOPTR, $32
+
+// func gemvQ5KQ8KAsm(y []float32, w []byte, xq []byte)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvQ5KQ8KAsm(SB), NOSPLIT, $0-72
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    xq_base+48(FP), DX
+	MOVQ    y_len+8(FP), BX
+	MOVQ    xq_len+56(FP), SI
+	LEAQ    (DX)(SI*1), SI
+	LEAQ    (AX)(BX*4), BX
+	VMOVDQU nib15x32<>+0(SB), Y0
+
+gemvQ5KQ8KAsm_row:
+	CMPQ   AX, BX
+	JAE    gemvQ5KQ8KAsm_end
+	VXORPS Y1, Y1, Y1
+	MOVQ   DX, DI
+
+gemvQ5KQ8KAsm_blk:
+	CMPQ         DI, SI
+	JAE          gemvQ5KQ8KAsm_rowdone
+	MOVL         4(CX), R8
+	MOVL         8(CX), R9
+	MOVL         12(CX), R10
+	MOVL         R8, R11
+	ANDL         $0x3f3f3f3f, R11
+	MOVL         R9, R12
+	ANDL         $0x3f3f3f3f, R12
+	MOVL         R10, R13
+	ANDL         $0x0f0f0f0f, R13
+	SHRL         $0x06, R8
+	ANDL         $0x03030303, R8
+	SHLL         $0x04, R8
+	ORL          R8, R13
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	ORL          R9, R10
+	VMOVD        R11, X2
+	VPINSRD      $0x01, R13, X2, X2
+	VMOVD        R12, X3
+	VPINSRD      $0x01, R10, X3, X3
+	VPMOVZXBW    X2, X2
+	VPMOVZXBW    X3, X3
+	VPUNPCKLWD   X3, X3, X4
+	VPUNPCKHWD   X3, X3, X3
+	VINSERTI128  $0x01, X3, Y4, Y3
+	VPMADDWD     260(DI), Y3, Y3
+	VINSERTI128  $0x01, X2, Y2, Y5
+	VMOVDQU      16(CX), Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      48(CX), Y8
+	VPAND        Y0, Y8, Y9
+	VPSLLW       $0x04, Y6, Y10
+	VPAND        bit4x32<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPMADDUBSW   4(DI), Y9, Y9
+	VPSHUFB      wbcast00<>+0(SB), Y5, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y0, Y8, Y8
+	VPSLLW       $0x03, Y6, Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   36(DI), Y8, Y8
+	VPSHUFB      wbcast11<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      80(CX), Y8
+	VPAND        Y0, Y8, Y9
+	VPSLLW       $0x02, Y6, Y10
+	VPAND        bit4x32<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPMADDUBSW   68(DI), Y9, Y9
+	VPSHUFB      wbcast22<>+0(SB), Y5, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y0, Y8, Y8
+	VPSLLW       $0x01, Y6, Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   100(DI), Y8, Y8
+	VPSHUFB      wbcast33<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      112(CX), Y8
+	VPAND        Y0, Y8, Y9
+	VMOVDQA      Y6, Y10
+	VPAND        bit4x32<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPMADDUBSW   132(DI), Y9, Y9
+	VPSHUFB      wbcast44<>+0(SB), Y5, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y0, Y8, Y8
+	VPSRLW       $0x01, Y6, Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   164(DI), Y8, Y8
+	VPSHUFB      wbcast55<>+0(SB), Y5, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      144(CX), Y8
+	VPAND        Y0, Y8, Y9
+	VPSRLW       $0x02, Y6, Y10
+	VPAND        bit4x32<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPMADDUBSW   196(DI), Y9, Y9
+	VPSHUFB      wbcast66<>+0(SB), Y5, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y0, Y8, Y8
+	VPSRLW       $0x03, Y6, Y6
+	VPAND        bit4x32<>+0(SB), Y6, Y6
+	VPOR         Y6, Y8, Y8
+	VPMADDUBSW   228(DI), Y8, Y8
+	VPSHUFB      wbcast77<>+0(SB), Y5, Y5
+	VPMADDWD     Y5, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (CX), R8
+	VMOVD        R8, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X2
+	VBROADCASTSS X2, Y5
+	VFMADD231PS  Y7, Y5, Y1
+	MOVWLZX      2(CX), R8
+	VMOVD        R8, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X2
+	VBROADCASTSS X2, Y5
+	VFNMADD231PS Y3, Y5, Y1
+	ADDQ         $0x000000b0, CX
+	ADDQ         $0x00000124, DI
+	JMP          gemvQ5KQ8KAsm_blk
+
+gemvQ5KQ8KAsm_rowdone:
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDSS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x04, AX
+	JMP          gemvQ5KQ8KAsm_row
+
+gemvQ5KQ8KAsm_end:
+	VZEROUPPER
+	RET
+
+DATA bit4x32<>+0(SB)/1, $0x10
+DATA bit4x32<>+1(SB)/1, $0x10
+DATA bit4x32<>+2(SB)/1, $0x10
+DATA bit4x32<>+3(SB)/1, $0x10
+DATA bit4x32<>+4(SB)/1, $0x10
+DATA bit4x32<>+5(SB)/1, $0x10
+DATA bit4x32<>+6(SB)/1, $0x10
+DATA bit4x32<>+7(SB)/1, $0x10
+DATA bit4x32<>+8(SB)/1, $0x10
+DATA bit4x32<>+9(SB)/1, $0x10
+DATA bit4x32<>+10(SB)/1, $0x10
+DATA bit4x32<>+11(SB)/1, $0x10
+DATA bit4x32<>+12(SB)/1, $0x10
+DATA bit4x32<>+13(SB)/1, $0x10
+DATA bit4x32<>+14(SB)/1, $0x10
+DATA bit4x32<>+15(SB)/1, $0x10
+DATA bit4x32<>+16(SB)/1, $0x10
+DATA bit4x32<>+17(SB)/1, $0x10
+DATA bit4x32<>+18(SB)/1, $0x10
+DATA bit4x32<>+19(SB)/1, $0x10
+DATA bit4x32<>+20(SB)/1, $0x10
+DATA bit4x32<>+21(SB)/1, $0x10
+DATA bit4x32<>+22(SB)/1, $0x10
+DATA bit4x32<>+23(SB)/1, $0x10
+DATA bit4x32<>+24(SB)/1, $0x10
+DATA bit4x32<>+25(SB)/1, $0x10
+DATA bit4x32<>+26(SB)/1, $0x10
+DATA bit4x32<>+27(SB)/1, $0x10
+DATA bit4x32<>+28(SB)/1, $0x10
+DATA bit4x32<>+29(SB)/1, $0x10
+DATA bit4x32<>+30(SB)/1, $0x10
+DATA bit4x32<>+31(SB)/1, $0x10
+GLOBL bit4x32<>(SB), RODATA|NOPTR, $32
+
+// func gemvQ6KQ8KAsm(y []float32, w []byte, xq []byte)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvQ6KQ8KAsm(SB), NOSPLIT, $0-72
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    xq_base+48(FP), DX
+	MOVQ    y_len+8(FP), BX
+	MOVQ    xq_len+56(FP), SI
+	LEAQ    (DX)(SI*1), SI
+	LEAQ    (AX)(BX*4), BX
+	VMOVDQU nib15x32<>+0(SB), Y0
+
+gemvQ6KQ8KAsm_row:
+	CMPQ   AX, BX
+	JAE    gemvQ6KQ8KAsm_end
+	VXORPS Y1, Y1, Y1
+	MOVQ   DX, DI
+
+gemvQ6KQ8KAsm_blk:
+	CMPQ         DI, SI
+	JAE          gemvQ6KQ8KAsm_rowdone
+	VPMOVSXBW    192(CX), Y2
+	VPXOR        Y3, Y3, Y3
+	VPMADDWD     260(DI), Y2, Y4
+	VPSLLD       $0x05, Y4, Y4
+	VPSUBD       Y4, Y3, Y3
+	VPERMQ       $0x44, Y2, Y4
+	VPERMQ       $0xee, Y2, Y2
+	VMOVDQU      128(CX), Y5
+	VMOVDQU      (CX), Y6
+	VMOVDQU      32(CX), Y7
+	VPAND        Y0, Y6, Y8
+	VPSLLW       $0x04, Y5, Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   4(DI), Y8, Y8
+	VPSHUFB      wbcast01<>+0(SB), Y4, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y3, Y3
+	VPAND        Y0, Y7, Y8
+	VPSLLW       $0x02, Y5, Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   36(DI), Y8, Y8
+	VPSHUFB      wbcast23<>+0(SB), Y4, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y3, Y3
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        Y0, Y6, Y6
+	VMOVDQA      Y5, Y8
+	VPAND        bits45x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   68(DI), Y6, Y6
+	VPSHUFB      wbcast45<>+0(SB), Y4, Y8
+	VPMADDWD     Y8, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSRLW       $0x04, Y7, Y6
+	VPAND        Y0, Y6, Y6
+	VPSRLW       $0x02, Y5, Y5
+	VPAND        bits45x32<>+0(SB), Y5, Y5
+	VPOR         Y5, Y6, Y6
+	VPMADDUBSW   100(DI), Y6, Y6
+	VPSHUFB      wbcast67<>+0(SB), Y4, Y4
+	VPMADDWD     Y4, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VMOVDQU      160(CX), Y4
+	VMOVDQU      64(CX), Y5
+	VMOVDQU      96(CX), Y6
+	VPAND        Y0, Y5, Y7
+	VPSLLW       $0x04, Y4, Y8
+	VPAND        bits45x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   132(DI), Y7, Y7
+	VPSHUFB      wbcast01<>+0(SB), Y2, Y8
+	VPMADDWD     Y8, Y7, Y7
+	VPADDD       Y7, Y3, Y3
+	VPAND        Y0, Y6, Y7
+	VPSLLW       $0x02, Y4, Y8
+	VPAND        bits45x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   164(DI), Y7, Y7
+	VPSHUFB      wbcast23<>+0(SB), Y2, Y8
+	VPMADDWD     Y8, Y7, Y7
+	VPADDD       Y7, Y3, Y3
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        Y0, Y5, Y5
+	VMOVDQA      Y4, Y7
+	VPAND        bits45x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y5, Y5
+	VPMADDUBSW   196(DI), Y5, Y5
+	VPSHUFB      wbcast45<>+0(SB), Y2, Y7
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VPSRLW       $0x04, Y6, Y5
+	VPAND        Y0, Y5, Y5
+	VPSRLW       $0x02, Y4, Y4
+	VPAND        bits45x32<>+0(SB), Y4, Y4
+	VPOR         Y4, Y5, Y5
+	VPMADDUBSW   228(DI), Y5, Y5
+	VPSHUFB      wbcast67<>+0(SB), Y2, Y2
+	VPMADDWD     Y2, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      208(CX), R8
+	VMOVD        R8, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         $0x000000d2, CX
+	ADDQ         $0x00000124, DI
+	JMP          gemvQ6KQ8KAsm_blk
+
+gemvQ6KQ8KAsm_rowdone:
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDSS       X1, X2, X2
+	VMOVSS       X2, (AX)
+	ADDQ         $0x04, AX
+	JMP          gemvQ6KQ8KAsm_row
+
+gemvQ6KQ8KAsm_end:
+	VZEROUPPER
+	RET
+
+DATA bits45x32<>+0(SB)/1, $0x30
+DATA bits45x32<>+1(SB)/1, $0x30
+DATA bits45x32<>+2(SB)/1, $0x30
+DATA bits45x32<>+3(SB)/1, $0x30
+DATA bits45x32<>+4(SB)/1, $0x30
+DATA bits45x32<>+5(SB)/1, $0x30
+DATA bits45x32<>+6(SB)/1, $0x30
+DATA bits45x32<>+7(SB)/1, $0x30
+DATA bits45x32<>+8(SB)/1, $0x30
+DATA bits45x32<>+9(SB)/1, $0x30
+DATA bits45x32<>+10(SB)/1, $0x30
+DATA bits45x32<>+11(SB)/1, $0x30
+DATA bits45x32<>+12(SB)/1, $0x30
+DATA bits45x32<>+13(SB)/1, $0x30
+DATA bits45x32<>+14(SB)/1, $0x30
+DATA bits45x32<>+15(SB)/1, $0x30
+DATA bits45x32<>+16(SB)/1, $0x30
+DATA bits45x32<>+17(SB)/1, $0x30
+DATA bits45x32<>+18(SB)/1, $0x30
+DATA bits45x32<>+19(SB)/1, $0x30
+DATA bits45x32<>+20(SB)/1, $0x30
+DATA bits45x32<>+21(SB)/1, $0x30
+DATA bits45x32<>+22(SB)/1, $0x30
+DATA bits45x32<>+23(SB)/1, $0x30
+DATA bits45x32<>+24(SB)/1, $0x30
+DATA bits45x32<>+25(SB)/1, $0x30
+DATA bits45x32<>+26(SB)/1, $0x30
+DATA bits45x32<>+27(SB)/1, $0x30
+DATA bits45x32<>+28(SB)/1, $0x30
+DATA bits45x32<>+29(SB)/1, $0x30
+DATA bits45x32<>+30(SB)/1, $0x30
+DATA bits45x32<>+31(SB)/1, $0x30
+GLOBL bits45x32<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast01<>+0(SB)/1, $0x00
+DATA wbcast01<>+1(SB)/1, $0x01
+DATA wbcast01<>+2(SB)/1, $0x00
+DATA wbcast01<>+3(SB)/1, $0x01
+DATA wbcast01<>+4(SB)/1, $0x00
+DATA wbcast01<>+5(SB)/1, $0x01
+DATA wbcast01<>+6(SB)/1, $0x00
+DATA wbcast01<>+7(SB)/1, $0x01
+DATA wbcast01<>+8(SB)/1, $0x00
+DATA wbcast01<>+9(SB)/1, $0x01
+DATA wbcast01<>+10(SB)/1, $0x00
+DATA wbcast01<>+11(SB)/1, $0x01
+DATA wbcast01<>+12(SB)/1, $0x00
+DATA wbcast01<>+13(SB)/1, $0x01
+DATA wbcast01<>+14(SB)/1, $0x00
+DATA wbcast01<>+15(SB)/1, $0x01
+DATA wbcast01<>+16(SB)/1, $0x02
+DATA wbcast01<>+17(SB)/1, $0x03
+DATA wbcast01<>+18(SB)/1, $0x02
+DATA wbcast01<>+19(SB)/1, $0x03
+DATA wbcast01<>+20(SB)/1, $0x02
+DATA wbcast01<>+21(SB)/1, $0x03
+DATA wbcast01<>+22(SB)/1, $0x02
+DATA wbcast01<>+23(SB)/1, $0x03
+DATA wbcast01<>+24(SB)/1, $0x02
+DATA wbcast01<>+25(SB)/1, $0x03
+DATA wbcast01<>+26(SB)/1, $0x02
+DATA wbcast01<>+27(SB)/1, $0x03
+DATA wbcast01<>+28(SB)/1, $0x02
+DATA wbcast01<>+29(SB)/1, $0x03
+DATA wbcast01<>+30(SB)/1, $0x02
+DATA wbcast01<>+31(SB)/1, $0x03
+GLOBL wbcast01<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast23<>+0(SB)/1, $0x04
+DATA wbcast23<>+1(SB)/1, $0x05
+DATA wbcast23<>+2(SB)/1, $0x04
+DATA wbcast23<>+3(SB)/1, $0x05
+DATA wbcast23<>+4(SB)/1, $0x04
+DATA wbcast23<>+5(SB)/1, $0x05
+DATA wbcast23<>+6(SB)/1, $0x04
+DATA wbcast23<>+7(SB)/1, $0x05
+DATA wbcast23<>+8(SB)/1, $0x04
+DATA wbcast23<>+9(SB)/1, $0x05
+DATA wbcast23<>+10(SB)/1, $0x04
+DATA wbcast23<>+11(SB)/1, $0x05
+DATA wbcast23<>+12(SB)/1, $0x04
+DATA wbcast23<>+13(SB)/1, $0x05
+DATA wbcast23<>+14(SB)/1, $0x04
+DATA wbcast23<>+15(SB)/1, $0x05
+DATA wbcast23<>+16(SB)/1, $0x06
+DATA wbcast23<>+17(SB)/1, $0x07
+DATA wbcast23<>+18(SB)/1, $0x06
+DATA wbcast23<>+19(SB)/1, $0x07
+DATA wbcast23<>+20(SB)/1, $0x06
+DATA wbcast23<>+21(SB)/1, $0x07
+DATA wbcast23<>+22(SB)/1, $0x06
+DATA wbcast23<>+23(SB)/1, $0x07
+DATA wbcast23<>+24(SB)/1, $0x06
+DATA wbcast23<>+25(SB)/1, $0x07
+DATA wbcast23<>+26(SB)/1, $0x06
+DATA wbcast23<>+27(SB)/1, $0x07
+DATA wbcast23<>+28(SB)/1, $0x06
+DATA wbcast23<>+29(SB)/1, $0x07
+DATA wbcast23<>+30(SB)/1, $0x06
+DATA wbcast23<>+31(SB)/1, $0x07
+GLOBL wbcast23<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast45<>+0(SB)/1, $0x08
+DATA wbcast45<>+1(SB)/1, $0x09
+DATA wbcast45<>+2(SB)/1, $0x08
+DATA wbcast45<>+3(SB)/1, $0x09
+DATA wbcast45<>+4(SB)/1, $0x08
+DATA wbcast45<>+5(SB)/1, $0x09
+DATA wbcast45<>+6(SB)/1, $0x08
+DATA wbcast45<>+7(SB)/1, $0x09
+DATA wbcast45<>+8(SB)/1, $0x08
+DATA wbcast45<>+9(SB)/1, $0x09
+DATA wbcast45<>+10(SB)/1, $0x08
+DATA wbcast45<>+11(SB)/1, $0x09
+DATA wbcast45<>+12(SB)/1, $0x08
+DATA wbcast45<>+13(SB)/1, $0x09
+DATA wbcast45<>+14(SB)/1, $0x08
+DATA wbcast45<>+15(SB)/1, $0x09
+DATA wbcast45<>+16(SB)/1, $0x0a
+DATA wbcast45<>+17(SB)/1, $0x0b
+DATA wbcast45<>+18(SB)/1, $0x0a
+DATA wbcast45<>+19(SB)/1, $0x0b
+DATA wbcast45<>+20(SB)/1, $0x0a
+DATA wbcast45<>+21(SB)/1, $0x0b
+DATA wbcast45<>+22(SB)/1, $0x0a
+DATA wbcast45<>+23(SB)/1, $0x0b
+DATA wbcast45<>+24(SB)/1, $0x0a
+DATA wbcast45<>+25(SB)/1, $0x0b
+DATA wbcast45<>+26(SB)/1, $0x0a
+DATA wbcast45<>+27(SB)/1, $0x0b
+DATA wbcast45<>+28(SB)/1, $0x0a
+DATA wbcast45<>+29(SB)/1, $0x0b
+DATA wbcast45<>+30(SB)/1, $0x0a
+DATA wbcast45<>+31(SB)/1, $0x0b
+GLOBL wbcast45<>(SB), RODATA|NOPTR, $32
+
+DATA wbcast67<>+0(SB)/1, $0x0c
+DATA wbcast67<>+1(SB)/1, $0x0d
+DATA wbcast67<>+2(SB)/1, $0x0c
+DATA wbcast67<>+3(SB)/1, $0x0d
+DATA wbcast67<>+4(SB)/1, $0x0c
+DATA wbcast67<>+5(SB)/1, $0x0d
+DATA wbcast67<>+6(SB)/1, $0x0c
+DATA wbcast67<>+7(SB)/1, $0x0d
+DATA wbcast67<>+8(SB)/1, $0x0c
+DATA wbcast67<>+9(SB)/1, $0x0d
+DATA wbcast67<>+10(SB)/1, $0x0c
+DATA wbcast67<>+11(SB)/1, $0x0d
+DATA wbcast67<>+12(SB)/1, $0x0c
+DATA wbcast67<>+13(SB)/1, $0x0d
+DATA wbcast67<>+14(SB)/1, $0x0c
+DATA wbcast67<>+15(SB)/1, $0x0d
+DATA wbcast67<>+16(SB)/1, $0x0e
+DATA wbcast67<>+17(SB)/1, $0x0f
+DATA wbcast67<>+18(SB)/1, $0x0e
+DATA wbcast67<>+19(SB)/1, $0x0f
+DATA wbcast67<>+20(SB)/1, $0x0e
+DATA wbcast67<>+21(SB)/1, $0x0f
+DATA wbcast67<>+22(SB)/1, $0x0e
+DATA wbcast67<>+23(SB)/1, $0x0f
+DATA wbcast67<>+24(SB)/1, $0x0e
+DATA wbcast67<>+25(SB)/1, $0x0f
+DATA wbcast67<>+26(SB)/1, $0x0e
+DATA wbcast67<>+27(SB)/1, $0x0f
+DATA wbcast67<>+28(SB)/1, $0x0e
+DATA wbcast67<>+29(SB)/1, $0x0f
+DATA wbcast67<>+30(SB)/1, $0x0e
+DATA wbcast67<>+31(SB)/1, $0x0f
+GLOBL wbcast67<>(SB), RODATA|NOPTR, $32

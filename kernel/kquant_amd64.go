@@ -2,6 +2,24 @@
 
 package kernel
 
-// archVariants replaces the generic kernels of the hot types by assembly
-// when the CPU has AVX2 (see ../asm).
-func archVariants() {}
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/llmparts/llmparts/quant"
+)
+
+// archVariants replaces the generic integer-path kernels of the hot
+// K-quants by AVX2 assembly (../asm/kquant.go) when the CPU has it.
+func archVariants() {
+	if !(cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C) {
+		return
+	}
+	for t, f := range map[quant.Type]func(y []float32, w, xq []byte){
+		quant.Q4_K: gemvQ4KQ8KAsm,
+		quant.Q5_K: gemvQ5KQ8KAsm,
+		quant.Q6_K: gemvQ6KQ8KAsm,
+	} {
+		v := variants[t]
+		v.gemvQ, v.name = f, "avx2 (int), generic (float)"
+	}
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The integer path of the K-quants: rows of Q4_K, Q5_K or Q6_K weights
+// against activations quantized to Q8_K (d float32, 256 int8, 16 int16
+// block sums; 292 bytes a block). One row at a time; per super-block the
+// sub-block products Σ q·qx come from VPMADDUBSW (unsigned 4-, 5- or 6-bit
+// weights × signed activations, pairs added into int16 without overflow:
+// 2·63·127 < 2¹⁵) and VPMADDWD with the sub-block scale broadcast to every
+// word, so one instruction adds the pairs and applies the scale. The
+// minimum terms (Q4_K, Q5_K: dmin·Σ m_j·Σqx) and Q6_K's offset of 32
+// (Σ sc·(q−32)·qx = Σ sc·q·qx − 32·Σ sc·Σqx) come from the block sums:
+// one VPMADDWD of the 16 sums with the 16 (duplicated) scales or mins.
+
+const q8kBytes = 292
+
+// cmemSeq defines a 32-byte constant from its bytes.
+func cmemSeq(name string, v [32]byte) Mem {
+	if m, ok := expConstMem[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for k, b := range v {
+		DATA(k, U8(b))
+	}
+	expConstMem[name] = m
+	return m
+}
+
+// wordBcast is the VPSHUFB mask that copies word lo to every word of the
+// low 128-bit lane and word hi to every word of the high lane.
+func wordBcast(lo, hi int) Mem {
+	var v [32]byte
+	for k := 0; k < 16; k++ {
+		w := lo
+		if k >= 8 {
+			w = hi
+		}
+		v[2*(k%8)+16*(k/8)] = byte(2 * w)
+		v[2*(k%8)+16*(k/8)+1] = byte(2*w + 1)
+	}
+	return cmemSeq(fmt.Sprintf("wbcast%d%d", lo, hi), v)
+}
+
+// halfScale loads the binary16 at m, multiplies it by the float32 at dx
+// and broadcasts the product.
+func halfScale(m, dx Mem) reg.VecVirtual {
+	h := GP32()
+	MOVWLZX(m, h)
+	t := XMM()
+	VMOVD(h, t)
+	VCVTPH2PS(t, t)
+	VMULSS(dx, t, t)
+	b := YMM()
+	VBROADCASTSS(t, b)
+	return b
+}
+
+func kquantKernels() {
+	for _, typ := range []string{"Q4K", "Q5K"} {
+		q5 := typ == "Q5K"
+		name, bb, qsOff := "gemvQ4KQ8KAsm", 144, 16
+		if q5 {
+			name, bb, qsOff = "gemvQ5KQ8KAsm", 176, 48
+		}
+		TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte)")
+		Pragma("noescape")
+		y, w, xq0 := base("y"), base("w"), base("xq")
+		m, xlen := length("y"), length("xq")
+		xend, yend := GP64(), GP64()
+		LEAQ(Mem{Base: xq0, Index: xlen, Scale: 1}, xend)
+		LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
+		mask := YMM()
+		VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
+		Label(name + "_row")
+		CMPQ(y, yend)
+		JAE(LabelRef(name + "_end"))
+		acc := YMM()
+		VXORPS(acc, acc, acc)
+		xp := GP64()
+		MOVQ(xq0, xp)
+		Label(name + "_blk")
+		CMPQ(xp, xend)
+		JAE(LabelRef(name + "_rowdone"))
+		// 6-bit scales and mins from the 12 bytes at w+4.
+		u0, u1, u2 := GP32(), GP32(), GP32()
+		MOVL(Mem{Base: w, Disp: 4}, u0)
+		MOVL(Mem{Base: w, Disp: 8}, u1)
+		MOVL(Mem{Base: w, Disp: 12}, u2)
+		sclo, mnlo, schi := GP32(), GP32(), GP32()
+		MOVL(u0, sclo)
+		ANDL(U32(0x3f3f3f3f), sclo)
+		MOVL(u1, mnlo)
+		ANDL(U32(0x3f3f3f3f), mnlo)
+		MOVL(u2, schi)
+		ANDL(U32(0x0f0f0f0f), schi)
+		SHRL(U8(6), u0)
+		ANDL(U32(0x03030303), u0)
+		SHLL(U8(4), u0)
+		ORL(u0, schi)
+		SHRL(U8(4), u2)
+		ANDL(U32(0x0f0f0f0f), u2)
+		SHRL(U8(6), u1)
+		ANDL(U32(0x03030303), u1)
+		SHLL(U8(4), u1)
+		ORL(u1, u2) // mins 4..7
+		xs, xm := XMM(), XMM()
+		VMOVD(sclo, xs)
+		VPINSRD(U8(1), schi, xs, xs)
+		VMOVD(mnlo, xm)
+		VPINSRD(U8(1), u2, xm, xm)
+		VPMOVZXBW(xs, xs)
+		VPMOVZXBW(xm, xm)
+		// mins, each twice (one per 16-element block sum), times the sums
+		mlo, mhi := XMM(), XMM()
+		VPUNPCKLWD(xm, xm, mlo)
+		VPUNPCKHWD(xm, xm, mhi)
+		mm := YMM()
+		VINSERTI128(U8(1), mhi, mlo.AsY(), mm)
+		VPMADDWD(Mem{Base: xp, Disp: 4 + 256}, mm, mm)
+		sc := YMM()
+		VINSERTI128(U8(1), xs, xs.AsY(), sc)
+		var qh reg.VecVirtual
+		if q5 {
+			qh = YMM()
+			VMOVDQU(Mem{Base: w, Disp: 16}, qh)
+		}
+		isum := YMM()
+		VPXOR(isum, isum, isum)
+		for c := 0; c < 4; c++ {
+			qv := YMM()
+			VMOVDQU(Mem{Base: w, Disp: qsOff + 32*c}, qv)
+			for half := 0; half < 2; half++ {
+				j := 2*c + half
+				q := YMM()
+				if half == 0 {
+					VPAND(mask, qv, q)
+				} else {
+					VPSRLW(U8(4), qv, q)
+					VPAND(mask, q, q)
+				}
+				if q5 { // bit j of qh[l] is the fifth bit: move it to bit 4
+					h := YMM()
+					switch {
+					case j < 4:
+						VPSLLW(U8(4-j), qh, h)
+					case j > 4:
+						VPSRLW(U8(j-4), qh, h)
+					default:
+						VMOVDQA(qh, h)
+					}
+					VPAND(cmemBytes("bit4x32", 0x10), h, h)
+					VPOR(h, q, q)
+				}
+				VPMADDUBSW(Mem{Base: xp, Disp: 4 + 32*j}, q, q)
+				s := YMM()
+				VPSHUFB(wordBcast(j, j), sc, s)
+				VPMADDWD(s, q, q)
+				VPADDD(q, isum, isum)
+			}
+		}
+		VCVTDQ2PS(isum, isum)
+		VCVTDQ2PS(mm, mm)
+		dx := Mem{Base: xp}
+		VFMADD231PS(isum, halfScale(Mem{Base: w}, dx), acc)
+		VFNMADD231PS(mm, halfScale(Mem{Base: w, Disp: 2}, dx), acc)
+		ADDQ(U32(bb), w)
+		ADDQ(U32(q8kBytes), xp)
+		JMP(LabelRef(name + "_blk"))
+		Label(name + "_rowdone")
+		VMOVSS(hsum(acc), Mem{Base: y})
+		ADDQ(U8(4), y)
+		JMP(LabelRef(name + "_row"))
+		Label(name + "_end")
+		VZEROUPPER()
+		RET()
+	}
+
+	name := "gemvQ6KQ8KAsm"
+	TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte)")
+	Pragma("noescape")
+	y, w, xq0 := base("y"), base("w"), base("xq")
+	m, xlen := length("y"), length("xq")
+	xend, yend := GP64(), GP64()
+	LEAQ(Mem{Base: xq0, Index: xlen, Scale: 1}, xend)
+	LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
+	mask := YMM()
+	VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
+	Label(name + "_row")
+	CMPQ(y, yend)
+	JAE(LabelRef(name + "_end"))
+	acc := YMM()
+	VXORPS(acc, acc, acc)
+	xp := GP64()
+	MOVQ(xq0, xp)
+	Label(name + "_blk")
+	CMPQ(xp, xend)
+	JAE(LabelRef(name + "_rowdone"))
+	// 16 int8 scales → words; the offset term 32·Σ_g sc_g·bsum_g.
+	sw := YMM()
+	VPMOVSXBW(Mem{Base: w, Disp: 192}, sw)
+	isum := YMM()
+	VPXOR(isum, isum, isum)
+	corr := YMM()
+	VPMADDWD(Mem{Base: xp, Disp: 4 + 256}, sw, corr)
+	VPSLLD(U8(5), corr, corr)
+	VPSUBD(corr, isum, isum) // isum = −32·Σ sc·bsum
+	swLo, swHi := YMM(), YMM()
+	VPERMQ(U8(0x44), sw, swLo) // words 0..7 in both lanes
+	VPERMQ(U8(0xee), sw, swHi) // words 8..15 in both lanes
+	for n := 0; n < 2; n++ {
+		qh := YMM()
+		VMOVDQU(Mem{Base: w, Disp: 128 + 32*n}, qh)
+		var ql [2]reg.VecVirtual
+		for k := range ql {
+			ql[k] = YMM()
+			VMOVDQU(Mem{Base: w, Disp: 64*n + 32*k}, ql[k])
+		}
+		for quarter := 0; quarter < 4; quarter++ {
+			q := YMM()
+			if quarter < 2 {
+				VPAND(mask, ql[quarter], q)
+			} else {
+				VPSRLW(U8(4), ql[quarter-2], q)
+				VPAND(mask, q, q)
+			}
+			h := YMM()
+			switch quarter { // bits 2q, 2q+1 of qh → bits 4, 5
+			case 0:
+				VPSLLW(U8(4), qh, h)
+			case 1:
+				VPSLLW(U8(2), qh, h)
+			case 2:
+				VMOVDQA(qh, h)
+			case 3:
+				VPSRLW(U8(2), qh, h)
+			}
+			VPAND(cmemBytes("bits45x32", 0x30), h, h)
+			VPOR(h, q, q)
+			VPMADDUBSW(Mem{Base: xp, Disp: 4 + 128*n + 32*quarter}, q, q)
+			p := 4*n + quarter // sub-blocks 2p (low lane) and 2p+1 (high lane)
+			src := swLo
+			if p >= 4 {
+				src = swHi
+			}
+			s := YMM()
+			VPSHUFB(wordBcast(2*(p%4), 2*(p%4)+1), src, s)
+			VPMADDWD(s, q, q)
+			VPADDD(q, isum, isum)
+		}
+	}
+	VCVTDQ2PS(isum, isum)
+	VFMADD231PS(isum, halfScale(Mem{Base: w, Disp: 208}, Mem{Base: xp}), acc)
+	ADDQ(U32(210), w)
+	ADDQ(U32(q8kBytes), xp)
+	JMP(LabelRef(name + "_blk"))
+	Label(name + "_rowdone")
+	VMOVSS(hsum(acc), Mem{Base: y})
+	ADDQ(U8(4), y)
+	JMP(LabelRef(name + "_row"))
+	Label(name + "_end")
+	VZEROUPPER()
+	RET()
+}
