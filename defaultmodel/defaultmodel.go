@@ -21,7 +21,7 @@
 // minus the optimizer state: config.json (Hugging Face Llama fields plus
 // llmparts_*), model.safetensors (F32) and tokenizer.json (the trainer's
 // character tokenizer: {"type":"char","vocab":[...],"unknown":"\ufffd"},
-// read by train.ParseTokenizer and tokenizer.ParseJSON), and state.json
+// read by tokenizer.ParseJSON), and state.json
 // (step, loss history and the options of the run).
 package defaultmodel
 
@@ -30,7 +30,6 @@ import (
 	"io/fs"
 
 	"github.com/llmparts/llmparts/tokenizer"
-	"github.com/llmparts/llmparts/train"
 )
 
 //go:embed model
@@ -47,11 +46,12 @@ func FS() fs.FS {
 	return sub
 }
 
-// Tokenizer returns the model's tokenizer.
+// Tokenizer returns the model's tokenizer (a *tokenizer.Char whose
+// unknown characters encode as U+FFFD).
 func Tokenizer() (tokenizer.Tokenizer, error) {
 	b, err := fs.ReadFile(FS(), "tokenizer.json")
 	if err != nil {
 		return nil, err
 	}
-	return train.ParseTokenizer(b)
+	return tokenizer.ParseJSON(b)
 }

@@ -1,7 +1,10 @@
 package defaultmodel
 
 import (
+	"io/fs"
 	"math"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +19,9 @@ const goSnippet = `// Copyright 2009 The Go Authors. All rights reserved.
 package strings
 
 import (
+	"io/fs"
+	"os/exec"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -81,5 +87,46 @@ func TestDefaultModelPredictsGo(t *testing.T) {
 	}
 	if !strings.Contains(goSnippet, "func") {
 		t.Fatal("bad snippet")
+	}
+}
+
+// TestTokenizerMatchesTrainer checks that the tokenizer package reads the
+// embedded tokenizer.json exactly as the trainer that wrote it does,
+// including characters outside the vocabulary (U+FFFD).
+func TestTokenizerMatchesTrainer(t *testing.T) {
+	b, err := fs.ReadFile(FS(), "tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := train.ParseTokenizer(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := goSnippet + "héllo ☃ 世界 \x00"
+	a, errA := got.Encode(text, tokenizer.EncodeOptions{})
+	w, errW := want.Encode(text, tokenizer.EncodeOptions{})
+	if errA != nil || errW != nil || !slices.Equal(a, w) || got.VocabSize() != want.VocabSize() {
+		t.Fatalf("tokenizer.ParseJSON and train.ParseTokenizer differ: %v %v, vocab %d vs %d", errA, errW, got.VocabSize(), want.VocabSize())
+	}
+	if got.Decode(a) != want.Decode(w) {
+		t.Fatal("decodes differ")
+	}
+}
+
+// TestNoTrainerDependency keeps the embedded model light: a program that
+// embeds it must not link the trainer (and with it gonum/plot).
+func TestNoTrainerDependency(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasSuffix(dep, "/train") || strings.HasPrefix(dep, "gonum.org/") {
+			t.Errorf("defaultmodel depends on %s", dep)
+		}
 	}
 }
