@@ -18,6 +18,15 @@ type Params struct {
 	Seed          uint64
 }
 
+// DefaultParams returns llama.cpp's default sampling settings
+// (its common_params_sampling): temperature 0.8, top-k 40,
+// top-p 0.95, min-p 0.05, repetition penalty 1.0 (off) over the last 64
+// tokens. Seed is 0: set it (llama.cpp draws a random one by default).
+// The zero Params, by contrast, is greedy decoding.
+func DefaultParams() Params {
+	return Params{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1.0, RepeatLastN: 64}
+}
+
 // Validate reports parameters that are not numbers or lie outside the
 // ranges above (NaN or ±Inf anywhere, a negative TopK or RepeatLastN,
 // TopP or MinP outside [0, 1], a negative RepeatPenalty). Sample itself

@@ -57,11 +57,13 @@ and, from an empty cache, greedy decode steps; each is the best of -r runs.`,
 }
 
 func runBenchGenerate(mf *modelFlags, np, nt, reps int, js bool) error {
-	m, _, _, err := mf.load(false)
+	mf.noTok = true
+	lm, err := mf.open()
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer lm.Close()
+	m := lm.Net
 	r, err := benchGenerate(m, np, nt, reps)
 	if err != nil {
 		return err

@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/llmparts/llmparts/internal/testdata"
-	"github.com/llmparts/llmparts/model"
-	"github.com/llmparts/llmparts/tokenizer"
 )
 
 // capture runs the command line with stdout and stderr redirected to
@@ -117,35 +115,6 @@ func TestBenchGenerateJSON(t *testing.T) {
 	}
 }
 
-// noEOS hides the end-of-sequence token so generation runs to the limit.
-type noEOS struct{ tokenizer.Tokenizer }
-
-func (noEOS) EOS() int { return -1 }
-
-func TestGenerateStopsAtContext(t *testing.T) {
-	p := testdata.Path(t, "llama2c/stories260K.bin")
-	m, err := model.Load(p, model.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	tok, _, err := loadTokenizer(m, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out, log strings.Builder
-	err = generate(&out, &log, m, noEOS{tok}, generateOpts{prompt: "Once", n: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(log.String(), "stopped: context limit of 512 tokens reached") {
-		t.Fatalf("log = %q", log.String())
-	}
-	if !strings.Contains(log.String(), "generated: 510 tokens") { // BOS + "Once" + 510 = 512
-		t.Fatalf("log = %q", log.String())
-	}
-}
-
 func TestGenerateDefaultModel(t *testing.T) {
 	out, errs, code := capture(t, "generate", "-n", "20", "--seed", "5")
 	if code != 0 {
@@ -172,20 +141,6 @@ func TestGeneratePromptFileAndSpecial(t *testing.T) {
 	out2, errs, code := capture(t, "generate", "-m", p, "-p", "<s>Once upon a time", "--parse-special", "-n", "10", "--temp", "0")
 	if code != 0 || !strings.HasPrefix(out2, "<s>Once upon a time, there was") {
 		t.Fatalf("exit %d, stdout %q: %s", code, out2, errs)
-	}
-}
-
-func TestIsEnd(t *testing.T) {
-	tok, err := tokenizer.LoadGGUF(testdata.Path(t, "vocab/ggml-vocab-gpt-2.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, ok := tok.ID("<|endoftext|>")
-	if !ok {
-		t.Fatal("no <|endoftext|>")
-	}
-	if !isEnd(tok, id) || isEnd(tok, 50) {
-		t.Fatalf("isEnd(%d) = %v, isEnd(50) = %v", id, isEnd(tok, id), isEnd(tok, 50))
 	}
 }
 

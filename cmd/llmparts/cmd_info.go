@@ -32,11 +32,12 @@ norm settings, tensors by type, and its tokenizer. Without -m: the embedded mode
 }
 
 func info(mf *modelFlags) error {
-	m, tok, err := mf.open()
+	lm, err := mf.open()
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer lm.Close()
+	m, tok := lm.Net, lm.Tokenizer
 	w := os.Stdout
 	c := m.Config
 	fmt.Fprintf(w, "model:          %s\n", m.Info.Path)

@@ -2,17 +2,17 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmparts/llmparts"
+	"github.com/llmparts/llmparts/internal/safeio"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -24,62 +24,17 @@ func init() {
 // tokenizeOut is where tokenize writes its result (tests replace it).
 var tokenizeOut io.Writer = os.Stdout
 
-// openTokenizer finds the tokenizer of MODEL: a GGUF file (its vocabulary),
-// a checkpoint folder (tokenizer.json, possibly in the subfolder named by
-// "current"), a tokenizer file itself, or a llama2.c checkpoint with --tokenizer.
+// openTokenizer returns the tokenizer file tok if given, else the
+// tokenizer of model (see llmparts.OpenTokenizer).
 func openTokenizer(model, tok string) (tokenizer.Tokenizer, error) {
 	if tok != "" {
 		return tokenizer.LoadFile(tok)
 	}
 	if model == "" {
-		return nil, errors.New("no model: pass -m MODEL (GGUF, checkpoint folder or tokenizer file)")
+		return nil, usageErrorf("no model: pass -m MODEL (GGUF, checkpoint folder or tokenizer file)")
 	}
-	st, err := os.Stat(model)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() && strings.HasSuffix(model, ".bin") {
-		t, err := tokenizer.LoadLlama2C(model)
-		if err == nil {
-			return t, nil
-		}
-		// A llama2.c checkpoint: look for its tokenizer beside it.
-		dir := filepath.Dir(model)
-		names := []string{"tokenizer.bin", "tokenizer.model"}
-		if v := llama2cVocab(model); v > 0 {
-			names = append([]string{fmt.Sprintf("tok%d.bin", v), fmt.Sprintf("tok%d.model", v)}, names...)
-		}
-		for _, name := range names {
-			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-				return tokenizer.LoadFile(filepath.Join(dir, name))
-			}
-		}
-		return nil, fmt.Errorf("%s is not a tokenizer.bin (%v); for a llama2.c checkpoint pass its tokenizer with --tokenizer tokenizer.bin or --tokenizer tokenizer.model", model, err)
-	}
-	return tokenizer.LoadFile(model)
-}
-
-// llama2cVocab reads vocab_size from a llama2.c checkpoint header (seven
-// int32: dim, hidden, layers, heads, kv heads, vocab, seq_len; a negative
-// vocab marks unshared classifier weights), or 0.
-func llama2cVocab(path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	var h [28]byte
-	if _, err := io.ReadFull(f, h[:]); err != nil {
-		return 0
-	}
-	v := int32(uint32(h[20]) | uint32(h[21])<<8 | uint32(h[22])<<16 | uint32(h[23])<<24)
-	if v < 0 {
-		v = -v
-	}
-	if v > 1<<22 {
-		return 0
-	}
-	return int(v)
+	t, _, err := llmparts.OpenTokenizer(model)
+	return t, err
 }
 
 func newTokenizeCmd() *cobra.Command {
@@ -133,9 +88,13 @@ tokenizer.bin), or a llama2.c checkpoint (its tokenizer.bin is found beside it).
 // readInput reads a whole file, or standard input for "-".
 func readInput(path string) ([]byte, error) {
 	if path == "-" {
-		return io.ReadAll(os.Stdin)
+		b, err := io.ReadAll(io.LimitReader(os.Stdin, safeio.MaxText+1))
+		if err == nil && len(b) > safeio.MaxText {
+			return nil, fmt.Errorf("standard input is longer than %d MiB", safeio.MaxText>>20)
+		}
+		return b, err
 	}
-	return os.ReadFile(path)
+	return safeio.ReadFile(path, safeio.MaxText, "a text file")
 }
 
 func tokenize(text, model, tokPath string, noBOS, special bool) error {
