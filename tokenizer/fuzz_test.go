@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -126,6 +127,15 @@ func FuzzLoadGGUFMeta(f *testing.F) {
 			{Key: "tokenizer.ggml.unknown_token_id", Value: gguf.Value{Data: uint32(1)}},
 			{Key: "tokenizer.ggml.cls_token_id", Value: gguf.Value{Data: uint32(2)}},
 			{Key: "tokenizer.ggml.seperator_token_id", Value: gguf.Value{Data: uint32(3)}}},
+		// Issue 14 item 1: a token_type array shorter than the unknown id.
+		{{Key: "tokenizer.ggml.model", Value: gguf.Value{Data: "llama"}},
+			{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Data: []string{"a", "b", "c", "<unk>", "<s>", "</s>"}}},
+			{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Data: []int32{1, 1}}},
+			{Key: "tokenizer.ggml.unknown_token_id", Value: gguf.Value{Data: uint32(3)}}},
+		// Issue 14 item 4: a WordPiece vocabulary holding a long token.
+		{{Key: "tokenizer.ggml.model", Value: gguf.Value{Data: "bert"}},
+			{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Data: []string{"[UNK]", "▁a", "a", "##a", "▁" + strings.Repeat("a", 300) + "b"}}},
+			{Key: "tokenizer.ggml.unknown_token_id", Value: gguf.Value{Data: uint32(0)}}},
 	} {
 		var buf bytes.Buffer
 		w := gguf.NewWriter(&buf)
@@ -211,4 +221,64 @@ func FuzzParseJSON(f *testing.F) {
 			checkLoaded(t, tok)
 		}
 	})
+}
+
+// FuzzWordPieceLongToken (issue 14 item 4): the trie's greedy longest
+// match gives the same ids as the plain definition (try every length,
+// longest first) on vocabularies holding long tokens and words built from
+// them, and stays fast.
+func FuzzWordPieceLongToken(f *testing.F) {
+	f.Add("aaaaaaaaaaaaaaaaaaab", uint8(40), "aab ab a")
+	f.Add("abc", uint8(3), "abcabcabcabd")
+	f.Add("x", uint8(200), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+	f.Fuzz(func(t *testing.T, unit string, reps uint8, text string) {
+		if len(unit) == 0 || len(unit) > 16 || len(text) > 512 {
+			return
+		}
+		long := strings.Repeat(unit, int(reps)+1)
+		tokens := []string{"[UNK]", "▁" + long, long, "▁" + unit, unit}
+		for i := 0; i < len(unit); i++ {
+			tokens = append(tokens, unit[:i+1], unit[i:])
+		}
+		w, err := NewWordPiece(&Vocab{Model: "bert", Tokens: tokens, UNK: 0, CLS: -1, SEP: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, word := range wpmWords(text) {
+			got := w.encodeWord("▁"+word, nil)
+			want := naiveWordPiece(w, "▁"+word)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("word %q: trie %v, plain greedy %v", word, got, want)
+			}
+		}
+	})
+}
+
+// naiveWordPiece is the definition: at each position take the longest
+// vocabulary piece (every length tried, longest first); a word with a
+// position no piece covers is the unknown token.
+func naiveWordPiece(w *WordPiece, word string) []int {
+	maxLen := 0
+	for _, s := range w.tokens {
+		maxLen = max(maxLen, len(s))
+	}
+	var out []int
+	for i := 0; i < len(word); {
+		j := min(len(word), i+maxLen)
+		for ; j > i; j-- {
+			if id, ok := w.ids[word[i:j]]; ok {
+				out = append(out, int(id))
+				break
+			}
+		}
+		if j == i {
+			out = nil
+			break
+		}
+		i = j
+	}
+	if len(out) == 0 && w.unk >= 0 {
+		out = append(out, w.unk)
+	}
+	return out
 }

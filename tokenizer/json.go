@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // writeJSONAtomic writes v as JSON to path through a temporary file in the
@@ -21,24 +25,12 @@ func writeJSONAtomic(path string, v any) error {
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err := safeio.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("tokenizer: save: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("tokenizer: save %s: %w", path, err)
 	}
 	return nil
 }
@@ -276,22 +268,24 @@ func LoadFile(path string) (Tokenizer, error) {
 	if st.IsDir() {
 		p := filepath.Join(path, "tokenizer.json")
 		if _, err := os.Stat(p); err != nil {
-			if cur, err2 := os.ReadFile(filepath.Join(path, "current")); err2 == nil {
+			if cur, err2 := safeio.ReadFile(filepath.Join(path, "current"), safeio.MaxPointer, "a checkpoint pointer"); err2 == nil {
 				sub := strings.TrimSpace(string(cur))
 				if !filepath.IsAbs(sub) {
 					sub = filepath.Join(path, sub)
 				}
 				p = filepath.Join(sub, "tokenizer.json")
+			} else if !errors.Is(err2, fs.ErrNotExist) {
+				return nil, fmt.Errorf("tokenizer: %w", err2)
 			}
 		}
-		return LoadFile(p)
+		path = p
 	}
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	head := make([]byte, 4)
-	n, _ := f.Read(head)
+	n, _ := io.ReadFull(f, head)
 	f.Close()
 	head = head[:n]
 	switch {
@@ -300,12 +294,17 @@ func LoadFile(path string) (Tokenizer, error) {
 	case strings.HasSuffix(path, ".model"):
 		return LoadSentencePiece(path)
 	case strings.HasSuffix(path, ".json") || (len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{'):
-		data, err := os.ReadFile(path)
+		data, err := safeio.ReadFile(path, safeio.MaxTokenizer, "a tokenizer file")
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer: %w", err)
 		}
 		var cfg *hfConfig
-		if cb, err := os.ReadFile(filepath.Join(filepath.Dir(path), "tokenizer_config.json")); err == nil {
+		cp := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
+		if _, err := os.Stat(cp); err == nil {
+			cb, err := safeio.ReadFile(cp, safeio.MaxConfig, "a JSON config file")
+			if err != nil {
+				return nil, fmt.Errorf("tokenizer: %w", err)
+			}
 			var c struct {
 				BOS    any  `json:"bos_token"`
 				EOS    any  `json:"eos_token"`

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/llmparts/llmparts/format/gguf"
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // LoadGGUF reads the vocabulary of a GGUF file (a full model or a
@@ -172,6 +172,13 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 			*dst = &b
 		}
 	}
+	// Per-token arrays must match the token list before any id indexes
+	// them (a short token_type array with a larger unknown id panicked).
+	for k, n := range map[string]int{"scores": len(v.Scores), "token_type": len(v.Types)} {
+		if _, ok := m["tokenizer.ggml."+k]; ok && n != len(v.Tokens) {
+			return nil, fmt.Errorf("tokenizer.ggml.%s has %d entries for %d tokens (want one per token)", k, n, len(v.Tokens))
+		}
+	}
 	if v.UNK >= 0 && v.Types != nil && v.Types[v.UNK] == TypeNormal && model == "llama" {
 		v.Types = append([]int32(nil), v.Types...) // may be shared with the caller
 		v.Types[v.UNK] = TypeUnknown
@@ -189,7 +196,7 @@ func (m ggufMeta) vocab() (*Vocab, error) {
 // the raw text up with spaces kept as spaces; the ids agree with the
 // matching SentencePiece .model.
 func LoadLlama2C(path string) (*BPE, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path, safeio.MaxTokenizer, "a tokenizer file")
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +274,7 @@ func inferTypes(tokens []string) []int32 {
 // LoadSentencePiece reads a SentencePiece .model file (a ModelProto
 // protobuf) with a BPE model.
 func LoadSentencePiece(path string) (*BPE, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path, safeio.MaxTokenizer, "a tokenizer file")
 	if err != nil {
 		return nil, err
 	}

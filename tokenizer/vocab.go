@@ -153,7 +153,7 @@ func FromVocab(v *Vocab) (*BPE, error) {
 			return nil, err
 		}
 	case "bert":
-		return nil, fmt.Errorf("tokenizer: tokenizer model bert (WordPiece) is not BPE: use NewWordPiece or LoadFile")
+		return nil, fmt.Errorf("tokenizer: the vocabulary is a BERT WordPiece one (tokenizer model bert), not BPE (OpenGGUF and LoadFile load it as WordPiece)")
 	case "":
 		return nil, fmt.Errorf("tokenizer: vocabulary has no tokenizer model")
 	default:

@@ -21,11 +21,56 @@ type WordPiece struct {
 	tokens   []string
 	types    []int32
 	ids      map[string]int32
-	maxLen   int
 	cls, sep int
 	unk      int
 	special  []int32
 	pieces   [][]byte
+	trie     byteTrie
+}
+
+// byteTrie maps the bytes of every token to its id so that the longest
+// vocabulary piece starting at a position is found in one walk of at most
+// (longest token) bytes, instead of hashing every candidate substring
+// (which made a long word against a vocabulary with a long token cubic).
+type byteTrie struct {
+	next map[uint64]int32 // node<<8 | byte → child node
+	id   []int32          // token id ending at the node, or -1
+}
+
+func (t *byteTrie) insert(s string, id int32) {
+	if t.next == nil {
+		t.next, t.id = map[uint64]int32{}, []int32{-1}
+	}
+	n := int32(0)
+	for i := 0; i < len(s); i++ {
+		k := uint64(n)<<8 | uint64(s[i])
+		c, ok := t.next[k]
+		if !ok {
+			c = int32(len(t.id))
+			t.id = append(t.id, -1)
+			t.next[k] = c
+		}
+		n = c
+	}
+	t.id[n] = id
+}
+
+// longest returns the id and byte length of the longest token that is a
+// prefix of s, or -1, 0.
+func (t *byteTrie) longest(s string) (id int32, n int) {
+	id = -1
+	node := int32(0)
+	for i := 0; i < len(s) && t.next != nil; i++ {
+		c, ok := t.next[uint64(node)<<8|uint64(s[i])]
+		if !ok {
+			break
+		}
+		node = c
+		if t.id[c] >= 0 {
+			id, n = t.id[c], i+1
+		}
+	}
+	return id, n
 }
 
 // NewWordPiece builds a WordPiece tokenizer from v (Model "bert"; v.CLS
@@ -53,7 +98,7 @@ func NewWordPiece(v *Vocab) (*WordPiece, error) {
 	w.pieces = make([][]byte, len(v.Tokens))
 	for i, s := range v.Tokens {
 		w.ids[s] = int32(i)
-		w.maxLen = max(w.maxLen, len(s))
+		w.trie.insert(s, int32(i))
 		ty := w.types[i]
 		if ty == TypeControl || ty == TypeUserDefined || ty == TypeUnknown {
 			if s != "" {
@@ -135,23 +180,20 @@ func (w *WordPiece) Encode(text string, opt EncodeOptions) ([]int, error) {
 	return out, nil
 }
 
+// encodeWord covers word greedily by the longest vocabulary pieces (one
+// trie walk per piece: linear in the word length unless pieces nearly
+// match far beyond where they end); a word that cannot be covered becomes
+// the unknown token.
 func (w *WordPiece) encodeWord(word string, out []int) []int {
 	start := len(out)
-	n := len(word)
-	for i := 0; i < n; i++ {
-		match := false
-		for j := min(n, i+w.maxLen+1); j > i; j-- {
-			if id, ok := w.ids[word[i:j]]; ok {
-				out = append(out, int(id))
-				match = true
-				i = j - 1
-				break
-			}
-		}
-		if !match {
+	for i := 0; i < len(word); {
+		id, n := w.trie.longest(word[i:])
+		if id < 0 {
 			out = out[:start]
 			break
 		}
+		out = append(out, int(id))
+		i += n
 	}
 	if len(out) == start && w.unk >= 0 {
 		out = append(out, w.unk)

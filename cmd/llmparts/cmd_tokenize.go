@@ -88,11 +88,7 @@ tokenizer.bin), or a llama2.c checkpoint (its tokenizer.bin is found beside it).
 // readInput reads a whole file, or standard input for "-".
 func readInput(path string) ([]byte, error) {
 	if path == "-" {
-		b, err := io.ReadAll(io.LimitReader(os.Stdin, safeio.MaxText+1))
-		if err == nil && len(b) > safeio.MaxText {
-			return nil, fmt.Errorf("standard input is longer than %d MiB", safeio.MaxText>>20)
-		}
-		return b, err
+		return safeio.ReadAll(os.Stdin, "standard input", safeio.MaxText, "a text file")
 	}
 	return safeio.ReadFile(path, safeio.MaxText, "a text file")
 }
@@ -155,7 +151,7 @@ func newBenchTokenizeCmd() *cobra.Command {
 }
 
 func benchTokenize(model, tokPath, file string, asJSON bool, runs int) error {
-	data, err := os.ReadFile(file)
+	data, err := safeio.ReadFile(file, safeio.MaxText, "a text file")
 	if err != nil {
 		return err
 	}

@@ -37,3 +37,12 @@ func TestHostileGenerateFlags(t *testing.T) {
 		t.Fatalf("-n MaxInt64: exit %d, %d bytes out, stderr %s", code, len(out), errs)
 	}
 }
+
+// TestHostileTokenizeInputs (item 6): tokenize --file of a device or a
+// FIFO is an error naming it, not an endless read.
+func TestHostileTokenizeInputs(t *testing.T) {
+	_, errs, code := capture(t, "tokenize", "--file", "/dev/zero")
+	if code == 0 || !strings.Contains(errs, "/dev/zero: not a regular file") {
+		t.Errorf("tokenize --file /dev/zero: exit %d, %q", code, errs)
+	}
+}

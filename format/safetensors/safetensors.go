@@ -1,18 +1,16 @@
 package safetensors
 
 import (
-	"github.com/llmparts/llmparts/quant"
-
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/quant"
 )
 
 // DType is a safetensors element type name such as "F32".
@@ -141,15 +139,11 @@ type headerEntry struct {
 
 // ReadFile opens and parses the safetensors file at path.
 func ReadFile(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, st, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
 	sf, err := Read(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -319,51 +313,12 @@ func WriteFile(path string, tensors []*Tensor, metadata map[string]string) error
 }
 
 // WriteFileAtomic calls write with a temporary file beside path, then
-// fsyncs it, renames it to path and fsyncs the directory. On error the
-// temporary file is removed and path is left untouched.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("atomic write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := newBufWriter(f)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("atomic write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("atomic write %s: fsync: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("atomic write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("atomic write %s: %w", path, err)
-	}
-	return SyncDir(dir)
+// fsyncs it, gives it the usual 0644 permissions, renames it to path and
+// fsyncs the directory. On error the temporary file is removed and path is
+// left untouched.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	return safeio.WriteFileAtomic(path, write)
 }
 
 // SyncDir fsyncs a directory so a rename inside it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
-}
-
-func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 1<<20) }
+func SyncDir(dir string) error { return safeio.SyncDir(dir) }

@@ -110,3 +110,28 @@ func TestHuman(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteFileAtomicMode (issue 14 item 16): files are written 0644 (the
+// temporary file's private 0600 is not kept), and a failed write leaves
+// the old file and no temporary behind.
+func TestWriteFileAtomicMode(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "model.safetensors")
+	if err := WriteFileAtomic(p, func(w io.Writer) error { _, err := w.Write([]byte("one")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v, %v; want 0644", st.Mode().Perm(), err)
+	}
+	werr := errors.New("disk full")
+	if err := WriteFileAtomic(p, func(w io.Writer) error { w.Write([]byte("two")); return werr }); err != werr {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "one" {
+		t.Fatalf("old file changed to %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("temporary file left: %v", ents)
+	}
+}
