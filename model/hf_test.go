@@ -1,0 +1,302 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmparts/llmparts/format/gguf"
+	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/internal/testdata"
+)
+
+// hfFolders lists ../shared/testdata/archs-hf: each family model of
+// ../archs written as a Hugging Face folder by an independent converter.
+type hfIndexEntry struct {
+	Name       string `json:"name"`
+	Folder     string `json:"folder"`
+	Source     string `json:"source"`
+	Activation string `json:"activation"`
+}
+
+func hfFolders(t *testing.T) (string, []hfIndexEntry) {
+	t.Helper()
+	root := testdata.Path(t, "archs-hf/INDEX.json")
+	b, err := os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ix struct {
+		Families []hfIndexEntry `json:"families"`
+	}
+	if err := json.Unmarshal(b, &ix); err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.Families) == 0 {
+		t.Fatal("INDEX.json lists no families")
+	}
+	return filepath.Dir(root), ix.Families
+}
+
+// TestHFConvertMatchesGGUF: converting each Hugging Face folder gives the
+// GGUF file the folder was made from (llama.cpp's metadata and tensors),
+// tensor by tensor — the layout changes (q/k permutation, Conv1D
+// transpose, per-head qkv, Gemma's 1+w, rope factors) undone exactly.
+func TestHFConvertMatchesGGUF(t *testing.T) {
+	dir, fams := hfFolders(t)
+	for _, fam := range fams {
+		t.Run(fam.Name, func(t *testing.T) {
+			folder := filepath.Join(dir, fam.Folder)
+			cfg, err := os.ReadFile(filepath.Join(folder, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sf, err := safetensors.ReadDirFS(os.DirFS(folder), ".", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv, err := hfConvert(cfg, sf, fam.Folder)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := conv.gguf()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := gguf.Open(filepath.Join(dir, "..", "archs", fam.Source))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Close()
+			arch := ref.Architecture()
+			if got.Architecture() != arch {
+				t.Fatalf("architecture %q, want %q", got.Architecture(), arch)
+			}
+			for _, kv := range ref.KV {
+				if !strings.HasPrefix(kv.Key, arch+".") {
+					continue
+				}
+				if kv.Key == "bloom.context_length" {
+					continue // BLOOM's config.json has no context length (ALiBi has no limit)
+				}
+				mine, ok := got.Get(kv.Key)
+				if !ok {
+					t.Errorf("metadata %s missing (want %v)", kv.Key, kv.Value)
+					continue
+				}
+				if rf, ok := kv.Value.Float(); ok {
+					mf, _ := mine.Float()
+					if math.Abs(mf-rf) > 1e-6*math.Abs(rf) {
+						t.Errorf("metadata %s = %v, want %v", kv.Key, mine, kv.Value)
+					}
+				} else if mine.String() != kv.Value.String() {
+					t.Errorf("metadata %s = %v, want %v", kv.Key, mine, kv.Value)
+				}
+			}
+			if len(got.Tensors) != len(ref.Tensors) {
+				t.Errorf("%d tensors, GGUF has %d", len(got.Tensors), len(ref.Tensors))
+			}
+			for _, ti := range ref.Tensors {
+				mi, ok := got.Tensor(ti.Name)
+				if !ok {
+					t.Errorf("tensor %s missing", ti.Name)
+					continue
+				}
+				if len(mi.Shape) != len(ti.Shape) || mi.Elements() != ti.Elements() || mi.Shape[0] != ti.Shape[0] {
+					t.Errorf("tensor %s: shape %v, want %v", ti.Name, mi.Shape, ti.Shape)
+					continue
+				}
+				a, err := got.Dequantize(ti.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := ref.Dequantize(ti.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				worst := 0.0
+				for i := range b {
+					worst = math.Max(worst, math.Abs(float64(a[i])-float64(b[i]))/math.Max(1, math.Abs(float64(b[i]))))
+				}
+				// Exact but for Gemma's w ↔ 1+w, rounded twice.
+				if worst > 2e-7 {
+					t.Errorf("tensor %s: max relative difference %.3g", ti.Name, worst)
+				}
+			}
+		})
+	}
+}
+
+// TestHFLogits: loading each folder gives the logits of logits.json, a
+// float64 implementation of the Hugging Face modeling formulas, within
+// 1e-4 (5e-3 for the GELU families) and with the same argmax wherever its
+// top two logits differ by more than 1e-2.
+func TestHFLogits(t *testing.T) {
+	dir, fams := hfFolders(t)
+	for _, fam := range fams {
+		t.Run(fam.Name, func(t *testing.T) {
+			folder := filepath.Join(dir, fam.Folder)
+			b, err := os.ReadFile(filepath.Join(folder, "logits.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want struct {
+				Tokens []int       `json:"tokens"`
+				Logits [][]float64 `json:"logits"`
+			}
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := os.ReadFile(filepath.Join(folder, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := loadHF(os.DirFS(folder), ".", folder, cfg)
+			if err != nil {
+				if strings.Contains(err.Error(), "unsupported architecture") {
+					t.Skipf("runtime does not run this family yet: %v", err)
+				}
+				t.Fatal(err)
+			}
+			tol := 1e-4
+			if strings.Contains(fam.Activation, "gelu") {
+				tol = 5e-3
+			}
+			s := m.NewSession(len(want.Tokens))
+			got, err := s.ForwardAll(want.Tokens, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			V := len(want.Logits[0])
+			if len(got) != len(want.Tokens)*V {
+				t.Fatalf("%d logits, want %d×%d", len(got), len(want.Tokens), V)
+			}
+			worst := 0.0
+			for p, row := range want.Logits {
+				g := got[p*V : (p+1)*V]
+				best, second, arg := math.Inf(-1), math.Inf(-1), -1
+				for i, v := range row {
+					worst = math.Max(worst, math.Abs(float64(g[i])-v))
+					if v > best {
+						best, second, arg = v, best, i
+					} else if v > second {
+						second = v
+					}
+				}
+				if best-second > 1e-2 {
+					ga := 0
+					for i := range g {
+						if g[i] > g[ga] {
+							ga = i
+						}
+					}
+					if ga != arg {
+						t.Errorf("position %d: argmax %d, want %d", p, ga, arg)
+					}
+				}
+			}
+			t.Logf("%s: max |Δlogit| = %.3g over %d positions (tolerance %g)", fam.Name, worst, len(want.Tokens), tol)
+			if worst > tol {
+				t.Errorf("max |Δlogit| = %.3g > %g", worst, tol)
+			}
+		})
+	}
+}
+
+func TestHFConfigErrors(t *testing.T) {
+	llama := `"model_type":"llama","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"vocab_size":4`
+	gpt2 := `"model_type":"gpt2","n_embd":8,"n_layer":1,"n_head":2,"n_positions":16,"vocab_size":4`
+	for _, tc := range []struct{ cfg, want string }{
+		{`{"model_type":"mamba"}`, `model_type "mamba" is not supported`},
+		{`{"hidden_size":8}`, "no model_type"},
+		{`{` + llama + `,"hidden_act":"gelu"}`, "hidden_act"},
+		{`{` + llama + `,"foo_bar":1}`, `"foo_bar"`},
+		{`{` + llama + `,"attention_bias":true}`, "attention_bias"},
+		{`{` + llama + `,"rope_scaling":{"rope_type":"dynamic","factor":2}}`, `"dynamic"`},
+		{`{` + llama + `,"rope_scaling":{"rope_type":"yarn","factor":2,"attention_factor":1.5}}`, "attention_factor"},
+		{`{` + llama + `,"rope_scaling":{"rope_type":"linear"}}`, "factor"},
+		{`{` + llama + `,"original_max_position_embeddings":8}`, "longrope"},
+		{`{` + llama + `,"rms_norm_eps":-1}`, "rms_norm_eps"},
+		{`{` + llama + `,"num_attention_heads":0}`, "num_attention_heads"},
+		{`{` + gpt2 + `,"scale_attn_by_inverse_layer_idx":true}`, "scale_attn_by_inverse_layer_idx"},
+		{`{` + gpt2 + `,"activation_function":"gelu"}`, "activation_function"},
+		{`{"model_type":"qwen2","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"use_sliding_window":true}`, "use_sliding_window"},
+		{`{"model_type":"gemma2","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"head_dim":4,"query_pre_attn_scalar":256}`, "query_pre_attn_scalar"},
+		{`{"model_type":"bloom","hidden_size":8,"n_layer":1,"n_head":2,"apply_residual_connection_post_layernorm":true}`, "apply_residual_connection_post_layernorm"},
+		{`{"model_type":"starcoder2","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":64,"sliding_window":16}`, "sliding_window"},
+	} {
+		_, err := hfConvert([]byte(tc.cfg), &safetensors.File{}, "dir")
+		if err == nil {
+			t.Errorf("%s: no error", tc.cfg)
+		} else if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %q, want one line mentioning %s", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+// TestHFTensorErrors: a tensor the family does not use, or a missing LM
+// head without tie_word_embeddings, is an error.
+func TestHFTensorErrors(t *testing.T) {
+	cfg := `{"model_type":"llama","hidden_size":4,"num_hidden_layers":1,"num_attention_heads":1,"intermediate_size":4,"vocab_size":3,"tie_word_embeddings":%s}`
+	mk := func(names ...string) *safetensors.File {
+		f := &safetensors.File{}
+		for _, n := range names {
+			shape := []int{4, 4}
+			switch {
+			case strings.HasSuffix(n, "norm.weight") || strings.HasSuffix(n, "layernorm.weight"):
+				shape = []int{4}
+			case strings.Contains(n, "embed") || strings.HasPrefix(n, "lm_head"):
+				shape = []int{3, 4}
+			}
+			n4 := 1
+			for _, d := range shape {
+				n4 *= d
+			}
+			tt, err := safetensors.F32Tensor(n, shape, make([]float32, n4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Tensors = append(f.Tensors, tt)
+		}
+		return f
+	}
+	base := []string{"model.embed_tokens.weight", "model.norm.weight", "model.layers.0.input_layernorm.weight",
+		"model.layers.0.post_attention_layernorm.weight", "model.layers.0.self_attn.q_proj.weight",
+		"model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight",
+		"model.layers.0.self_attn.o_proj.weight", "model.layers.0.mlp.gate_proj.weight",
+		"model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight"}
+	if _, err := hfConvert([]byte(fmt.Sprintf(cfg, "true")), mk(base...), "dir"); err != nil {
+		t.Fatalf("complete tied checkpoint: %v", err)
+	}
+	for _, tc := range []struct {
+		tied  string
+		names []string
+		want  string
+	}{
+		{"false", base, "lm_head.weight is missing"},
+		{"true", append(append([]string(nil), base...), "model.layers.0.self_attn.extra.weight"), "extra.weight is not used"},
+		{"true", base[1:], "embed_tokens.weight is missing"},
+	} {
+		_, err := hfConvert([]byte(fmt.Sprintf(cfg, tc.tied)), mk(tc.names...), "dir")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one mentioning %q", err, tc.want)
+		}
+	}
+}
+
+func TestIsHFFolder(t *testing.T) {
+	for cfg, want := range map[string]bool{
+		`{"model_type":"llama","hidden_size":8}`:           true,
+		`{"model_type":"llama","llmparts_norm":"rmsnorm"}`: false, // a trainer checkpoint
+		`{"hidden_size":8}`:                                false,
+		`not json`:                                         false,
+	} {
+		if got := isHFFolder([]byte(cfg)); got != want {
+			t.Errorf("isHFFolder(%s) = %v, want %v", cfg, got, want)
+		}
+	}
+}
