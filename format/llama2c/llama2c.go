@@ -184,7 +184,17 @@ func Parse(data []byte, name string) (*Checkpoint, error) {
 		}
 	case 2:
 		// int8 values plus a float32 scale per group instead of float32s.
+		// Groups never straddle tensors: every tensor (not only each
+		// layer total) must hold a whole number of groups.
 		g := float64(cfg.GroupSize)
+		for _, t := range []struct {
+			name string
+			n    float64
+		}{{"tok_embeddings", V * d}, {"attention.wq/wo", d * d}, {"attention.wk/wv", kv * d}, {"feed_forward.w1/w2/w3", hd * d}} {
+			if math.Mod(t.n, g) != 0 {
+				return nil, bad("tensor %s of %.0f values is not a multiple of the Q8_0 group size %d", t.name, t.n, cfg.GroupSize)
+			}
+		}
 		for _, m := range mats {
 			if math.Mod(m, g) != 0 {
 				return nil, bad("a tensor of %.0f values is not a multiple of the group size %d", m, cfg.GroupSize)

@@ -230,6 +230,8 @@ func FuzzOpen(f *testing.F) {
 	f.Add(build(small, 0, 0))
 	f.Add(build(small, 1, 0))
 	f.Add(build(small, 2, 8))
+	f.Add(build(tiny4, 2, 32)) // issue 14 item 2: 4×4 matrices, group 32
+	f.Add(build(tiny4, 2, 16))
 	f.Add([]byte{})
 	f.Add(build(small, 0, 0)[:40])
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -237,7 +239,36 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Every tensor of an accepted file dequantizes (item 2 panicked in
+		// a layer matrix, not in the embedding).
 		_ = c.TokenEmbedding.Dequantize()
 		_ = c.Classifier.Dequantize()
+		_ = c.FinalNorm.Dequantize()
+		for _, l := range c.Layers {
+			for _, t := range []Tensor{l.AttnNorm, l.FFNNorm, l.WQ, l.WK, l.WV, l.WO, l.W1, l.W2, l.W3} {
+				_ = t.Dequantize()
+			}
+		}
 	})
+}
+
+// tiny4 has 4×4 attention matrices: with group size 32 each layer total
+// (2 layers × 16) is a whole number of groups but no single matrix is.
+var tiny4 = Config{Dim: 4, HiddenDim: 8, NLayers: 2, NHeads: 1, NKVHeads: 1, VocabSize: 8, SeqLen: 4}
+
+// TestHostileGroupSize (issue 14 item 2): a version-2 file whose group
+// size divides the layer totals but not each tensor is refused by Parse
+// (Dequantize panicked), and the same shapes with group 16 load.
+func TestHostileGroupSize(t *testing.T) {
+	_, err := Parse(build(tiny4, 2, 32), "tiny.bin")
+	if err == nil || !strings.Contains(err.Error(), "llama2c: tiny.bin: tensor attention.wq/wo of 16 values is not a multiple of the Q8_0 group size 32") {
+		t.Fatalf("group 32 on 4×4 matrices: %v", err)
+	}
+	c, err := Parse(build(tiny4, 2, 16), "tiny.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Layers[1].WQ.Dequantize(); len(w) != 16 {
+		t.Fatalf("WQ has %d values", len(w))
+	}
 }
