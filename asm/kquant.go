@@ -269,3 +269,114 @@ func kquantKernels() {
 	VZEROUPPER()
 	RET()
 }
+
+// iq4Kernels: IQ4_XS rows against Q8_K activations and IQ4_NL rows against
+// Q8_0 activations. The 4-bit indices pick int8 values from the 16-entry
+// codebook with one VPSHUFB; the signed values then go through VPSIGNB
+// (|w| unsigned, qx·sign(w) signed) into VPMADDUBSW (2·127·127 < 2¹⁵).
+// IQ4_XS's eight 6-bit scales are assembled with PDEP (BMI2): the low
+// nibbles of the four scales_l bytes and the 2-bit pairs of scales_h
+// deposited into one byte per scale.
+func iq4Kernels() {
+	var book [32]byte
+	for k, v := range []int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113} {
+		book[k], book[k+16] = byte(v), byte(v)
+	}
+	for _, xs := range []bool{true, false} {
+		name, bb, xb := "gemvIQ4XSQ8KAsm", 136, q8kBytes
+		if !xs {
+			name, bb, xb = "gemvIQ4NLQ8Asm", 18, 34
+		}
+		TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte)")
+		Pragma("noescape")
+		y, w, xq0 := base("y"), base("w"), base("xq")
+		m, xlen := length("y"), length("xq")
+		xend, yend := GP64(), GP64()
+		LEAQ(Mem{Base: xq0, Index: xlen, Scale: 1}, xend)
+		LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
+		mask, cb, ones := YMM(), YMM(), YMM()
+		VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
+		VMOVDQU(cmemSeq("iq4book", book), cb)
+		VMOVDQU(cmemWords("ones16", 1), ones)
+		Label(name + "_row")
+		CMPQ(y, yend)
+		JAE(LabelRef(name + "_end"))
+		acc := YMM()
+		VXORPS(acc, acc, acc)
+		xp := GP64()
+		MOVQ(xq0, xp)
+		Label(name + "_blk")
+		CMPQ(xp, xend)
+		JAE(LabelRef(name + "_rowdone"))
+		// dot32 returns the 8 int32 partial sums of the 32 codebook
+		// values of the 16 index bytes at qm against the 32 int8 at xm.
+		dot32 := func(qm, xm Mem, scale reg.VecVirtual) reg.VecVirtual {
+			raw, hi := XMM(), XMM()
+			VMOVDQU(qm, raw)
+			VPSRLW(U8(4), raw, hi)
+			q := YMM()
+			VINSERTI128(U8(1), hi, raw.AsY(), q)
+			VPAND(mask, q, q)
+			VPSHUFB(q, cb, q) // codebook values, signed
+			x := YMM()
+			VMOVDQU(xm, x)
+			VPSIGNB(q, x, x)
+			VPSIGNB(q, q, q)
+			VPMADDUBSW(x, q, q)
+			VPMADDWD(scale, q, q)
+			return q
+		}
+		if !xs {
+			p := dot32(Mem{Base: w, Disp: 2}, Mem{Base: xp, Disp: 2}, ones)
+			VCVTDQ2PS(p, p)
+			h := GP32()
+			MOVWLZX(Mem{Base: xp}, h)
+			dx := XMM()
+			VMOVD(h, dx)
+			VCVTPH2PS(dx, dx)
+			MOVWLZX(Mem{Base: w}, h)
+			dw := XMM()
+			VMOVD(h, dw)
+			VCVTPH2PS(dw, dw)
+			VMULSS(dx, dw, dw)
+			d := YMM()
+			VBROADCASTSS(dw, d)
+			VFMADD231PS(p, d, acc)
+		} else {
+			sl, sh, mk, ls := GP64(), GP64(), GP64(), GP64()
+			MOVLQZX(Mem{Base: w, Disp: 4}, sl)
+			MOVWQZX(Mem{Base: w, Disp: 2}, sh)
+			MOVQ(U64(0x0f0f0f0f0f0f0f0f), mk)
+			PDEPQ(mk, sl, ls)
+			MOVQ(U64(0x3030303030303030), mk)
+			PDEPQ(mk, sh, sh)
+			ORQ(sh, ls)
+			s8 := XMM()
+			VMOVQ(ls, s8)
+			VPMOVZXBW(s8, s8)
+			VPSUBW(cmemWords("w32x16", 32), s8, s8)
+			sc := YMM()
+			VINSERTI128(U8(1), s8, s8.AsY(), sc)
+			isum := YMM()
+			VPXOR(isum, isum, isum)
+			for ib := 0; ib < 8; ib++ {
+				s := YMM()
+				VPSHUFB(wordBcast(ib, ib), sc, s)
+				p := dot32(Mem{Base: w, Disp: 8 + 16*ib}, Mem{Base: xp, Disp: 4 + 32*ib}, s)
+				VPADDD(p, isum, isum)
+			}
+			VCVTDQ2PS(isum, isum)
+			VFMADD231PS(isum, halfScale(Mem{Base: w}, Mem{Base: xp}), acc)
+		}
+		ADDQ(U32(bb), w)
+		ADDQ(U32(xb), xp)
+		JMP(LabelRef(name + "_blk"))
+		Label(name + "_rowdone")
+		VMOVSS(hsum(acc), Mem{Base: y})
+		ADDQ(U8(4), y)
+		JMP(LabelRef(name + "_row"))
+		Label(name + "_end")
+		VZEROUPPER()
+		RET()
+	}
+}

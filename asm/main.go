@@ -36,6 +36,7 @@ func main() {
 	halfDotKernels()
 	halfGemvKernels()
 	kquantKernels()
+	iq4Kernels()
 	Generate()
 }
 

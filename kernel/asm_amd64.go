@@ -141,3 +141,9 @@ func gemvQ5KQ8KAsm(y []float32, w []byte, xq []byte)
 
 //go:noescape
 func gemvQ6KQ8KAsm(y []float32, w []byte, xq []byte)
+
+//go:noescape
+func gemvIQ4XSQ8KAsm(y []float32, w []byte, xq []byte)
+
+//go:noescape
+func gemvIQ4NLQ8Asm(y []float32, w []byte, xq []byte)

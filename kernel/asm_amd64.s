@@ -4138,3 +4138,274 @@ DATA wbcast67<>+29(SB)/1, $0x0f
 DATA wbcast67<>+30(SB)/1, $0x0e
 DATA wbcast67<>+31(SB)/1, $0x0f
 GLOBL wbcast67<>(SB), RODATA|NOPTR, $32
+
+// func gemvIQ4XSQ8KAsm(y []float32, w []byte, xq []byte)
+// Requires: AVX, AVX2, BMI2, F16C, FMA3
+TEXT ·gemvIQ4XSQ8KAsm(SB), NOSPLIT, $0-72
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    xq_base+48(FP), DX
+	MOVQ    y_len+8(FP), BX
+	MOVQ    xq_len+56(FP), SI
+	LEAQ    (DX)(SI*1), SI
+	LEAQ    (AX)(BX*4), BX
+	VMOVDQU nib15x32<>+0(SB), Y0
+	VMOVDQU iq4book<>+0(SB), Y1
+	VMOVDQU ones16<>+0(SB), Y2
+
+gemvIQ4XSQ8KAsm_row:
+	CMPQ   AX, BX
+	JAE    gemvIQ4XSQ8KAsm_end
+	VXORPS Y2, Y2, Y2
+	MOVQ   DX, DI
+
+gemvIQ4XSQ8KAsm_blk:
+	CMPQ         DI, SI
+	JAE          gemvIQ4XSQ8KAsm_rowdone
+	MOVLQZX      4(CX), R8
+	MOVWQZX      2(CX), R9
+	MOVQ         $0x0f0f0f0f0f0f0f0f, R10
+	PDEPQ        R10, R8, R8
+	MOVQ         $0x3030303030303030, R10
+	PDEPQ        R10, R9, R9
+	ORQ          R9, R8
+	VMOVQ        R8, X3
+	VPMOVZXBW    X3, X3
+	VPSUBW       w32x16<>+0(SB), X3, X3
+	VINSERTI128  $0x01, X3, Y3, Y4
+	VPXOR        Y5, Y5, Y5
+	VPSHUFB      wbcast00<>+0(SB), Y4, Y6
+	VMOVDQU      8(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      4(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast11<>+0(SB), Y4, Y6
+	VMOVDQU      24(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      36(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast22<>+0(SB), Y4, Y6
+	VMOVDQU      40(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      68(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast33<>+0(SB), Y4, Y6
+	VMOVDQU      56(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      100(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast44<>+0(SB), Y4, Y6
+	VMOVDQU      72(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      132(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast55<>+0(SB), Y4, Y6
+	VMOVDQU      88(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      164(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast66<>+0(SB), Y4, Y6
+	VMOVDQU      104(CX), X3
+	VPSRLW       $0x04, X3, X7
+	VINSERTI128  $0x01, X7, Y3, Y7
+	VPAND        Y0, Y7, Y7
+	VPSHUFB      Y7, Y1, Y7
+	VMOVDQU      196(DI), Y8
+	VPSIGNB      Y7, Y8, Y8
+	VPSIGNB      Y7, Y7, Y7
+	VPMADDUBSW   Y8, Y7, Y7
+	VPMADDWD     Y6, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VPSHUFB      wbcast77<>+0(SB), Y4, Y4
+	VMOVDQU      120(CX), X3
+	VPSRLW       $0x04, X3, X6
+	VINSERTI128  $0x01, X6, Y3, Y6
+	VPAND        Y0, Y6, Y6
+	VPSHUFB      Y6, Y1, Y6
+	VMOVDQU      228(DI), Y7
+	VPSIGNB      Y6, Y7, Y7
+	VPSIGNB      Y6, Y6, Y6
+	VPMADDUBSW   Y7, Y6, Y6
+	VPMADDWD     Y4, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	MOVWLZX      (CX), R8
+	VMOVD        R8, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DI), X3, X3
+	VBROADCASTSS X3, Y4
+	VFMADD231PS  Y5, Y4, Y2
+	ADDQ         $0x00000088, CX
+	ADDQ         $0x00000124, DI
+	JMP          gemvIQ4XSQ8KAsm_blk
+
+gemvIQ4XSQ8KAsm_rowdone:
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X3, X2, X3
+	VMOVHLPS     X3, X3, X2
+	VADDPS       X2, X3, X3
+	VMOVSHDUP    X3, X2
+	VADDSS       X2, X3, X3
+	VMOVSS       X3, (AX)
+	ADDQ         $0x04, AX
+	JMP          gemvIQ4XSQ8KAsm_row
+
+gemvIQ4XSQ8KAsm_end:
+	VZEROUPPER
+	RET
+
+DATA iq4book<>+0(SB)/1, $0x81
+DATA iq4book<>+1(SB)/1, $0x98
+DATA iq4book<>+2(SB)/1, $0xad
+DATA iq4book<>+3(SB)/1, $0xbf
+DATA iq4book<>+4(SB)/1, $0xcf
+DATA iq4book<>+5(SB)/1, $0xdd
+DATA iq4book<>+6(SB)/1, $0xea
+DATA iq4book<>+7(SB)/1, $0xf6
+DATA iq4book<>+8(SB)/1, $0x01
+DATA iq4book<>+9(SB)/1, $0x0d
+DATA iq4book<>+10(SB)/1, $0x19
+DATA iq4book<>+11(SB)/1, $0x26
+DATA iq4book<>+12(SB)/1, $0x35
+DATA iq4book<>+13(SB)/1, $0x45
+DATA iq4book<>+14(SB)/1, $0x59
+DATA iq4book<>+15(SB)/1, $0x71
+DATA iq4book<>+16(SB)/1, $0x81
+DATA iq4book<>+17(SB)/1, $0x98
+DATA iq4book<>+18(SB)/1, $0xad
+DATA iq4book<>+19(SB)/1, $0xbf
+DATA iq4book<>+20(SB)/1, $0xcf
+DATA iq4book<>+21(SB)/1, $0xdd
+DATA iq4book<>+22(SB)/1, $0xea
+DATA iq4book<>+23(SB)/1, $0xf6
+DATA iq4book<>+24(SB)/1, $0x01
+DATA iq4book<>+25(SB)/1, $0x0d
+DATA iq4book<>+26(SB)/1, $0x19
+DATA iq4book<>+27(SB)/1, $0x26
+DATA iq4book<>+28(SB)/1, $0x35
+DATA iq4book<>+29(SB)/1, $0x45
+DATA iq4book<>+30(SB)/1, $0x59
+DATA iq4book<>+31(SB)/1, $0x71
+GLOBL iq4book<>(SB), RODATA|NOPTR, $32
+
+DATA w32x16<>+0(SB)/2, $0x0020
+DATA w32x16<>+2(SB)/2, $0x0020
+DATA w32x16<>+4(SB)/2, $0x0020
+DATA w32x16<>+6(SB)/2, $0x0020
+DATA w32x16<>+8(SB)/2, $0x0020
+DATA w32x16<>+10(SB)/2, $0x0020
+DATA w32x16<>+12(SB)/2, $0x0020
+DATA w32x16<>+14(SB)/2, $0x0020
+DATA w32x16<>+16(SB)/2, $0x0020
+DATA w32x16<>+18(SB)/2, $0x0020
+DATA w32x16<>+20(SB)/2, $0x0020
+DATA w32x16<>+22(SB)/2, $0x0020
+DATA w32x16<>+24(SB)/2, $0x0020
+DATA w32x16<>+26(SB)/2, $0x0020
+DATA w32x16<>+28(SB)/2, $0x0020
+DATA w32x16<>+30(SB)/2, $0x0020
+GLOBL w32x16<>(SB), RODATA|NOPTR, $32
+
+// func gemvIQ4NLQ8Asm(y []float32, w []byte, xq []byte)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·gemvIQ4NLQ8Asm(SB), NOSPLIT, $0-72
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    xq_base+48(FP), DX
+	MOVQ    y_len+8(FP), BX
+	MOVQ    xq_len+56(FP), SI
+	LEAQ    (DX)(SI*1), SI
+	LEAQ    (AX)(BX*4), BX
+	VMOVDQU nib15x32<>+0(SB), Y0
+	VMOVDQU iq4book<>+0(SB), Y1
+	VMOVDQU ones16<>+0(SB), Y2
+
+gemvIQ4NLQ8Asm_row:
+	CMPQ   AX, BX
+	JAE    gemvIQ4NLQ8Asm_end
+	VXORPS Y3, Y3, Y3
+	MOVQ   DX, DI
+
+gemvIQ4NLQ8Asm_blk:
+	CMPQ         DI, SI
+	JAE          gemvIQ4NLQ8Asm_rowdone
+	VMOVDQU      2(CX), X4
+	VPSRLW       $0x04, X4, X5
+	VINSERTI128  $0x01, X5, Y4, Y5
+	VPAND        Y0, Y5, Y5
+	VPSHUFB      Y5, Y1, Y5
+	VMOVDQU      2(DI), Y6
+	VPSIGNB      Y5, Y6, Y6
+	VPSIGNB      Y5, Y5, Y5
+	VPMADDUBSW   Y6, Y5, Y5
+	VPMADDWD     Y2, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	MOVWLZX      (DI), R8
+	VMOVD        R8, X4
+	VCVTPH2PS    X4, X4
+	MOVWLZX      (CX), R8
+	VMOVD        R8, X6
+	VCVTPH2PS    X6, X6
+	VMULSS       X4, X6, X6
+	VBROADCASTSS X6, Y6
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000022, DI
+	JMP          gemvIQ4NLQ8Asm_blk
+
+gemvIQ4NLQ8Asm_rowdone:
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X4, X3, X4
+	VMOVHLPS     X4, X4, X3
+	VADDPS       X3, X4, X4
+	VMOVSHDUP    X4, X3
+	VADDSS       X3, X4, X4
+	VMOVSS       X4, (AX)
+	ADDQ         $0x04, AX
+	JMP          gemvIQ4NLQ8Asm_row
+
+gemvIQ4NLQ8Asm_end:
+	VZEROUPPER
+	RET

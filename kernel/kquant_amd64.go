@@ -22,4 +22,10 @@ func archVariants() {
 		v := variants[t]
 		v.gemvQ, v.name = f, "avx2 (int), generic (float)"
 	}
+	v := variants[quant.IQ4_NL]
+	v.gemvQ, v.name = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)"
+	if cpu.X86.HasBMI2 { // PDEP assembles IQ4_XS's scales
+		v := variants[quant.IQ4_XS]
+		v.gemvQ, v.name = gemvIQ4XSQ8KAsm, "avx2 (int), generic (float)"
+	}
 }
