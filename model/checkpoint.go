@@ -159,95 +159,48 @@ func hfToConfig(hc hfConfig, file string) (Config, error) {
 	return c, nil
 }
 
+// fromHF binds a trainer checkpoint's tensors (Hugging Face Llama names,
+// plus model.embed_positions for learned positions).
 func fromHF(c Config, sf *safetensors.File, file string) (*Model, error) {
-	m := &Model{Config: c}
-	get := func(name string, shape ...int) ([]float32, error) {
-		t := sf.Get(name)
-		if t == nil {
-			return nil, fmt.Errorf("%s: tensor %s is missing", file, name)
+	fam, _ := LookupFamily("llama")
+	name := func(r Role, i int) string {
+		if r == PosEmbd {
+			return "model.embed_positions"
 		}
-		if len(t.Shape) != len(shape) {
-			return nil, fmt.Errorf("%s: tensor %s has shape %v, want %v", file, name, t.Shape, shape)
-		}
-		for i := range shape {
-			if t.Shape[i] != shape[i] {
-				return nil, fmt.Errorf("%s: tensor %s has shape %v, want %v", file, name, t.Shape, shape)
-			}
-		}
-		if t.DType == safetensors.F32 {
-			if len(t.Data) != 4*t.NumElements() {
-				return nil, fmt.Errorf("%s: tensor %s has %d bytes", file, name, len(t.Data))
-			}
-			return le.Float32s(t.Data), nil
-		}
-		return t.Float32s()
+		return fam.HFName(r, i)
 	}
-	mat := func(name string, rows, cols int) (*Tensor, error) {
-		v, err := get(name, rows, cols)
-		if err != nil {
-			return nil, err
-		}
-		return NewF32(name, rows, cols, v), nil
-	}
-	norm := func(prefix string) (Norm, error) {
-		n := Norm{Kind: c.Norm, Eps: c.NormEps, P: c.NormP}
-		var err error
-		if n.Weight, err = get(prefix+".weight", c.Dim); err != nil {
-			return n, err
-		}
-		if c.Norm == LayerNorm {
-			n.Bias, err = get(prefix+".bias", c.Dim)
-		}
-		return n, err
-	}
-	D, H, V := c.Dim, c.HiddenDim, c.VocabSize
-	Q, KV := c.NHeads*c.HeadDim, c.NKVHeads*c.HeadDim
-	var err error
-	if m.Embed, err = mat("model.embed_tokens.weight", V, D); err != nil {
+	b := binder{f: fam, c: &c, src: safetensorsSource{sf}, file: file, name: name}
+	m, err := b.bind()
+	if err != nil {
 		return nil, err
-	}
-	if c.Tied {
-		m.Output = m.Embed
-	} else if m.Output, err = mat("lm_head.weight", V, D); err != nil {
-		return nil, err
-	}
-	if c.Pos == PosLearned {
-		t := sf.Get("model.embed_positions.weight")
-		if t == nil || len(t.Shape) != 2 || t.Shape[1] != D || t.Shape[0] <= 0 {
-			return nil, fmt.Errorf("%s: tensor model.embed_positions.weight is missing or not [ctx][%d]", file, D)
-		}
-		if m.PosEmbed, err = mat("model.embed_positions.weight", t.Shape[0], D); err != nil {
-			return nil, err
-		}
-	}
-	if m.FinalNorm, err = norm("model.norm"); err != nil {
-		return nil, err
-	}
-	for i := 0; i < c.NLayers; i++ {
-		p := fmt.Sprintf("model.layers.%d.", i)
-		b := &Block{Index: i}
-		steps := []func() error{
-			func() (e error) { b.AttnNorm, e = norm(p + "input_layernorm"); return },
-			func() (e error) { b.FFNNorm, e = norm(p + "post_attention_layernorm"); return },
-			func() (e error) { b.WQ, e = mat(p+"self_attn.q_proj.weight", Q, D); return },
-			func() (e error) { b.WK, e = mat(p+"self_attn.k_proj.weight", KV, D); return },
-			func() (e error) { b.WV, e = mat(p+"self_attn.v_proj.weight", KV, D); return },
-			func() (e error) { b.WO, e = mat(p+"self_attn.o_proj.weight", D, Q); return },
-			func() (e error) { b.Up, e = mat(p+"mlp.up_proj.weight", H, D); return },
-			func() (e error) { b.Down, e = mat(p+"mlp.down_proj.weight", D, H); return },
-		}
-		if c.MLP == SwiGLU {
-			steps = append(steps, func() (e error) { b.Gate, e = mat(p+"mlp.gate_proj.weight", H, D); return })
-		}
-		for _, s := range steps {
-			if err := s(); err != nil {
-				return nil, err
-			}
-		}
-		m.Blocks = append(m.Blocks, b)
 	}
 	if err := m.check(file); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// safetensorsSource reads tensors of a safetensors file as float32.
+type safetensorsSource struct{ sf *safetensors.File }
+
+func (s safetensorsSource) get(name string) (*Tensor, error) {
+	t := s.sf.Get(name)
+	if t == nil {
+		return nil, nil
+	}
+	rows, cols, err := matShape(t.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if t.DType == safetensors.F32 {
+		if len(t.Data) != 4*rows*cols {
+			return nil, fmt.Errorf("%d bytes for shape %v", len(t.Data), t.Shape)
+		}
+		return NewF32(name, rows, cols, le.Float32s(t.Data)), nil
+	}
+	v, err := t.Float32s()
+	if err != nil {
+		return nil, err
+	}
+	return NewF32(name, rows, cols, v), nil
 }

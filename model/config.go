@@ -16,19 +16,28 @@ type PosKind string
 // MLPKind selects the feed-forward block.
 type MLPKind string
 
+// QKNormKind selects a normalisation of the projected queries and keys.
+type QKNormKind string
+
 // Supported layer kinds.
 const (
 	RMSNorm   NormKind = "rmsnorm"   // y = x/√(mean(x²)+ε)·w
 	PRMSNorm  NormKind = "prmsnorm"  // RMS over the first k = max(1, ⌊p·n⌋) elements only
-	LayerNorm NormKind = "layernorm" // y = (x−μ)/√(σ²+ε)·w + b
+	LayerNorm NormKind = "layernorm" // y = (x−μ)/√(σ²+ε)·w (+ b)
 
 	PosRoPE       PosKind = "rope"       // rotate q and k
 	PosSinusoidal PosKind = "sinusoidal" // add sin/cos table to the embedding
 	PosLearned    PosKind = "learned"    // add a learned row per position
+	PosALiBi      PosKind = "alibi"      // add −slope_h·(i−j) to the attention scores
 	PosNone       PosKind = "none"       // no position information (causal mask only)
 
 	SwiGLU MLPKind = "swiglu" // down(silu(gate·x) ⊙ up·x)
-	GELU   MLPKind = "gelu"   // down(gelu(up·x))
+	GeGLU  MLPKind = "geglu"  // down(gelu(gate·x) ⊙ up·x)
+	GELU   MLPKind = "gelu"   // down(gelu(up·x + b_up)) + b_down
+
+	QKNormNone    QKNormKind = ""        // no q/k norm
+	QKNormWhole   QKNormKind = "whole"   // RMSNorm over the whole projected q (and k) vector (OLMo 2)
+	QKNormPerHead QKNormKind = "perhead" // the model's norm over each head (StableLM 2 12B)
 )
 
 // RoPE describes rotary position embedding, with ggml's rope_ext
@@ -39,7 +48,8 @@ const (
 //
 // divided by Factor for linear scaling; YaRN blends that interpolated
 // angle with the unscaled one per pair (ExtFactor, BetaFast/BetaSlow,
-// OriginalContext) and multiplies cos and sin by AttnFactor·(1+0.1·ln Factor).
+// OriginalContext) and multiplies cos and sin by 1+0.1·ln Factor; cos and
+// sin are always multiplied by AttnFactor (0 means 1).
 // Neox selects the half-split layout (x[i], x[i+Dim/2]); otherwise pairs
 // are interleaved (x[2i], x[2i+1]) as in Meta's and llama.cpp's "normal"
 // layout.
@@ -47,19 +57,23 @@ type RoPE struct {
 	Base        float64
 	Dim         int // rotated dimensions per head (≤ head size)
 	Neox        bool
-	ScalingType string  // "", "none", "linear" or "yarn"
+	ScalingType string  // "", "none", "linear", "yarn" or "longrope"
 	Factor      float64 // context scaling factor (linear, yarn)
 	// YaRN parameters (zero values mean ggml's defaults: ext_factor 1,
-	// attn_factor 1, beta_fast 32, beta_slow 1, original context = the
-	// model's context length).
+	// beta_fast 32, beta_slow 1, original context = the model's context
+	// length).
 	ExtFactor, AttnFactor, BetaFast, BetaSlow float64
 	OriginalContext                           int
-	FreqFactors                               []float32
+	// FreqFactors divide θ_i: Llama 3.1's rope_freqs, or the LongRoPE
+	// factors the family chose (phi3: the long ones when the context
+	// exceeds OriginalContext, as llama.cpp does).
+	FreqFactors []float32
 }
 
-// Config holds a model's hyper-parameters.
+// Config holds a model's hyper-parameters and the variations of its
+// family (see Family), everything the forward pass needs to know.
 type Config struct {
-	Arch       string // "llama", "qwen2", ...
+	Arch       string // "llama", "qwen2", "gemma2", ... (GGUF general.architecture)
 	Dim        int    // embedding width
 	HiddenDim  int    // MLP width
 	NLayers    int
@@ -71,16 +85,61 @@ type Config struct {
 	NormEps    float64
 	Norm       NormKind
 	NormP      float64 // fraction of elements for PRMSNorm
-	Pos        PosKind
-	MLP        MLPKind
-	RoPE       RoPE
-	Tied       bool // LM head shares the token embedding
-	QKVBias    bool
+	// NormWeightOffset is added to every norm weight: 1 for Gemma
+	// checkpoints in Hugging Face layout, which store w where the layer
+	// multiplies by 1+w (GGUF files store 1+w already).
+	NormWeightOffset float32
+	Pos              PosKind
+	MLP              MLPKind
+	RoPE             RoPE
+	QKNorm           QKNormKind
+	Tied             bool // LM head shares the token embedding
+	QKVBias          bool // q, k, v projections have biases
+	// Parallel computes attention and MLP from the same residual input,
+	// x' = x + attn(n₁(x)) + mlp(n₂(x)) (n₂ = n₁ when the block has no
+	// FFN norm), instead of one after the other.
+	Parallel bool
 	// EmbedScale multiplies the token embedding rows entering the first
 	// block, x₀ = s·E[tok] (+ positions), not the tied LM head; 0 means 1.
-	// The trainer sets √Dim with sinusoidal positions
+	// Gemma uses √Dim; the trainer sets √Dim with sinusoidal positions
 	// (llmparts_embed_scale in config.json).
 	EmbedScale float64
+	// AttnScale multiplies q·k before the softmax; 0 means 1/√HeadDim.
+	AttnScale float64
+	// AttnSoftcap and FinalSoftcap, when > 0, squash attention scores and
+	// logits: s ← c·tanh(s/c) (Gemma 2).
+	AttnSoftcap, FinalSoftcap float64
+	// SlidingWindow, when > 0, lets a query at position i see only keys
+	// j with i − j < SlidingWindow, on the layers SlidingLayers selects.
+	SlidingWindow int
+	SlidingLayers SlidingLayers
+	// ALiBiMaxBias is the m of ALiBi's slopes 2^(−m·h/H) (8 for BLOOM).
+	ALiBiMaxBias float64
+}
+
+// SlidingLayers says which layers use the sliding window.
+type SlidingLayers string
+
+// Sliding-window layer patterns.
+const (
+	SlidingAll  SlidingLayers = "all"  // every layer (Phi-3)
+	SlidingEven SlidingLayers = "even" // layers 0, 2, 4, ... (Gemma 2)
+)
+
+// window returns the sliding window of layer l (0: none).
+func (c *Config) window(l int) int {
+	if c.SlidingWindow <= 0 || (c.SlidingLayers == SlidingEven && l%2 != 0) {
+		return 0
+	}
+	return c.SlidingWindow
+}
+
+// attnScale returns the factor applied to q·k.
+func (c *Config) attnScale() float32 {
+	if c.AttnScale != 0 {
+		return float32(c.AttnScale)
+	}
+	return float32(1 / math.Sqrt(float64(c.HeadDim)))
 }
 
 func (c *Config) validate(file string) error {
@@ -92,11 +151,43 @@ func (c *Config) validate(file string) error {
 			return fmt.Errorf("%s: %s = %d is out of range", file, f.n, f.v)
 		}
 	}
-	if c.EmbedScale < 0 || math.IsNaN(c.EmbedScale) || math.IsInf(c.EmbedScale, 0) {
-		return fmt.Errorf("%s: embedding scale %v must be finite and ≥ 0", file, c.EmbedScale)
+	for _, f := range []struct {
+		n string
+		v float64
+	}{{"embedding scale", c.EmbedScale}, {"attention scale", c.AttnScale}, {"attention soft-cap", c.AttnSoftcap}, {"final soft-cap", c.FinalSoftcap}, {"ALiBi max bias", c.ALiBiMaxBias}} {
+		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("%s: %s %v must be finite and ≥ 0", file, f.n, f.v)
+		}
+	}
+	if c.SlidingWindow < 0 {
+		return fmt.Errorf("%s: sliding window %d is negative", file, c.SlidingWindow)
 	}
 	if c.NHeads%c.NKVHeads != 0 {
 		return fmt.Errorf("%s: %d heads is not a multiple of %d kv heads", file, c.NHeads, c.NKVHeads)
+	}
+	switch c.Norm {
+	case RMSNorm, PRMSNorm, LayerNorm:
+	default:
+		return fmt.Errorf("%s: unknown norm %q", file, c.Norm)
+	}
+	switch c.MLP {
+	case SwiGLU, GeGLU, GELU:
+	default:
+		return fmt.Errorf("%s: unknown MLP %q", file, c.MLP)
+	}
+	switch c.Pos {
+	case PosRoPE, PosSinusoidal, PosLearned, PosALiBi, PosNone:
+	default:
+		return fmt.Errorf("%s: unknown position encoding %q", file, c.Pos)
+	}
+	if c.Pos == PosALiBi && c.ALiBiMaxBias == 0 {
+		c.ALiBiMaxBias = 8
+	}
+	if c.ContextLen <= 0 {
+		c.ContextLen = 2048
+	}
+	if c.ContextLen > 1<<24 {
+		return fmt.Errorf("%s: context length %d is out of range", file, c.ContextLen)
 	}
 	if !(c.NormEps > 0) || math.IsInf(c.NormEps, 0) {
 		return fmt.Errorf("%s: norm epsilon %v must be a finite number > 0", file, c.NormEps)
@@ -111,22 +202,13 @@ func (c *Config) validate(file string) error {
 		if err := c.RoPE.check(); err != nil {
 			return fmt.Errorf("%s: %v", file, err)
 		}
-		if _, _, err := c.RoPE.freqs(max(c.ContextLen, 1)); err != nil {
+		if _, err := c.RoPE.posenc(c.HeadDim, c.ContextLen); err != nil {
 			return fmt.Errorf("%s: RoPE: %v", file, err)
 		}
-	}
-	if c.ContextLen <= 0 {
-		c.ContextLen = 2048
-	}
-	if c.ContextLen > 1<<24 {
-		return fmt.Errorf("%s: context length %d is out of range", file, c.ContextLen)
 	}
 	return nil
 }
 
-// check refuses RoPE values that would otherwise be replaced or run
-// silently wrong: a base ≤ 0 or not finite, a scaling factor ≤ 0, and
-// YaRN parameters that are negative or not finite (0 means the default).
 func (r *RoPE) check() error {
 	if !(r.Base > 0) || math.IsInf(r.Base, 0) {
 		return fmt.Errorf("RoPE base (freq_base, rope_theta) %v must be a finite number > 0", r.Base)
@@ -155,21 +237,22 @@ func (r *RoPE) check() error {
 	return nil
 }
 
-// freqs returns θ_i for the RoPE pairs and the magnitude applied to cos
-// and sin, from posenc's implementation of ggml_rope_ext.
-func (r *RoPE) freqs(ctx int) ([]float64, float64, error) {
+// posenc returns the rotation ggml_rope_ext performs with these
+// parameters (posenc computes it; ctx is the model's context, the default
+// YaRN original context).
+func (r *RoPE) posenc(headDim, ctx int) (*posenc.RoPE, error) {
 	layout := posenc.Interleaved
 	if r.Neox {
 		layout = posenc.HalfSplit
 	}
 	p := posenc.DefaultGGMLParams(r.Dim, layout)
 	p.FreqBase = r.Base
+	p.AttnFactor = or(r.AttnFactor, 1)
 	if r.Factor > 0 && (r.ScalingType == "linear" || r.ScalingType == "yarn") {
 		p.FreqScale = 1 / r.Factor
 	}
 	if r.ScalingType == "yarn" {
 		p.ExtFactor = or(r.ExtFactor, 1)
-		p.AttnFactor = or(r.AttnFactor, 1)
 		p.BetaFast = or(r.BetaFast, 32)
 		p.BetaSlow = or(r.BetaSlow, 1)
 		p.NCtxOrig = r.OriginalContext
@@ -183,7 +266,13 @@ func (r *RoPE) freqs(ctx int) ([]float64, float64, error) {
 			p.FreqFactors[i] = float64(f)
 		}
 	}
-	rp, err := p.RoPE(r.Dim)
+	return p.RoPE(headDim)
+}
+
+// freqs returns θ_i for the RoPE pairs and the magnitude applied to cos
+// and sin.
+func (r *RoPE) freqs(ctx int) ([]float64, float64, error) {
+	rp, err := r.posenc(r.Dim, ctx)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -200,9 +200,9 @@ func TestSyntheticGGUF(t *testing.T) {
 func TestGGUFErrors(t *testing.T) {
 	base := synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20}
 	s := base
-	s.arch = "gpt2"
-	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), `unsupported architecture "gpt2" (supported: llama, qwen2)`) {
-		t.Errorf("gpt2: %v", err)
+	s.arch = "mamba"
+	if _, err := Load(writeSynth(t, s), Options{}); err == nil || !strings.Contains(err.Error(), `unsupported architecture "mamba" (supported: bloom, gemma, gemma2, gpt2, gptneox, llama, olmo2, phi2, phi3, qwen2, stablelm, starcoder2)`) {
+		t.Errorf("mamba: %v", err)
 	}
 	s = base
 	s.wrongShape = true

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/llmparts/llmparts/format/gguf"
+	"github.com/llmparts/llmparts/norm"
 )
 
 // TestHostileGGUFValues (issue 14 items 15, 17): present but invalid
@@ -56,14 +57,15 @@ func TestHostileNaNWeights(t *testing.T) {
 	if err := m.checkFinite("m.gguf"); err != nil {
 		t.Fatalf("clean model: %v", err)
 	}
-	w := append([]float32(nil), m.Blocks[0].FFNNorm.Weight...)
+	ffn := m.Blocks[0].FFNNorm.Layer.(*norm.RMSNorm)
+	w := append([]float32(nil), ffn.Weight...)
 	w[7] = float32(math.NaN())
-	saved := m.Blocks[0].FFNNorm.Weight
-	m.Blocks[0].FFNNorm.Weight = w
+	saved := ffn.Weight
+	ffn.Weight = w
 	if err := m.checkFinite("m.gguf"); err == nil || !strings.Contains(err.Error(), "layer 0 ffn norm weight holds NaN at index 7") {
 		t.Errorf("NaN norm weight: %v", err)
 	}
-	m.Blocks[0].FFNNorm.Weight = saved
+	ffn.Weight = saved
 	e := *m.Embed
 	e.F32 = append([]float32(nil), e.F32...)
 	e.F32[33] = float32(math.Inf(-1))

@@ -100,46 +100,59 @@ func loadLlama2C(path string) (*Model, error) {
 // weights are used in place; version 2 Q8_0 weights are dequantized).
 func FromLlama2C(ck *llama2c.Checkpoint) (*Model, error) {
 	c := ck.Config
-	m := &Model{Config: Config{
+	cfg := Config{
 		Arch: "llama", Dim: c.Dim, HiddenDim: c.HiddenDim, NLayers: c.NLayers, NHeads: c.NHeads,
 		NKVHeads: c.NKVHeads, HeadDim: c.HeadSize(), VocabSize: c.VocabSize, ContextLen: c.SeqLen,
 		NormEps: 1e-5, Norm: RMSNorm, Pos: PosRoPE, MLP: SwiGLU,
 		RoPE: RoPE{Base: 10000, Dim: c.HeadSize()}, Tied: c.SharedClassifier,
-	}}
+	}
+	src := llama2cSource{}
+	var deq []string
+	add := func(name string, t llama2c.Tensor) {
+		if t.Q != nil {
+			if t.GroupSize == 32 && t.Cols%32 == 0 {
+				src[name] = q8FromGroups(t)
+				return
+			}
+			deq = append(deq, fmt.Sprintf("%s (Q8 group %d)", t.Name, t.GroupSize))
+		}
+		src[name] = NewF32(t.Name, t.Rows, t.Cols, t.Dequantize())
+	}
+	// llama2.c's tensors under their GGUF names, so that one binder serves
+	// both formats.
+	add(TokenEmbd.GGUFName(0)+".weight", ck.TokenEmbedding)
+	if !c.SharedClassifier {
+		add(Output.GGUFName(0)+".weight", ck.Classifier)
+	}
+	add(OutputNorm.GGUFName(0)+".weight", ck.FinalNorm)
+	for i, l := range ck.Layers {
+		for r, t := range map[Role]llama2c.Tensor{AttnNorm: l.AttnNorm, FFNNorm: l.FFNNorm, AttnQ: l.WQ, AttnK: l.WK,
+			AttnV: l.WV, AttnOut: l.WO, FFNGate: l.W1, FFNUp: l.W3, FFNDown: l.W2} {
+			add(r.GGUFName(i)+".weight", t)
+		}
+	}
+	fam, _ := LookupFamily("llama")
+	b := binder{f: fam, c: &cfg, src: src, file: ck.Path, name: func(r Role, i int) string { return r.GGUFName(i) }}
+	m, err := b.bind()
+	if err != nil {
+		return nil, err
+	}
 	m.Info.Format = "llama2c"
 	if c.Version > 0 {
 		m.Info.Format = fmt.Sprintf("llama2c-v%d", c.Version)
 	}
 	m.Info.Mapped = ck.Mapped
-	ten := func(t llama2c.Tensor) *Tensor {
-		if t.Q != nil {
-			if t.GroupSize == 32 && t.Cols%32 == 0 {
-				return q8FromGroups(t)
-			}
-			m.Info.Dequantized = append(m.Info.Dequantized, fmt.Sprintf("%s (Q8 group %d)", t.Name, t.GroupSize))
-		}
-		return NewF32(t.Name, t.Rows, t.Cols, t.Dequantize())
-	}
-	m.Embed = ten(ck.TokenEmbedding)
-	if c.SharedClassifier {
-		m.Output = m.Embed
-	} else {
-		m.Output = ten(ck.Classifier)
-	}
-	norm := func(t llama2c.Tensor) Norm { return Norm{Kind: RMSNorm, Weight: t.F32, Eps: 1e-5} }
-	for i, l := range ck.Layers {
-		m.Blocks = append(m.Blocks, &Block{
-			Index: i, AttnNorm: norm(l.AttnNorm), FFNNorm: norm(l.FFNNorm),
-			WQ: ten(l.WQ), WK: ten(l.WK), WV: ten(l.WV), WO: ten(l.WO),
-			Gate: ten(l.W1), Up: ten(l.W3), Down: ten(l.W2),
-		})
-	}
-	m.FinalNorm = norm(ck.FinalNorm)
+	m.Info.Dequantized = deq
 	if err := m.check(ck.Path); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
+
+// llama2cSource holds a llama2.c checkpoint's tensors by GGUF name.
+type llama2cSource map[string]*Tensor
+
+func (s llama2cSource) get(name string) (*Tensor, error) { return s[name], nil }
 
 // q8FromGroups re-packs a llama2.c version 2 tensor quantized in groups of
 // 32 (int8 values, then float32 scales) as ggml Q8_0 blocks (float16 scale

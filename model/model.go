@@ -5,78 +5,87 @@ import (
 	"math"
 
 	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/norm"
 )
 
-// Norm is a normalisation layer applied to one row at a time.
+// Norm is one normalisation layer of the model, computed by package norm
+// (a *norm.RMSNorm or *norm.LayerNorm). The zero Norm is absent: the
+// block skips it.
 type Norm struct {
-	Kind   NormKind
-	Weight []float32
-	Bias   []float32 // LayerNorm only (may be nil)
-	Eps    float64
-	P      float64 // PRMSNorm fraction
+	Layer norm.Layer
+	// Heads, when > 1, holds one layer per head (a per-head q/k norm with
+	// its own weights per head): head h of each row uses Heads[h].
+	Heads []norm.Layer
 }
 
-// Forward writes the normalised x into y (y and x may alias).
-func (n *Norm) Forward(y, x []float32) {
-	d := len(x)
-	switch n.Kind {
-	case LayerNorm:
-		var mean float64
-		for _, v := range x {
-			mean += float64(v)
-		}
-		mean /= float64(d)
-		var vr float64
-		for _, v := range x {
-			vr += (float64(v) - mean) * (float64(v) - mean)
-		}
-		inv := 1 / math.Sqrt(vr/float64(d)+n.Eps)
-		for i, v := range x {
-			o := float32((float64(v) - mean) * inv)
-			o *= n.Weight[i]
-			if n.Bias != nil {
-				o += n.Bias[i]
-			}
-			y[i] = o
-		}
-	default:
-		k := d
-		if n.Kind == PRMSNorm && n.P > 0 && n.P < 1 {
-			k = max(1, int(math.Floor(float64(d)*n.P))) // as the norm package and the trainer
-		}
-		var ss float32
-		for _, v := range x[:k] {
-			ss += v * v
-		}
-		inv := float32(1 / math.Sqrt(float64(ss)/float64(k)+n.Eps))
-		for i, v := range x {
-			y[i] = v * inv * n.Weight[i]
-		}
-		if n.Bias != nil {
-			for i := range y {
-				y[i] += n.Bias[i]
-			}
+// Present reports whether the norm exists.
+func (n Norm) Present() bool { return n.Layer != nil || n.Heads != nil }
+
+// forward normalises the rows of x into y (len(x) a multiple of the
+// layer's width; y may alias x). Parameters were validated at load, so
+// the norm package cannot fail here.
+func (n Norm) forward(y, x []float32) {
+	if n.Heads == nil {
+		_ = n.Layer.Forward(y, x, nil)
+		return
+	}
+	w := n.Heads[0].Width()
+	H := len(n.Heads)
+	for r := 0; r+w*H <= len(x); r += w * H {
+		for h, l := range n.Heads {
+			o := r + h*w
+			_ = l.Forward(y[o:o+w], x[o:o+w], nil)
 		}
 	}
 }
 
-// Block is one transformer layer: attention then MLP, each pre-normed and
-// added back to the residual stream.
-type Block struct {
-	Index             int
-	AttnNorm, FFNNorm Norm
-	WQ, WK, WV, WO    *Tensor
-	BQ, BK, BV        []float32 // qwen2 biases (nil otherwise)
-	Gate, Up, Down    *Tensor   // Gate is nil for GELU
+// params returns the weights and biases of the norm (for counting).
+func (n Norm) params() (w, b [][]float32) {
+	ls := n.Heads
+	if n.Layer != nil {
+		ls = []norm.Layer{n.Layer}
+	}
+	for _, l := range ls {
+		switch l := l.(type) {
+		case *norm.RMSNorm:
+			w, b = append(w, l.Weight), append(b, l.Bias)
+		case *norm.LayerNorm:
+			w, b = append(w, l.Weight), append(b, l.Bias)
+		}
+	}
+	return w, b
 }
 
-// Model is a loaded Llama-style decoder.
+// Block is one transformer layer. Which of its parts exist is the
+// family's choice (Config and the tensors present): absent norms are
+// skipped, nil biases are zero.
+type Block struct {
+	Index int
+	// AttnNorm and FFNNorm come before attention and MLP;
+	// AttnPostNorm and FFNPostNorm normalise their outputs before the
+	// residual add (Gemma 2, OLMo 2).
+	AttnNorm, AttnPostNorm, FFNNorm, FFNPostNorm Norm
+	// QNorm and KNorm normalise the projected queries and keys (before
+	// RoPE): over the whole vector (OLMo 2) or per head.
+	QNorm, KNorm   Norm
+	WQ, WK, WV, WO *Tensor
+	BQ, BK, BV, BO []float32
+	Gate, Up, Down *Tensor // Gate is nil for the GELU MLP
+	BUp, BDown     []float32
+}
+
+// Model is a loaded decoder-only transformer of one of the Families.
 type Model struct {
 	Config Config
+	// Family is the architecture description the model was bound with
+	// (nil for a hand-built Config).
+	Family *Family
 	// Embed is the token embedding [vocab][dim]; Output the LM head
-	// (Embed itself when tied).
+	// (Embed itself when tied) and OutputBias its bias (Phi-2).
 	Embed, Output *Tensor
+	OutputBias    []float32
 	PosEmbed      *Tensor // learned positions [ctx][dim] (nil otherwise)
+	EmbedNorm     Norm    // norm of the embeddings (BLOOM)
 	Blocks        []*Block
 	FinalNorm     Norm
 	Info          Info
@@ -145,25 +154,28 @@ func (m *Model) Close() error {
 	return nil
 }
 
-// Tensors returns every distinct weight tensor of the model.
-func (m *Model) Tensors() []*Tensor {
-	var ts []*Tensor
-	add := func(t *Tensor) {
-		if t != nil {
-			ts = append(ts, t)
+// Tensors returns every distinct weight matrix of the model.
+func (m *Model) Tensors() []*Tensor { return m.tensors() }
+
+// tensors returns every weight matrix of the model once (a tied head is
+// the embedding).
+func (m *Model) tensors() []*Tensor {
+	seen := map[*Tensor]bool{}
+	var out []*Tensor
+	add := func(ts ...*Tensor) {
+		for _, t := range ts {
+			if t != nil && !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
 		}
 	}
-	add(m.Embed)
-	add(m.PosEmbed)
+	add(m.Embed, m.PosEmbed)
 	for _, b := range m.Blocks {
-		for _, t := range []*Tensor{b.WQ, b.WK, b.WV, b.WO, b.Gate, b.Up, b.Down} {
-			add(t)
-		}
+		add(b.WQ, b.WK, b.WV, b.WO, b.Gate, b.Up, b.Down)
 	}
-	if m.Output != m.Embed {
-		add(m.Output)
-	}
-	return ts
+	add(m.Output)
+	return out
 }
 
 // NumParams counts all weights (matrices, norms and biases).
@@ -172,18 +184,24 @@ func (m *Model) NumParams() int64 {
 	for _, t := range m.Tensors() {
 		n += int64(t.Rows) * int64(t.Cols)
 	}
-	nv := func(x []float32) { n += int64(len(x)) }
-	for _, b := range m.Blocks {
-		nv(b.AttnNorm.Weight)
-		nv(b.AttnNorm.Bias)
-		nv(b.FFNNorm.Weight)
-		nv(b.FFNNorm.Bias)
-		nv(b.BQ)
-		nv(b.BK)
-		nv(b.BV)
+	nv := func(xs ...[]float32) {
+		for _, x := range xs {
+			n += int64(len(x))
+		}
 	}
-	nv(m.FinalNorm.Weight)
-	nv(m.FinalNorm.Bias)
+	nn := func(ns ...Norm) {
+		for _, x := range ns {
+			w, b := x.params()
+			nv(w...)
+			nv(b...)
+		}
+	}
+	for _, b := range m.Blocks {
+		nn(b.AttnNorm, b.AttnPostNorm, b.FFNNorm, b.FFNPostNorm, b.QNorm, b.KNorm)
+		nv(b.BQ, b.BK, b.BV, b.BO, b.BUp, b.BDown)
+	}
+	nn(m.FinalNorm, m.EmbedNorm)
+	nv(m.OutputBias)
 	return n
 }
 
@@ -197,86 +215,24 @@ func (m *Model) WeightBytes() int64 {
 		}
 		n += t.Bytes()
 	}
-	n += m.Output.Bytes() * boolInt(m.Output == m.Embed)
+	if m.Output == m.Embed {
+		n += m.Output.Bytes()
+	}
 	return n
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
+// weightBytes is the storage size of the weight matrices.
+func (m *Model) weightBytes() int64 {
+	var n int64
+	for _, t := range m.tensors() {
+		n += t.Bytes()
 	}
-	return 0
+	return n
 }
 
+// check runs the load-time checks every format shares and starts the
+// worker pool.
 func (m *Model) check(file string) error {
-	c := &m.Config
-	if err := c.validate(file); err != nil {
-		return err
-	}
-	D, KV, H, Q := c.Dim, c.NKVHeads*c.HeadDim, c.HiddenDim, c.NHeads*c.HeadDim
-	shape := func(t *Tensor, name string, rows, cols int) error {
-		if t == nil {
-			return fmt.Errorf("%s: tensor %s is missing", file, name)
-		}
-		if t.Rows != rows || t.Cols != cols {
-			return fmt.Errorf("%s: tensor %s has shape [%d][%d], want [%d][%d] from the hyper-parameters", file, t.Name, t.Rows, t.Cols, rows, cols)
-		}
-		return nil
-	}
-	vec := func(v []float32, name string, n int) error {
-		if len(v) != n {
-			return fmt.Errorf("%s: %s has %d values, want %d", file, name, len(v), n)
-		}
-		return nil
-	}
-	if err := shape(m.Embed, "token embedding", c.VocabSize, D); err != nil {
-		return err
-	}
-	if err := shape(m.Output, "output", c.VocabSize, D); err != nil {
-		return err
-	}
-	if c.Pos == PosLearned {
-		if m.PosEmbed == nil || m.PosEmbed.Cols != D || m.PosEmbed.Type != F32 {
-			return fmt.Errorf("%s: learned position embedding missing or not [ctx][%d] F32", file, D)
-		}
-		c.ContextLen = min(c.ContextLen, m.PosEmbed.Rows)
-	}
-	if len(m.Blocks) != c.NLayers {
-		return fmt.Errorf("%s: %d blocks, want %d", file, len(m.Blocks), c.NLayers)
-	}
-	for i, b := range m.Blocks {
-		p := fmt.Sprintf("layer %d ", i)
-		errs := []error{
-			vec(b.AttnNorm.Weight, p+"attention norm", D), vec(b.FFNNorm.Weight, p+"ffn norm", D),
-			shape(b.WQ, p+"q", Q, D), shape(b.WK, p+"k", KV, D), shape(b.WV, p+"v", KV, D), shape(b.WO, p+"o", D, Q),
-			shape(b.Up, p+"up", H, D), shape(b.Down, p+"down", D, H),
-		}
-		if c.MLP == SwiGLU {
-			errs = append(errs, shape(b.Gate, p+"gate", H, D))
-		}
-		if b.AttnNorm.Bias != nil {
-			errs = append(errs, vec(b.AttnNorm.Bias, p+"attention norm bias", D))
-		}
-		if b.FFNNorm.Bias != nil {
-			errs = append(errs, vec(b.FFNNorm.Bias, p+"ffn norm bias", D))
-		}
-		if b.BQ != nil || b.BK != nil || b.BV != nil {
-			errs = append(errs, vec(b.BQ, p+"q bias", Q), vec(b.BK, p+"k bias", KV), vec(b.BV, p+"v bias", KV))
-		}
-		for _, e := range errs {
-			if e != nil {
-				return e
-			}
-		}
-	}
-	if err := vec(m.FinalNorm.Weight, "final norm", D); err != nil {
-		return err
-	}
-	if m.FinalNorm.Bias != nil {
-		if err := vec(m.FinalNorm.Bias, "final norm bias", D); err != nil {
-			return err
-		}
-	}
 	if err := m.checkFinite(file); err != nil {
 		return err
 	}
@@ -292,40 +248,43 @@ func (m *Model) check(file string) error {
 const maxScanEmbed = 1 << 24
 
 // checkFinite refuses NaN or ±Inf in the weights that are cheap to scan:
-// every norm weight and bias, the attention biases, and an F32 token
-// embedding of at most maxScanEmbed values. One NaN there makes every
-// output NaN (empty or garbage text without a word).
+// every norm weight and bias, every bias, and an F32 token embedding of at
+// most maxScanEmbed values. One NaN there makes every output NaN (empty or
+// garbage text without a word).
 func (m *Model) checkFinite(file string) error {
-	bad := func(v []float32, what string) error {
-		for i, x := range v {
-			if x != x || math.IsInf(float64(x), 0) {
-				return fmt.Errorf("%s: %s holds %v at index %d (weights must be finite)", file, what, x, i)
-			}
-		}
-		return nil
-	}
-	vs := []struct {
+	type vec struct {
 		v    []float32
 		what string
-	}{{m.FinalNorm.Weight, "final norm weight"}, {m.FinalNorm.Bias, "final norm bias"}}
+	}
+	var vs []vec
+	addNorm := func(n Norm, what string) {
+		w, b := n.params()
+		for i := range w {
+			vs = append(vs, vec{w[i], what + " weight"}, vec{b[i], what + " bias"})
+		}
+	}
+	addNorm(m.FinalNorm, "final norm")
+	addNorm(m.EmbedNorm, "embedding norm")
+	vs = append(vs, vec{m.OutputBias, "output bias"})
 	for i, b := range m.Blocks {
 		p := fmt.Sprintf("layer %d ", i)
-		vs = append(vs, []struct {
-			v    []float32
-			what string
-		}{{b.AttnNorm.Weight, p + "attention norm weight"}, {b.AttnNorm.Bias, p + "attention norm bias"},
-			{b.FFNNorm.Weight, p + "ffn norm weight"}, {b.FFNNorm.Bias, p + "ffn norm bias"},
-			{b.BQ, p + "q bias"}, {b.BK, p + "k bias"}, {b.BV, p + "v bias"}}...)
+		addNorm(b.AttnNorm, p+"attention norm")
+		addNorm(b.AttnPostNorm, p+"attention post-norm")
+		addNorm(b.FFNNorm, p+"ffn norm")
+		addNorm(b.FFNPostNorm, p+"ffn post-norm")
+		addNorm(b.QNorm, p+"q norm")
+		addNorm(b.KNorm, p+"k norm")
+		vs = append(vs, vec{b.BQ, p + "q bias"}, vec{b.BK, p + "k bias"}, vec{b.BV, p + "v bias"},
+			vec{b.BO, p + "output bias"}, vec{b.BUp, p + "up bias"}, vec{b.BDown, p + "down bias"})
 	}
 	if e := m.Embed; e != nil && e.Type == F32 && len(e.F32) <= maxScanEmbed {
-		vs = append(vs, struct {
-			v    []float32
-			what string
-		}{e.F32, "token embedding " + e.Name})
+		vs = append(vs, vec{e.F32, "token embedding " + e.Name})
 	}
 	for _, v := range vs {
-		if err := bad(v.v, v.what); err != nil {
-			return err
+		for i, x := range v.v {
+			if x != x || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("%s: %s holds %v at index %d (weights must be finite)", file, v.what, x, i)
+			}
 		}
 	}
 	return nil

@@ -1,15 +1,11 @@
 package model
 
 import (
-	"github.com/llmparts/llmparts/internal/le"
-	"sync"
-
-	"github.com/llmparts/llmparts/quant"
-
-	"encoding/binary"
 	"fmt"
 
+	"github.com/llmparts/llmparts/internal/le"
 	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/quant"
 )
 
 // DType is the storage type of a weight tensor.
@@ -37,6 +33,19 @@ func (d DType) String() string {
 		return "Q4_0"
 	}
 	return fmt.Sprintf("DType(%d)", int(d))
+}
+
+// quant returns the ggml type of d.
+func (d DType) quant() quant.Type {
+	switch d {
+	case F16:
+		return quant.F16
+	case Q8_0:
+		return quant.Q8_0
+	case Q4_0:
+		return quant.Q4_0
+	}
+	return quant.F32
 }
 
 // rowBytes returns the storage size of a row of cols values.
@@ -94,39 +103,31 @@ func (t *Tensor) Bytes() int64 { return int64(t.Type.rowBytes(t.Cols)) * int64(t
 // Row writes row i as float32 into dst[:Cols].
 func (t *Tensor) Row(i int, dst []float32) {
 	n := t.Cols
-	f16tab := f16Table()
 	switch t.Type {
 	case F32:
 		copy(dst[:n], t.F32[i*n:(i+1)*n])
+		return
 	case F16:
 		if u := le.Uint16s(t.Raw[i*2*n : (i+1)*2*n]); u != nil {
 			kernel.F16ToF32(dst[:n], u)
 			return
 		}
-		b := t.Raw[i*2*n:]
-		for j := 0; j < n; j++ {
-			dst[j] = f16tab[binary.LittleEndian.Uint16(b[2*j:])]
-		}
-	case Q8_0:
-		rb := t.Raw[i*t.Type.rowBytes(n):]
-		for blk := 0; blk < n/32; blk++ {
-			b := rb[blk*34:]
-			d := f16tab[binary.LittleEndian.Uint16(b)]
-			for j := 0; j < 32; j++ {
-				dst[blk*32+j] = d * float32(int8(b[2+j]))
-			}
-		}
-	case Q4_0:
-		rb := t.Raw[i*t.Type.rowBytes(n):]
-		for blk := 0; blk < n/32; blk++ {
-			b := rb[blk*18:]
-			d := f16tab[binary.LittleEndian.Uint16(b)]
-			for j := 0; j < 16; j++ {
-				dst[blk*32+j] = d * float32(int(b[2+j]&15)-8)
-				dst[blk*32+16+j] = d * float32(int(b[2+j]>>4)-8)
-			}
-		}
 	}
+	rb := t.Type.rowBytes(n)
+	_ = quant.Dequantize(t.Type.quant(), t.Raw[i*rb:(i+1)*rb], dst[:n]) // length checked at load
+}
+
+// rows returns rows r0..r1 as a tensor sharing t's storage (a fused
+// qkv or gate_up matrix is split this way).
+func (t *Tensor) rows(r0, r1 int) *Tensor {
+	v := &Tensor{Name: fmt.Sprintf("%s[%d:%d]", t.Name, r0, r1), Type: t.Type, Rows: r1 - r0, Cols: t.Cols}
+	if t.Type == F32 {
+		v.F32 = t.F32[r0*t.Cols : r1*t.Cols]
+	} else {
+		rb := t.Type.rowBytes(t.Cols)
+		v.Raw = t.Raw[r0*rb : r1*rb]
+	}
+	return v
 }
 
 // Float32 returns all values dequantized (the F32 slice itself for F32).
@@ -140,32 +141,3 @@ func (t *Tensor) Float32() []float32 {
 	}
 	return out
 }
-
-// dotRow returns Σ_j W[i][j]·x[j].
-func (t *Tensor) dotRow(i int, x []float32) float32 {
-	n := t.Cols
-	switch t.Type {
-	case F32:
-		return dot(t.F32[i*n:(i+1)*n], x[:n])
-	case F16:
-		return dotF16(t.Raw[i*2*n:(i+1)*2*n], x[:n])
-	case Q8_0:
-		rb := t.Type.rowBytes(n)
-		return dotQ8(t.Raw[i*rb:(i+1)*rb], x[:n])
-	case Q4_0:
-		rb := t.Type.rowBytes(n)
-		return dotQ4(t.Raw[i*rb:(i+1)*rb], x[:n])
-	}
-	return 0
-}
-
-// f16Table maps every float16 bit pattern to its float32 value. It is
-// built on first use (256 KiB), not at start-up, so commands that never
-// touch F16 or quantized weights do not pay for it.
-var f16Table = sync.OnceValue(func() *[65536]float32 {
-	var t [65536]float32
-	for i := range t {
-		t[i] = quant.F16ToF32(uint16(i))
-	}
-	return &t
-})

@@ -1,0 +1,227 @@
+package model
+
+import (
+	"github.com/llmparts/llmparts/kernel"
+)
+
+// attention computes the attention of T tokens at positions pos.. for
+// block b from its input rows in, and returns the heads' outputs
+// [T][heads·hd] (before W_o). The tokens' keys and values join the cache.
+func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
+	c := &s.m.Config
+	hd := c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	q, k, v := s.q[:T*qd], s.kk[:T*kvd], s.vv[:T*kvd]
+	if T == 1 {
+		s.gemv(in, matPart{w: b.WQ, y: q}, matPart{w: b.WK, y: k}, matPart{w: b.WV, y: v})
+	} else {
+		s.matmul(b.WQ, q, in, T, false)
+		s.matmul(b.WK, k, in, T, false)
+		s.matmul(b.WV, v, in, T, false)
+	}
+	addBias(q, b.BQ)
+	addBias(k, b.BK)
+	addBias(v, b.BV)
+	if b.QNorm.Present() {
+		b.QNorm.forward(q, q)
+	}
+	if b.KNorm.Present() {
+		b.KNorm.forward(k, k)
+	}
+	if s.rope != nil {
+		// Positions are within the table (checked by pass).
+		ps := s.pos[:T]
+		_ = s.rope.Apply(q, T, c.NHeads, ps)
+		_ = s.rope.Apply(k, T, c.NKVHeads, ps)
+	}
+	copy(s.k[b.Index][pos*kvd:(pos+T)*kvd], k)
+	copy(s.v[b.Index][pos*kvd:(pos+T)*kvd], v)
+	att := s.att[:T*qd]
+	if P := pos + T; T >= gemmAttnMin && T*P <= gemmAttnMaxScores {
+		if len(s.scores) < s.m.pool.n {
+			s.scores = make([][]float32, s.m.pool.n)
+		}
+		s.ag = attnGemmJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
+		s.m.pool.parallel(&s.ag, c.NHeads, T*P*hd*2)
+	} else {
+		s.aj = attnJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
+		s.m.pool.parallel(&s.aj, T*c.NHeads, (pos+T)*hd*2)
+	}
+	return att
+}
+
+// first returns the first key position a query at position p of layer l
+// sees: 0, or p−window+1 with a sliding window.
+func (s *Session) first(l, p int) int {
+	if w := s.m.Config.window(l); w > 0 {
+		return max(0, p-w+1)
+	}
+	return 0
+}
+
+// weights turns the raw scores q·k_j of head h for keys j = j0..p (in
+// sc) into attention weights in place:
+//
+//	s_j = scale·q·k_j,  s_j ← c·tanh(s_j/c) (soft-capping),
+//	s_j −= slope_h·(p−j) (ALiBi),  softmax over j.
+func (s *Session) weights(sc []float32, h, p, j0 int) {
+	c := &s.m.Config
+	scale := c.attnScale()
+	if cp := c.AttnSoftcap; cp > 0 {
+		softcap(sc, float32(cp), scale)
+	} else {
+		kernel.Scale(scale, sc)
+	}
+	if s.alibi != nil {
+		sl := s.alibi[h]
+		for i := range sc {
+			sc[i] -= sl * float32(p-j0-i)
+		}
+	}
+	kernel.Softmax(sc)
+}
+
+// Attention of several tokens runs as two GEMMs per head when the score
+// matrix is not too large: S = Q_h·K_hᵀ, the weights of each row of S
+// (causal, windowed), then O_h = S·V_h.
+const (
+	gemmAttnMin       = 8
+	gemmAttnMaxScores = 1 << 20
+)
+
+// attnTask is the attention of T tokens at positions pos.. in one layer,
+// written to out [T][heads·hd]; attnGemmJob and attnJob split it over the
+// pool by heads and by (token, head) pairs.
+type attnTask struct {
+	s      *Session
+	layer  int
+	T, pos int
+	out    []float32
+}
+
+type attnGemmJob struct{ attnTask }
+
+// run computes heads lo..hi for all T tokens.
+func (j *attnGemmJob) run(lo, hi, wk int) {
+	s := j.s
+	c := &s.m.Config
+	hd := c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	group := c.NHeads / c.NKVHeads
+	T, P := j.T, j.pos+j.T
+	if len(s.scores[wk]) < T*P {
+		s.scores[wk] = make([]float32, T*P)
+	}
+	S := s.scores[wk][:T*P]
+	kc, vc := s.k[j.layer], s.v[j.layer]
+	for h := lo; h < hi; h++ {
+		kvOff := (h / group) * hd
+		kernel.Sgemm(false, true, T, P, hd, 1, s.q[h*hd:], qd, kc[kvOff:], kvd, 0, S, P)
+		for t := 0; t < T; t++ {
+			row := S[t*P : (t+1)*P]
+			p := j.pos + t // causal: keys j0..p
+			j0 := s.first(j.layer, p)
+			clear(row[:j0])
+			s.weights(row[j0:p+1], h, p, j0)
+			clear(row[p+1:])
+		}
+		kernel.Sgemm(false, false, T, hd, P, 1, S, P, vc[kvOff:], kvd, 0, j.out[h*hd:], qd)
+	}
+}
+
+type attnJob struct{ attnTask }
+
+// run computes the attention output of (token, head) pairs lo..hi.
+func (j *attnJob) run(lo, hi, wk int) {
+	s := j.s
+	c := &s.m.Config
+	hd := c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	group := c.NHeads / c.NKVHeads
+	kc, vc := s.k[j.layer], s.v[j.layer]
+	for idx := lo; idx < hi; idx++ {
+		// Pair short and long causal rows (t = 0, T−1, 1, T−2, ...) so that
+		// contiguous chunks of indices carry similar work.
+		k, h := idx/c.NHeads, idx%c.NHeads
+		t := k >> 1
+		if k&1 == 1 {
+			t = j.T - 1 - k>>1
+		}
+		p := j.pos + t
+		j0 := s.first(j.layer, p)
+		q := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
+		kvOff := (h / group) * hd
+		sc := s.scratch[wk][:p+1-j0]
+		switch {
+		case hd >= 32:
+			for i := range sc {
+				r := (j0+i)*kvd + kvOff
+				sc[i] = kernel.Dot(q, kc[r:r+hd])
+			}
+		case hd%8 == 0:
+			// Small heads: eight query values stay in registers while the
+			// loop runs over positions.
+			clear(sc)
+			for c := 0; c < hd; c += 8 {
+				qc := q[c : c+8]
+				q0, q1, q2, q3, q4, q5, q6, q7 := qc[0], qc[1], qc[2], qc[3], qc[4], qc[5], qc[6], qc[7]
+				for i := range sc {
+					k := kc[(j0+i)*kvd+kvOff+c:]
+					k = k[:8]
+					sc[i] += q0*k[0] + q1*k[1] + q2*k[2] + q3*k[3] + q4*k[4] + q5*k[5] + q6*k[6] + q7*k[7]
+				}
+			}
+		default:
+			for i := range sc {
+				k := kc[(j0+i)*kvd+kvOff:]
+				k = k[:len(q)]
+				var d0, d1 float32
+				e := 0
+				for ; e+1 < len(q); e += 2 {
+					d0 += q[e] * k[e]
+					d1 += q[e+1] * k[e+1]
+				}
+				if e < len(q) {
+					d0 += q[e] * k[e]
+				}
+				sc[i] = d0 + d1
+			}
+		}
+		s.weights(sc, h, p, j0)
+		o := j.out[t*qd+h*hd : t*qd+(h+1)*hd]
+		clear(o)
+		switch {
+		case hd >= 32:
+			for i, a := range sc {
+				r := (j0+i)*kvd + kvOff
+				kernel.Axpy(a, vc[r:r+hd], o)
+			}
+		case hd%8 == 0:
+			for c := 0; c < hd; c += 8 {
+				var o0, o1, o2, o3, o4, o5, o6, o7 float32
+				for i, a := range sc {
+					v := vc[(j0+i)*kvd+kvOff+c:]
+					v = v[:8]
+					o0 += a * v[0]
+					o1 += a * v[1]
+					o2 += a * v[2]
+					o3 += a * v[3]
+					o4 += a * v[4]
+					o5 += a * v[5]
+					o6 += a * v[6]
+					o7 += a * v[7]
+				}
+				oc := o[c : c+8]
+				oc[0], oc[1], oc[2], oc[3], oc[4], oc[5], oc[6], oc[7] = o0, o1, o2, o3, o4, o5, o6, o7
+			}
+		default:
+			for i, a := range sc {
+				v := vc[(j0+i)*kvd+kvOff:]
+				v = v[:len(o)]
+				for e := range o {
+					o[e] += a * v[e]
+				}
+			}
+		}
+	}
+}
