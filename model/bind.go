@@ -335,9 +335,8 @@ func (b *binder) mlp(blk *Block, i int) error {
 	return err
 }
 
-// ropeFactors reads rope_freqs (Llama 3.1) or the LongRoPE factors:
-// llama.cpp uses the long ones when the context it runs with exceeds the
-// original context, the short ones otherwise.
+// ropeFactors reads rope_freqs (Llama 3.1) or the LongRoPE short and long
+// factors (RoPE.ForContext picks one set per session).
 func (b *binder) ropeFactors() error {
 	r := &b.c.RoPE
 	n := r.Dim / 2
@@ -349,18 +348,22 @@ func (b *binder) ropeFactors() error {
 		r.FreqFactors = f
 		return nil
 	}
-	role := RopeFactorsShort
-	if r.OriginalContext > 0 && b.c.ContextLen > r.OriginalContext {
-		role = RopeFactorsLong
-	}
-	if f, err = b.vec(role, 0, ".weight", n); err != nil {
+	short, err := b.vec(RopeFactorsShort, 0, ".weight", n)
+	if err != nil {
 		return err
 	}
-	if f != nil {
-		r.FreqFactors = f
+	long, err := b.vec(RopeFactorsLong, 0, ".weight", n)
+	if err != nil {
+		return err
+	}
+	switch {
+	case short != nil && long != nil:
+		r.FreqFactors, r.LongFactors = short, long
 		r.ScalingType = "longrope"
-	} else if r.ScalingType == "longrope" {
-		return fmt.Errorf("%s: RoPE scaling longrope without %s.weight", b.file, b.name(role, 0))
+	case short != nil || long != nil:
+		return fmt.Errorf("%s: LongRoPE needs both %s.weight and %s.weight", b.file, b.name(RopeFactorsShort, 0), b.name(RopeFactorsLong, 0))
+	case r.ScalingType == "longrope":
+		return fmt.Errorf("%s: RoPE scaling longrope without %s.weight", b.file, b.name(RopeFactorsLong, 0))
 	}
 	return nil
 }

@@ -64,10 +64,23 @@ type RoPE struct {
 	// length).
 	ExtFactor, AttnFactor, BetaFast, BetaSlow float64
 	OriginalContext                           int
-	// FreqFactors divide θ_i: Llama 3.1's rope_freqs, or the LongRoPE
-	// factors the family chose (phi3: the long ones when the context
-	// exceeds OriginalContext, as llama.cpp does).
+	// FreqFactors divide θ_i: Llama 3.1's rope_freqs, or LongRoPE's
+	// short factors.
 	FreqFactors []float32
+	// LongFactors are LongRoPE's long factors (Phi-3): a session whose
+	// context exceeds OriginalContext uses them instead of FreqFactors,
+	// as llama.cpp does with its context size (for a session of at most
+	// OriginalContext positions this is also Hugging Face's choice).
+	LongFactors []float32
+}
+
+// ForContext returns the rotation a session of ctx positions uses: with
+// LongRoPE factors, the long ones when ctx > OriginalContext.
+func (r RoPE) ForContext(ctx int) RoPE {
+	if r.LongFactors != nil && ctx > r.OriginalContext {
+		r.FreqFactors = r.LongFactors
+	}
+	return r
 }
 
 // Config holds a model's hyper-parameters and the variations of its
@@ -229,9 +242,11 @@ func (r *RoPE) check() error {
 	if r.OriginalContext < 0 || r.OriginalContext > 1<<24 {
 		return fmt.Errorf("RoPE original context length %d is out of range", r.OriginalContext)
 	}
-	for i, f := range r.FreqFactors {
-		if !(f > 0) || math.IsInf(float64(f), 0) {
-			return fmt.Errorf("RoPE frequency factor %d = %v must be a finite number > 0", i, f)
+	for _, fs := range [][]float32{r.FreqFactors, r.LongFactors} {
+		for i, f := range fs {
+			if !(f > 0) || math.IsInf(float64(f), 0) {
+				return fmt.Errorf("RoPE frequency factor %d = %v must be a finite number > 0", i, f)
+			}
 		}
 	}
 	return nil

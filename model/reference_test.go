@@ -101,7 +101,8 @@ func referenceForward(m *Model, tokens []int) [][]float64 {
 	}
 	gelu := func(u float64) float64 { return 0.5 * u * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(u+0.044715*u*u*u))) }
 	rope := func(v []float64, p int) {
-		th, mag, err := c.RoPE.freqs(c.ContextLen)
+		r := c.RoPE.ForContext(c.ContextLen)
+		th, mag, err := r.freqs(c.ContextLen)
 		if err != nil {
 			panic(err)
 		}

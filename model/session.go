@@ -56,7 +56,8 @@ func (m *Model) NewSession(ctx int) *Session {
 	switch c.Pos {
 	case PosRoPE:
 		// Validated at load, so neither call fails.
-		rp, _ := c.RoPE.posenc(c.HeadDim, c.ContextLen)
+		r := c.RoPE.ForContext(ctx)
+		rp, _ := r.posenc(c.HeadDim, c.ContextLen)
 		s.rope, _ = rp.NewTable(ctx)
 	case PosLearned:
 		s.learned = &posenc.Learned{MaxPos: m.PosEmbed.Rows, Dim: c.Dim, Weight: m.PosEmbed.F32}
