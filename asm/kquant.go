@@ -64,31 +64,88 @@ func halfScale(m, dx Mem) reg.VecVirtual {
 }
 
 func kquantKernels() {
-	for _, typ := range []string{"Q4K", "Q5K"} {
-		q5 := typ == "Q5K"
-		name, bb, qsOff := "gemvQ4KQ8KAsm", 144, 16
-		if q5 {
-			name, bb, qsOff = "gemvQ5KQ8KAsm", 176, 48
+	for _, typ := range []string{"Q4K", "Q5K", "Q6K"} {
+		kquantKernel(typ, 1)
+		kquantKernel(typ, 4)
+	}
+}
+
+// kquantKernel emits the kernel of one K-quant for ntok tokens at a time.
+// ntok == 1: gemvQxKQ8KAsm(y, w, xq), one activation row, y[r] for every
+// row r of w. ntok > 1: gemmQxKQ8Kx4Asm(y, ldy, w, xq, m) with xq holding
+// ntok activation rows one after another and y[t·ldy+r] for rows r < m:
+// each weight block is unpacked once (scales, nibbles, high bits) and
+// multiplied with every token's block, so the weight-side work is shared.
+func kquantKernel(typ string, ntok int) {
+	q5, q6 := typ == "Q5K", typ == "Q6K"
+	bb := map[string]int{"Q4K": 144, "Q5K": 176, "Q6K": 210}[typ]
+	name := "gemv" + typ + "Q8KAsm"
+	sig := "func(y []float32, w, xq []byte)"
+	if ntok > 1 {
+		name = fmt.Sprintf("gemm%sQ8Kx%dAsm", typ, ntok)
+		sig = "func(y []float32, ldy int, w, xq []byte, m int)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	y, w, xq0 := base("y"), base("w"), base("xq")
+	xlen := length("xq")
+	var m, ldy, xrow reg.Register
+	if ntok == 1 {
+		m = length("y")
+	} else {
+		m = Load(Param("m"), GP64())
+		ldy = Load(Param("ldy"), GP64())
+		SHLQ(U8(2), ldy) // bytes
+		xrow = GP64()
+		MOVQ(xlen, xrow)
+		SHRQ(U8(2), xrow) // one token's bytes (ntok == 4)
+		MOVQ(xrow, xlen)
+	}
+	xend, yend := GP64(), GP64()
+	LEAQ(Mem{Base: xq0, Index: xlen, Scale: 1}, xend)
+	LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
+	mask := YMM()
+	VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
+	Label(name + "_row")
+	CMPQ(y, yend)
+	JAE(LabelRef(name + "_end"))
+	acc := zeros(ntok)
+	xp := GP64()
+	MOVQ(xq0, xp)
+	var xp1 reg.Register
+	if ntok > 1 {
+		xp1 = GP64()
+	}
+	// tok addresses byte disp of token t's current activation block.
+	tok := func(t, disp int) Mem {
+		switch t {
+		case 0:
+			return Mem{Base: xp, Disp: disp}
+		case 1:
+			return Mem{Base: xp1, Disp: disp}
+		case 2:
+			return Mem{Base: xp, Index: xrow, Scale: 2, Disp: disp}
 		}
-		TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte)")
-		Pragma("noescape")
-		y, w, xq0 := base("y"), base("w"), base("xq")
-		m, xlen := length("y"), length("xq")
-		xend, yend := GP64(), GP64()
-		LEAQ(Mem{Base: xq0, Index: xlen, Scale: 1}, xend)
-		LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
-		mask := YMM()
-		VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
-		Label(name + "_row")
-		CMPQ(y, yend)
-		JAE(LabelRef(name + "_end"))
-		acc := YMM()
-		VXORPS(acc, acc, acc)
-		xp := GP64()
-		MOVQ(xq0, xp)
-		Label(name + "_blk")
-		CMPQ(xp, xend)
-		JAE(LabelRef(name + "_rowdone"))
+		return Mem{Base: xp1, Index: xrow, Scale: 2, Disp: disp}
+	}
+	Label(name + "_blk")
+	CMPQ(xp, xend)
+	JAE(LabelRef(name + "_rowdone"))
+	if ntok > 1 {
+		LEAQ(Mem{Base: xp, Index: xrow, Scale: 1}, xp1)
+	}
+	isum := zeros(ntok)
+	tmp := YMM()
+	// addTok adds sc·(q·x_t) for every token: q unsigned bytes, s the
+	// scale words, x at byte disp of each token's block.
+	addTok := func(q, s reg.VecVirtual, disp int) {
+		for t := 0; t < ntok; t++ {
+			VPMADDUBSW(tok(t, disp), q, tmp)
+			VPMADDWD(s, tmp, tmp)
+			VPADDD(tmp, isum[t], isum[t])
+		}
+	}
+	if !q6 {
 		// 6-bit scales and mins from the 12 bytes at w+4.
 		u0, u1, u2 := GP32(), GP32(), GP32()
 		MOVL(Mem{Base: w, Disp: 4}, u0)
@@ -117,152 +174,142 @@ func kquantKernels() {
 		VMOVD(mnlo, xm)
 		VPINSRD(U8(1), u2, xm, xm)
 		VPMOVZXBW(xs, xs)
-		VPMOVZXBW(xm, xm)
-		// mins, each twice (one per 16-element block sum), times the sums
-		mlo, mhi := XMM(), XMM()
-		VPUNPCKLWD(xm, xm, mlo)
-		VPUNPCKHWD(xm, xm, mhi)
-		mm := YMM()
-		VINSERTI128(U8(1), mhi, mlo.AsY(), mm)
-		VPMADDWD(Mem{Base: xp, Disp: 4 + 256}, mm, mm)
 		sc := YMM()
 		VINSERTI128(U8(1), xs, xs.AsY(), sc)
-		var qh reg.VecVirtual
+		qsOff := 16
 		if q5 {
-			qh = YMM()
-			VMOVDQU(Mem{Base: w, Disp: 16}, qh)
+			qsOff = 48
 		}
-		isum := YMM()
-		VPXOR(isum, isum, isum)
 		for c := 0; c < 4; c++ {
-			qv := YMM()
-			VMOVDQU(Mem{Base: w, Disp: qsOff + 32*c}, qv)
 			for half := 0; half < 2; half++ {
 				j := 2*c + half
 				q := YMM()
 				if half == 0 {
-					VPAND(mask, qv, q)
+					VPAND(Mem{Base: w, Disp: qsOff + 32*c}, mask, q)
 				} else {
-					VPSRLW(U8(4), qv, q)
+					VPSRLW(U8(4), Mem{Base: w, Disp: qsOff + 32*c}, q)
 					VPAND(mask, q, q)
 				}
 				if q5 { // bit j of qh[l] is the fifth bit: move it to bit 4
 					h := YMM()
+					qh := Mem{Base: w, Disp: 16}
 					switch {
 					case j < 4:
 						VPSLLW(U8(4-j), qh, h)
 					case j > 4:
 						VPSRLW(U8(j-4), qh, h)
 					default:
-						VMOVDQA(qh, h)
+						VMOVDQU(qh, h)
 					}
 					VPAND(cmemBytes("bit4x32", 0x10), h, h)
 					VPOR(h, q, q)
 				}
-				VPMADDUBSW(Mem{Base: xp, Disp: 4 + 32*j}, q, q)
 				s := YMM()
 				VPSHUFB(wordBcast(j, j), sc, s)
-				VPMADDWD(s, q, q)
-				VPADDD(q, isum, isum)
+				addTok(q, s, 4+32*j)
 			}
 		}
-		VCVTDQ2PS(isum, isum)
-		VCVTDQ2PS(mm, mm)
-		dx := Mem{Base: xp}
-		VFMADD231PS(isum, halfScale(Mem{Base: w}, dx), acc)
-		VFNMADD231PS(mm, halfScale(Mem{Base: w, Disp: 2}, dx), acc)
-		ADDQ(U32(bb), w)
-		ADDQ(U32(q8kBytes), xp)
-		JMP(LabelRef(name + "_blk"))
-		Label(name + "_rowdone")
-		VMOVSS(hsum(acc), Mem{Base: y})
-		ADDQ(U8(4), y)
-		JMP(LabelRef(name + "_row"))
-		Label(name + "_end")
-		VZEROUPPER()
-		RET()
-	}
-
-	name := "gemvQ6KQ8KAsm"
-	TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte)")
-	Pragma("noescape")
-	y, w, xq0 := base("y"), base("w"), base("xq")
-	m, xlen := length("y"), length("xq")
-	xend, yend := GP64(), GP64()
-	LEAQ(Mem{Base: xq0, Index: xlen, Scale: 1}, xend)
-	LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
-	mask := YMM()
-	VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
-	Label(name + "_row")
-	CMPQ(y, yend)
-	JAE(LabelRef(name + "_end"))
-	acc := YMM()
-	VXORPS(acc, acc, acc)
-	xp := GP64()
-	MOVQ(xq0, xp)
-	Label(name + "_blk")
-	CMPQ(xp, xend)
-	JAE(LabelRef(name + "_rowdone"))
-	// 16 int8 scales → words; the offset term 32·Σ_g sc_g·bsum_g.
-	sw := YMM()
-	VPMOVSXBW(Mem{Base: w, Disp: 192}, sw)
-	isum := YMM()
-	VPXOR(isum, isum, isum)
-	corr := YMM()
-	VPMADDWD(Mem{Base: xp, Disp: 4 + 256}, sw, corr)
-	VPSLLD(U8(5), corr, corr)
-	VPSUBD(corr, isum, isum) // isum = −32·Σ sc·bsum
-	swLo, swHi := YMM(), YMM()
-	VPERMQ(U8(0x44), sw, swLo) // words 0..7 in both lanes
-	VPERMQ(U8(0xee), sw, swHi) // words 8..15 in both lanes
-	for n := 0; n < 2; n++ {
-		qh := YMM()
-		VMOVDQU(Mem{Base: w, Disp: 128 + 32*n}, qh)
-		var ql [2]reg.VecVirtual
-		for k := range ql {
-			ql[k] = YMM()
-			VMOVDQU(Mem{Base: w, Disp: 64*n + 32*k}, ql[k])
+		// mins, each twice (one per 16-element block sum)
+		VPMOVZXBW(xm, xm)
+		mlo, mhi := XMM(), XMM()
+		VPUNPCKLWD(xm, xm, mlo)
+		VPUNPCKHWD(xm, xm, mhi)
+		mm := YMM()
+		VINSERTI128(U8(1), mhi, mlo.AsY(), mm)
+		dw, dmin := XMM(), XMM()
+		h := GP32()
+		MOVWLZX(Mem{Base: w}, h)
+		VMOVD(h, dw)
+		VCVTPH2PS(dw, dw)
+		MOVWLZX(Mem{Base: w, Disp: 2}, h)
+		VMOVD(h, dmin)
+		VCVTPH2PS(dmin, dmin)
+		for t := 0; t < ntok; t++ {
+			VCVTDQ2PS(isum[t], isum[t])
+			d := XMM()
+			VMULSS(tok(t, 0), dw, d)
+			db := YMM()
+			VBROADCASTSS(d, db)
+			VFMADD231PS(isum[t], db, acc[t])
+			VPMADDWD(tok(t, 4+256), mm, tmp)
+			VCVTDQ2PS(tmp, tmp)
+			VMULSS(tok(t, 0), dmin, d)
+			VBROADCASTSS(d, db)
+			VFNMADD231PS(tmp, db, acc[t])
 		}
-		for quarter := 0; quarter < 4; quarter++ {
-			q := YMM()
-			if quarter < 2 {
-				VPAND(mask, ql[quarter], q)
-			} else {
-				VPSRLW(U8(4), ql[quarter-2], q)
-				VPAND(mask, q, q)
+	} else {
+		swLo, swHi := YMM(), YMM()
+		VPMOVSXBW(Mem{Base: w, Disp: 192}, tmp)
+		VPERMQ(U8(0x44), tmp, swLo) // words 0..7 in both lanes
+		VPERMQ(U8(0xee), tmp, swHi) // words 8..15 in both lanes
+		for n := 0; n < 2; n++ {
+			for quarter := 0; quarter < 4; quarter++ {
+				ql := Mem{Base: w, Disp: 64*n + 32*(quarter%2)}
+				qh := Mem{Base: w, Disp: 128 + 32*n}
+				q := YMM()
+				if quarter < 2 {
+					VPAND(ql, mask, q)
+				} else {
+					VPSRLW(U8(4), ql, q)
+					VPAND(mask, q, q)
+				}
+				h := YMM()
+				switch quarter { // bits 2q, 2q+1 of qh → bits 4, 5
+				case 0:
+					VPSLLW(U8(4), qh, h)
+				case 1:
+					VPSLLW(U8(2), qh, h)
+				case 2:
+					VMOVDQU(qh, h)
+				case 3:
+					VPSRLW(U8(2), qh, h)
+				}
+				VPAND(cmemBytes("bits45x32", 0x30), h, h)
+				VPOR(h, q, q)
+				p := 4*n + quarter // sub-blocks 2p (low lane) and 2p+1 (high lane)
+				src := swLo
+				if p >= 4 {
+					src = swHi
+				}
+				s := YMM()
+				VPSHUFB(wordBcast(2*(p%4), 2*(p%4)+1), src, s)
+				addTok(q, s, 4+128*n+32*quarter)
 			}
-			h := YMM()
-			switch quarter { // bits 2q, 2q+1 of qh → bits 4, 5
-			case 0:
-				VPSLLW(U8(4), qh, h)
-			case 1:
-				VPSLLW(U8(2), qh, h)
-			case 2:
-				VMOVDQA(qh, h)
-			case 3:
-				VPSRLW(U8(2), qh, h)
-			}
-			VPAND(cmemBytes("bits45x32", 0x30), h, h)
-			VPOR(h, q, q)
-			VPMADDUBSW(Mem{Base: xp, Disp: 4 + 128*n + 32*quarter}, q, q)
-			p := 4*n + quarter // sub-blocks 2p (low lane) and 2p+1 (high lane)
-			src := swLo
-			if p >= 4 {
-				src = swHi
-			}
-			s := YMM()
-			VPSHUFB(wordBcast(2*(p%4), 2*(p%4)+1), src, s)
-			VPMADDWD(s, q, q)
-			VPADDD(q, isum, isum)
+		}
+		// Σ sc·(q−32)·qx = Σ sc·q·qx − 32·Σ_g sc_g·bsum_g
+		sw := YMM()
+		VPMOVSXBW(Mem{Base: w, Disp: 192}, sw)
+		dw := XMM()
+		h := GP32()
+		MOVWLZX(Mem{Base: w, Disp: 208}, h)
+		VMOVD(h, dw)
+		VCVTPH2PS(dw, dw)
+		for t := 0; t < ntok; t++ {
+			VPMADDWD(tok(t, 4+256), sw, tmp)
+			VPSLLD(U8(5), tmp, tmp)
+			VPSUBD(tmp, isum[t], isum[t])
+			VCVTDQ2PS(isum[t], isum[t])
+			d := XMM()
+			VMULSS(tok(t, 0), dw, d)
+			db := YMM()
+			VBROADCASTSS(d, db)
+			VFMADD231PS(isum[t], db, acc[t])
 		}
 	}
-	VCVTDQ2PS(isum, isum)
-	VFMADD231PS(isum, halfScale(Mem{Base: w, Disp: 208}, Mem{Base: xp}), acc)
-	ADDQ(U32(210), w)
+	ADDQ(U32(bb), w)
 	ADDQ(U32(q8kBytes), xp)
 	JMP(LabelRef(name + "_blk"))
 	Label(name + "_rowdone")
-	VMOVSS(hsum(acc), Mem{Base: y})
+	if ntok == 1 {
+		VMOVSS(hsum(acc[0]), Mem{Base: y})
+	} else {
+		y1 := GP64()
+		LEAQ(Mem{Base: y, Index: ldy, Scale: 1}, y1)
+		out := []Mem{{Base: y}, {Base: y1}, {Base: y, Index: ldy, Scale: 2}, {Base: y1, Index: ldy, Scale: 2}}
+		for t := 0; t < ntok; t++ {
+			VMOVSS(hsum(acc[t]), out[t])
+		}
+	}
 	ADDQ(U8(4), y)
 	JMP(LabelRef(name + "_row"))
 	Label(name + "_end")

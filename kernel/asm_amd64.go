@@ -137,10 +137,19 @@ func gemvBF16x4Asm(y []float32, w []uint16, x []float32, ldw int)
 func gemvQ4KQ8KAsm(y []float32, w []byte, xq []byte)
 
 //go:noescape
+func gemmQ4KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
+
+//go:noescape
 func gemvQ5KQ8KAsm(y []float32, w []byte, xq []byte)
 
 //go:noescape
+func gemmQ5KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
+
+//go:noescape
 func gemvQ6KQ8KAsm(y []float32, w []byte, xq []byte)
+
+//go:noescape
+func gemmQ6KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
 
 //go:noescape
 func gemvIQ4XSQ8KAsm(y []float32, w []byte, xq []byte)

@@ -3245,26 +3245,27 @@ gemvBF16x4Asm_end:
 	RET
 
 // func gemvQ4KQ8KAsm(y []float32, w []byte, xq []byte)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
 TEXT ·gemvQ4KQ8KAsm(SB), NOSPLIT, $0-72
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+24(FP), CX
 	MOVQ    xq_base+48(FP), DX
-	MOVQ    y_len+8(FP), BX
-	MOVQ    xq_len+56(FP), SI
-	LEAQ    (DX)(SI*1), SI
-	LEAQ    (AX)(BX*4), BX
+	MOVQ    xq_len+56(FP), BX
+	MOVQ    y_len+8(FP), SI
+	LEAQ    (DX)(BX*1), BX
+	LEAQ    (AX)(SI*4), SI
 	VMOVDQU nib15x32<>+0(SB), Y0
 
 gemvQ4KQ8KAsm_row:
-	CMPQ   AX, BX
+	CMPQ   AX, SI
 	JAE    gemvQ4KQ8KAsm_end
 	VXORPS Y1, Y1, Y1
 	MOVQ   DX, DI
 
 gemvQ4KQ8KAsm_blk:
-	CMPQ         DI, SI
+	CMPQ         DI, BX
 	JAE          gemvQ4KQ8KAsm_rowdone
+	VXORPS       Y2, Y2, Y2
 	MOVL         4(CX), R8
 	MOVL         8(CX), R9
 	MOVL         12(CX), R10
@@ -3284,79 +3285,74 @@ gemvQ4KQ8KAsm_blk:
 	ANDL         $0x03030303, R9
 	SHLL         $0x04, R9
 	ORL          R9, R10
-	VMOVD        R11, X2
-	VPINSRD      $0x01, R13, X2, X2
-	VMOVD        R12, X3
-	VPINSRD      $0x01, R10, X3, X3
-	VPMOVZXBW    X2, X2
-	VPMOVZXBW    X3, X3
-	VPUNPCKLWD   X3, X3, X4
-	VPUNPCKHWD   X3, X3, X3
+	VMOVD        R11, X4
+	VPINSRD      $0x01, R13, X4, X4
+	VMOVD        R12, X5
+	VPINSRD      $0x01, R10, X5, X5
+	VPMOVZXBW    X4, X4
+	VINSERTI128  $0x01, X4, Y4, Y6
+	VPAND        16(CX), Y0, Y3
+	VPSHUFB      wbcast00<>+0(SB), Y6, Y7
+	VPMADDUBSW   4(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 16(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSHUFB      wbcast11<>+0(SB), Y6, Y7
+	VPMADDUBSW   36(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        48(CX), Y0, Y3
+	VPSHUFB      wbcast22<>+0(SB), Y6, Y7
+	VPMADDUBSW   68(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 48(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSHUFB      wbcast33<>+0(SB), Y6, Y7
+	VPMADDUBSW   100(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        80(CX), Y0, Y3
+	VPSHUFB      wbcast44<>+0(SB), Y6, Y7
+	VPMADDUBSW   132(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 80(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSHUFB      wbcast55<>+0(SB), Y6, Y7
+	VPMADDUBSW   164(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        112(CX), Y0, Y3
+	VPSHUFB      wbcast66<>+0(SB), Y6, Y7
+	VPMADDUBSW   196(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 112(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSHUFB      wbcast77<>+0(SB), Y6, Y6
+	VPMADDUBSW   228(DI), Y3, Y3
+	VPMADDWD     Y6, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPMOVZXBW    X5, X5
+	VPUNPCKLWD   X5, X5, X4
+	VPUNPCKHWD   X5, X5, X3
 	VINSERTI128  $0x01, X3, Y4, Y3
-	VPMADDWD     260(DI), Y3, Y3
-	VINSERTI128  $0x01, X2, Y2, Y5
-	VPXOR        Y6, Y6, Y6
-	VMOVDQU      16(CX), Y7
-	VPAND        Y0, Y7, Y8
-	VPMADDUBSW   4(DI), Y8, Y8
-	VPSHUFB      wbcast00<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y6, Y6
-	VPSRLW       $0x04, Y7, Y7
-	VPAND        Y0, Y7, Y7
-	VPMADDUBSW   36(DI), Y7, Y7
-	VPSHUFB      wbcast11<>+0(SB), Y5, Y8
-	VPMADDWD     Y8, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VMOVDQU      48(CX), Y7
-	VPAND        Y0, Y7, Y8
-	VPMADDUBSW   68(DI), Y8, Y8
-	VPSHUFB      wbcast22<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y6, Y6
-	VPSRLW       $0x04, Y7, Y7
-	VPAND        Y0, Y7, Y7
-	VPMADDUBSW   100(DI), Y7, Y7
-	VPSHUFB      wbcast33<>+0(SB), Y5, Y8
-	VPMADDWD     Y8, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VMOVDQU      80(CX), Y7
-	VPAND        Y0, Y7, Y8
-	VPMADDUBSW   132(DI), Y8, Y8
-	VPSHUFB      wbcast44<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y6, Y6
-	VPSRLW       $0x04, Y7, Y7
-	VPAND        Y0, Y7, Y7
-	VPMADDUBSW   164(DI), Y7, Y7
-	VPSHUFB      wbcast55<>+0(SB), Y5, Y8
-	VPMADDWD     Y8, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VMOVDQU      112(CX), Y7
-	VPAND        Y0, Y7, Y8
-	VPMADDUBSW   196(DI), Y8, Y8
-	VPSHUFB      wbcast66<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y6, Y6
-	VPSRLW       $0x04, Y7, Y7
-	VPAND        Y0, Y7, Y7
-	VPMADDUBSW   228(DI), Y7, Y7
-	VPSHUFB      wbcast77<>+0(SB), Y5, Y5
-	VPMADDWD     Y5, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VCVTDQ2PS    Y6, Y6
-	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (CX), R8
-	VMOVD        R8, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (DI), X2, X2
-	VBROADCASTSS X2, Y5
-	VFMADD231PS  Y6, Y5, Y1
+	VMOVD        R8, X5
+	VCVTPH2PS    X5, X5
 	MOVWLZX      2(CX), R8
-	VMOVD        R8, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (DI), X2, X2
-	VBROADCASTSS X2, Y5
+	VMOVD        R8, X4
+	VCVTPH2PS    X4, X4
+	VCVTDQ2PS    Y2, Y2
+	VMULSS       (DI), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y2, Y5, Y1
+	VPMADDWD     260(DI), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULSS       (DI), X4, X5
+	VBROADCASTSS X5, Y5
 	VFNMADD231PS Y3, Y5, Y1
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000124, DI
@@ -3649,27 +3645,290 @@ DATA wbcast77<>+30(SB)/1, $0x0e
 DATA wbcast77<>+31(SB)/1, $0x0f
 GLOBL wbcast77<>(SB), RODATA|NOPTR, $32
 
+// func gemmQ4KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
+// Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
+TEXT ·gemmQ4KQ8Kx4Asm(SB), NOSPLIT, $8-88
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+32(FP), CX
+	MOVQ    xq_base+56(FP), DX
+	MOVQ    xq_len+64(FP), BX
+	MOVQ    m+80(FP), SI
+	MOVQ    ldy+24(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHRQ    $0x02, R8
+	MOVQ    R8, BX
+	LEAQ    (DX)(BX*1), BX
+	LEAQ    (AX)(SI*4), SI
+	VMOVDQU nib15x32<>+0(SB), Y0
+
+gemmQ4KQ8Kx4Asm_row:
+	CMPQ   AX, SI
+	JAE    gemmQ4KQ8Kx4Asm_end
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	MOVQ   DX, R9
+
+gemmQ4KQ8Kx4Asm_blk:
+	CMPQ         R9, BX
+	JAE          gemmQ4KQ8Kx4Asm_rowdone
+	LEAQ         (R9)(R8*1), R10
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVL         4(CX), R11
+	MOVL         8(CX), R12
+	MOVL         12(CX), R13
+	MOVL         R11, R14
+	ANDL         $0x3f3f3f3f, R14
+	MOVL         R12, R15
+	ANDL         $0x3f3f3f3f, R15
+	MOVL         R13, BP
+	ANDL         $0x0f0f0f0f, BP
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, BP
+	SHRL         $0x04, R13
+	ANDL         $0x0f0f0f0f, R13
+	SHRL         $0x06, R12
+	ANDL         $0x03030303, R12
+	SHLL         $0x04, R12
+	ORL          R12, R13
+	VMOVD        R14, X10
+	VPINSRD      $0x01, BP, X10, X10
+	VMOVD        R15, X11
+	VPINSRD      $0x01, R13, X11, X11
+	VPMOVZXBW    X10, X10
+	VINSERTI128  $0x01, X10, Y10, Y12
+	VPAND        16(CX), Y0, Y13
+	VPSHUFB      wbcast00<>+0(SB), Y12, Y14
+	VPMADDUBSW   4(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   4(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   4(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   4(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 16(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSHUFB      wbcast11<>+0(SB), Y12, Y14
+	VPMADDUBSW   36(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   36(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   36(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   36(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        48(CX), Y0, Y13
+	VPSHUFB      wbcast22<>+0(SB), Y12, Y14
+	VPMADDUBSW   68(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   68(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   68(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   68(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 48(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSHUFB      wbcast33<>+0(SB), Y12, Y14
+	VPMADDUBSW   100(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   100(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   100(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   100(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        80(CX), Y0, Y13
+	VPSHUFB      wbcast44<>+0(SB), Y12, Y14
+	VPMADDUBSW   132(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   132(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   132(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   132(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 80(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSHUFB      wbcast55<>+0(SB), Y12, Y14
+	VPMADDUBSW   164(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   164(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   164(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   164(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        112(CX), Y0, Y13
+	VPSHUFB      wbcast66<>+0(SB), Y12, Y14
+	VPMADDUBSW   196(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   196(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   196(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   196(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 112(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSHUFB      wbcast77<>+0(SB), Y12, Y12
+	VPMADDUBSW   228(R9), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   228(R10), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   228(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   228(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPMOVZXBW    X11, X11
+	VPUNPCKLWD   X11, X11, X10
+	VPUNPCKHWD   X11, X11, X9
+	VINSERTI128  $0x01, X9, Y10, Y11
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X10
+	VCVTPH2PS    X10, X10
+	MOVWLZX      2(CX), R11
+	VMOVD        R11, X13
+	VCVTPH2PS    X13, X13
+	VCVTDQ2PS    Y5, Y5
+	VMULSS       (R9), X10, X12
+	VBROADCASTSS X12, Y12
+	VFMADD231PS  Y5, Y12, Y1
+	VPMADDWD     260(R9), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R9), X13, X12
+	VBROADCASTSS X12, Y12
+	VFNMADD231PS Y9, Y12, Y1
+	VCVTDQ2PS    Y6, Y6
+	VMULSS       (R10), X10, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y6, Y5, Y2
+	VPMADDWD     260(R10), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R10), X13, X5
+	VBROADCASTSS X5, Y5
+	VFNMADD231PS Y9, Y5, Y2
+	VCVTDQ2PS    Y7, Y7
+	VMULSS       (R9)(R8*2), X10, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y7, Y5, Y3
+	VPMADDWD     260(R9)(R8*2), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R9)(R8*2), X13, X5
+	VBROADCASTSS X5, Y5
+	VFNMADD231PS Y9, Y5, Y3
+	VCVTDQ2PS    Y8, Y8
+	VMULSS       (R10)(R8*2), X10, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y8, Y5, Y4
+	VPMADDWD     260(R10)(R8*2), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R10)(R8*2), X13, X5
+	VBROADCASTSS X5, Y5
+	VFNMADD231PS Y9, Y5, Y4
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000124, R9
+	JMP          gemmQ4KQ8Kx4Asm_blk
+
+gemmQ4KQ8Kx4Asm_rowdone:
+	LEAQ         (AX)(DI*1), R9
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X5, X1, X5
+	VMOVHLPS     X5, X5, X1
+	VADDPS       X1, X5, X5
+	VMOVSHDUP    X5, X1
+	VADDSS       X1, X5, X5
+	VMOVSS       X5, (AX)
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R9)
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X1, X3, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (AX)(DI*2)
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R9)(DI*2)
+	ADDQ         $0x04, AX
+	JMP          gemmQ4KQ8Kx4Asm_row
+
+gemmQ4KQ8Kx4Asm_end:
+	VZEROUPPER
+	RET
+
 // func gemvQ5KQ8KAsm(y []float32, w []byte, xq []byte)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
 TEXT ·gemvQ5KQ8KAsm(SB), NOSPLIT, $0-72
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+24(FP), CX
 	MOVQ    xq_base+48(FP), DX
-	MOVQ    y_len+8(FP), BX
-	MOVQ    xq_len+56(FP), SI
-	LEAQ    (DX)(SI*1), SI
-	LEAQ    (AX)(BX*4), BX
+	MOVQ    xq_len+56(FP), BX
+	MOVQ    y_len+8(FP), SI
+	LEAQ    (DX)(BX*1), BX
+	LEAQ    (AX)(SI*4), SI
 	VMOVDQU nib15x32<>+0(SB), Y0
 
 gemvQ5KQ8KAsm_row:
-	CMPQ   AX, BX
+	CMPQ   AX, SI
 	JAE    gemvQ5KQ8KAsm_end
 	VXORPS Y1, Y1, Y1
 	MOVQ   DX, DI
 
 gemvQ5KQ8KAsm_blk:
-	CMPQ         DI, SI
+	CMPQ         DI, BX
 	JAE          gemvQ5KQ8KAsm_rowdone
+	VXORPS       Y2, Y2, Y2
 	MOVL         4(CX), R8
 	MOVL         8(CX), R9
 	MOVL         12(CX), R10
@@ -3689,104 +3948,98 @@ gemvQ5KQ8KAsm_blk:
 	ANDL         $0x03030303, R9
 	SHLL         $0x04, R9
 	ORL          R9, R10
-	VMOVD        R11, X2
-	VPINSRD      $0x01, R13, X2, X2
-	VMOVD        R12, X3
-	VPINSRD      $0x01, R10, X3, X3
-	VPMOVZXBW    X2, X2
-	VPMOVZXBW    X3, X3
-	VPUNPCKLWD   X3, X3, X4
-	VPUNPCKHWD   X3, X3, X3
+	VMOVD        R11, X4
+	VPINSRD      $0x01, R13, X4, X4
+	VMOVD        R12, X5
+	VPINSRD      $0x01, R10, X5, X5
+	VPMOVZXBW    X4, X4
+	VINSERTI128  $0x01, X4, Y4, Y6
+	VPAND        48(CX), Y0, Y3
+	VPSLLW       $0x04, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast00<>+0(SB), Y6, Y7
+	VPMADDUBSW   4(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 48(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSLLW       $0x03, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast11<>+0(SB), Y6, Y7
+	VPMADDUBSW   36(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        80(CX), Y0, Y3
+	VPSLLW       $0x02, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast22<>+0(SB), Y6, Y7
+	VPMADDUBSW   68(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 80(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSLLW       $0x01, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast33<>+0(SB), Y6, Y7
+	VPMADDUBSW   100(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        112(CX), Y0, Y3
+	VMOVDQU      16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast44<>+0(SB), Y6, Y7
+	VPMADDUBSW   132(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 112(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSRLW       $0x01, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast55<>+0(SB), Y6, Y7
+	VPMADDUBSW   164(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        144(CX), Y0, Y3
+	VPSRLW       $0x02, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast66<>+0(SB), Y6, Y7
+	VPMADDUBSW   196(DI), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 144(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSRLW       $0x03, 16(CX), Y7
+	VPAND        bit4x32<>+0(SB), Y7, Y7
+	VPOR         Y7, Y3, Y3
+	VPSHUFB      wbcast77<>+0(SB), Y6, Y6
+	VPMADDUBSW   228(DI), Y3, Y3
+	VPMADDWD     Y6, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPMOVZXBW    X5, X5
+	VPUNPCKLWD   X5, X5, X4
+	VPUNPCKHWD   X5, X5, X3
 	VINSERTI128  $0x01, X3, Y4, Y3
-	VPMADDWD     260(DI), Y3, Y3
-	VINSERTI128  $0x01, X2, Y2, Y5
-	VMOVDQU      16(CX), Y6
-	VPXOR        Y7, Y7, Y7
-	VMOVDQU      48(CX), Y8
-	VPAND        Y0, Y8, Y9
-	VPSLLW       $0x04, Y6, Y10
-	VPAND        bit4x32<>+0(SB), Y10, Y10
-	VPOR         Y10, Y9, Y9
-	VPMADDUBSW   4(DI), Y9, Y9
-	VPSHUFB      wbcast00<>+0(SB), Y5, Y10
-	VPMADDWD     Y10, Y9, Y9
-	VPADDD       Y9, Y7, Y7
-	VPSRLW       $0x04, Y8, Y8
-	VPAND        Y0, Y8, Y8
-	VPSLLW       $0x03, Y6, Y9
-	VPAND        bit4x32<>+0(SB), Y9, Y9
-	VPOR         Y9, Y8, Y8
-	VPMADDUBSW   36(DI), Y8, Y8
-	VPSHUFB      wbcast11<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VMOVDQU      80(CX), Y8
-	VPAND        Y0, Y8, Y9
-	VPSLLW       $0x02, Y6, Y10
-	VPAND        bit4x32<>+0(SB), Y10, Y10
-	VPOR         Y10, Y9, Y9
-	VPMADDUBSW   68(DI), Y9, Y9
-	VPSHUFB      wbcast22<>+0(SB), Y5, Y10
-	VPMADDWD     Y10, Y9, Y9
-	VPADDD       Y9, Y7, Y7
-	VPSRLW       $0x04, Y8, Y8
-	VPAND        Y0, Y8, Y8
-	VPSLLW       $0x01, Y6, Y9
-	VPAND        bit4x32<>+0(SB), Y9, Y9
-	VPOR         Y9, Y8, Y8
-	VPMADDUBSW   100(DI), Y8, Y8
-	VPSHUFB      wbcast33<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VMOVDQU      112(CX), Y8
-	VPAND        Y0, Y8, Y9
-	VMOVDQA      Y6, Y10
-	VPAND        bit4x32<>+0(SB), Y10, Y10
-	VPOR         Y10, Y9, Y9
-	VPMADDUBSW   132(DI), Y9, Y9
-	VPSHUFB      wbcast44<>+0(SB), Y5, Y10
-	VPMADDWD     Y10, Y9, Y9
-	VPADDD       Y9, Y7, Y7
-	VPSRLW       $0x04, Y8, Y8
-	VPAND        Y0, Y8, Y8
-	VPSRLW       $0x01, Y6, Y9
-	VPAND        bit4x32<>+0(SB), Y9, Y9
-	VPOR         Y9, Y8, Y8
-	VPMADDUBSW   164(DI), Y8, Y8
-	VPSHUFB      wbcast55<>+0(SB), Y5, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VMOVDQU      144(CX), Y8
-	VPAND        Y0, Y8, Y9
-	VPSRLW       $0x02, Y6, Y10
-	VPAND        bit4x32<>+0(SB), Y10, Y10
-	VPOR         Y10, Y9, Y9
-	VPMADDUBSW   196(DI), Y9, Y9
-	VPSHUFB      wbcast66<>+0(SB), Y5, Y10
-	VPMADDWD     Y10, Y9, Y9
-	VPADDD       Y9, Y7, Y7
-	VPSRLW       $0x04, Y8, Y8
-	VPAND        Y0, Y8, Y8
-	VPSRLW       $0x03, Y6, Y6
-	VPAND        bit4x32<>+0(SB), Y6, Y6
-	VPOR         Y6, Y8, Y8
-	VPMADDUBSW   228(DI), Y8, Y8
-	VPSHUFB      wbcast77<>+0(SB), Y5, Y5
-	VPMADDWD     Y5, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VCVTDQ2PS    Y7, Y7
-	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (CX), R8
-	VMOVD        R8, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (DI), X2, X2
-	VBROADCASTSS X2, Y5
-	VFMADD231PS  Y7, Y5, Y1
+	VMOVD        R8, X5
+	VCVTPH2PS    X5, X5
 	MOVWLZX      2(CX), R8
-	VMOVD        R8, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (DI), X2, X2
-	VBROADCASTSS X2, Y5
+	VMOVD        R8, X4
+	VCVTPH2PS    X4, X4
+	VCVTDQ2PS    Y2, Y2
+	VMULSS       (DI), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y2, Y5, Y1
+	VPMADDWD     260(DI), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULSS       (DI), X4, X5
+	VBROADCASTSS X5, Y5
 	VFNMADD231PS Y3, Y5, Y1
 	ADDQ         $0x000000b0, CX
 	ADDQ         $0x00000124, DI
@@ -3841,115 +4094,396 @@ DATA bit4x32<>+30(SB)/1, $0x10
 DATA bit4x32<>+31(SB)/1, $0x10
 GLOBL bit4x32<>(SB), RODATA|NOPTR, $32
 
+// func gemmQ5KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
+// Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
+TEXT ·gemmQ5KQ8Kx4Asm(SB), NOSPLIT, $8-88
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+32(FP), CX
+	MOVQ    xq_base+56(FP), DX
+	MOVQ    xq_len+64(FP), BX
+	MOVQ    m+80(FP), SI
+	MOVQ    ldy+24(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHRQ    $0x02, R8
+	MOVQ    R8, BX
+	LEAQ    (DX)(BX*1), BX
+	LEAQ    (AX)(SI*4), SI
+	VMOVDQU nib15x32<>+0(SB), Y0
+
+gemmQ5KQ8Kx4Asm_row:
+	CMPQ   AX, SI
+	JAE    gemmQ5KQ8Kx4Asm_end
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	MOVQ   DX, R9
+
+gemmQ5KQ8Kx4Asm_blk:
+	CMPQ         R9, BX
+	JAE          gemmQ5KQ8Kx4Asm_rowdone
+	LEAQ         (R9)(R8*1), R10
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVL         4(CX), R11
+	MOVL         8(CX), R12
+	MOVL         12(CX), R13
+	MOVL         R11, R14
+	ANDL         $0x3f3f3f3f, R14
+	MOVL         R12, R15
+	ANDL         $0x3f3f3f3f, R15
+	MOVL         R13, BP
+	ANDL         $0x0f0f0f0f, BP
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, BP
+	SHRL         $0x04, R13
+	ANDL         $0x0f0f0f0f, R13
+	SHRL         $0x06, R12
+	ANDL         $0x03030303, R12
+	SHLL         $0x04, R12
+	ORL          R12, R13
+	VMOVD        R14, X10
+	VPINSRD      $0x01, BP, X10, X10
+	VMOVD        R15, X11
+	VPINSRD      $0x01, R13, X11, X11
+	VPMOVZXBW    X10, X10
+	VINSERTI128  $0x01, X10, Y10, Y12
+	VPAND        48(CX), Y0, Y13
+	VPSLLW       $0x04, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast00<>+0(SB), Y12, Y14
+	VPMADDUBSW   4(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   4(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   4(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   4(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 48(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSLLW       $0x03, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast11<>+0(SB), Y12, Y14
+	VPMADDUBSW   36(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   36(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   36(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   36(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        80(CX), Y0, Y13
+	VPSLLW       $0x02, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast22<>+0(SB), Y12, Y14
+	VPMADDUBSW   68(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   68(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   68(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   68(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 80(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSLLW       $0x01, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast33<>+0(SB), Y12, Y14
+	VPMADDUBSW   100(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   100(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   100(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   100(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        112(CX), Y0, Y13
+	VMOVDQU      16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast44<>+0(SB), Y12, Y14
+	VPMADDUBSW   132(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   132(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   132(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   132(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 112(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSRLW       $0x01, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast55<>+0(SB), Y12, Y14
+	VPMADDUBSW   164(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   164(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   164(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   164(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        144(CX), Y0, Y13
+	VPSRLW       $0x02, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast66<>+0(SB), Y12, Y14
+	VPMADDUBSW   196(R9), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   196(R10), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   196(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   196(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 144(CX), Y13
+	VPAND        Y0, Y13, Y13
+	VPSRLW       $0x03, 16(CX), Y9
+	VPAND        bit4x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y13, Y13
+	VPSHUFB      wbcast77<>+0(SB), Y12, Y12
+	VPMADDUBSW   228(R9), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   228(R10), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   228(R9)(R8*2), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   228(R10)(R8*2), Y13, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPMOVZXBW    X11, X11
+	VPUNPCKLWD   X11, X11, X10
+	VPUNPCKHWD   X11, X11, X9
+	VINSERTI128  $0x01, X9, Y10, Y11
+	MOVWLZX      (CX), R11
+	VMOVD        R11, X10
+	VCVTPH2PS    X10, X10
+	MOVWLZX      2(CX), R11
+	VMOVD        R11, X13
+	VCVTPH2PS    X13, X13
+	VCVTDQ2PS    Y5, Y5
+	VMULSS       (R9), X10, X12
+	VBROADCASTSS X12, Y12
+	VFMADD231PS  Y5, Y12, Y1
+	VPMADDWD     260(R9), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R9), X13, X12
+	VBROADCASTSS X12, Y12
+	VFNMADD231PS Y9, Y12, Y1
+	VCVTDQ2PS    Y6, Y6
+	VMULSS       (R10), X10, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y6, Y5, Y2
+	VPMADDWD     260(R10), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R10), X13, X5
+	VBROADCASTSS X5, Y5
+	VFNMADD231PS Y9, Y5, Y2
+	VCVTDQ2PS    Y7, Y7
+	VMULSS       (R9)(R8*2), X10, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y7, Y5, Y3
+	VPMADDWD     260(R9)(R8*2), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R9)(R8*2), X13, X5
+	VBROADCASTSS X5, Y5
+	VFNMADD231PS Y9, Y5, Y3
+	VCVTDQ2PS    Y8, Y8
+	VMULSS       (R10)(R8*2), X10, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y8, Y5, Y4
+	VPMADDWD     260(R10)(R8*2), Y11, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULSS       (R10)(R8*2), X13, X5
+	VBROADCASTSS X5, Y5
+	VFNMADD231PS Y9, Y5, Y4
+	ADDQ         $0x000000b0, CX
+	ADDQ         $0x00000124, R9
+	JMP          gemmQ5KQ8Kx4Asm_blk
+
+gemmQ5KQ8Kx4Asm_rowdone:
+	LEAQ         (AX)(DI*1), R9
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X5, X1, X5
+	VMOVHLPS     X5, X5, X1
+	VADDPS       X1, X5, X5
+	VMOVSHDUP    X5, X1
+	VADDSS       X1, X5, X5
+	VMOVSS       X5, (AX)
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R9)
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X1, X3, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (AX)(DI*2)
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R9)(DI*2)
+	ADDQ         $0x04, AX
+	JMP          gemmQ5KQ8Kx4Asm_row
+
+gemmQ5KQ8Kx4Asm_end:
+	VZEROUPPER
+	RET
+
 // func gemvQ6KQ8KAsm(y []float32, w []byte, xq []byte)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
 TEXT ·gemvQ6KQ8KAsm(SB), NOSPLIT, $0-72
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+24(FP), CX
 	MOVQ    xq_base+48(FP), DX
-	MOVQ    y_len+8(FP), BX
-	MOVQ    xq_len+56(FP), SI
-	LEAQ    (DX)(SI*1), SI
-	LEAQ    (AX)(BX*4), BX
+	MOVQ    xq_len+56(FP), BX
+	MOVQ    y_len+8(FP), SI
+	LEAQ    (DX)(BX*1), BX
+	LEAQ    (AX)(SI*4), SI
 	VMOVDQU nib15x32<>+0(SB), Y0
 
 gemvQ6KQ8KAsm_row:
-	CMPQ   AX, BX
+	CMPQ   AX, SI
 	JAE    gemvQ6KQ8KAsm_end
 	VXORPS Y1, Y1, Y1
 	MOVQ   DX, DI
 
 gemvQ6KQ8KAsm_blk:
-	CMPQ         DI, SI
+	CMPQ         DI, BX
 	JAE          gemvQ6KQ8KAsm_rowdone
-	VPMOVSXBW    192(CX), Y2
-	VPXOR        Y3, Y3, Y3
-	VPMADDWD     260(DI), Y2, Y4
-	VPSLLD       $0x05, Y4, Y4
-	VPSUBD       Y4, Y3, Y3
-	VPERMQ       $0x44, Y2, Y4
-	VPERMQ       $0xee, Y2, Y2
-	VMOVDQU      128(CX), Y5
-	VMOVDQU      (CX), Y6
-	VMOVDQU      32(CX), Y7
-	VPAND        Y0, Y6, Y8
-	VPSLLW       $0x04, Y5, Y9
-	VPAND        bits45x32<>+0(SB), Y9, Y9
-	VPOR         Y9, Y8, Y8
-	VPMADDUBSW   4(DI), Y8, Y8
-	VPSHUFB      wbcast01<>+0(SB), Y4, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y3, Y3
-	VPAND        Y0, Y7, Y8
-	VPSLLW       $0x02, Y5, Y9
-	VPAND        bits45x32<>+0(SB), Y9, Y9
-	VPOR         Y9, Y8, Y8
-	VPMADDUBSW   36(DI), Y8, Y8
-	VPSHUFB      wbcast23<>+0(SB), Y4, Y9
-	VPMADDWD     Y9, Y8, Y8
-	VPADDD       Y8, Y3, Y3
-	VPSRLW       $0x04, Y6, Y6
-	VPAND        Y0, Y6, Y6
-	VMOVDQA      Y5, Y8
-	VPAND        bits45x32<>+0(SB), Y8, Y8
-	VPOR         Y8, Y6, Y6
-	VPMADDUBSW   68(DI), Y6, Y6
-	VPSHUFB      wbcast45<>+0(SB), Y4, Y8
-	VPMADDWD     Y8, Y6, Y6
-	VPADDD       Y6, Y3, Y3
-	VPSRLW       $0x04, Y7, Y6
-	VPAND        Y0, Y6, Y6
-	VPSRLW       $0x02, Y5, Y5
-	VPAND        bits45x32<>+0(SB), Y5, Y5
-	VPOR         Y5, Y6, Y6
-	VPMADDUBSW   100(DI), Y6, Y6
+	VXORPS       Y2, Y2, Y2
+	VPMOVSXBW    192(CX), Y3
+	VPERMQ       $0x44, Y3, Y4
+	VPERMQ       $0xee, Y3, Y5
+	VPAND        (CX), Y0, Y3
+	VPSLLW       $0x04, 128(CX), Y6
+	VPAND        bits45x32<>+0(SB), Y6, Y6
+	VPOR         Y6, Y3, Y3
+	VPSHUFB      wbcast01<>+0(SB), Y4, Y6
+	VPMADDUBSW   4(DI), Y3, Y3
+	VPMADDWD     Y6, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        32(CX), Y0, Y3
+	VPSLLW       $0x02, 128(CX), Y6
+	VPAND        bits45x32<>+0(SB), Y6, Y6
+	VPOR         Y6, Y3, Y3
+	VPSHUFB      wbcast23<>+0(SB), Y4, Y6
+	VPMADDUBSW   36(DI), Y3, Y3
+	VPMADDWD     Y6, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, (CX), Y3
+	VPAND        Y0, Y3, Y3
+	VMOVDQU      128(CX), Y6
+	VPAND        bits45x32<>+0(SB), Y6, Y6
+	VPOR         Y6, Y3, Y3
+	VPSHUFB      wbcast45<>+0(SB), Y4, Y6
+	VPMADDUBSW   68(DI), Y3, Y3
+	VPMADDWD     Y6, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 32(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSRLW       $0x02, 128(CX), Y6
+	VPAND        bits45x32<>+0(SB), Y6, Y6
+	VPOR         Y6, Y3, Y3
 	VPSHUFB      wbcast67<>+0(SB), Y4, Y4
-	VPMADDWD     Y4, Y6, Y6
-	VPADDD       Y6, Y3, Y3
-	VMOVDQU      160(CX), Y4
-	VMOVDQU      64(CX), Y5
-	VMOVDQU      96(CX), Y6
-	VPAND        Y0, Y5, Y7
-	VPSLLW       $0x04, Y4, Y8
-	VPAND        bits45x32<>+0(SB), Y8, Y8
-	VPOR         Y8, Y7, Y7
-	VPMADDUBSW   132(DI), Y7, Y7
-	VPSHUFB      wbcast01<>+0(SB), Y2, Y8
-	VPMADDWD     Y8, Y7, Y7
-	VPADDD       Y7, Y3, Y3
-	VPAND        Y0, Y6, Y7
-	VPSLLW       $0x02, Y4, Y8
-	VPAND        bits45x32<>+0(SB), Y8, Y8
-	VPOR         Y8, Y7, Y7
-	VPMADDUBSW   164(DI), Y7, Y7
-	VPSHUFB      wbcast23<>+0(SB), Y2, Y8
-	VPMADDWD     Y8, Y7, Y7
-	VPADDD       Y7, Y3, Y3
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y0, Y5, Y5
-	VMOVDQA      Y4, Y7
-	VPAND        bits45x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y5, Y5
-	VPMADDUBSW   196(DI), Y5, Y5
-	VPSHUFB      wbcast45<>+0(SB), Y2, Y7
-	VPMADDWD     Y7, Y5, Y5
-	VPADDD       Y5, Y3, Y3
-	VPSRLW       $0x04, Y6, Y5
-	VPAND        Y0, Y5, Y5
-	VPSRLW       $0x02, Y4, Y4
+	VPMADDUBSW   100(DI), Y3, Y3
+	VPMADDWD     Y4, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        64(CX), Y0, Y3
+	VPSLLW       $0x04, 160(CX), Y4
 	VPAND        bits45x32<>+0(SB), Y4, Y4
-	VPOR         Y4, Y5, Y5
-	VPMADDUBSW   228(DI), Y5, Y5
-	VPSHUFB      wbcast67<>+0(SB), Y2, Y2
-	VPMADDWD     Y2, Y5, Y5
-	VPADDD       Y5, Y3, Y3
-	VCVTDQ2PS    Y3, Y3
+	VPOR         Y4, Y3, Y3
+	VPSHUFB      wbcast01<>+0(SB), Y5, Y4
+	VPMADDUBSW   132(DI), Y3, Y3
+	VPMADDWD     Y4, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPAND        96(CX), Y0, Y3
+	VPSLLW       $0x02, 160(CX), Y4
+	VPAND        bits45x32<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSHUFB      wbcast23<>+0(SB), Y5, Y4
+	VPMADDUBSW   164(DI), Y3, Y3
+	VPMADDWD     Y4, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 64(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VMOVDQU      160(CX), Y4
+	VPAND        bits45x32<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSHUFB      wbcast45<>+0(SB), Y5, Y4
+	VPMADDUBSW   196(DI), Y3, Y3
+	VPMADDWD     Y4, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPSRLW       $0x04, 96(CX), Y3
+	VPAND        Y0, Y3, Y3
+	VPSRLW       $0x02, 160(CX), Y4
+	VPAND        bits45x32<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSHUFB      wbcast67<>+0(SB), Y5, Y4
+	VPMADDUBSW   228(DI), Y3, Y3
+	VPMADDWD     Y4, Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPMOVSXBW    192(CX), Y3
 	MOVWLZX      208(CX), R8
-	VMOVD        R8, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (DI), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y3, Y2, Y1
+	VMOVD        R8, X4
+	VCVTPH2PS    X4, X4
+	VPMADDWD     260(DI), Y3, Y3
+	VPSLLD       $0x05, Y3, Y3
+	VPSUBD       Y3, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULSS       (DI), X4, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y2, Y3, Y1
 	ADDQ         $0x000000d2, CX
 	ADDQ         $0x00000124, DI
 	JMP          gemvQ6KQ8KAsm_blk
@@ -4138,6 +4672,256 @@ DATA wbcast67<>+29(SB)/1, $0x0f
 DATA wbcast67<>+30(SB)/1, $0x0e
 DATA wbcast67<>+31(SB)/1, $0x0f
 GLOBL wbcast67<>(SB), RODATA|NOPTR, $32
+
+// func gemmQ6KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
+// Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
+TEXT ·gemmQ6KQ8Kx4Asm(SB), NOSPLIT, $0-88
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+32(FP), CX
+	MOVQ    xq_base+56(FP), DX
+	MOVQ    xq_len+64(FP), BX
+	MOVQ    m+80(FP), SI
+	MOVQ    ldy+24(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    BX, R8
+	SHRQ    $0x02, R8
+	MOVQ    R8, BX
+	LEAQ    (DX)(BX*1), BX
+	LEAQ    (AX)(SI*4), SI
+	VMOVDQU nib15x32<>+0(SB), Y0
+
+gemmQ6KQ8Kx4Asm_row:
+	CMPQ   AX, SI
+	JAE    gemmQ6KQ8Kx4Asm_end
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	MOVQ   DX, R9
+
+gemmQ6KQ8Kx4Asm_blk:
+	CMPQ         R9, BX
+	JAE          gemmQ6KQ8Kx4Asm_rowdone
+	LEAQ         (R9)(R8*1), R10
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VPMOVSXBW    192(CX), Y9
+	VPERMQ       $0x44, Y9, Y10
+	VPERMQ       $0xee, Y9, Y11
+	VPAND        (CX), Y0, Y12
+	VPSLLW       $0x04, 128(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y12, Y12
+	VPSHUFB      wbcast01<>+0(SB), Y10, Y13
+	VPMADDUBSW   4(R9), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   4(R10), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   4(R9)(R8*2), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   4(R10)(R8*2), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        32(CX), Y0, Y12
+	VPSLLW       $0x02, 128(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y12, Y12
+	VPSHUFB      wbcast23<>+0(SB), Y10, Y13
+	VPMADDUBSW   36(R9), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   36(R10), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   36(R9)(R8*2), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   36(R10)(R8*2), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, (CX), Y12
+	VPAND        Y0, Y12, Y12
+	VMOVDQU      128(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y12, Y12
+	VPSHUFB      wbcast45<>+0(SB), Y10, Y13
+	VPMADDUBSW   68(R9), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   68(R10), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   68(R9)(R8*2), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   68(R10)(R8*2), Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 32(CX), Y12
+	VPAND        Y0, Y12, Y12
+	VPSRLW       $0x02, 128(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y12, Y12
+	VPSHUFB      wbcast67<>+0(SB), Y10, Y10
+	VPMADDUBSW   100(R9), Y12, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   100(R10), Y12, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   100(R9)(R8*2), Y12, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   100(R10)(R8*2), Y12, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        64(CX), Y0, Y10
+	VPSLLW       $0x04, 160(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y10, Y10
+	VPSHUFB      wbcast01<>+0(SB), Y11, Y12
+	VPMADDUBSW   132(R9), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   132(R10), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   132(R9)(R8*2), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   132(R10)(R8*2), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPAND        96(CX), Y0, Y10
+	VPSLLW       $0x02, 160(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y10, Y10
+	VPSHUFB      wbcast23<>+0(SB), Y11, Y12
+	VPMADDUBSW   164(R9), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   164(R10), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   164(R9)(R8*2), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   164(R10)(R8*2), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 64(CX), Y10
+	VPAND        Y0, Y10, Y10
+	VMOVDQU      160(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y10, Y10
+	VPSHUFB      wbcast45<>+0(SB), Y11, Y12
+	VPMADDUBSW   196(R9), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   196(R10), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   196(R9)(R8*2), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   196(R10)(R8*2), Y10, Y9
+	VPMADDWD     Y12, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPSRLW       $0x04, 96(CX), Y10
+	VPAND        Y0, Y10, Y10
+	VPSRLW       $0x02, 160(CX), Y9
+	VPAND        bits45x32<>+0(SB), Y9, Y9
+	VPOR         Y9, Y10, Y10
+	VPSHUFB      wbcast67<>+0(SB), Y11, Y11
+	VPMADDUBSW   228(R9), Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VPMADDUBSW   228(R10), Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   228(R9)(R8*2), Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VPMADDUBSW   228(R10)(R8*2), Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPMOVSXBW    192(CX), Y10
+	MOVWLZX      208(CX), R11
+	VMOVD        R11, X11
+	VCVTPH2PS    X11, X11
+	VPMADDWD     260(R9), Y10, Y9
+	VPSLLD       $0x05, Y9, Y9
+	VPSUBD       Y9, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VMULSS       (R9), X11, X9
+	VBROADCASTSS X9, Y9
+	VFMADD231PS  Y5, Y9, Y1
+	VPMADDWD     260(R10), Y10, Y9
+	VPSLLD       $0x05, Y9, Y9
+	VPSUBD       Y9, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VMULSS       (R10), X11, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y6, Y5, Y2
+	VPMADDWD     260(R9)(R8*2), Y10, Y9
+	VPSLLD       $0x05, Y9, Y9
+	VPSUBD       Y9, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULSS       (R9)(R8*2), X11, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y7, Y5, Y3
+	VPMADDWD     260(R10)(R8*2), Y10, Y9
+	VPSLLD       $0x05, Y9, Y9
+	VPSUBD       Y9, Y8, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULSS       (R10)(R8*2), X11, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y8, Y5, Y4
+	ADDQ         $0x000000d2, CX
+	ADDQ         $0x00000124, R9
+	JMP          gemmQ6KQ8Kx4Asm_blk
+
+gemmQ6KQ8Kx4Asm_rowdone:
+	LEAQ         (AX)(DI*1), R9
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X5, X1, X5
+	VMOVHLPS     X5, X5, X1
+	VADDPS       X1, X5, X5
+	VMOVSHDUP    X5, X1
+	VADDSS       X1, X5, X5
+	VMOVSS       X5, (AX)
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R9)
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X1, X3, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (AX)(DI*2)
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R9)(DI*2)
+	ADDQ         $0x04, AX
+	JMP          gemmQ6KQ8Kx4Asm_row
+
+gemmQ6KQ8Kx4Asm_end:
+	VZEROUPPER
+	RET
 
 // func gemvIQ4XSQ8KAsm(y []float32, w []byte, xq []byte)
 // Requires: AVX, AVX2, BMI2, F16C, FMA3

@@ -294,6 +294,9 @@ type variant struct {
 	name  string
 	gemv  func(y []float32, w []byte, x []float32)
 	gemvQ func(y []float32, w, xq []byte)
+	// gemm4, if set, is gemvQ for 4 tokens at once (xq: 4 activation
+	// rows; y[t·ldy+r] for r < m).
+	gemm4 func(y []float32, ldy int, w, xq []byte, m int)
 }
 
 var variants = map[quant.Type]*variant{}
@@ -339,7 +342,7 @@ func registerKernels() {
 				runRows(m, rb, func(lo, hi int) { v.gemvQ(y[lo:hi], w[lo*rb:hi*rb], xq) })
 			}
 			k.GemmQ = func(y []float32, ldy int, w, xq []byte, m, n, T int) {
-				gemmQ(t, v.gemvQ, y, ldy, w, xq, m, n, T)
+				gemmQ(t, v, y, ldy, w, xq, m, n, T)
 			}
 		}
 		quant.RegisterKernels(t, k)
@@ -451,7 +454,7 @@ func QuantizeActivations(t quant.Type, dst []byte, x []float32) {
 // gemmQ runs the integer path for T activation rows: rows of w in groups
 // of about 16 KiB (they stay in L1/L2 while every token passes), split
 // over Threads() goroutines.
-func gemmQ(t quant.Type, f func(y []float32, w, xq []byte), y []float32, ldy int, w, xq []byte, m, n, T int) {
+func gemmQ(t quant.Type, v *variant, y []float32, ldy int, w, xq []byte, m, n, T int) {
 	rb := t.MustRowBytes(n)
 	if m < 0 || T < 0 || len(w) != m*rb || ldy < m || (T > 0 && len(y) < (T-1)*ldy+m) {
 		panic(fmt.Sprintf("kernel: %v GemmQ: m=%d n=%d T=%d ldy=%d: len(w)=%d (want %d), len(y)=%d", t, m, n, T, ldy, len(w), m*rb, len(y)))
@@ -462,8 +465,14 @@ func gemmQ(t quant.Type, f func(y []float32, w, xq []byte), y []float32, ldy int
 	run := func(lo, hi int) {
 		for r0 := lo; r0 < hi; r0 += rows {
 			r1 := min(hi, r0+rows)
-			for tk := 0; tk < T; tk++ {
-				f(y[tk*ldy+r0:tk*ldy+r1], w[r0*rb:r1*rb], xq[tk*xr:(tk+1)*xr])
+			tk := 0
+			if v.gemm4 != nil {
+				for ; tk+4 <= T; tk += 4 {
+					v.gemm4(y[tk*ldy+r0:], ldy, w[r0*rb:r1*rb], xq[tk*xr:(tk+4)*xr], r1-r0)
+				}
+			}
+			for ; tk < T; tk++ {
+				v.gemvQ(y[tk*ldy+r0:tk*ldy+r1], w[r0*rb:r1*rb], xq[tk*xr:(tk+1)*xr])
 			}
 		}
 	}

@@ -14,13 +14,16 @@ func archVariants() {
 	if !(cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C) {
 		return
 	}
-	for t, f := range map[quant.Type]func(y []float32, w, xq []byte){
-		quant.Q4_K: gemvQ4KQ8KAsm,
-		quant.Q5_K: gemvQ5KQ8KAsm,
-		quant.Q6_K: gemvQ6KQ8KAsm,
+	for t, f := range map[quant.Type]struct {
+		gemv  func(y []float32, w, xq []byte)
+		gemm4 func(y []float32, ldy int, w, xq []byte, m int)
+	}{
+		quant.Q4_K: {gemvQ4KQ8KAsm, gemmQ4KQ8Kx4Asm},
+		quant.Q5_K: {gemvQ5KQ8KAsm, gemmQ5KQ8Kx4Asm},
+		quant.Q6_K: {gemvQ6KQ8KAsm, gemmQ6KQ8Kx4Asm},
 	} {
 		v := variants[t]
-		v.gemvQ, v.name = f, "avx2 (int), generic (float)"
+		v.gemvQ, v.gemm4, v.name = f.gemv, f.gemm4, "avx2 (int), generic (float)"
 	}
 	v := variants[quant.IQ4_NL]
 	v.gemvQ, v.name = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)"

@@ -121,7 +121,7 @@ func TestGemvIntPath(t *testing.T) {
 			t.Fatalf("%v: no GemvQ/GemmQ registered", typ)
 		}
 		for _, n := range []int{256, 1024} {
-			m, T := 11, 3
+			m, T := 11, 6
 			w := randWeights(rng, typ, m, n)
 			vt := typ.VecDot()
 			xr := vt.MustRowBytes(n)
@@ -221,6 +221,31 @@ func BenchmarkGemvTypes(b *testing.B) {
 			for b.Loop() {
 				k.GemvQ(y, w, xq, m, n)
 			}
+		})
+	}
+}
+
+func BenchmarkGemmQ(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	m, n, T := 768, 2048, 64
+	for _, typ := range []quant.Type{quant.Q4_K, quant.Q6_K, quant.IQ4_XS, quant.Q8_0} {
+		w := randWeights(rng, typ, m, n)
+		x := make([]float32, T*n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		xr := typ.VecDot().MustRowBytes(n)
+		xq := make([]byte, T*xr)
+		for tk := 0; tk < T; tk++ {
+			QuantizeActivations(typ, xq[tk*xr:(tk+1)*xr], x[tk*n:(tk+1)*n])
+		}
+		y := make([]float32, T*m)
+		k := typ.Kernels()
+		b.Run(typ.String(), func(b *testing.B) {
+			for b.Loop() {
+				k.GemmQ(y, m, w, xq, m, n, T)
+			}
+			b.ReportMetric(2*float64(m*n*T)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }
