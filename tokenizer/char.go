@@ -102,6 +102,10 @@ func (c *Char) Kind() string { return "char" }
 // Runes returns the vocabulary, indexed by id.
 func (c *Char) Runes() []rune { return c.runes }
 
+// Unknown returns the id that characters outside the vocabulary encode to,
+// or -1 when they are an error (see WithUnknown).
+func (c *Char) Unknown() int { return c.unk }
+
 // WithUnknown makes characters outside the vocabulary encode as r (which
 // must be in it, usually U+FFFD) instead of failing.
 func (c *Char) WithUnknown(r rune) error {
@@ -157,4 +161,77 @@ func charFromJSON(v charJSON) (*Char, error) {
 		}
 	}
 	return c, nil
+}
+
+// charFromRWKV reads a GGUF vocabulary of tokenizer model "rwkv" (llama.cpp's
+// greedy longest match over byte strings, token text escaped as \\, \n,
+// \t, \r and \xhh) whose tokens are one character each: greedy longest
+// match over such a vocabulary is character tokenization, so it is a Char.
+// The unknown token, if any, becomes the unknown character.
+func charFromRWKV(v *Vocab) (*Char, error) {
+	rs := make([]rune, len(v.Tokens))
+	seen := make(map[rune]bool, len(v.Tokens))
+	for i, tok := range v.Tokens {
+		b, err := unescapeRWKV(tok)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer: rwkv token %d %q: %v", i, tok, err)
+		}
+		r, n := utf8.DecodeRune(b)
+		if n == 0 || n != len(b) || (r == utf8.RuneError && n == 1) {
+			return nil, fmt.Errorf("tokenizer: rwkv token %d %q is not one character (only character vocabularies are supported)", i, tok)
+		}
+		if seen[r] {
+			return nil, fmt.Errorf("tokenizer: rwkv vocabulary repeats %q", tok)
+		}
+		seen[r] = true
+		rs[i] = r
+	}
+	c := newCharFromRunes(rs)
+	if v.UNK >= 0 {
+		c.unk = v.UNK
+	}
+	return c, nil
+}
+
+// unescapeRWKV decodes llama.cpp's rwkv token escapes.
+func unescapeRWKV(s string) ([]byte, error) {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			out = append(out, s[i])
+			continue
+		}
+		i++
+		if i == len(s) {
+			return nil, fmt.Errorf("trailing backslash")
+		}
+		switch s[i] {
+		case 't':
+			out = append(out, '\t')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 'x':
+			if i+2 >= len(s) {
+				return nil, fmt.Errorf("short \\x escape")
+			}
+			var b byte
+			for _, c := range []byte(s[i+1 : i+3]) {
+				switch {
+				case '0' <= c && c <= '9':
+					b = b<<4 | (c - '0')
+				case 'a' <= c && c <= 'f':
+					b = b<<4 | (c - 'a' + 10)
+				default:
+					return nil, fmt.Errorf("bad \\x escape")
+				}
+			}
+			out = append(out, b)
+			i += 2
+		default:
+			out = append(out, s[i])
+		}
+	}
+	return out, nil
 }

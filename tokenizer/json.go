@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/llmparts/llmparts/internal/safeio"
 )
@@ -111,7 +112,10 @@ type hfJSON struct {
 	Type        string          `json:"type"` // "char" for our char tokenizer
 	AddedTokens []hfAddedToken  `json:"added_tokens"`
 	PreTok      json.RawMessage `json:"pre_tokenizer"`
-	Model       *hfModel        `json:"model"`
+	Decoder     struct {
+		Type string `json:"type"`
+	} `json:"decoder"`
+	Model *hfModel `json:"model"`
 }
 
 type hfModel struct {
@@ -119,6 +123,7 @@ type hfModel struct {
 	Vocab        map[string]int  `json:"vocab"`
 	Merges       json.RawMessage `json:"merges"`
 	ByteFallback bool            `json:"byte_fallback"`
+	UnkToken     *string         `json:"unk_token"`
 }
 
 // ParseJSON reads a tokenizer.json: our character tokenizer
@@ -144,6 +149,9 @@ func parseJSON(data []byte, cfg *hfConfig) (Tokenizer, error) {
 	}
 	if h.Model.Type != "BPE" {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json: unsupported model type %q (only BPE)", h.Model.Type)
+	}
+	if c, ok, err := charFromHFBPE(&h); ok || err != nil {
+		return c, err
 	}
 	if h.Model.ByteFallback {
 		return nil, errors.New("tokenizer: tokenizer.json: SentencePiece-style BPE (byte_fallback) is not supported from tokenizer.json; use the .model or GGUF file")
@@ -336,4 +344,39 @@ func tokenName(v any) string {
 		return s
 	}
 	return ""
+}
+
+// charFromHFBPE recognises a character vocabulary written as a Hugging Face
+// BPE model with no merges, no normalizer or pre-tokenizer and a Fuse
+// decoder (what package export writes): every character is then looked up
+// on its own, and unk_token (if set) stands for the others. ok is false
+// for any other tokenizer.json.
+func charFromHFBPE(h *hfJSON) (*Char, bool, error) {
+	if h.Decoder.Type != "Fuse" || len(h.AddedTokens) > 0 || (len(h.PreTok) > 0 && string(h.PreTok) != "null") {
+		return nil, false, nil
+	}
+	var ms []json.RawMessage
+	if json.Unmarshal(h.Model.Merges, &ms) != nil || len(ms) > 0 {
+		return nil, false, nil
+	}
+	rs := make([]rune, len(h.Model.Vocab))
+	have := make([]bool, len(h.Model.Vocab))
+	for s, id := range h.Model.Vocab {
+		r, n := utf8.DecodeRuneInString(s)
+		if id < 0 || id >= len(rs) || have[id] || n != len(s) || (r == utf8.RuneError && n <= 1) {
+			return nil, true, fmt.Errorf("tokenizer: tokenizer.json: character vocabulary entry %q (id %d) is not one character with a unique id below %d", s, id, len(rs))
+		}
+		rs[id], have[id] = r, true
+	}
+	c := newCharFromRunes(rs)
+	if h.Model.UnkToken != nil {
+		r, n := utf8.DecodeRuneInString(*h.Model.UnkToken)
+		if n != len(*h.Model.UnkToken) {
+			return nil, true, fmt.Errorf("tokenizer: tokenizer.json: unk_token %q is not one character", *h.Model.UnkToken)
+		}
+		if err := c.WithUnknown(r); err != nil {
+			return nil, true, err
+		}
+	}
+	return c, true, nil
 }

@@ -59,9 +59,12 @@ func OpenGGUF(path string) (Tokenizer, error) {
 func fromVocabAnyFamily(v *Vocab, where string) (Tokenizer, error) {
 	var t Tokenizer
 	var err error
-	if v.Model == "bert" {
+	switch v.Model {
+	case "bert":
 		t, err = NewWordPiece(v)
-	} else {
+	case "rwkv":
+		t, err = charFromRWKV(v)
+	default:
 		t, err = FromVocab(v)
 	}
 	if err != nil {

@@ -94,6 +94,12 @@ func (t *charTok) EOS() int                      { return -1 }
 func (t *charTok) AddBOSDefault() bool           { return false }
 func (t *charTok) Kind() string                  { return "char" }
 
+// Runes returns the vocabulary, indexed by id (as tokenizer.Char does).
+func (t *charTok) Runes() []rune { return t.runes }
+
+// Unknown returns the id of U+FFFD when rarer characters encode to it, else -1.
+func (t *charTok) Unknown() int { return t.unk }
+
 // charTokJSON is the tokenizer.json of a character tokenizer in the
 // tokenizer package's layout, {"type": "char", "vocab": ["\n", " ", ...]}
 // (id i decodes to vocab[i]), plus "unknown": "\ufffd" when runes outside

@@ -53,7 +53,7 @@ weights use --type; norms are always F32.`,
 	fs.IntVar(&c.KVHeads, "kv-heads", 0, "number of key/value heads (default: --heads)")
 	fs.IntVar(&c.Vocab, "vocab", 512, "vocabulary size (at least 259)")
 	fs.IntVar(&c.Ctx, "ctx", 256, "context length")
-	fs.StringVar(&typ, "type", "f32", "type of the 2-D weights: "+synthTypeNames)
+	fs.StringVar(&typ, "type", "f32", "type of the 2-D weights: "+gguf.FileTypeNames())
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fs.StringVar(&c.Name, "name", "", "general.name (default: a description of the shape)")
 	return cmd
@@ -64,8 +64,8 @@ func runSynth(out, typ string, c synthConfig) error {
 		c.KVHeads = c.Heads
 	}
 	t, err := quant.ParseType(typ)
-	if _, ok := synthFileType[t]; err != nil || !ok {
-		return fmt.Errorf("--type %q: want one of %s", typ, synthTypeNames)
+	if _, ok := gguf.FileType(t); err != nil || !ok {
+		return fmt.Errorf("--type %q: want one of %s", typ, gguf.FileTypeNames())
 	}
 	c.Type = t
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
@@ -159,17 +159,6 @@ func (c *synthConfig) tensors() []synthTensor {
 	return append(ts, n("output_norm.weight"), w("output.weight", d, v))
 }
 
-// llama.cpp file types (general.file_type, LLAMA_FTYPE_*) for the weight
-// types synth can write.
-var synthFileType = map[quant.Type]uint32{
-	quant.F32: 0, quant.F16: 1, quant.Q4_0: 2, quant.Q4_1: 3, quant.Q8_0: 7,
-	quant.Q5_0: 8, quant.Q5_1: 9, quant.BF16: 32,
-	quant.Q2_K: 10, quant.Q3_K: 11, quant.Q4_K: 14, quant.Q5_K: 16, quant.Q6_K: 18, // the _S ("small") mixes
-	quant.IQ4_NL: 25, quant.IQ4_XS: 30,
-}
-
-const synthTypeNames = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs"
-
 // synthVocab returns a SentencePiece-style ("llama") vocabulary of n
 // tokens: <unk>, <s>, </s>, the byte tokens, then unique filler pieces.
 func synthVocab(n int) (tokens []string, scores []float32, types []int32) {
@@ -222,10 +211,11 @@ func writeSynth(path string, c synthConfig, progress io.Writer) error {
 	}
 	tokens, scores, types := synthVocab(c.Vocab)
 	u32 := func(x int) gguf.Value { return gguf.Value{Data: uint32(x)} }
+	ft, _ := gguf.FileType(c.Type)
 	kvs := []gguf.KV{
 		{Key: "general.architecture", Value: gguf.Value{Data: "llama"}},
 		{Key: "general.name", Value: gguf.Value{Data: c.Name}},
-		{Key: "general.file_type", Value: gguf.Value{Data: synthFileType[c.Type]}},
+		{Key: "general.file_type", Value: gguf.Value{Data: ft}},
 		{Key: "llama.context_length", Value: u32(c.Ctx)},
 		{Key: "llama.embedding_length", Value: u32(c.Dim)},
 		{Key: "llama.block_count", Value: u32(c.Layers)},

@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/llmparts/llmparts/quant"
 )
 
 // Tensor is a tensor to write: its info and its raw data in the block
@@ -456,4 +458,43 @@ func (e *encoder) array(v Value) {
 			e.array(x)
 		}
 	}
+}
+
+// fileTypes maps a weight type to llama.cpp's general.file_type
+// (LLAMA_FTYPE_*): the file type of a model whose 2-D weights are of that
+// type (for the K-quants, the _S "small" mixes).
+var fileTypes = map[GGMLType]uint32{
+	quant.F32: 0, quant.F16: 1, quant.Q4_0: 2, quant.Q4_1: 3, quant.Q8_0: 7,
+	quant.Q5_0: 8, quant.Q5_1: 9, quant.BF16: 32,
+	quant.Q2_K: 10, quant.Q3_K: 11, quant.Q4_K: 14, quant.Q5_K: 16, quant.Q6_K: 18,
+	quant.IQ4_NL: 25, quant.IQ4_XS: 30,
+}
+
+// fileTypeOrder lists the keys of fileTypes for FileTypeNames.
+var fileTypeOrder = []GGMLType{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1,
+	quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.IQ4_NL, quant.IQ4_XS}
+
+// FileTypeNames returns the weight types FileType knows, lower case and
+// comma-separated ("f32, f16, …"), for usage messages.
+func FileTypeNames() string {
+	var b []byte
+	for i, t := range fileTypeOrder {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		for _, c := range []byte(t.String()) {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// FileType returns the general.file_type value of a model whose 2-D
+// weights are of type t, and false for a type with no such value here.
+func FileType(t GGMLType) (uint32, bool) {
+	ft, ok := fileTypes[t]
+	return ft, ok
 }
