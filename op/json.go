@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -27,9 +28,43 @@ type parser struct {
 	depth int
 }
 
+// numList is an array holding only numbers, kept as its text (from "["
+// to "]") and parsed straight into []float32, []float64 or []int by the
+// accessor that reads it: a 100 MB line of numbers then costs the line and
+// the result, not a string and an interface per number (which peaked at
+// ~40× the line).
+type numList struct {
+	raw []byte
+	n   int
+}
+
+// each calls fn with the text of every number of l in order.
+func (l numList) each(fn func(i int, tok []byte) error) error {
+	b := l.raw[1 : len(l.raw)-1]
+	i, k := 0, 0
+	for i < len(b) {
+		c := b[i]
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != ' ' && b[j] != '\t' && b[j] != '\r' && b[j] != '\n' {
+			j++
+		}
+		if err := fn(k, b[i:j]); err != nil {
+			return err
+		}
+		k++
+		i = j
+	}
+	return nil
+}
+
 // parseJSON parses b as a single JSON value. Objects become
-// map[string]any (the last of duplicate keys wins), arrays []any,
-// numbers number, strings string, true/false bool, null nil.
+// map[string]any (a key given twice is an error), arrays of numbers
+// numList, other arrays []any, numbers number, strings string,
+// true/false bool, null nil.
 func parseJSON(b []byte) (any, error) {
 	p := &parser{s: b}
 	p.ws()
@@ -108,18 +143,26 @@ func (p *parser) digits() int {
 // number scans -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *parser) number() (any, error) {
 	start := p.i
+	if err := p.scanNumber(); err != nil {
+		return nil, err
+	}
+	return number(p.s[start:p.i]), nil
+}
+
+// scanNumber moves past one number without allocating.
+func (p *parser) scanNumber() error {
 	if p.s[p.i] == '-' {
 		p.i++
 	}
 	if p.i < len(p.s) && p.s[p.i] == '0' {
 		p.i++
 	} else if p.digits() == 0 {
-		return nil, p.errorf("malformed number")
+		return p.errorf("malformed number")
 	}
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
 		if p.digits() == 0 {
-			return nil, p.errorf("malformed number")
+			return p.errorf("malformed number")
 		}
 	}
 	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
@@ -128,10 +171,10 @@ func (p *parser) number() (any, error) {
 			p.i++
 		}
 		if p.digits() == 0 {
-			return nil, p.errorf("malformed number")
+			return p.errorf("malformed number")
 		}
 	}
-	return number(p.s[start:p.i]), nil
+	return nil
 }
 
 func (p *parser) str() (any, error) {
@@ -169,7 +212,13 @@ func (p *parser) array() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
+	open := p.i
 	p.i++ // [
+	if l, ok := p.numbers(open); ok {
+		p.depth--
+		return l, nil
+	}
+	p.i = open + 1
 	out := []any{}
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
@@ -201,6 +250,58 @@ func (p *parser) array() (any, error) {
 	}
 }
 
+// numbers scans an array of plain numbers (and NaN, Infinity, -Infinity)
+// starting after the "[" at open; ok is false (p.i then undefined) when an
+// element is anything else, and the caller parses the array generically.
+func (p *parser) numbers(open int) (numList, bool) {
+	n := 0
+	p.ws()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		return numList{raw: p.s[open:p.i]}, true
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.s) {
+			return numList{}, false
+		}
+		switch c := p.s[p.i]; {
+		case c == 'N':
+			if _, err := p.literal("NaN", nil); err != nil {
+				return numList{}, false
+			}
+		case c == 'I':
+			if _, err := p.literal("Infinity", nil); err != nil {
+				return numList{}, false
+			}
+		case c == '-' && p.i+1 < len(p.s) && p.s[p.i+1] == 'I':
+			if _, err := p.literal("-Infinity", nil); err != nil {
+				return numList{}, false
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			if err := p.scanNumber(); err != nil {
+				return numList{}, false
+			}
+		default:
+			return numList{}, false
+		}
+		n++
+		p.ws()
+		if p.i >= len(p.s) {
+			return numList{}, false
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return numList{raw: p.s[open:p.i], n: n}, true
+		default:
+			return numList{}, false
+		}
+	}
+}
+
 func (p *parser) object() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
@@ -218,9 +319,14 @@ func (p *parser) object() (any, error) {
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return nil, p.errorf("want a quoted key in object")
 		}
+		keyAt := p.i
 		k, err := p.str()
 		if err != nil {
 			return nil, err
+		}
+		if _, dup := out[k.(string)]; dup {
+			p.i = keyAt
+			return nil, p.errorf("key %q given twice", k)
 		}
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
@@ -280,6 +386,8 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return append(b, s...), nil
 	case number:
 		return append(b, v...), nil
+	case numList:
+		return append(b, v.raw...), nil
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case int64:
@@ -292,6 +400,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		if v == nil {
 			return append(b, "null"...), nil
 		}
+		b = slices.Grow(b, 2+len(v)*12)
 		b = append(b, '[')
 		for i, f := range v {
 			if i > 0 {
@@ -304,6 +413,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		if v == nil {
 			return append(b, "null"...), nil
 		}
+		b = slices.Grow(b, 2+len(v)*20)
 		b = append(b, '[')
 		for i, f := range v {
 			if i > 0 {

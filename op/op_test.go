@@ -110,8 +110,8 @@ func TestRunExamples(t *testing.T) {
 		// Backward: L = y0 (see norm.ExampleRMSNorm_Backward).
 		{`{"op":"rms_norm","id":5,"n":2,"eps":0,"x":[3,4],"weight":[1,1],"dy":[1,0]}`,
 			`{"id":5,"dbias":[1,0],"dweight":[0.84852815,0],"dx":[0.18101934,-0.13576452],"y":[0.84852815,1.1313709]}`},
-		{`{"op":"test_echo","id":null,"x":[NaN,Infinity,-Infinity,0.1,16777217,1e-46,1e39,-0.0],"d":[0.1,NaN,-Infinity]}`,
-			`{"id":null,"d":[0.1,NaN,-Infinity],"x":[NaN,Infinity,-Infinity,0.1,1.6777216e+07,0,Infinity,-0]}`},
+		{`{"op":"test_echo","id":null,"x":[NaN,Infinity,-Infinity,0.1,16777217,1e-46,3.4028234e38,-0.0],"d":[0.1,NaN,-Infinity]}`,
+			`{"id":null,"d":[0.1,NaN,-Infinity],"x":[NaN,Infinity,-Infinity,0.1,1.6777216e+07,0,3.4028235e+38,-0]}`},
 		{`  {"id":[1,{"a":2.50}],"op":"test_echo","x":[]}  `, `{"id":[1,{"a":2.50}],"x":[]}`},
 		{`{"op":"test_fields","id":7,"i":3.0}`, `{"id":7,"b":false,"f":2.5,"i":3,"is":null,"o":null,"s":"def"}`},
 		{`{"op":"test_fields","id":8,"i":-4,"f":Infinity,"b":true,"s":"é\n","is":[1,2],"o":{"k":1e300}}`,

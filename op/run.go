@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // Handler computes one operation. It reads its inputs from req and returns
@@ -60,18 +62,32 @@ func lookup(name string) (Handler, bool) {
 	return h, ok
 }
 
+// DefaultMaxLine is the longest request line Run accepts (64 MiB: about
+// 8 million float32 values written in full precision).
+const DefaultMaxLine = safeio.MaxLine
+
 // Run reads JSON lines from r and writes exactly one JSON line to w for
 // every line that is not blank (blank lines are skipped silently). Each
 // response echoes the request's "id" (null when the line cannot be read)
 // and carries either the handler's fields or "error". Run goes on after a
 // bad line; it returns how many lines failed, and a non-nil error only when
-// reading r or writing w fails. Lines may be of any length.
+// reading r or writing w fails, or a line is longer than DefaultMaxLine
+// (see RunLimit).
 func Run(r io.Reader, w io.Writer) (failed int, err error) {
+	return RunLimit(r, w, DefaultMaxLine)
+}
+
+// RunLimit is Run with a cap of maxLine bytes per line: a longer line
+// stops the run with an error that says the cap (input such as /dev/zero
+// has no newline at all, so it cannot be skipped). Numbers are parsed
+// straight from the line into the result arrays, so memory stays a small
+// multiple of the line.
+func RunLimit(r io.Reader, w io.Writer, maxLine int) (failed int, err error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	bw := bufio.NewWriterSize(w, 1<<16)
-	for {
-		line, rerr := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
+	for n := 1; ; n++ {
+		line, rerr := safeio.ReadLine(br, maxLine)
+		if rerr == nil && len(bytes.TrimSpace(line)) > 0 {
 			out, ok := Do(line)
 			if !ok {
 				failed++
@@ -91,7 +107,7 @@ func Run(r io.Reader, w io.Writer) (failed int, err error) {
 			break
 		}
 		if rerr != nil {
-			return failed, errors.Join(fmt.Errorf("op: reading request: %w", rerr), bw.Flush())
+			return failed, errors.Join(fmt.Errorf("op: reading request line %d: %w", n, rerr), bw.Flush())
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -244,7 +260,7 @@ func typeName(v any) string {
 		return "a string"
 	case bool:
 		return "a boolean"
-	case []any:
+	case []any, numList:
 		return "an array"
 	case map[string]any:
 		return "an object"
@@ -265,11 +281,39 @@ func toFloat(v any, bitSize int) (float64, error) {
 	case "-Infinity":
 		return math.Inf(-1), nil
 	}
-	f, err := strconv.ParseFloat(string(n), bitSize)
-	if err != nil && !errors.Is(err, strconv.ErrRange) { // out of range: ±Inf or 0, as Python
-		return 0, fmt.Errorf("bad number %s: %w", n, err)
+	return parseFloat([]byte(n), bitSize)
+}
+
+// parseFloat parses one number's text at bitSize. NaN, Infinity and
+// -Infinity are taken as written; a finite number beyond the range of
+// the type is an error (1e39 would otherwise become +Inf in float32
+// silently); one too small becomes 0 or a subnormal, as in any cast.
+func parseFloat(t []byte, bitSize int) (float64, error) {
+	switch string(t) {
+	case "NaN":
+		return math.NaN(), nil
+	case "Infinity":
+		return math.Inf(1), nil
+	case "-Infinity":
+		return math.Inf(-1), nil
+	}
+	f, err := strconv.ParseFloat(string(t), bitSize)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%s is beyond the float%d range (±%g); write Infinity for an infinite value", t, bitSize, maxOf(bitSize))
+		}
+		if !errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("bad number %s: %w", t, err)
+		}
 	}
 	return f, nil
+}
+
+func maxOf(bitSize int) float64 {
+	if bitSize == 32 {
+		return math.MaxFloat32
+	}
+	return math.MaxFloat64
 }
 
 func toInt(v any) (int, error) {
@@ -389,21 +433,42 @@ func (r *Request) StringOr(field string, def string) (string, error) {
 	return r.String(field)
 }
 
-func (r *Request) array(field string) ([]any, bool, error) {
+// array returns an array field: a numList when it holds only numbers,
+// else []any.
+func (r *Request) array(field string) (any, bool, error) {
 	v, ok := r.get(field)
 	if !ok {
 		return nil, false, nil
 	}
-	a, isArr := v.([]any)
-	if !isArr {
-		return nil, true, fmt.Errorf("field %q: want an array, got %s", r.name(field), typeName(v))
+	switch v.(type) {
+	case []any, numList:
+		return v, true, nil
 	}
-	return a, true, nil
+	return nil, true, fmt.Errorf("field %q: want an array, got %s", r.name(field), typeName(v))
 }
 
-func convert[T any](r *Request, field string, a []any, conv func(any) (T, error)) ([]T, error) {
-	out := make([]T, len(a))
-	for i, e := range a {
+// convert converts an array field: conv for the elements of a generic
+// array, tok straight from the text of a numList (no allocation per
+// number).
+func convert[T any](r *Request, field string, a any, conv func(any) (T, error), tok func([]byte) (T, error)) ([]T, error) {
+	if l, ok := a.(numList); ok {
+		out := make([]T, l.n)
+		err := l.each(func(i int, t []byte) error {
+			v, err := tok(t)
+			if err != nil {
+				return fmt.Errorf("field %q[%d]: %w", r.name(field), i, err)
+			}
+			out[i] = v
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	arr := a.([]any)
+	out := make([]T, len(arr))
+	for i, e := range arr {
 		v, err := conv(e)
 		if err != nil {
 			return nil, fmt.Errorf("field %q[%d]: %w", r.name(field), i, err)
@@ -420,6 +485,20 @@ func to32(v any) (float32, error) {
 
 func to64(v any) (float64, error) { return toFloat(v, 64) }
 
+func tok32(t []byte) (float32, error) {
+	f, err := parseFloat(t, 32)
+	return float32(f), err
+}
+
+func tok64(t []byte) (float64, error) { return parseFloat(t, 64) }
+
+func tokInt(t []byte) (int, error) {
+	if i, err := strconv.ParseInt(string(t), 10, 64); err == nil && i == int64(int(i)) {
+		return int(i), nil
+	}
+	return toInt(number(t))
+}
+
 // Float32s returns the required array of numbers as float32, each rounded
 // once from its decimal text (NaN and ±Infinity accepted; values beyond
 // the float32 range become ±Inf). An empty array gives an empty slice.
@@ -431,7 +510,7 @@ func (r *Request) Float32s(field string) ([]float32, error) {
 	if !ok {
 		return nil, r.missing(field)
 	}
-	return convert(r, field, a, to32)
+	return convert(r, field, a, to32, tok32)
 }
 
 // Float32sOr is Float32s for an optional field: nil when absent or null.
@@ -451,7 +530,7 @@ func (r *Request) Float64s(field string) ([]float64, error) {
 	if !ok {
 		return nil, r.missing(field)
 	}
-	return convert(r, field, a, to64)
+	return convert(r, field, a, to64, tok64)
 }
 
 // Float64sOr is Float64s for an optional field: nil when absent or null.
@@ -471,7 +550,7 @@ func (r *Request) Ints(field string) ([]int, error) {
 	if !ok {
 		return nil, r.missing(field)
 	}
-	return convert(r, field, a, toInt)
+	return convert(r, field, a, toInt, tokInt)
 }
 
 // IntsOr is Ints for an optional field: nil when absent or null.

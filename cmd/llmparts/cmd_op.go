@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/op"
 )
 
@@ -14,6 +15,7 @@ func init() { register(newOpCmd) }
 
 func newOpCmd() *cobra.Command {
 	var list bool
+	maxLine := "64M"
 	c := &cobra.Command{
 		Use:   "op [--list] < requests.jsonl > responses.jsonl",
 		Short: "answer JSON-lines requests on stdin (rms_norm, layer_norm, rope, ...) for checking numbers",
@@ -24,18 +26,25 @@ line failed.`,
 		Example: `  echo '{"op":"rms_norm","id":1,"n":4,"eps":1e-6,"x":[1,2,3,4]}' | llmparts op
   llmparts op --list`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runOp(list) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := sysmem.ParseSize(maxLine)
+			if err != nil || n < 1 || n > 1<<40 {
+				return usageErrorf("--max-line %q: want a size such as 64M", maxLine)
+			}
+			return runOp(list, int(n))
+		},
 	}
 	c.Flags().BoolVar(&list, "list", false, "print the known ops and exit")
+	c.Flags().StringVar(&maxLine, "max-line", maxLine, "longest request line accepted (a longer one stops with an error)")
 	return c
 }
 
-func runOp(list bool) error {
+func runOp(list bool, maxLine int) error {
 	if list {
 		fmt.Println(strings.Join(op.Names(), "\n"))
 		return nil
 	}
-	failed, err := op.Run(os.Stdin, os.Stdout)
+	failed, err := op.RunLimit(os.Stdin, os.Stdout, maxLine)
 	if err != nil {
 		return err
 	}
