@@ -99,7 +99,6 @@ func hfConfig(f Family, s *Source, dtype string) map[string]any {
 		"eos_token_id":        specialID(s.Tokenizer.EOS()),
 		"use_cache":           true,
 		"initializer_range":   0.02,
-		"llmparts_variant":    describe(c),
 	}
 	set := func(kv ...any) {
 		for i := 0; i < len(kv); i += 2 {
