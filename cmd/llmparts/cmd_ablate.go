@@ -69,9 +69,10 @@ func runAblate(o train.Options, figs string, rounds int, jsonOut bool) error {
 			return err
 		}
 		vocab = tr.Model.Config.Vocab
-		tr.OnStep = progressPrinter(os.Stderr, v.Name+": ")
+		onStep, line := progressPrinter(os.Stderr, v.Name+": ")
+		tr.OnStep = onStep
 		res, err := tr.Run()
-		fmt.Fprintln(os.Stderr)
+		line.Done()
 		if err != nil {
 			return fmt.Errorf("%s: %w", v.Name, err)
 		}

@@ -17,9 +17,10 @@ func newOpCmd() *cobra.Command {
 	var list bool
 	maxLine := "64M"
 	c := &cobra.Command{
-		Use:   "op [--list] < requests.jsonl > responses.jsonl",
+		Use:   "op [--list]",
 		Short: "answer JSON-lines requests on stdin (rms_norm, layer_norm, rope, ...) for checking numbers",
-		Long: `Each input line is {"op":NAME,"id":ID,...}; each non-blank line gets one
+		Long: `Answer JSON-lines requests read from standard input, one response line each on
+standard output. Each input line is {"op":NAME,"id":ID,...}; each non-blank line gets one
 output line {"id":ID,...} or {"id":ID,"error":"..."}. NaN, Infinity and
 -Infinity are read and written as bare tokens. The exit status is 1 if any
 line failed.`,

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/llmparts/llmparts/internal/progress"
 	"github.com/llmparts/llmparts/train"
 )
 
@@ -80,9 +81,10 @@ func runTrain(o train.Options, jsonOut bool) error {
 	fmt.Fprintf(os.Stderr, "model: %d params, vocab %d, dim %d, %d layers, %d heads (%d kv), hidden %d, ctx %d, %s, %s, %s; %d train / %d val tokens; from step %d\n",
 		len(tr.Model.Params), c.Vocab, c.Dim, c.Layers, c.Heads, c.KVHeads, c.Hidden, c.Ctx, c.Norm, c.Pos, c.MLP,
 		len(tr.Data.Train), len(tr.Data.Val), tr.State.Step)
-	tr.OnStep = progressPrinter(os.Stderr, "")
+	onStep, line := progressPrinter(os.Stderr, "")
+	tr.OnStep = onStep
 	res, err := tr.Run()
-	fmt.Fprintln(os.Stderr)
+	line.Done()
 	if err != nil {
 		return err
 	}
@@ -95,19 +97,21 @@ func runTrain(o train.Options, jsonOut bool) error {
 	return nil
 }
 
-// progressPrinter returns an OnStep callback drawing a one-line progress
-// report on w (rewritten with \r; validation results get their own line).
-func progressPrinter(w *os.File, prefix string) func(train.Progress) {
-	last := time.Time{}
+// progressPrinter returns an OnStep callback drawing training progress on
+// w through a progress.Line (a status rewritten in place on a terminal,
+// plain lines in a log; validation results get lines of their own), and
+// the line, to be ended with Done.
+func progressPrinter(w *os.File, prefix string) (func(train.Progress), *progress.Line) {
+	l := progress.New(w)
 	return func(p train.Progress) {
 		if p.Val != nil {
-			fmt.Fprintf(w, "\r\033[K%sstep %d/%d  val loss %.4f\n", prefix, p.Step, p.Steps, p.Val.Loss)
+			l.Println("%sstep %d/%d  val loss %.4f", prefix, p.Step, p.Steps, p.Val.Loss)
 		}
-		if time.Since(last) < 200*time.Millisecond && p.Step != p.Steps {
-			return
+		show := l.Update
+		if p.Step == p.Steps {
+			show = l.Final
 		}
-		last = time.Now()
-		fmt.Fprintf(w, "\r\033[K%sstep %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.0f tok/s  ETA %s",
+		show("%sstep %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.0f tok/s  ETA %s",
 			prefix, p.Step, p.Steps, p.Loss, p.LR, p.GradNorm, p.TokensPerSec, p.ETA.Round(time.Second))
-	}
+	}, l
 }
