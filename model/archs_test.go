@@ -2,9 +2,9 @@ package model
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/llmparts/llmparts/internal/testdata"
@@ -125,4 +125,32 @@ func top2(x []float64) (int, int) {
 	return a, b
 }
 
-var _ = math.Abs
+// TestArchsDescribe checks the architecture description `llmparts info`
+// prints against what MANIFEST.json says the files exercise.
+func TestArchsDescribe(t *testing.T) {
+	dir := filepath.Dir(testdata.Path(t, "archs/MANIFEST.json"))
+	for name, want := range map[string][]string{
+		"gemma2":   {"RMSNorm, before attention and MLP, after attention and MLP; eps 1e-06", "half-split", "GeGLU", "sliding window 16 on even layers", "attention soft-cap 4", "final logit soft-cap 5", "embeddings scaled by 6.928203"},
+		"gptneox":  {"LayerNorm with bias", "RoPE, base 10000, 8 of 32 dims", "parallel residual"},
+		"bloom":    {"on the embeddings", "ALiBi, max bias 8", "GELU down(gelu(up)), hidden 256, biases"},
+		"phi3":     {"LongRoPE factors (long beyond 64 positions), attention factor 1.1547005", "sliding window 32 on all layers"},
+		"olmo2":    {"RMSNorm, after attention and MLP", "q/k norm (whole vector)", "base 500000"},
+		"gpt2":     {"learned absolute, 256 positions"},
+		"phi2":     {"LM head bias", "6 of 16 dims"},
+		"llama":    {"interleaved pairs (normal)", "SwiGLU", "4 query heads share 2"},
+		"stablelm": {"attention biases: q, k, v", "4 of 16 dims"},
+	} {
+		m, err := Load(filepath.Join(dir, name+".gguf"), Options{Threads: 1, KeepMapped: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := m.Describe()
+		all := strings.Join(append([]string{d.Family, d.Norm, d.Positions, d.MLP}, d.Extras...), "\n")
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: description lacks %q:\n%s", name, w, all)
+			}
+		}
+		m.Close()
+	}
+}

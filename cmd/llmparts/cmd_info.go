@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/llmparts/llmparts/model"
 )
 
 func init() { register(newInfoCmd) }
@@ -45,38 +43,20 @@ func info(mf *modelFlags) error {
 	if n := m.Info.Meta["name"]; n != "" {
 		fmt.Fprintf(w, "name:           %s\n", n)
 	}
-	fmt.Fprintf(w, "architecture:   %s\n", c.Arch)
+	d := m.Describe()
+	fmt.Fprintf(w, "architecture:   %s\n", d.Family)
 	fmt.Fprintf(w, "layers:         %d\n", c.NLayers)
 	fmt.Fprintf(w, "dim:            %d\n", c.Dim)
-	fmt.Fprintf(w, "hidden dim:     %d (%s)\n", c.HiddenDim, c.MLP)
 	fmt.Fprintf(w, "heads:          %d query, %d key/value, head dim %d\n", c.NHeads, c.NKVHeads, c.HeadDim)
 	fmt.Fprintf(w, "vocab:          %d\n", c.VocabSize)
 	fmt.Fprintf(w, "context:        %d\n", c.ContextLen)
-	norm := string(c.Norm)
-	if c.Norm == model.PRMSNorm {
-		norm += fmt.Sprintf(" p=%g", c.NormP)
+	fmt.Fprintf(w, "norm:           %s\n", d.Norm)
+	fmt.Fprintf(w, "positions:      %s\n", d.Positions)
+	fmt.Fprintf(w, "MLP:            %s\n", d.MLP)
+	for i, e := range d.Extras {
+		fmt.Fprintf(w, "%-16s%s\n", map[bool]string{true: "extras:", false: ""}[i == 0], e)
 	}
-	fmt.Fprintf(w, "norm:           %s, eps %g\n", norm, c.NormEps)
-	pos := string(c.Pos)
-	if c.Pos == model.PosRoPE {
-		r := c.RoPE
-		layout := "normal (interleaved pairs)"
-		if r.Neox {
-			layout = "neox (half-split)"
-		}
-		pos += fmt.Sprintf(": base %g, %d of %d dims, %s", r.Base, r.Dim, c.HeadDim, layout)
-		if r.ScalingType != "" {
-			pos += fmt.Sprintf(", scaling %s factor %g", r.ScalingType, r.Factor)
-		}
-		if r.FreqFactors != nil {
-			pos += fmt.Sprintf(", %d frequency factors (rope_freqs)", len(r.FreqFactors))
-		}
-	}
-	fmt.Fprintf(w, "positions:      %s\n", pos)
 	fmt.Fprintf(w, "LM head:        %s\n", map[bool]string{true: "tied to the token embedding", false: "separate"}[c.Tied])
-	if c.QKVBias {
-		fmt.Fprintf(w, "q/k/v bias:     yes\n")
-	}
 	counts := map[string]int{}
 	var bytes int64
 	for _, t := range m.Tensors() {

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newLogitsCmd) }
+
+// logitsOut is where logits writes its JSON lines (tests replace it).
+var logitsOut io.Writer = os.Stdout
+
+func newLogitsCmd() *cobra.Command {
+	var mf modelFlags
+	var ids string
+	var floatAct bool
+	c := &cobra.Command{
+		Use:   "logits [-m MODEL] --ids 1,2,3 [--float-activations | --quantize-activations]",
+		Short: "print the model's logits at every position of a token sequence, as JSON lines",
+		Long: `Run token ids through the model as one batch (positions 0, 1, ...) and print
+one JSON line per position, {"pos": i, "token": id, "logits": [...]}, to compare
+the model with other engines (llama.cpp, Hugging Face). Without -m: the embedded
+model. Q8_0/Q4_0 weights run against float32 activations unless
+--quantize-activations asks for llama.cpp's Q8_0 integer path.`,
+		Example: `  llmparts logits -m model.gguf --ids 1,15043,3186
+  llmparts logits -m stories260K.bin --ids 1,403,407 --quantize-activations`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if floatAct && mf.quantAct {
+				return usageErrorf("--float-activations and --quantize-activations exclude each other")
+			}
+			toks, err := parseIDs(ids)
+			if err != nil {
+				return err
+			}
+			return logits(&mf, toks)
+		},
+	}
+	mf.add(c.Flags())
+	mf.noTok = true
+	c.Flags().StringVar(&ids, "ids", "", "token ids, comma-separated (required)")
+	c.Flags().BoolVar(&floatAct, "float-activations", false, "float32 activations with Q8_0/Q4_0 weights (the default)")
+	return c
+}
+
+// parseIDs reads "1,2,3" as token ids.
+func parseIDs(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, usageErrorf("--ids is required (comma-separated token ids)")
+	}
+	var ids []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 0 {
+			return nil, usageErrorf("--ids: %q is not a token id", f)
+		}
+		ids = append(ids, v)
+	}
+	return ids, nil
+}
+
+func logits(mf *modelFlags, ids []int) error {
+	lm, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer lm.Close()
+	m := lm.Net
+	s, err := m.NewSessionLimit(len(ids), 0)
+	if err != nil {
+		return err
+	}
+	if len(ids) > s.Context() {
+		return usageErrorf("%d ids exceed the model's context of %d", len(ids), s.Context())
+	}
+	all, err := s.ForwardAll(ids, 0)
+	if err != nil {
+		return err
+	}
+	V := m.Config.VocabSize
+	w := bufio.NewWriter(logitsOut)
+	enc := json.NewEncoder(w)
+	for i, t := range ids {
+		line := struct {
+			Pos    int       `json:"pos"`
+			Token  int       `json:"token"`
+			Logits []float32 `json:"logits"`
+		}{i, t, all[i*V : (i+1)*V]}
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
