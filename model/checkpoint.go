@@ -54,9 +54,11 @@ func CheckpointDir(fsys fs.FS) (string, error) {
 	return name, nil
 }
 
-// LoadFS loads a trainer checkpoint (config.json + model.safetensors) from
-// fsys, following the "current" pointer file; name is used in messages.
-// Weights are read into memory.
+// LoadFS loads a trainer checkpoint (config.json with llmparts_* keys +
+// model.safetensors) or a Hugging Face folder (config.json with a
+// model_type, model.safetensors or shards, see hf.go) from fsys, following
+// the "current" pointer file; name is used in messages. Weights are read
+// into memory.
 func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	dir, err := CheckpointDir(fsys)
 	if err != nil {
@@ -66,6 +68,13 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	cb, err := safeio.ReadFileFS(fsys, path.Join(dir, "config.json"), safeio.MaxConfig, "a JSON config file")
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %v", name, err)
+	}
+	if isHFFolder(cb) {
+		m, err := loadHF(fsys, dir, name, cb)
+		if err == nil && m.pool == nil {
+			m.SetThreads(0)
+		}
+		return m, err
 	}
 	var hc hfConfig
 	if err := json.Unmarshal(cb, &hc); err != nil {

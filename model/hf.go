@@ -8,7 +8,6 @@ import (
 	"math"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/llmparts/llmparts/format/gguf"
@@ -33,7 +32,9 @@ import (
 //   - rope_scaling: linear and yarn become rope.scaling.* keys; llama3 the
 //     rope_freqs factors (as llama.cpp computes them); longrope (Phi-3)
 //     the rope_factors_short/long tensors, original context and attention
-//     factor.
+//     factor (a session no longer than original_max_position_embeddings
+//     runs the short factors, as Hugging Face does at that length; a
+//     longer one the long factors, llama.cpp's rule).
 //
 // A model_type the loader does not know, a config.json key it would ignore
 // (anything but the documented keys and the training-only ones such as
@@ -209,6 +210,7 @@ func (r *hfReader) finish() error {
 
 // hfConv is the GGUF form of a Hugging Face folder being built.
 type hfConv struct {
+	fam     *Family
 	arch    string
 	kv      []gguf.KV
 	tensors map[string]*hfTensor // by GGUF name
@@ -238,88 +240,63 @@ func (c *hfConv) addTensor(name string, t *hfTensor) {
 	c.tensors[name] = t
 }
 
-// hfSpec maps one Hugging Face model_type onto a GGUF architecture.
+// hfSpec reads the config.json of one Hugging Face model_type; the
+// family (FamilyForHF) names the tensors and their layout (Family.HF,
+// Family.HFLayout).
 type hfSpec struct {
-	arch string
-	// names maps GGUF tensor names ("{i}" = layer, without .weight/.bias)
-	// to the Hugging Face ones.
-	names map[string]string
 	// config reads config.json into GGUF metadata.
 	config func(r *hfReader, c *hfConv) error
-	// layout changes.
-	permuteQK  bool     // llama: q/k rows half-split → interleaved
-	transposed []string // GGUF names stored [in][out] (GPT-2 Conv1D)
-	qkvPerHead bool     // fused qkv grouped per head
-	normOffset float32  // added to every norm weight (Gemma)
 	// ignoreHF are Hugging Face tensors that carry nothing (buffers).
 	ignoreHF []string
 }
 
-// llamaNames are the Hugging Face names of Llama-style checkpoints.
-var llamaNames = map[string]string{
-	"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
-	"blk.{i}.attn_norm": "model.layers.{i}.input_layernorm", "blk.{i}.attn_q": "model.layers.{i}.self_attn.q_proj",
-	"blk.{i}.attn_k": "model.layers.{i}.self_attn.k_proj", "blk.{i}.attn_v": "model.layers.{i}.self_attn.v_proj",
-	"blk.{i}.attn_output": "model.layers.{i}.self_attn.o_proj", "blk.{i}.ffn_norm": "model.layers.{i}.post_attention_layernorm",
-	"blk.{i}.ffn_gate": "model.layers.{i}.mlp.gate_proj", "blk.{i}.ffn_up": "model.layers.{i}.mlp.up_proj",
-	"blk.{i}.ffn_down": "model.layers.{i}.mlp.down_proj",
-}
-
-func withNames(base map[string]string, kv ...string) map[string]string {
-	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "" {
-			delete(out, kv[i])
-		} else {
-			out[kv[i]] = kv[i+1]
-		}
-	}
-	return out
-}
-
 var hfSpecs = map[string]*hfSpec{
-	"llama": {arch: "llama", names: llamaNames, permuteQK: true, ignoreHF: []string{"rotary_emb.inv_freq"},
+	"llama": {ignoreHF: []string{"rotary_emb.inv_freq"},
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"silu"}, "hidden_act")
 			r.want("attention_bias", false)
 			r.want("mlp_bias", false)
 			return hfDecoder(r, c, true, "rms_norm_eps")
 		}},
-	"qwen2": {arch: "qwen2", names: llamaNames, ignoreHF: []string{"rotary_emb.inv_freq"},
+	"mistral": {ignoreHF: []string{"rotary_emb.inv_freq"},
+		config: func(r *hfReader, c *hfConv) error {
+			r.act([]string{"silu"}, "hidden_act")
+			if err := hfDecoder(r, c, true, "rms_norm_eps"); err != nil {
+				return err
+			}
+			// llama.cpp runs Mistral as Llama, without a sliding window.
+			if w := r.intv(0, "sliding_window"); w > 0 && w < c.findInt("context_length") {
+				r.fail("sliding_window = %d is not supported for model_type mistral (the llama family has none)", w)
+			}
+			return r.err
+		}},
+	"qwen2": {ignoreHF: []string{"rotary_emb.inv_freq"},
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"silu"}, "hidden_act")
 			r.want("use_sliding_window", false)
 			r.get("sliding_window", "max_window_layers") // only used with use_sliding_window
 			return hfDecoder(r, c, true, "rms_norm_eps")
 		}},
-	"gemma": {arch: "gemma", names: llamaNames, normOffset: 1,
+	"gemma": {
 		config: func(r *hfReader, c *hfConv) error {
 			hfGemmaAct(r)
 			r.want("attention_bias", false)
 			return hfDecoder(r, c, true, "rms_norm_eps")
 		}},
-	"gemma2": {arch: "gemma2", normOffset: 1, names: withNames(llamaNames,
-		"blk.{i}.post_attention_norm", "model.layers.{i}.post_attention_layernorm",
-		"blk.{i}.ffn_norm", "model.layers.{i}.pre_feedforward_layernorm",
-		"blk.{i}.post_ffw_norm", "model.layers.{i}.post_feedforward_layernorm"),
+	"gemma2": {
 		config: func(r *hfReader, c *hfConv) error {
 			hfGemmaAct(r)
 			r.want("attention_bias", false)
 			if err := hfDecoder(r, c, true, "rms_norm_eps"); err != nil {
 				return err
 			}
-			// llama.cpp scales q by 1/√head_dim, or 1/√(dim/heads) for the
-			// 46-layer (27B) model; HF by query_pre_attn_scalar^(−1/2).
+			// Hugging Face scales q by query_pre_attn_scalar^(−1/2), the
+			// family as llama.cpp does (by the layer count): they must agree.
 			layers := c.findInt("block_count")
-			want := float64(c.headDim)
-			if layers == 46 {
-				want = float64(c.findInt("embedding_length")) / float64(c.heads)
-			}
-			if q := r.floatv(want, true, "query_pre_attn_scalar"); q != want {
-				r.fail("query_pre_attn_scalar = %v is not supported (this runtime scales q by 1/√%v for %d layers)", q, want, layers)
+			scale := c.fam.qScale(&Config{NLayers: layers, Dim: c.findInt("embedding_length"), NHeads: c.heads, HeadDim: c.headDim})
+			want := 1 / (scale * scale)
+			if q := r.floatv(want, true, "query_pre_attn_scalar"); math.Abs(q-want) > 1e-9*want {
+				r.fail("query_pre_attn_scalar = %v is not supported (the gemma2 family scales q by 1/√%v for %d layers)", q, want, layers)
 			}
 			if w := r.intv(0, "sliding_window"); w > 0 {
 				c.setA("attention.sliding_window", uint32(w))
@@ -328,9 +305,7 @@ var hfSpecs = map[string]*hfSpec{
 			c.setA("final_logit_softcapping", float32(r.floatv(0, false, "final_logit_softcapping")))
 			return r.err
 		}},
-	"phi3": {arch: "phi3", names: withNames(llamaNames, "blk.{i}.attn_q", "", "blk.{i}.attn_k", "", "blk.{i}.attn_v", "",
-		"blk.{i}.ffn_gate", "", "blk.{i}.attn_qkv", "model.layers.{i}.self_attn.qkv_proj",
-		"blk.{i}.ffn_up", "model.layers.{i}.mlp.gate_up_proj"),
+	"phi3": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"silu"}, "hidden_act")
 			r.want("attention_bias", false)
@@ -342,16 +317,13 @@ var hfSpecs = map[string]*hfSpec{
 			}
 			return r.err
 		}},
-	"olmo2": {arch: "olmo2", names: withNames(llamaNames, "blk.{i}.attn_norm", "", "blk.{i}.ffn_norm", "",
-		"blk.{i}.post_attention_norm", "model.layers.{i}.post_attention_layernorm",
-		"blk.{i}.post_ffw_norm", "model.layers.{i}.post_feedforward_layernorm",
-		"blk.{i}.attn_q_norm", "model.layers.{i}.self_attn.q_norm", "blk.{i}.attn_k_norm", "model.layers.{i}.self_attn.k_norm"),
+	"olmo2": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"silu"}, "hidden_act")
 			r.want("attention_bias", false)
 			return hfDecoder(r, c, true, "rms_norm_eps")
 		}},
-	"stablelm": {arch: "stablelm", names: llamaNames,
+	"stablelm": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"silu"}, "hidden_act")
 			r.get("use_qkv_bias") // the biases are bound when present
@@ -359,8 +331,7 @@ var hfSpecs = map[string]*hfSpec{
 			r.want("use_parallel_residual", false)
 			return hfDecoder(r, c, false, "layer_norm_eps")
 		}},
-	"starcoder2": {arch: "starcoder2", names: withNames(llamaNames, "blk.{i}.ffn_gate", "",
-		"blk.{i}.ffn_up", "model.layers.{i}.mlp.c_fc", "blk.{i}.ffn_down", "model.layers.{i}.mlp.c_proj"),
+	"starcoder2": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"gelu_pytorch_tanh"}, "hidden_act")
 			r.get("use_bias") // the biases are bound when present
@@ -372,21 +343,13 @@ var hfSpecs = map[string]*hfSpec{
 			}
 			return r.err
 		}},
-	"phi": {arch: "phi2", names: withNames(llamaNames, "output_norm", "model.final_layernorm",
-		"blk.{i}.attn_output", "model.layers.{i}.self_attn.dense", "blk.{i}.ffn_norm", "", "blk.{i}.ffn_gate", "",
-		"blk.{i}.ffn_up", "model.layers.{i}.mlp.fc1", "blk.{i}.ffn_down", "model.layers.{i}.mlp.fc2"),
+	"phi": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"gelu_new"}, "hidden_act")
 			r.want("qk_layernorm", false)
 			return hfDecoder(r, c, false, "layer_norm_eps")
 		}},
-	"gpt_neox": {arch: "gptneox", qkvPerHead: true, ignoreHF: []string{"rotary_emb.inv_freq", "attention.bias", "attention.masked_bias"},
-		names: map[string]string{
-			"token_embd": "gpt_neox.embed_in", "output_norm": "gpt_neox.final_layer_norm", "output": "embed_out",
-			"blk.{i}.attn_norm": "gpt_neox.layers.{i}.input_layernorm", "blk.{i}.attn_qkv": "gpt_neox.layers.{i}.attention.query_key_value",
-			"blk.{i}.attn_output": "gpt_neox.layers.{i}.attention.dense", "blk.{i}.ffn_norm": "gpt_neox.layers.{i}.post_attention_layernorm",
-			"blk.{i}.ffn_up": "gpt_neox.layers.{i}.mlp.dense_h_to_4h", "blk.{i}.ffn_down": "gpt_neox.layers.{i}.mlp.dense_4h_to_h",
-		},
+	"gpt_neox": {ignoreHF: []string{"rotary_emb.inv_freq", "attention.bias", "attention.masked_bias"},
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"gelu_new", "gelu_pytorch_tanh"}, "hidden_act")
 			r.get("attention_bias") // the biases are bound when present
@@ -396,14 +359,7 @@ var hfSpecs = map[string]*hfSpec{
 			c.setA("use_parallel_residual", r.boolv(true, "use_parallel_residual"))
 			return r.err
 		}},
-	"gpt2": {arch: "gpt2", ignoreHF: []string{"attn.bias", "attn.masked_bias"},
-		transposed: []string{"blk.{i}.attn_qkv", "blk.{i}.attn_output", "blk.{i}.ffn_up", "blk.{i}.ffn_down"},
-		names: map[string]string{
-			"token_embd": "transformer.wte", "position_embd": "transformer.wpe", "output_norm": "transformer.ln_f", "output": "lm_head",
-			"blk.{i}.attn_norm": "transformer.h.{i}.ln_1", "blk.{i}.attn_qkv": "transformer.h.{i}.attn.c_attn",
-			"blk.{i}.attn_output": "transformer.h.{i}.attn.c_proj", "blk.{i}.ffn_norm": "transformer.h.{i}.ln_2",
-			"blk.{i}.ffn_up": "transformer.h.{i}.mlp.c_fc", "blk.{i}.ffn_down": "transformer.h.{i}.mlp.c_proj",
-		},
+	"gpt2": {ignoreHF: []string{"attn.bias", "attn.masked_bias"},
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"gelu_new", "gelu_pytorch_tanh"}, "activation_function")
 			r.want("scale_attn_weights", true)
@@ -419,14 +375,7 @@ var hfSpecs = map[string]*hfSpec{
 			c.setA("attention.layer_norm_epsilon", float32(r.floatv(1e-5, true, "layer_norm_epsilon")))
 			return r.err
 		}},
-	"bloom": {arch: "bloom", qkvPerHead: true,
-		names: map[string]string{
-			"token_embd": "transformer.word_embeddings", "token_embd_norm": "transformer.word_embeddings_layernorm",
-			"output_norm": "transformer.ln_f", "output": "lm_head",
-			"blk.{i}.attn_norm": "transformer.h.{i}.input_layernorm", "blk.{i}.attn_qkv": "transformer.h.{i}.self_attention.query_key_value",
-			"blk.{i}.attn_output": "transformer.h.{i}.self_attention.dense", "blk.{i}.ffn_norm": "transformer.h.{i}.post_attention_layernorm",
-			"blk.{i}.ffn_up": "transformer.h.{i}.mlp.dense_h_to_4h", "blk.{i}.ffn_down": "transformer.h.{i}.mlp.dense_4h_to_h",
-		},
+	"bloom": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.want("apply_residual_connection_post_layernorm", false)
 			dim := r.intv(-1, "hidden_size", "n_embed")
@@ -631,7 +580,8 @@ func hfConvert(cfg []byte, sf *safetensors.File, file string) (*hfConv, error) {
 		return nil, r.err
 	}
 	spec, ok := hfSpecs[r.mt]
-	if !ok {
+	fam, ok2 := FamilyForHF(r.mt)
+	if !ok || !ok2 {
 		known := make([]string, 0, len(hfSpecs))
 		for k := range hfSpecs {
 			known = append(known, k)
@@ -642,8 +592,8 @@ func hfConvert(cfg []byte, sf *safetensors.File, file string) (*hfConv, error) {
 		}
 		return nil, fmt.Errorf("%s: model_type %q is not supported (known: %s)", file, r.mt, strings.Join(known, ", "))
 	}
-	c := &hfConv{arch: spec.arch, tensors: map[string]*hfTensor{}}
-	c.set("general.architecture", spec.arch)
+	c := &hfConv{fam: fam, arch: fam.Arch, tensors: map[string]*hfTensor{}}
+	c.set("general.architecture", fam.Arch)
 	c.tied = r.boolv(false, "tie_word_embeddings")
 	if err := spec.config(r, c); err != nil {
 		return nil, err
@@ -657,27 +607,24 @@ func hfConvert(cfg []byte, sf *safetensors.File, file string) (*hfConv, error) {
 	return c, nil
 }
 
-// bindTensors converts every tensor the spec names, and refuses tensors
-// it does not use.
+// bindTensors converts every tensor the family names in Hugging Face
+// checkpoints (Family.HF), and refuses tensors it does not use.
 func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) error {
 	layers := c.findInt("block_count")
+	fam := c.fam
 	used := map[string]bool{}
-	var ggufNames []string
-	for g := range spec.names {
-		ggufNames = append(ggufNames, g)
-	}
-	sort.Strings(ggufNames)
-	for i := 0; i < layers; i++ {
-		for _, g := range ggufNames {
-			if !strings.Contains(g, "{i}") && i > 0 {
-				continue
-			}
-			if g == "output" && c.tied {
-				continue
-			}
+	for r := Role(0); r < numRoles; r++ {
+		pattern, ok := fam.HF[r]
+		if !ok || (r == Output && c.tied) {
+			continue
+		}
+		n := 1
+		if strings.Contains(pattern, "{i}") {
+			n = layers
+		}
+		for i := 0; i < n; i++ {
 			for _, suffix := range []string{".weight", ".bias"} {
-				hn := strings.ReplaceAll(spec.names[g], "{i}", strconv.Itoa(i)) + suffix
-				gn := strings.ReplaceAll(g, "{i}", strconv.Itoa(i)) + suffix
+				hn := fam.HFName(r, i) + suffix
 				t := sf.Get(hn)
 				if t == nil {
 					continue
@@ -687,21 +634,22 @@ func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) er
 				if err != nil {
 					return err
 				}
-				if err := c.convert(spec, g, suffix, ht); err != nil {
+				if err := c.convert(r, suffix, ht); err != nil {
 					return fmt.Errorf("%s: tensor %s: %v", file, hn, err)
 				}
-				c.addTensor(gn, ht)
+				c.addTensor(r.GGUFName(i)+suffix, ht)
 			}
 		}
 	}
 	if _, ok := c.tensors["token_embd.weight"]; !ok {
-		return fmt.Errorf("%s: tensor %s.weight is missing", file, spec.names["token_embd"])
+		return fmt.Errorf("%s: tensor %s.weight is missing", file, fam.HFName(TokenEmbd, 0))
 	}
-	if _, ok := c.tensors["output.weight"]; !ok && !c.tied && spec.names["output"] != "" {
-		return fmt.Errorf("%s: tensor %s.weight is missing and tie_word_embeddings is false", file, spec.names["output"])
+	out := fam.HFName(Output, 0)
+	if _, ok := c.tensors["output.weight"]; !ok && !c.tied && out != "" {
+		return fmt.Errorf("%s: tensor %s.weight is missing and tie_word_embeddings is false", file, out)
 	}
 	for _, t := range sf.Tensors {
-		if used[t.Name] || (c.tied && t.Name == spec.names["output"]+".weight") {
+		if used[t.Name] || (c.tied && t.Name == out+".weight") {
 			continue
 		}
 		ignorable := false
@@ -709,7 +657,7 @@ func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) er
 			ignorable = ignorable || strings.HasSuffix(t.Name, s)
 		}
 		if !ignorable {
-			return fmt.Errorf("%s: tensor %s is not used by model_type %s (the loader would ignore it)", file, t.Name, spec.arch)
+			return fmt.Errorf("%s: tensor %s is not used by the %s family (the loader would ignore it)", file, t.Name, fam.Arch)
 		}
 	}
 	return nil
@@ -734,15 +682,19 @@ func hfTensorOf(t *safetensors.Tensor, file string) (*hfTensor, error) {
 	return ht, nil
 }
 
-// convert applies the spec's layout changes to one tensor, in place.
-func (c *hfConv) convert(spec *hfSpec, g, suffix string, t *hfTensor) error {
-	isNorm := strings.HasSuffix(g, "norm")
-	if spec.normOffset != 0 && isNorm && suffix == ".weight" {
+// hfNormRoles are the roles holding norm weights.
+var hfNormRoles = []Role{TokenEmbdNorm, OutputNorm, AttnNorm, AttnQNorm, AttnKNorm, AttnPostNorm, FFNNorm, FFNPostNorm}
+
+// convert applies the family's Hugging Face layout changes (HFLayout) to
+// the weight or bias (suffix) of role r, in place.
+func (c *hfConv) convert(r Role, suffix string, t *hfTensor) error {
+	l := c.fam.HFLayout
+	if l.NormWeightOffset != 0 && suffix == ".weight" && containsRole(hfNormRoles, r) {
 		for i := range t.v {
-			t.v[i] += spec.normOffset
+			t.v[i] += l.NormWeightOffset
 		}
 	}
-	if contains(spec.transposed, g) && !t.vec {
+	if containsRole(l.Transposed, r) && !t.vec {
 		out := make([]float32, len(t.v))
 		for i := 0; i < t.rows; i++ {
 			for j := 0; j < t.cols; j++ {
@@ -751,7 +703,7 @@ func (c *hfConv) convert(spec *hfSpec, g, suffix string, t *hfTensor) error {
 		}
 		t.v, t.rows, t.cols = out, t.cols, t.rows
 	}
-	if spec.qkvPerHead && g == "blk.{i}.attn_qkv" {
+	if l.QKVPerHead && r == AttnQKV {
 		hd := c.headDim
 		if c.kvHeads != c.heads {
 			return fmt.Errorf("per-head qkv needs as many kv heads as heads")
@@ -773,9 +725,9 @@ func (c *hfConv) convert(spec *hfSpec, g, suffix string, t *hfTensor) error {
 		}
 		t.v = out
 	}
-	if spec.permuteQK && (g == "blk.{i}.attn_q" || g == "blk.{i}.attn_k") {
+	if l.QKPermuted && (r == AttnQ || r == AttnK) {
 		heads := c.heads
-		if g == "blk.{i}.attn_k" {
+		if r == AttnK {
 			heads = c.kvHeads
 		}
 		cols := t.cols
@@ -789,6 +741,15 @@ func (c *hfConv) convert(spec *hfSpec, g, suffix string, t *hfTensor) error {
 		t.v = v
 	}
 	return nil
+}
+
+func containsRole(list []Role, r Role) bool {
+	for _, x := range list {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 // gguf writes the converted model as an in-memory GGUF file.

@@ -151,15 +151,8 @@ func TestHFLogits(t *testing.T) {
 			if err := json.Unmarshal(b, &want); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := os.ReadFile(filepath.Join(folder, "config.json"))
+			m, err := Load(folder, Options{Threads: 2})
 			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := loadHF(os.DirFS(folder), ".", folder, cfg)
-			if err != nil {
-				if strings.Contains(err.Error(), "unsupported architecture") {
-					t.Skipf("runtime does not run this family yet: %v", err)
-				}
 				t.Fatal(err)
 			}
 			tol := 1e-4
@@ -227,6 +220,7 @@ func TestHFConfigErrors(t *testing.T) {
 		{`{"model_type":"qwen2","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"use_sliding_window":true}`, "use_sliding_window"},
 		{`{"model_type":"gemma2","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"head_dim":4,"query_pre_attn_scalar":256}`, "query_pre_attn_scalar"},
 		{`{"model_type":"bloom","hidden_size":8,"n_layer":1,"n_head":2,"apply_residual_connection_post_layernorm":true}`, "apply_residual_connection_post_layernorm"},
+		{`{"model_type":"mistral","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":64,"sliding_window":16}`, "sliding_window"},
 		{`{"model_type":"starcoder2","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":64,"sliding_window":16}`, "sliding_window"},
 	} {
 		_, err := hfConvert([]byte(tc.cfg), &safetensors.File{}, "dir")
@@ -297,6 +291,26 @@ func TestIsHFFolder(t *testing.T) {
 	} {
 		if got := isHFFolder([]byte(cfg)); got != want {
 			t.Errorf("isHFFolder(%s) = %v, want %v", cfg, got, want)
+		}
+	}
+}
+
+// TestHFSpecsCoverFamilies: every Hugging Face model_type a family claims
+// has a config.json reader, and every reader belongs to a family.
+func TestHFSpecsCoverFamilies(t *testing.T) {
+	claimed := map[string]bool{}
+	for _, arch := range Families() {
+		f, _ := LookupFamily(arch)
+		for _, mt := range f.HFModelTypes {
+			claimed[mt] = true
+			if _, ok := hfSpecs[mt]; !ok {
+				t.Errorf("family %s claims model_type %s, which has no config.json reader", arch, mt)
+			}
+		}
+	}
+	for mt := range hfSpecs {
+		if !claimed[mt] {
+			t.Errorf("config.json reader for model_type %s belongs to no family", mt)
 		}
 	}
 }

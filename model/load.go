@@ -34,7 +34,8 @@ type Options struct {
 }
 
 // Load opens a model, detecting its format: a directory is a trainer
-// checkpoint (DIR/current names the subfolder, else DIR itself), a file
+// checkpoint or a Hugging Face folder (DIR/current names the subfolder,
+// else DIR itself; see LoadFS), a file
 // starting with "GGUF" is a GGUF model, anything else a llama2.c
 // checkpoint.
 func Load(path string, opts Options) (*Model, error) {
