@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/llmparts/llmparts/tokenizer"
@@ -182,6 +183,12 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 		}
 		if ck.Opt == nil {
 			return nil, fmt.Errorf("train: resume: %s has no optimizer.safetensors", ck.Dir)
+		}
+		if d := optionDiffs(ck.State.Options, o); len(d) > 0 {
+			return nil, fmt.Errorf("%w: --resume continues the saved run with its own options, but %s differ (ResumeOptions merges them)", ErrConfig, strings.Join(d, ", "))
+		}
+		if o.Steps < ck.State.Options.Steps {
+			return nil, fmt.Errorf("%w: --steps %d is below the saved run's %d: --steps may only extend the schedule", ErrConfig, o.Steps, ck.State.Options.Steps)
 		}
 		tr.Model, tr.AdamW, tr.Tok, tr.State = ck.Model, ck.Opt, ck.Tokenizer, ck.State
 		tr.AdamW.Beta1, tr.AdamW.Beta2, tr.AdamW.WeightDecay = o.Beta1, o.Beta2, o.WeightDecay

@@ -50,11 +50,28 @@ func newTrainCmd() *cobra.Command {
 		Long: `Train a Llama-style model (RMSNorm, pRMSNorm or LayerNorm; RoPE, sinusoidal,
 learned or no positions; SwiGLU or GELU) with AdamW and a cosine schedule, and
 write atomic checkpoints to --out (OUT/current names the latest); --resume
-continues exactly where a run stopped.`,
+continues exactly where a run stopped, with the options it was started with
+(given again, they must be equal; only --until, --steps to extend the schedule,
+--eval-every, --save-every and --threads may change).`,
 		Example: `  llmparts train --data input.txt --out ck --steps 200
   llmparts train --out ck --until 100 && llmparts train --out ck --resume`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runTrain(o, jsonOut) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Resume {
+				// Every option comes from the saved run; those given again
+				// must match it, except the few that may change.
+				saved, err := train.SavedOptions(o.Out)
+				if err != nil {
+					return err
+				}
+				var set []string
+				cmd.Flags().Visit(func(f *pflag.Flag) { set = append(set, f.Name) })
+				if o, err = train.ResumeOptions(saved, o, set); err != nil {
+					return err
+				}
+			}
+			return runTrain(o, jsonOut)
+		},
 	}
 	fs := c.Flags()
 	trainFlags(fs, &o)

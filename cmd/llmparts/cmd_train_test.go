@@ -128,3 +128,40 @@ func TestAblateCommandJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainResumeTakesSavedOptions: after --steps 30 --until 15, a bare
+// --resume goes on to step 30 with the saved schedule; a changed option is
+// an error.
+func TestTrainResumeTakesSavedOptions(t *testing.T) {
+	data := writeCorpus(t)
+	out := filepath.Join(t.TempDir(), "out")
+	args := []string{"train", "--data", data, "--out", out, "--dim", "16", "--layers", "1", "--heads", "2",
+		"--ctx", "16", "--batch", "4", "--steps", "30", "--warmup", "3", "--lr", "3e-3", "--eval-every", "10", "--eval-iters", "2"}
+	if _, err := captureStdout(t, func() error { return execute(append(args, "--until", "15")) }); err != nil {
+		t.Fatal(err)
+	}
+	err := execute([]string{"train", "--out", out, "--resume", "--lr", "1e-2"})
+	if err == nil || !strings.Contains(err.Error(), "--lr 0.01 (the saved run has 0.003)") {
+		t.Errorf("resume with another --lr: %v", err)
+	}
+	if err := execute([]string{"train", "--out", out, "--resume", "--data", data, "--threads", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "step-000030", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Step    int
+		Options struct {
+			Steps, Warmup, Dim int
+			LR                 float64
+		}
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Step != 30 || st.Options.Steps != 30 || st.Options.Warmup != 3 || st.Options.Dim != 16 || st.Options.LR != 3e-3 {
+		t.Errorf("resumed run: %+v", st)
+	}
+}
