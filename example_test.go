@@ -12,7 +12,7 @@ import (
 // file) and stream 50 tokens after a prompt, greedily (the zero
 // Params.Sample; sample.DefaultParams() gives llama.cpp's sampling).
 func Example() {
-	m, err := llmparts.OpenDefault()
+	m, err := llmparts.OpenDefault() // or llmparts.Open("model.gguf")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -261,3 +261,27 @@ func TestTokenizerBesideVersionedLlama2C(t *testing.T) {
 		t.Fatalf("Open found %q", m.Net.Info.Tokenizer)
 	}
 }
+
+// TestREADMEShowsExample keeps the README's program and the package
+// example (which go test runs) the same: every line of Example's body
+// appears in the README, in order.
+func TestREADMEShowsExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(ex), "func Example() {\n")
+	body, _, _ = strings.Cut(body, "\t// Output:")
+	rest := string(readme)
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		i := strings.Index(rest, strings.TrimSpace(l))
+		if i < 0 {
+			t.Fatalf("README.md lacks (in order) the example line %q", l)
+		}
+		rest = rest[i:]
+	}
+}

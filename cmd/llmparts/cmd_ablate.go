@@ -26,8 +26,8 @@ func newAblateCmd() *cobra.Command {
 		jsonOut bool
 	)
 	c := &cobra.Command{
-		Use:   "ablate [flags]",
-		Short: "compare LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions",
+		Use:   "ablate [--data PATH] [--steps N] [--json] [flags]",
+		Short: "the seed papers' claims measured: LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions side by side (docs/ABLATION.md)",
 		Long: `Train the same small model (same seed, data and steps) with LayerNorm, RMSNorm and
 pRMSNorm (RoPE fixed), then with RoPE, sinusoidal, learned and no positions (RMSNorm
 fixed), and report ms per step (median of interleaved timing rounds), tokens/s and

@@ -49,7 +49,7 @@ type kernelBench struct {
 func newBenchKernelsCmd() *cobra.Command {
 	var o benchKernelsOpts
 	c := &cobra.Command{
-		Use:   "kernels [flags]",
+		Use:   "kernels [--threads N] [--json] [--plot FILE.png]",
 		Short: "time the numeric kernels against this machine's memory copy speed",
 		Long: `Time each numeric kernel (best of --runs runs of at least --min-time) and compare
 its bytes per second with a plain memory copy's on this machine.`,

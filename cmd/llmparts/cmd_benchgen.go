@@ -29,7 +29,7 @@ func newBenchGenerateCmd() *cobra.Command {
 		js           bool
 	)
 	c := &cobra.Command{
-		Use:   "generate [-m MODEL] [flags]",
+		Use:   "generate [-m MODEL] [--prompt-tokens N] [--tokens N] [--json]",
 		Short: "prompt and decode tokens/s of a model",
 		Long: `Time, like llama-bench's pp and tg tests, a prompt of fixed pseudo-random tokens
 and, from an empty cache, greedy decode steps; each is the best of -r runs.`,

@@ -15,7 +15,7 @@ func newDemoCmd() *cobra.Command {
 	var out string
 	c := &cobra.Command{
 		Use:   "demo [--out DIR]",
-		Short: "check the parts' properties (RMSNorm, LayerNorm, RoPE) and draw figures (--out DIR)",
+		Short: "property checks of RMSNorm, LayerNorm, RoPE, sinusoidal PE and ALiBi with measured numbers, and PNG figures",
 		Long: `Print each property check of RMSNorm, LayerNorm, RoPE and sinusoidal positions
 with its measured value, and write PNG figures to DIR. The exit status is 1 if a
 check fails.`,

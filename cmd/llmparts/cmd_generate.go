@@ -48,8 +48,8 @@ func newGenerateCmd() *cobra.Command {
 	)
 	p := sample.DefaultParams()
 	c := &cobra.Command{
-		Use:   "generate [flags] [PROMPT]",
-		Short: "generate text with a model (llama2.c .bin, GGUF or checkpoint folder)",
+		Use:   "generate [-m MODEL] [PROMPT | -p PROMPT | -f FILE] [-n N] [--temp T] [flags]",
+		Short: "generate text: llama2.c .bin, GGUF of 12 families (llmparts info shows which), Hugging Face or trainer checkpoint folder; no -m: the embedded default model",
 		Long: `Generate text: the prompt (PROMPT, -p, or -f FILE; -f - reads standard input) is
 written to stdout followed by each new token's text as it is produced; load and
 speed statistics go to stderr. Without -m the embedded default model (trained on

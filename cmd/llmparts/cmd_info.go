@@ -15,7 +15,7 @@ func newInfoCmd() *cobra.Command {
 	var mf modelFlags
 	c := &cobra.Command{
 		Use:   "info [-m MODEL] [flags]",
-		Short: "describe a model: architecture, hyper-parameters, tensors, tokenizer",
+		Short: "describe a model: family, hyper-parameters, norm (kind, placement), positions, MLP and the family's extras, tensors by type, tokenizer",
 		Long: `Describe a model without running it: architecture, hyper-parameters, RoPE and
 norm settings, tensors by type, and its tokenizer. Without -m: the embedded model.`,
 		Example: `  llmparts info

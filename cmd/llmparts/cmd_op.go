@@ -18,7 +18,7 @@ func newOpCmd() *cobra.Command {
 	maxLine := "64M"
 	c := &cobra.Command{
 		Use:   "op [--list]",
-		Short: "answer JSON-lines requests on stdin (rms_norm, layer_norm, rope, ...) for checking numbers",
+		Short: "JSON lines in, JSON lines out (rms_norm, layer_norm, rope, rope_freqs, sinusoidal, alibi): check our numbers from any language",
 		Long: `Answer JSON-lines requests read from standard input, one response line each on
 standard output. Each input line is {"op":NAME,"id":ID,...}; each non-blank line gets one
 output line {"id":ID,...} or {"id":ID,"error":"..."}. NaN, Infinity and

@@ -29,7 +29,7 @@ func newSynthCmd() *cobra.Command {
 		c        synthConfig
 	)
 	cmd := &cobra.Command{
-		Use:   "synth -o FILE.gguf [flags]",
+		Use:   "synth -o FILE.gguf [--dim D] [--hidden H] [--layers L] [--heads N] [--kv-heads K] [--vocab V] [--ctx C] [--type T]",
 		Short: "write a random-weight Llama GGUF model of any shape",
 		Long: `Write a Llama-architecture GGUF file with random weights ~ N(0, 0.02), norms 1.0,
 and a SentencePiece-style vocabulary of the requested size (<unk>, <s>, </s>, the

@@ -43,8 +43,8 @@ func newTokenizeCmd() *cobra.Command {
 		noBOS, special   bool
 	)
 	c := &cobra.Command{
-		Use:   "tokenize -m MODEL [flags] [TEXT]",
-		Short: "print the token ids of a text as a JSON array",
+		Use:   "tokenize -m MODEL [--tokenizer TOK] [--no-bos] [--parse-special] [TEXT | -f FILE]",
+		Short: "token ids of a text (or of standard input) as one JSON array",
 		Long: `Print the token ids of TEXT (or of -f FILE, or of standard input when neither is
 given) as one JSON array, with BOS/EOS added as the vocabulary asks unless --no-bos.
 MODEL is a GGUF file, a checkpoint folder, a tokenizer file (tokenizer.json, .model,

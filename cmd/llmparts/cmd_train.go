@@ -45,8 +45,8 @@ func newTrainCmd() *cobra.Command {
 	o.Out = "out"
 	var jsonOut bool
 	c := &cobra.Command{
-		Use:   "train [flags]",
-		Short: "train a small Llama-style model (RMSNorm/LayerNorm, RoPE/...)",
+		Use:   "train [--data PATH] [--out DIR] [flags]",
+		Short: "train a small Llama-style model (RMSNorm/pRMSNorm/LayerNorm × RoPE/sinusoidal/learned/none, SwiGLU/GELU): AdamW, atomic checkpoints, exact resume",
 		Long: `Train a Llama-style model (RMSNorm, pRMSNorm or LayerNorm; RoPE, sinusoidal,
 learned or no positions; SwiGLU or GELU) with AdamW and a cosine schedule, and
 write atomic checkpoints to --out (OUT/current names the latest); --resume

@@ -42,7 +42,7 @@
 // refresh the README's command table (a test checks it is current).
 package main
 
-//go:generate go test -run TestREADMECommandTable -update-readme .
+//go:generate go test . -run TestREADMECommandTable -update-readme
 
 import (
 	"errors"
