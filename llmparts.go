@@ -174,7 +174,7 @@ func (m *Model) attach(o Options, path string) error {
 		}
 		m.Tokenizer, m.TokenizerSource = t, path+" (GGUF vocabulary)"
 		info.Tokenizer = path
-	case info.Format == "checkpoint":
+	case info.Format == "checkpoint" || info.Format == "hf":
 		if info.Tokenizer == "" {
 			return fmt.Errorf("llmparts: %s has no tokenizer.json; give a tokenizer file", path)
 		}
@@ -204,6 +204,8 @@ func (m *Model) attach(o Options, path string) error {
 		}
 	case "checkpoint":
 		m.Template, _ = chat.FromHFConfig(filepath.Dir(info.Tokenizer))
+	case "hf":
+		m.Template, _ = chat.FromHFConfig(info.Path)
 	}
 	m.findEnds()
 	return nil

@@ -285,3 +285,36 @@ func TestREADMEShowsExample(t *testing.T) {
 		rest = rest[i:]
 	}
 }
+
+// TestOpenHFFolder: a Hugging Face folder opens with the tokenizer.json
+// beside its weights; without one the error says so.
+func TestOpenHFFolder(t *testing.T) {
+	src := testdata.Path(t, "archs-hf/llama")
+	dir := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := OpenWith(dir, Options{Threads: 1}); err == nil || !strings.Contains(err.Error(), "no tokenizer.json") {
+		t.Fatalf("folder without tokenizer.json: %v", err)
+	}
+	tj, err := os.ReadFile("defaultmodel/model/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenWith(dir, Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Net.Info.Format != "hf" || m.Net.Config.Arch != "llama" || !strings.HasSuffix(m.TokenizerSource, "tokenizer.json") {
+		t.Errorf("format %q arch %q tokenizer %q", m.Net.Info.Format, m.Net.Config.Arch, m.TokenizerSource)
+	}
+}

@@ -102,7 +102,7 @@ type Model struct {
 
 // Info describes where a model came from, for display.
 type Info struct {
-	Format      string   // "llama2c", "llama2c-v1", "gguf", "checkpoint"
+	Format      string   // "llama2c", "llama2c-v1", "gguf", "checkpoint", "hf" (Hugging Face folder)
 	Path        string   // file or directory loaded
 	Tokenizer   string   // tokenizer file beside the model, if known ("" else)
 	Dequantized []string // tensors converted to F32 at load, with their original type
