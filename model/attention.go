@@ -63,7 +63,7 @@ func (s *Session) first(l, p int) int {
 // sc) into attention weights in place:
 //
 //	s_j = scale·q·k_j,  s_j ← c·tanh(s_j/c) (soft-capping),
-//	s_j −= slope_h·(p−j) (ALiBi),  softmax over j.
+//	s_j += m_h·(j−p) (ALiBi, posenc),  softmax over j.
 func (s *Session) weights(sc []float32, h, p, j0 int) {
 	c := &s.m.Config
 	scale := c.attnScale()
@@ -73,10 +73,7 @@ func (s *Session) weights(sc []float32, h, p, j0 int) {
 		kernel.Scale(scale, sc)
 	}
 	if s.alibi != nil {
-		sl := s.alibi[h]
-		for i := range sc {
-			sc[i] -= sl * float32(p-j0-i)
-		}
+		_ = s.alibi.AddBias(sc, h, p, j0) // h < heads by construction
 	}
 	kernel.Softmax(sc)
 }

@@ -193,8 +193,13 @@ func (c *Config) validate(file string) error {
 	default:
 		return fmt.Errorf("%s: unknown position encoding %q", file, c.Pos)
 	}
-	if c.Pos == PosALiBi && c.ALiBiMaxBias == 0 {
-		c.ALiBiMaxBias = 8
+	if c.Pos == PosALiBi {
+		if c.ALiBiMaxBias == 0 {
+			c.ALiBiMaxBias = posenc.DefaultALiBiMaxBias
+		}
+		if _, err := posenc.NewALiBi(c.NHeads, c.ALiBiMaxBias); err != nil {
+			return fmt.Errorf("%s: ALiBi: %v", file, err)
+		}
 	}
 	if c.ContextLen <= 0 {
 		c.ContextLen = 2048

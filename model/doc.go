@@ -1,38 +1,67 @@
-// Package model runs Llama-style decoder-only transformers: llama2.c
-// checkpoints, GGUF files (architectures llama and qwen2) and the
-// checkpoint folders written by this repository's trainer.
+// Package model runs decoder-only transformers built from this
+// repository's parts: every norm is computed by package norm, every
+// position encoding by package posenc, the loops by package kernel. It
+// loads llama2.c checkpoints, GGUF files of twelve families (llama, qwen2,
+// gemma, gemma2, phi3, olmo2, gpt2, gptneox, phi2, stablelm, starcoder2,
+// bloom; Families lists them) and the checkpoint folders of this
+// repository's trainer, and gives llama.cpp's logits (tested at every
+// position of one model per family: within 1e-4, 5e-3 with GELU, whose
+// llama.cpp CPU version goes through a float16 table).
 //
-// # The computation
+// # One computation, many families
 //
-// For tokens t_1..t_T at positions p, p+1, ... the model computes
+// For tokens t_1..t_T at positions p, p+1, ... every family computes
 //
-//	x   = s·E[t]                        (+ P[pos] for learned or sinusoidal positions;
-//	                                     s = Config.EmbedScale, 1 unless a trainer
-//	                                     checkpoint's llmparts_embed_scale sets it)
-//	for each block l = 1..L:
-//	    h   = norm(x; g_att)            RMSNorm: x/√(mean(x²)+ε)⊙g  (or pRMSNorm, LayerNorm)
-//	    q   = W_q·h (+b_q), k = W_k·h (+b_k), v = W_v·h (+b_v)
-//	    q,k ← RoPE(q, pos), RoPE(k, pos)
-//	    a_i = Σ_{j≤i} softmax_j(q_i·k_j/√d_h)·v_j     per head; causal
-//	    x   = x + W_o·a
-//	    h   = norm(x; g_ffn)
-//	    x   = x + W_down·(silu(W_gate·h) ⊙ W_up·h)     (SwiGLU; GELU: W_down·gelu(W_up·h))
-//	logits = W_out·norm(x; g_final)     W_out = E when the head is tied
+//	x   = n_emb(s·E[t] + P[pos])        s: √dim (Gemma) or 1; P: learned or sinusoidal
+//	                                    positions or none; n_emb: BLOOM's LayerNorm
+//	for each block:
+//	    h   = n_att(x)                  pre-norm (absent in OLMo 2)
+//	    q,k = n_q(W_q·h + b_q), n_k(W_k·h + b_k)      q/k norm: OLMo 2, StableLM 2
+//	    v   = W_v·h + b_v
+//	    q,k ← RoPE(q, pos), RoPE(k, pos)              RoPE families
+//	    s_ij = c·tanh(α·q_i·k_j/c) − m_h·(i−j)         α = 1/√d_h; c: Gemma 2's soft-cap;
+//	                                                 m_h: ALiBi slope (BLOOM)
+//	    a_i = Σ_{j≤i, i−j<w} softmax_j(s_ij)·v_j      w: sliding window (Gemma 2, Phi-3)
+//	    o   = n_post(W_o·a + b_o)                     post-norm: Gemma 2, OLMo 2
+//	    sequential:  x += o;  x += n_post'(MLP(n_ffn(x)))
+//	    parallel:    x += o + MLP(n_ffn(x_in))         GPT-NeoX; Phi-2 uses h for both
+//	logits = c'·tanh((W_out·n_final(x) + b_out)/c')   W_out = E when tied; c': Gemma 2
 //
-// with silu(z) = z/(1+e^−z). With grouped-query attention (GQA) the H query
-// heads share H_kv key/value heads: query head h reads kv head
-// ⌊h/(H/H_kv)⌋ (multi-query attention is H_kv = 1).
+// with the MLP one of
 //
-// RoPE rotates pairs of a head's coordinates by the angle pos·θ_i with
-// θ_i = base^(−2i/d_rot):
+//	SwiGLU  W_down·(silu(W_gate·h) ⊙ W_up·h)           silu(z) = z/(1+e^−z)
+//	GeGLU   W_down·(gelu(W_gate·h) ⊙ W_up·h)           Gemma
+//	GELU    W_down·gelu(W_up·h + b_up) + b_down       GPT-2, GPT-NeoX, Phi-2, StarCoder2, BLOOM
 //
-//	(x_a, x_b) ← (x_a cos φ − x_b sin φ,  x_a sin φ + x_b cos φ)
+// gelu(z) = ½z(1+tanh(√(2/π)(z+0.044715z³))) in float32, the norms
 //
-// where the pair is (x_2i, x_2i+1) in the interleaved ("normal") layout of
-// Meta's weights, llama2.c and GGUF llama files, and (x_i, x_{i+d/2}) in the
-// half-split ("neox") layout of Hugging Face checkpoints and qwen2. Only
-// the first d_rot coordinates rotate; rope_freqs factors divide θ_i and
-// linear scaling divides every angle by its factor.
+//	RMSNorm    x/√(mean(x²)+ε)·w (+b)      w is 1+w' for Gemma (GGUF stores 1+w')
+//	pRMSNorm   the RMS of the first ⌊p·n⌋ elements only (trainer checkpoints)
+//	LayerNorm  (x−μ)/√(σ²+ε)·w (+b)
+//
+// and RoPE rotating pairs of a head's first d_rot coordinates by pos·θ_i,
+// θ_i = base^(−2i/d_rot)/f_i, in the interleaved layout (x_2i, x_2i+1) of
+// Meta's weights, llama2.c and GGUF llama files or the half-split layout
+// (x_i, x_{i+d_rot/2}) of every other family; f_i are Llama 3.1's
+// rope_freqs or Phi-3's LongRoPE factors (the long ones for a session
+// longer than the original context, as llama.cpp decides with its context
+// size), linear and YaRN scaling change θ_i and the magnitude of cos and
+// sin. With grouped-query attention the H query heads share H_kv
+// key/value heads: query head h reads kv head ⌊h/(H/H_kv)⌋.
+//
+// # Families as data
+//
+// A family is one arch_*.go file registering a Family: how its GGUF
+// metadata (llama.cpp's keys) maps onto a Config, which norms, position
+// encoding, MLP, residual layout and extras it has, and its tensor names
+// in Hugging Face checkpoints with the layout notes a converter needs
+// (GGUF names are the same for every family: Role.GGUFName). The runtime
+// has no per-family code path: what a block computes follows from the
+// Config and from which tensors are present (an absent norm is skipped, an
+// absent bias is zero). One binder attaches weights by Role from any
+// source (GGUF, llama2.c, safetensors), splitting fused [Q;K;V] and
+// [gate;up] matrices into row views; adding a family is one file plus test
+// data.
 //
 // # Running it fast
 //
@@ -47,18 +76,19 @@
 // Weights are Tensors stored as F32, F16, Q8_0 or Q4_0 and computed on
 // in place from the memory-mapped file (Q8_0: blocks of 32 int8 values
 // with one float16 scale d, w = d·q; Q4_0: 4-bit values, w = d·(q−8));
-// other GGUF types are dequantized to F32 when the model loads. The
-// matrix-vector products are cut into chunks of rows that a fixed pool of
-// worker goroutines claims from a shared counter (a core that another
-// process holds takes fewer; workers spin briefly between the dispatches
-// of a token instead of sleeping) and run the kernel package's SIMD loops.
-// On Linux the weight matrices of a mapped file are copied at load into
-// memory advised for transparent huge pages (Options.KeepMapped keeps the
-// mapping), which spares a TLB miss per 4 KiB of weights streamed; all buffers are
-// allocated with the session (the kernel's GEMVs allocate one small
-// closure per call, a few hundred bytes per layer and token).
+// other GGUF types are dequantized to F32 when the model loads. Weight
+// matrices are multiplied in one place (matmul.go), which picks the
+// kernel by storage type. The matrix-vector products are cut into chunks
+// of rows that a fixed pool of worker goroutines claims from a shared
+// counter (a core that another process holds takes fewer; workers spin
+// briefly between the dispatches of a token instead of sleeping) and run
+// the kernel package's SIMD loops. On Linux the weight matrices of a
+// mapped file are copied at load into memory advised for transparent huge
+// pages (Options.KeepMapped keeps the mapping), which spares a TLB miss
+// per 4 KiB of weights streamed; all buffers are allocated with the
+// session.
 //
 // A plain float64 forward pass in the tests (no cache, straight from the
 // formulas above) checks every path: batched, cached, every weight type,
-// every norm/position/MLP variant.
+// every family's variations.
 package model

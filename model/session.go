@@ -22,7 +22,7 @@ type Session struct {
 	rope    *posenc.Table // cos/sin of every position (PosRoPE)
 	learned *posenc.Learned
 	sinus   *posenc.Sinusoidal
-	alibi   []float32 // ALiBi slope per head (PosALiBi)
+	alibi   *posenc.ALiBi // ALiBi slopes (PosALiBi)
 
 	cap                                int // rows the buffers below hold
 	x, xb, q, kk, vv, att, ao, hb, hb2 []float32
@@ -64,11 +64,7 @@ func (m *Model) NewSession(ctx int) *Session {
 	case PosSinusoidal:
 		s.sinus = &posenc.Sinusoidal{Dim: c.Dim}
 	case PosALiBi:
-		sl, _ := posenc.ALiBiSlopes(c.NHeads, c.ALiBiMaxBias)
-		s.alibi = make([]float32, len(sl))
-		for i, v := range sl {
-			s.alibi[i] = float32(v)
-		}
+		s.alibi, _ = posenc.NewALiBi(c.NHeads, c.ALiBiMaxBias) // validated at load
 	}
 	return s
 }
