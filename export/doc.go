@@ -28,6 +28,11 @@
 // (posenc.PermuteHalfToInterleaved): the GGUF llama export does that; the
 // NeoX-style families and the Hugging Face folder keep the rows as they are.
 //
+// Tensor names and Hugging Face layouts come from package model's family
+// descriptions (model.Family: roles, GGUF names, HF names, HFLayout), the
+// same tables the runtime loads these files with; this package adds what
+// only a writer needs (config keys, zero biases llama.cpp requires).
+//
 // GPT-2's Conv1D stores W transposed ([in][out], y = x·W + b) and fuses
 // q, k, v as [q | k | v] columns; GPT-NeoX fuses them per head
 // ([h][q_h | k_h | v_h] rows). llama.cpp's attn_qkv is [q; k; v] rows for

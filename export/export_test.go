@@ -104,44 +104,48 @@ func loadFixture(t *testing.T, name, dir string) *Source {
 	return s
 }
 
-// TestRoundTrip loads the llama fixture's GGUF, Hugging Face and llama2.c
-// exports with our own loader and checks that they give the checkpoint's
-// logits (the GGUF also as F16 and Q8_0, within their rounding).
+// TestRoundTrip loads every fixture's GGUF and Hugging Face exports (and
+// the llama fixture's llama2.c one) with our own loader and checks that
+// they give the checkpoint's logits (the llama GGUF also as F16 and Q8_0,
+// within their rounding), and that the tokenizer comes back.
 func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	s := loadFixture(t, "llama", dir)
-	want := ourLogits(t, filepath.Join(dir, "llama-ckpt"))
-	wide := func(x [][]float32) [][]float64 {
-		out := make([][]float64, len(x))
-		for i := range x {
-			for _, v := range x[i] {
-				out[i] = append(out[i], float64(v))
+	for _, f := range fixtures {
+		s := loadFixture(t, f.name, dir)
+		want := wide(ourLogits(t, filepath.Join(dir, f.name+"-ckpt")))
+		cases := []struct {
+			name  string
+			write func(string) error
+			tol   float64
+		}{
+			{f.name + ".gguf", func(p string) error { return WriteGGUF(p, s, quant.F32) }, 1e-5},
+			{f.name + "-hf", func(p string) error { return WriteHF(p, s, quant.F32) }, 1e-5},
+		}
+		if f.name == "llama" {
+			cases = append(cases, []struct {
+				name  string
+				write func(string) error
+				tol   float64
+			}{
+				{"llama-f16.gguf", func(p string) error { return WriteGGUF(p, s, quant.F16) }, 0.02},
+				{"llama-q8.gguf", func(p string) error { return WriteGGUF(p, s, quant.Q8_0) }, 0.1},
+				{"llama.bin", func(p string) error { return WriteLlama2C(p, s) }, 1e-5},
+			}...)
+		}
+		for _, c := range cases {
+			p := filepath.Join(dir, c.name)
+			if err := c.write(p); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
 			}
-		}
-		return out
-	}(want)
-	for _, c := range []struct {
-		name  string
-		write func(string) error
-		tol   float64
-	}{
-		{"llama.gguf", func(p string) error { return WriteGGUF(p, s, quant.F32) }, 1e-5},
-		{"llama-f16.gguf", func(p string) error { return WriteGGUF(p, s, quant.F16) }, 0.02},
-		{"llama-q8.gguf", func(p string) error { return WriteGGUF(p, s, quant.Q8_0) }, 0.1},
-		{"llama-hf", func(p string) error { return WriteHF(p, s, quant.F32) }, 1e-5},
-		{"llama.bin", func(p string) error { return WriteLlama2C(p, s) }, 1e-5},
-	} {
-		p := filepath.Join(dir, c.name)
-		if err := c.write(p); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		d := maxDiff(ourLogits(t, p), wide)
-		t.Logf("%s: max |Δlogit| vs the checkpoint = %.3g", c.name, d)
-		if !(d <= c.tol) || d == 0 && c.tol > 1e-5 {
-			t.Errorf("%s: max |Δlogit| = %g, want ≤ %g (and > 0 when quantized)", c.name, d, c.tol)
+			d := maxDiff(ourLogits(t, p), want)
+			t.Logf("%s: max |Δlogit| vs the checkpoint = %.3g", c.name, d)
+			if !(d <= c.tol) || d == 0 && c.tol > 1e-5 {
+				t.Errorf("%s: max |Δlogit| = %g, want ≤ %g (and > 0 when quantized)", c.name, d, c.tol)
+			}
 		}
 	}
 	// The tokenizer comes back from the GGUF and from tokenizer.json.
+	s := loadFixture(t, "llama", dir)
 	text := "func (a) {\n\tb\\é→ 0}"
 	wantIDs, err := s.Tokenizer.Encode(text, tokenizer.EncodeOptions{})
 	if err != nil {
@@ -157,6 +161,17 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: %q → %v %q (err %v), want %v", p, text, ids, tok.Decode(ids), err, wantIDs)
 		}
 	}
+}
+
+// wide converts logits to float64 rows.
+func wide(x [][]float32) [][]float64 {
+	out := make([][]float64, len(x))
+	for i := range x {
+		for _, v := range x[i] {
+			out[i] = append(out[i], float64(v))
+		}
+	}
+	return out
 }
 
 // TestHFTokenizerGolden checks our encoding of a text against what the
@@ -209,8 +224,15 @@ func TestFamilyRefusals(t *testing.T) {
 	for _, f := range fixtures {
 		cfg := base
 		cfg.Norm, cfg.Pos, cfg.MLP = f.norm, f.pos, f.mlp
-		if fam, err := FamilyOf(cfg); err != nil || fam.Name != f.name {
+		fam, err := FamilyOf(cfg)
+		if err != nil || fam.Name != f.name {
 			t.Errorf("%s + %s + %s: family %q, %v; want %s", f.norm, f.pos, f.mlp, fam.Name, err, f.name)
+			continue
+		}
+		// The runtime's description of the family agrees on what it is.
+		m := fam.model()
+		if !slices.Contains(m.HFModelTypes, fam.HFModelType) || string(m.Norm) != f.norm || string(m.Pos) != f.pos || string(m.MLP) != f.mlp {
+			t.Errorf("%s: model.Family %v %s %s %s", f.name, m.HFModelTypes, m.Norm, m.Pos, m.MLP)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 
+	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/train"
 )
 
@@ -21,6 +22,16 @@ var (
 	GPTNeoX  = Family{Name: "gptneox", HFArch: "GPTNeoXForCausalLM", HFModelType: "gpt_neox", HFAct: "gelu_pytorch_tanh"}
 	GPT2     = Family{Name: "gpt2", HFArch: "GPT2LMHeadModel", HFModelType: "gpt2", HFAct: "gelu_new"}
 )
+
+// model returns the runtime's description of the family: its tensor
+// roles, their GGUF and Hugging Face names and layouts.
+func (f Family) model() *model.Family {
+	m, ok := model.LookupFamily(f.Name)
+	if !ok {
+		panic("export: model has no family " + f.Name) // the four are registered by package model
+	}
+	return m
+}
 
 // FamilyOf returns the architecture that computes exactly what a model of
 // configuration c computes, or an error saying why there is none.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/llmparts/llmparts/format/gguf"
-	"github.com/llmparts/llmparts/posenc"
+	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/quant"
 	"github.com/llmparts/llmparts/tokenizer"
 	"github.com/llmparts/llmparts/train"
@@ -19,67 +19,31 @@ type named struct {
 // ggufTensors lists the tensors of s under llama.cpp's names for family f
 // (shapes as matrices [rows][cols]; the GGUF shape is [cols, rows]).
 func ggufTensors(f Family, s *Source) ([]named, error) {
+	fam := f.model()
+	ws, err := s.weights(fam)
+	if err != nil {
+		return nil, err
+	}
 	c := s.Config
-	hd := c.HeadDim()
 	var out []named
-	add := func(name string, t tensor) { out = append(out, named{name, t}) }
-	layerNorm := f != Llama
-	norm := func(dst, src string) {
-		add(dst+".weight", s.get(src+".weight"))
-		if layerNorm {
-			add(dst+".bias", s.get(src+".bias"))
-		}
-	}
-	add("token_embd.weight", s.get("model.embed_tokens.weight"))
-	if f == GPT2 {
-		add("position_embd.weight", s.get("model.embed_positions.weight"))
-	}
-	norm("output_norm", "model.norm")
-	// llama.cpp's llama falls back to token_embd when output is absent;
-	// the other three require output.weight.
-	if !c.Tied || f != Llama {
-		add("output.weight", s.output())
-	}
-	for l := 0; l < c.Layers; l++ {
-		src := fmt.Sprintf("model.layers.%d.", l)
-		dst := fmt.Sprintf("blk.%d.", l)
-		q, k, v := s.get(src+"self_attn.q_proj.weight"), s.get(src+"self_attn.k_proj.weight"), s.get(src+"self_attn.v_proj.weight")
-		o := s.get(src + "self_attn.o_proj.weight")
-		up, down := s.get(src+"mlp.up_proj.weight"), s.get(src+"mlp.down_proj.weight")
-		norm(dst+"attn_norm", src+"input_layernorm")
-		switch f {
-		case Llama, StableLM:
-			if f == Llama {
-				// ggml's llama rope turns interleaved pairs; the trainer's
-				// rows are half-split.
-				var err error
-				if q.data, err = posenc.PermuteHalfToInterleaved(q.data, c.Heads, hd, c.Dim); err != nil {
-					return nil, err
-				}
-				if k.data, err = posenc.PermuteHalfToInterleaved(k.data, c.KVHeads, hd, c.Dim); err != nil {
-					return nil, err
-				}
+	for _, w := range ws {
+		t := w.t
+		if !fam.Neox && !w.bias && (w.role == model.AttnQ || w.role == model.AttnK) {
+			// ggml's normal-mode rope turns interleaved pairs.
+			heads := c.Heads
+			if w.role == model.AttnK {
+				heads = c.KVHeads
 			}
-			add(dst+"attn_q.weight", q)
-			add(dst+"attn_k.weight", k)
-			add(dst+"attn_v.weight", v)
-			add(dst+"attn_output.weight", o)
-			norm(dst+"ffn_norm", src+"post_attention_layernorm")
-			add(dst+"ffn_gate.weight", s.get(src+"mlp.gate_proj.weight"))
-			add(dst+"ffn_up.weight", up)
-			add(dst+"ffn_down.weight", down)
-		case GPTNeoX, GPT2:
-			qkv := stack(q, k, v)
-			add(dst+"attn_qkv.weight", qkv)
-			add(dst+"attn_qkv.bias", zeros(qkv.rows))
-			add(dst+"attn_output.weight", o)
-			add(dst+"attn_output.bias", zeros(c.Dim))
-			norm(dst+"ffn_norm", src+"post_attention_layernorm")
-			add(dst+"ffn_up.weight", up)
-			add(dst+"ffn_up.bias", zeros(c.Hidden))
-			add(dst+"ffn_down.weight", down)
-			add(dst+"ffn_down.bias", zeros(c.Dim))
+			if t, err = halfSplitToInterleaved(t, heads, c.HeadDim()); err != nil {
+				return nil, err
+			}
 		}
+		out = append(out, named{w.ggufName(), t})
+	}
+	// llama.cpp's llama falls back to token_embd when output is absent;
+	// the other families require output.weight.
+	if c.Tied && f != Llama {
+		out = append(out, named{model.Output.GGUFName(0) + ".weight", s.output()})
 	}
 	return out, nil
 }

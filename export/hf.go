@@ -6,84 +6,41 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/quant"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
 // hfTensors lists the tensors of s under transformers' names for family
-// f. Llama and StableLM keep the trainer's names and half-split q/k rows
-// (their rotary embedding is half-split too); GPT-NeoX fuses q, k and v per
-// head; GPT-2's Conv1D layers store Wᵀ.
-func hfTensors(f Family, s *Source) []named {
+// f, laid out as its Hugging Face checkpoints are (model.HFLayout): q/k
+// rows half-split (the trainer's order, and transformers' rotate_half),
+// fused qkv grouped per head for GPT-NeoX, Conv1D weights transposed for
+// GPT-2. The LM head is left out when tied.
+func hfTensors(f Family, s *Source) ([]named, error) {
+	fam := f.model()
+	ws, err := s.weights(fam)
+	if err != nil {
+		return nil, err
+	}
 	c := s.Config
 	var out []named
-	add := func(name string, t tensor) { out = append(out, named{name, t}) }
-	switch f {
-	case Llama, StableLM:
-		for _, p := range s.order() {
-			add(p, s.get(p))
+	for _, w := range ws {
+		t := w.t
+		if !fam.Neox && !fam.HFLayout.QKPermuted && !w.bias && (w.role == model.AttnQ || w.role == model.AttnK) {
+			return nil, fmt.Errorf("export: family %s keeps interleaved q/k rows in Hugging Face files, which this exporter does not write", fam.Arch)
 		}
-		return out
-	case GPTNeoX:
-		add("gpt_neox.embed_in.weight", s.get("model.embed_tokens.weight"))
-		hd := c.HeadDim()
-		for l := 0; l < c.Layers; l++ {
-			src := fmt.Sprintf("model.layers.%d.", l)
-			dst := fmt.Sprintf("gpt_neox.layers.%d.", l)
-			for _, n := range []struct{ to, from string }{{"input_layernorm", "input_layernorm"}, {"post_attention_layernorm", "post_attention_layernorm"}} {
-				add(dst+n.to+".weight", s.get(src+n.from+".weight"))
-				add(dst+n.to+".bias", s.get(src+n.from+".bias"))
-			}
-			q, k, v := s.get(src+"self_attn.q_proj.weight"), s.get(src+"self_attn.k_proj.weight"), s.get(src+"self_attn.v_proj.weight")
-			qkv := tensor{rows: 3 * c.Dim, cols: c.Dim}
-			for h := 0; h < c.Heads; h++ {
-				for _, m := range []tensor{q, k, v} {
-					qkv.data = append(qkv.data, m.data[h*hd*c.Dim:(h+1)*hd*c.Dim]...)
-				}
-			}
-			add(dst+"attention.query_key_value.weight", qkv)
-			add(dst+"attention.query_key_value.bias", zeros(3*c.Dim))
-			add(dst+"attention.dense.weight", s.get(src+"self_attn.o_proj.weight"))
-			add(dst+"attention.dense.bias", zeros(c.Dim))
-			add(dst+"mlp.dense_h_to_4h.weight", s.get(src+"mlp.up_proj.weight"))
-			add(dst+"mlp.dense_h_to_4h.bias", zeros(c.Hidden))
-			add(dst+"mlp.dense_4h_to_h.weight", s.get(src+"mlp.down_proj.weight"))
-			add(dst+"mlp.dense_4h_to_h.bias", zeros(c.Dim))
+		if w.role == model.AttnQKV && fam.HFLayout.QKVPerHead {
+			t = qkvPerHead(t, c.Heads, c.HeadDim())
 		}
-		add("gpt_neox.final_layer_norm.weight", s.get("model.norm.weight"))
-		add("gpt_neox.final_layer_norm.bias", s.get("model.norm.bias"))
-		if !c.Tied {
-			add("embed_out.weight", s.get("lm_head.weight"))
+		if !w.bias && slices.Contains(fam.HFLayout.Transposed, w.role) {
+			t = t.transpose()
 		}
-	case GPT2:
-		add("transformer.wte.weight", s.get("model.embed_tokens.weight"))
-		add("transformer.wpe.weight", s.get("model.embed_positions.weight"))
-		for l := 0; l < c.Layers; l++ {
-			src := fmt.Sprintf("model.layers.%d.", l)
-			dst := fmt.Sprintf("transformer.h.%d.", l)
-			for _, n := range []struct{ to, from string }{{"ln_1", "input_layernorm"}, {"ln_2", "post_attention_layernorm"}} {
-				add(dst+n.to+".weight", s.get(src+n.from+".weight"))
-				add(dst+n.to+".bias", s.get(src+n.from+".bias"))
-			}
-			qkv := stack(s.get(src+"self_attn.q_proj.weight"), s.get(src+"self_attn.k_proj.weight"), s.get(src+"self_attn.v_proj.weight"))
-			add(dst+"attn.c_attn.weight", qkv.transpose())
-			add(dst+"attn.c_attn.bias", zeros(3*c.Dim))
-			add(dst+"attn.c_proj.weight", s.get(src+"self_attn.o_proj.weight").transpose())
-			add(dst+"attn.c_proj.bias", zeros(c.Dim))
-			add(dst+"mlp.c_fc.weight", s.get(src+"mlp.up_proj.weight").transpose())
-			add(dst+"mlp.c_fc.bias", zeros(c.Hidden))
-			add(dst+"mlp.c_proj.weight", s.get(src+"mlp.down_proj.weight").transpose())
-			add(dst+"mlp.c_proj.bias", zeros(c.Dim))
-		}
-		add("transformer.ln_f.weight", s.get("model.norm.weight"))
-		add("transformer.ln_f.bias", s.get("model.norm.bias"))
-		if !c.Tied {
-			add("lm_head.weight", s.get("lm_head.weight"))
-		}
+		out = append(out, named{w.hfName(fam), t})
 	}
-	return out
+	return out, nil
 }
 
 // hfConfig returns config.json for family f.
@@ -165,7 +122,11 @@ func WriteHF(dir string, s *Source, typ quant.Type) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	var ts []*safetensors.Tensor
-	for _, t := range hfTensors(f, s) {
+	ts0, err := hfTensors(f, s)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts0 {
 		shape := []int{t.t.rows, t.t.cols}
 		if t.t.vector {
 			shape = []int{t.t.cols}
