@@ -14,8 +14,14 @@ type Params struct {
 	TopP          float64 // ≥ 1 or ≤ 0: off
 	MinP          float64 // ≤ 0: off
 	RepeatPenalty float64 // ≤ 0 or 1: off
-	RepeatLastN   int     // tokens of history the penalty looks at (≤ 0: 64)
-	Seed          uint64
+	RepeatLastN   int     // tokens of history the penalties look at (≤ 0: 64)
+	// FrequencyPenalty and PresencePenalty subtract c·f + p·[c > 0] from
+	// the logit of a token seen c times in the last RepeatLastN tokens
+	// (OpenAI's frequency_penalty and presence_penalty, applied over
+	// llama.cpp's window; 0: off).
+	FrequencyPenalty float64
+	PresencePenalty  float64
+	Seed             uint64
 }
 
 // DefaultParams returns llama.cpp's default sampling settings
@@ -36,7 +42,8 @@ func (p Params) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"temperature", p.Temperature}, {"top-p", p.TopP}, {"min-p", p.MinP}, {"repeat penalty", p.RepeatPenalty}} {
+	}{{"temperature", p.Temperature}, {"top-p", p.TopP}, {"min-p", p.MinP}, {"repeat penalty", p.RepeatPenalty},
+		{"frequency penalty", p.FrequencyPenalty}, {"presence penalty", p.PresencePenalty}} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return fmt.Errorf("sample: %s is %v, want a finite number", f.name, f.v)
 		}
@@ -72,11 +79,12 @@ type Sampler struct {
 	rng  *rand.Rand
 	cand []Candidate
 	seen map[int]bool
+	n    map[int]int
 }
 
 // New returns a sampler with its generator seeded from p.Seed.
 func New(p Params) *Sampler {
-	return &Sampler{P: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15)), seen: map[int]bool{}}
+	return &Sampler{P: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15)), seen: map[int]bool{}, n: map[int]int{}}
 }
 
 // Sample returns the next token for logits given the tokens so far
@@ -124,6 +132,21 @@ func (s *Sampler) Distribution(logits []float32, history []int) []Candidate {
 			} else {
 				c[t].Logit = float32(float64(c[t].Logit) * p.RepeatPenalty)
 			}
+		}
+	}
+	if p.FrequencyPenalty != 0 || p.PresencePenalty != 0 {
+		n := p.RepeatLastN
+		if n <= 0 {
+			n = 64
+		}
+		clear(s.n)
+		for _, t := range history[max(0, len(history)-n):] {
+			if t >= 0 && t < len(c) {
+				s.n[t]++
+			}
+		}
+		for t, k := range s.n {
+			c[t].Logit -= float32(float64(k)*p.FrequencyPenalty + p.PresencePenalty)
 		}
 	}
 	if p.Temperature <= 0 {

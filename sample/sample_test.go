@@ -163,3 +163,21 @@ func TestRepeatLastNLongerOrNegative(t *testing.T) {
 		}
 	}
 }
+
+// OpenAI's documented formula: μ_j − c_j·α_frequency − [c_j > 0]·α_presence.
+func TestFrequencyPresencePenalty(t *testing.T) {
+	l := []float32{1, 0.9, 0.5}
+	c := New(Params{Temperature: 1, FrequencyPenalty: 0.25, PresencePenalty: 0.125}).Distribution(l, []int{0, 0, 1})
+	want := map[int]float32{0: 1 - 2*0.25 - 0.125, 1: 0.9 - 0.25 - 0.125, 2: 0.5}
+	for _, x := range c {
+		if d := x.Logit - want[x.ID]; d > 1e-6 || d < -1e-6 {
+			t.Errorf("token %d: logit %g, want %g", x.ID, x.Logit, want[x.ID])
+		}
+	}
+	if len(c) != 3 || c[0].ID != 1 {
+		t.Errorf("order %v, want token 1 first", c)
+	}
+	if (Params{FrequencyPenalty: math.NaN()}).Validate() == nil {
+		t.Error("NaN frequency penalty accepted")
+	}
+}
