@@ -17,25 +17,19 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/llmparts/llmparts/defaultmodel"
-	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts"
 )
 
 // start serves the embedded default model on 127.0.0.1 and returns its
 // base URL; the server stops when the test ends.
 func start(t testing.TB, opts Options) (*Server, string) {
 	t.Helper()
-	m, err := model.LoadFS(defaultmodel.FS(), "defaultmodel")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.SetThreads(1)
-	tok, err := defaultmodel.Tokenizer()
+	m, err := llmparts.OpenDefaultWith(llmparts.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := New(opts)
-	if err := s.SetModel(m, tok); err != nil {
+	if err := s.SetModel(m); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -292,10 +286,12 @@ func TestHealthLoadingThenReady(t *testing.T) {
 	if c := get("/v1/models"); c != 503 {
 		t.Errorf("loading: /v1/models %d, want 503", c)
 	}
-	m, _ := model.LoadFS(defaultmodel.FS(), "defaultmodel")
+	m, err := llmparts.OpenDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer m.Close()
-	tok, _ := defaultmodel.Tokenizer()
-	if err := s.SetModel(m, tok); err != nil {
+	if err := s.SetModel(m); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
@@ -409,17 +405,30 @@ func TestLoad(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`llmparts_requests_total{code="200",path="/v1/chat/completions"} 128`, "llmparts_completion_tokens_total 2048",
-		"llmparts_time_to_first_token_seconds_count 128", "llmparts_inter_token_seconds_count 1920", "llmparts_queue_depth 0"} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("metrics lack %q", want)
+	// The request counter is bumped after the response is written: wait
+	// for the last ones.
+	var missing []string
+	for try := 0; try < 100; try++ {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, want := range []string{`llmparts_requests_total{code="200",path="/v1/chat/completions"} 128`, "llmparts_completion_tokens_total 2048",
+			"llmparts_time_to_first_token_seconds_count 128", "llmparts_inter_token_seconds_count 1920", "llmparts_queue_depth 0"} {
+			if !strings.Contains(string(b), want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(missing) > 0 {
+		t.Errorf("metrics lack %q", missing)
 	}
 }
 

@@ -22,8 +22,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/llmparts/llmparts"
 	"github.com/llmparts/llmparts/chat"
-	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/tokenizer"
 )
@@ -138,18 +138,25 @@ func KVBytes(m *model.Model, parallel, ctx int) int64 {
 }
 
 // SetModel makes the server ready: it allocates Parallel KV caches and
-// starts the engine. The end-of-turn tokens of the chat template and the
-// vocabulary's EOS end generation.
-func (s *Server) SetModel(m *model.Model, tok tokenizer.Tokenizer) error {
+// starts the engine. Generation ends at the model's end-of-generation
+// tokens (llmparts.Model.IsEnd: EOS and the chat template's end-of-turn
+// tokens). The chat template is Options.Template, else the model's own,
+// else one chosen from its vocabulary (chat.ForVocabulary). The server
+// does not close m.
+func (s *Server) SetModel(m *llmparts.Model) error {
 	if s.eng.Load() != nil {
 		return errors.New("serve: the model is already set")
 	}
-	if tok.VocabSize() > m.Config.VocabSize {
-		return fmt.Errorf("serve: tokenizer has %d tokens, more than the model's %d", tok.VocabSize(), m.Config.VocabSize)
+	net, tok := m.Net, m.Tokenizer
+	if tok == nil {
+		return errors.New("serve: the model has no tokenizer")
+	}
+	if tok.VocabSize() > net.Config.VocabSize {
+		return fmt.Errorf("serve: tokenizer has %d tokens, more than the model's %d", tok.VocabSize(), net.Config.VocabSize)
 	}
 	ctx := s.opts.Context
-	if ctx <= 0 || ctx > m.Config.ContextLen {
-		ctx = m.Config.ContextLen
+	if ctx <= 0 || ctx > net.Config.ContextLen {
+		ctx = net.Config.ContextLen
 	}
 	s.ctxLen = ctx
 	if s.opts.MaxTokens <= 0 || s.opts.MaxTokens > ctx {
@@ -157,71 +164,47 @@ func (s *Server) SetModel(m *model.Model, tok tokenizer.Tokenizer) error {
 	}
 	tmpl := s.opts.Template
 	if tmpl == nil {
-		var err error
-		if tmpl, err = templateOf(m, tok); err != nil {
-			return err
+		tmpl = m.Template
+	}
+	if tmpl == nil {
+		v, ok := tok.(interface{ ID(string) (int, bool) })
+		tmpl = chat.ForVocabulary(func(t string) bool {
+			if !ok {
+				return false
+			}
+			_, has := v.ID(t)
+			return has
+		})
+	}
+	if tmpl.BOS == "" && tmpl.EOS == "" {
+		if p, ok := tok.(interface{ Token(int) string }); ok {
+			text := func(id int) string {
+				if id < 0 || id >= tok.VocabSize() {
+					return ""
+				}
+				return p.Token(id)
+			}
+			tmpl.SetSpecial(text(tok.BOS()), text(tok.EOS()))
 		}
 	}
 	s.tmpl, s.tok = tmpl, tok
 	stop := map[int]bool{}
-	if tok.EOS() >= 0 {
-		stop[tok.EOS()] = true
+	for id := range tok.VocabSize() {
+		if m.IsEnd(id) {
+			stop[id] = true
+		}
 	}
 	if v, ok := tok.(interface{ ID(string) (int, bool) }); ok {
-		for _, t := range append(append([]string{}, tmpl.EndOfTurn...), endOfGeneration...) {
+		for _, t := range tmpl.EndOfTurn { // Options.Template's too
 			if id, ok := v.ID(t); ok {
 				stop[id] = true
 			}
 		}
 	}
 	fmt.Fprintf(s.opts.Log, "KV cache: %d slots × %d positions = %.1f MiB; chat template %s\n",
-		s.opts.Parallel, ctx, float64(KVBytes(m, s.opts.Parallel, ctx))/(1<<20), tmpl.Name)
-	s.eng.Store(newEngine(m, tok, stop, s.opts.Parallel, ctx, s.opts.QueueSize, s.opts.PrefillChunk, s.met, s.opts.Log))
+		s.opts.Parallel, ctx, float64(KVBytes(net, s.opts.Parallel, ctx))/(1<<20), tmpl.Name)
+	s.eng.Store(newEngine(net, tok, stop, s.opts.Parallel, ctx, s.opts.QueueSize, s.opts.PrefillChunk, s.met, s.opts.Log))
 	return nil
-}
-
-// endOfGeneration are control tokens that end generation in any
-// vocabulary that has them (as llama.cpp's end-of-generation set).
-var endOfGeneration = []string{"<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>"}
-
-// templateOf returns the model file's chat template (GGUF metadata or a
-// Hugging Face folder's tokenizer_config.json), else one chosen from the
-// vocabulary, with bos_token and eos_token set from the tokenizer.
-func templateOf(m *model.Model, tok tokenizer.Tokenizer) (*chat.Template, error) {
-	var t *chat.Template
-	var err error
-	switch m.Info.Format {
-	case "gguf":
-		t, err = templateFromGGUF(m.Info.Path)
-	case "checkpoint":
-		t, err = chat.FromHFConfig(m.Info.Path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	v, hasTok := tok.(interface{ ID(string) (int, bool) })
-	if t == nil {
-		t = chat.ForVocabulary(func(s string) bool {
-			if !hasTok {
-				return false
-			}
-			_, ok := v.ID(s)
-			return ok
-		})
-	}
-	if t.BOS == "" && t.EOS == "" {
-		text := func(id int) string {
-			if id < 0 {
-				return ""
-			}
-			if p, ok := tok.(interface{ Token(int) string }); ok {
-				return p.Token(id)
-			}
-			return ""
-		}
-		t.SetSpecial(text(tok.BOS()), text(tok.EOS()))
-	}
-	return t, nil
 }
 
 // Handler returns the server's HTTP handler: every request is logged in
@@ -819,13 +802,4 @@ func (s *Server) Close() {
 	if e := s.eng.Load(); e != nil {
 		e.stop()
 	}
-}
-
-func templateFromGGUF(path string) (*chat.Template, error) {
-	f, err := gguf.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return chat.FromGGUF(f)
 }
