@@ -28,7 +28,7 @@ func TestAllVocabsLoadAndRoundTrip(t *testing.T) {
 			t0 := time.Now()
 			tok, err := LoadGGUF(f)
 			if strings.Contains(name, "bert") {
-				if err == nil || !strings.Contains(err.Error(), "bert (WordPiece) is not BPE") {
+				if err == nil || !strings.Contains(err.Error(), "WordPiece one (tokenizer model bert), not BPE") {
 					t.Fatalf("bert: LoadGGUF err = %v, want not-BPE error", err)
 				}
 				wp, err := OpenGGUF(f)
