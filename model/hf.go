@@ -611,6 +611,10 @@ func hfConvert(cfg []byte, sf *safetensors.File, file string) (*hfConv, error) {
 // checkpoints (Family.HF), and refuses tensors it does not use.
 func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) error {
 	layers := c.findInt("block_count")
+	if layers > len(sf.Tensors) {
+		// Every layer has weights: refuse before looking up layers × roles names.
+		return fmt.Errorf("%s: config.json says %d layers but the checkpoint holds %d tensors", file, layers, len(sf.Tensors))
+	}
 	fam := c.fam
 	used := map[string]bool{}
 	for r := Role(0); r < numRoles; r++ {

@@ -235,7 +235,7 @@ func TestHFConfigErrors(t *testing.T) {
 // TestHFTensorErrors: a tensor the family does not use, or a missing LM
 // head without tie_word_embeddings, is an error.
 func TestHFTensorErrors(t *testing.T) {
-	cfg := `{"model_type":"llama","hidden_size":4,"num_hidden_layers":1,"num_attention_heads":1,"intermediate_size":4,"vocab_size":3,"tie_word_embeddings":%s}`
+	cfg := `{"model_type":"llama","hidden_size":4,"num_attention_heads":1,"intermediate_size":4,"vocab_size":3,"num_hidden_layers":1,"tie_word_embeddings":%s}`
 	mk := func(names ...string) *safetensors.File {
 		f := &safetensors.File{}
 		for _, n := range names {
@@ -274,6 +274,7 @@ func TestHFTensorErrors(t *testing.T) {
 		{"false", base, "lm_head.weight is missing"},
 		{"true", append(append([]string(nil), base...), "model.layers.0.self_attn.extra.weight"), "extra.weight is not used"},
 		{"true", base[1:], "embed_tokens.weight is missing"},
+		{"true,\"num_hidden_layers\":16777216", base, "16777216 layers"},
 	} {
 		_, err := hfConvert([]byte(fmt.Sprintf(cfg, tc.tied)), mk(tc.names...), "dir")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -313,4 +314,74 @@ func TestHFSpecsCoverFamilies(t *testing.T) {
 			t.Errorf("config.json reader for model_type %s belongs to no family", mt)
 		}
 	}
+}
+
+// TestHFShardedFolder: the llama folder split into two shards with an
+// index loads to the same logits as the single file.
+func TestHFShardedFolder(t *testing.T) {
+	src := testdata.Path(t, "archs-hf/llama")
+	sf, err := safetensors.ReadDirFS(os.DirFS(src), ".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg, err := os.ReadFile(filepath.Join(src, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	half := len(sf.Tensors) / 2
+	index := map[string]string{}
+	for i, part := range [][]*safetensors.Tensor{sf.Tensors[:half], sf.Tensors[half:]} {
+		name := fmt.Sprintf("model-%05d-of-00002.safetensors", i+1)
+		if err := safetensors.WriteFile(filepath.Join(dir, name), part, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range part {
+			index[tt.Name] = name
+		}
+	}
+	b, err := json.Marshal(map[string]any{"metadata": map[string]any{}, "weight_map": index})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, safetensors.IndexName), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	toks := []int{1, 5, 9, 200, 3}
+	var logits [2][]float32
+	for k, d := range []string{src, dir} {
+		m, err := Load(d, Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logits[k], err = m.NewSession(8).ForwardAll(toks, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range logits[0] {
+		if logits[0][i] != logits[1][i] {
+			t.Fatalf("logit %d: sharded %v, single file %v", i, logits[1][i], logits[0][i])
+		}
+	}
+}
+
+// FuzzHFConfig: no config.json makes the converter panic or hang.
+func FuzzHFConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"model_type":"llama","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16}`,
+		`{"model_type":"gpt2","n_embd":8,"n_layer":1,"n_head":3}`,
+		`{"model_type":"phi3","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":64,"original_max_position_embeddings":8,"rope_scaling":{"type":"longrope","short_factor":[1,1],"long_factor":[2,2]}}`,
+		`{"model_type":"llama","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"rope_scaling":{"rope_type":"llama3","factor":8,"low_freq_factor":1,"high_freq_factor":4,"original_max_position_embeddings":0}}`,
+		`{"model_type":"gemma2","hidden_size":8,"num_hidden_layers":46,"num_attention_heads":2,"intermediate_size":16,"head_dim":4}`,
+		`{"model_type":"bloom","n_embed":7,"n_layer":1,"n_head":2}`,
+		`{"model_type":"gpt_neox","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"rotary_pct":1e-9}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, cfg []byte) {
+		_, _ = hfConvert(cfg, &safetensors.File{}, "dir")
+	})
 }
