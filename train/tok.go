@@ -133,7 +133,9 @@ func (t *charTok) save(w io.Writer) error {
 // NewTokenizer builds the tokenizer named by spec from the corpus: "char"
 // (every distinct character: tokenizer.NewChar), "char:N" (characters seen
 // at least N times; the rest encode as U+FFFD) or "bpe:N" (a byte-level
-// BPE of N tokens: tokenizer.TrainBPE).
+// BPE of N tokens: tokenizer.TrainBPE), or the path of a tokenizer file
+// (tokenizer.LoadFile: a GGUF vocabulary, tokenizer.json...) whose ids
+// the data uses, as pre-tokenized data needs.
 func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
 	switch {
 	case spec == "char":
@@ -155,7 +157,35 @@ func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
 		}
 		return t, nil
 	}
-	return nil, fmt.Errorf("%w: unknown tokenizer %q (want char, char:N or bpe:N)", errTokenizer, spec)
+	if st, err := os.Stat(spec); err == nil && !st.IsDir() {
+		return loadTokenizerFile(spec)
+	}
+	return nil, fmt.Errorf("%w: unknown tokenizer %q (want char, char:N, bpe:N or a tokenizer file)", errTokenizer, spec)
+}
+
+// tokenizerForTokens returns the tokenizer of pre-tokenized data: spec
+// must name a tokenizer file.
+func tokenizerForTokens(spec string) (tokenizer.Tokenizer, error) {
+	if st, err := os.Stat(spec); err != nil || st.IsDir() {
+		return nil, fmt.Errorf("%w: pre-tokenized data needs --tokenizer FILE, the vocabulary its ids index (tokenizer.json, a .gguf vocabulary...); %q is not a file", errTokenizer, spec)
+	}
+	return loadTokenizerFile(spec)
+}
+
+// loadTokenizerFile reads a tokenizer file (tokenizer.LoadFile) that a
+// checkpoint can hold: a character or byte-level BPE tokenizer.
+func loadTokenizerFile(path string) (tokenizer.Tokenizer, error) {
+	t, err := tokenizer.LoadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+	}
+	if b, ok := t.(*tokenizer.BPE); ok && (b.Kind() != "gpt2" || (b.Pre() != "gpt-2" && b.Pre() != "gpt2")) {
+		return nil, fmt.Errorf("%w: %s: a %s tokenizer (pre-tokenizer %q) cannot be saved in a checkpoint's tokenizer.json; only character and GPT-2-style byte-level BPE ones can", errTokenizer, path, b.Kind(), b.Pre())
+	}
+	if _, ok := t.(interface{ Save(string) error }); !ok {
+		return nil, fmt.Errorf("%w: %s: a %s tokenizer cannot be saved in a checkpoint", errTokenizer, path, t.Kind())
+	}
+	return t, nil
 }
 
 // SaveTokenizer writes tok as path (tokenizer.json) atomically.

@@ -16,6 +16,10 @@ import (
 // Options are the settings of a training run (the flags of llmparts train).
 type Options struct {
 	Data      string  `json:"data"`
+	// DataFormat is how Data is read: FormatAuto (""), FormatText,
+	// FormatUint16, FormatUint32 or FormatLLMC. Pre-tokenized data needs
+	// Tokenizer to name the vocabulary file its ids index.
+	DataFormat string `json:"data_format,omitempty"`
 	Out       string  `json:"out"`
 	Tokenizer string  `json:"tokenizer"`
 	Norm      string  `json:"norm"`
@@ -168,9 +172,25 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 	}
 	tr := &Trainer{Opt: o}
 	var err error
+	var ids, valIDs []int32 // pre-tokenized data
 	if corpus == "" {
-		if corpus, err = LoadCorpus(o.Data); err != nil {
+		format, err := DataFormat(o.Data, o.DataFormat)
+		if err != nil {
 			return nil, err
+		}
+		if format == FormatText {
+			if corpus, err = LoadCorpus(o.Data); err != nil {
+				return nil, err
+			}
+		} else {
+			if ids, err = LoadTokens(o.Data, format); err != nil {
+				return nil, err
+			}
+			if v := valBeside(o.Data); v != "" {
+				if valIDs, err = LoadTokens(v, format); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if o.Resume {
@@ -196,7 +216,12 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 			return nil, fmt.Errorf("train: resume: checkpoint is at step %d, past --steps %d", tr.State.Step, o.Steps)
 		}
 	} else {
-		if tr.Tok, err = NewTokenizer(o.Tokenizer, corpus); err != nil {
+		if ids != nil {
+			tr.Tok, err = tokenizerForTokens(o.Tokenizer)
+		} else {
+			tr.Tok, err = NewTokenizer(o.Tokenizer, corpus)
+		}
+		if err != nil {
 			return nil, err
 		}
 		cfg := o.Config(tr.Tok.VocabSize())
@@ -207,11 +232,26 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 		tr.State = State{RNG: o.Seed ^ 0x5DEECE66D}
 	}
 	tr.State.Options = o
-	ids, err := EncodeCorpus(tr.Tok, corpus)
-	if err != nil {
-		return nil, err
+	if ids == nil {
+		if ids, err = EncodeCorpus(tr.Tok, corpus); err != nil {
+			return nil, err
+		}
 	}
-	if tr.Data, err = Split(ids, tr.Model.Config.Ctx); err != nil {
+	V := tr.Model.Config.Vocab
+	for _, stream := range [][]int32{ids, valIDs} {
+		for i, id := range stream {
+			if id < 0 || int(id) >= V {
+				return nil, fmt.Errorf("train: data: token id %d at %d is outside the vocabulary of %d (is --tokenizer the vocabulary the ids were made with?)", id, i, V)
+			}
+		}
+	}
+	if valIDs != nil {
+		T := tr.Model.Config.Ctx
+		if len(ids) < T+2 || len(valIDs) < T+2 {
+			return nil, fmt.Errorf("train: data: %d training and %d validation tokens are too few for context %d", len(ids), len(valIDs), T)
+		}
+		tr.Data = &Dataset{Train: ids, Val: valIDs}
+	} else if tr.Data, err = Split(ids, tr.Model.Config.Ctx); err != nil {
 		return nil, err
 	}
 	return tr, nil

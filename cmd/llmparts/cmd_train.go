@@ -18,7 +18,7 @@ func init() { register(newTrainCmd) }
 // trainFlags registers the model and schedule flags shared by train and ablate.
 func trainFlags(fs *pflag.FlagSet, o *train.Options) {
 	fs.StringVar(&o.Data, "data", o.Data, "training text: a file, or a folder of text files (default: the Go standard library sources)")
-	fs.StringVar(&o.Tokenizer, "tokenizer", o.Tokenizer, "tokenizer: char or bpe:N")
+	fs.StringVar(&o.Tokenizer, "tokenizer", o.Tokenizer, "tokenizer: char, char:N, bpe:N, or a tokenizer file (tokenizer.json, .gguf; needed for pre-tokenized --data)")
 	fs.IntVar(&o.Dim, "dim", o.Dim, "model width")
 	fs.IntVar(&o.Layers, "layers", o.Layers, "transformer blocks")
 	fs.IntVar(&o.Heads, "heads", o.Heads, "attention heads")
@@ -54,7 +54,8 @@ continues exactly where a run stopped, with the options it was started with
 (given again, they must be equal; only --until, --steps to extend the schedule,
 --eval-every, --save-every and --threads may change).`,
 		Example: `  llmparts train --data input.txt --out ck --steps 200
-  llmparts train --out ck --until 100 && llmparts train --out ck --resume`,
+  llmparts train --out ck --until 100 && llmparts train --out ck --resume
+  llmparts train --data shakespeare/train.bin --tokenizer ggml-vocab-gpt-2.gguf --out ck  # nanoGPT ids (val.bin beside)`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Resume {
@@ -76,6 +77,7 @@ continues exactly where a run stopped, with the options it was started with
 	fs := c.Flags()
 	trainFlags(fs, &o)
 	fs.StringVar(&o.Out, "out", o.Out, "output folder for checkpoints and loss.png")
+	fs.StringVar(&o.DataFormat, "data-format", o.DataFormat, "how to read --data: text, uint16 (nanoGPT train.bin), uint32, llmc (llm.c shard); default: by content and name")
 	fs.StringVar(&o.Norm, "norm", o.Norm, "normalisation: rmsnorm, prmsnorm or layernorm")
 	fs.Float64VarP(&o.P, "p", "p", o.P, "pRMSNorm fraction p of the row used for the RMS")
 	fs.StringVar(&o.Pos, "pos", o.Pos, "positions: rope, sinusoidal, learned or none")
