@@ -15,25 +15,25 @@ import (
 
 // Options are the settings of a training run (the flags of llmparts train).
 type Options struct {
-	Data      string  `json:"data"`
+	Data string `json:"data"`
 	// DataFormat is how Data is read: FormatAuto (""), FormatText,
 	// FormatUint16, FormatUint32 or FormatLLMC. Pre-tokenized data needs
 	// Tokenizer to name the vocabulary file its ids index.
-	DataFormat string `json:"data_format,omitempty"`
-	Out       string  `json:"out"`
-	Tokenizer string  `json:"tokenizer"`
-	Norm      string  `json:"norm"`
-	P         float64 `json:"p"`
-	Pos       string  `json:"pos"`
-	MLP       string  `json:"mlp"`
-	Dim       int     `json:"dim"`
-	Layers    int     `json:"layers"`
-	Heads     int     `json:"heads"`
-	KVHeads   int     `json:"kv_heads"`
-	Hidden    int     `json:"hidden"` // MLP hidden width; 0 means 4·Dim
-	Ctx       int     `json:"ctx"`
-	Untied    bool    `json:"untied"`
-	RopeTheta float64 `json:"rope_theta"`
+	DataFormat string  `json:"data_format,omitempty"`
+	Out        string  `json:"out"`
+	Tokenizer  string  `json:"tokenizer"`
+	Norm       string  `json:"norm"`
+	P          float64 `json:"p"`
+	Pos        string  `json:"pos"`
+	MLP        string  `json:"mlp"`
+	Dim        int     `json:"dim"`
+	Layers     int     `json:"layers"`
+	Heads      int     `json:"heads"`
+	KVHeads    int     `json:"kv_heads"`
+	Hidden     int     `json:"hidden"` // MLP hidden width; 0 means 4·Dim
+	Ctx        int     `json:"ctx"`
+	Untied     bool    `json:"untied"`
+	RopeTheta  float64 `json:"rope_theta"`
 
 	Batch       int     `json:"batch"`
 	Accum       int     `json:"accum"`
