@@ -142,7 +142,8 @@ type Family struct {
 // present key of the wrong type or out of range is an error.
 type Meta interface {
 	Has(key string) bool
-	Int(key string, def int) (int, error) // 1 ≤ v ≤ 2²⁴
+	Int(key string, def int) (int, error)   // 1 ≤ v ≤ 2²⁴
+	Count(key string, def int) (int, error) // 0 ≤ v ≤ 2²⁴
 	Float(key string, def float64) (float64, error)
 	Bool(key string, def bool) (bool, error)
 	String(key string) (v string, present bool, err error)

@@ -80,7 +80,11 @@ func (g ggufMeta) get(key string) (gguf.Value, string, bool) {
 
 func (g ggufMeta) Has(key string) bool { _, _, ok := g.get(key); return ok }
 
-func (g ggufMeta) Int(key string, def int) (int, error) {
+func (g ggufMeta) Int(key string, def int) (int, error) { return g.int(key, def, 1) }
+
+func (g ggufMeta) Count(key string, def int) (int, error) { return g.int(key, def, 0) }
+
+func (g ggufMeta) int(key string, def, lo int) (int, error) {
 	val, k, ok := g.get(key)
 	if !ok {
 		if def < 0 {
@@ -92,8 +96,8 @@ func (g ggufMeta) Int(key string, def int) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("%s: metadata %s is a %v (%v), want an integer", g.file, k, val.Type(), val)
 	}
-	if v <= 0 || v > 1<<24 {
-		return 0, fmt.Errorf("%s: metadata %s = %d is out of range (want 1 to %d)", g.file, k, v, 1<<24)
+	if v < int64(lo) || v > 1<<24 {
+		return 0, fmt.Errorf("%s: metadata %s = %d is out of range (want %d to %d)", g.file, k, v, lo, 1<<24)
 	}
 	return int(v), nil
 }
@@ -221,7 +225,9 @@ func (fam *Family) config(meta Meta, file string, has func(string) bool) (Config
 	}
 	if fam.SlidingLayers != "" {
 		c.SlidingLayers = fam.SlidingLayers
-		c.SlidingWindow = geti("attention.sliding_window", fam.DefaultSlidingWindow)
+		if err == nil { // 0: no window (Phi-4 is a phi3 file without one)
+			c.SlidingWindow, err = meta.Count("attention.sliding_window", fam.DefaultSlidingWindow)
+		}
 	}
 	c.AttnSoftcap = getf("attn_logit_softcapping", fam.AttnSoftcap)
 	c.FinalSoftcap = getf("final_logit_softcapping", fam.FinalSoftcap)

@@ -11,6 +11,12 @@ import (
 // code paths or the parts it calls); it returns the logits of every
 // position. It covers every variation a Config can state.
 func referenceForward(m *Model, tokens []int) [][]float64 {
+	return referenceForwardCtx(m, tokens, m.Config.ContextLen)
+}
+
+// referenceForwardCtx is referenceForward for a session of ctx positions
+// (which picks LongRoPE's factors).
+func referenceForwardCtx(m *Model, tokens []int, ctx int) [][]float64 {
 	c := m.Config
 	D, hd := c.Dim, c.HeadDim
 	T := len(tokens)
@@ -101,7 +107,7 @@ func referenceForward(m *Model, tokens []int) [][]float64 {
 	}
 	gelu := func(u float64) float64 { return 0.5 * u * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(u+0.044715*u*u*u))) }
 	rope := func(v []float64, p int) {
-		r := c.RoPE.ForContext(c.ContextLen)
+		r := c.RoPE.ForContext(ctx)
 		th, mag, err := r.freqs(c.ContextLen)
 		if err != nil {
 			panic(err)
