@@ -30,6 +30,20 @@ func loadGGUF(path string) (*Model, error) {
 // types are dequantized to F32 and listed in Info.Dequantized. The file
 // must stay open while the model is used.
 func FromGGUF(f *gguf.File) (*Model, error) {
+	src := &ggufSource{f: f}
+	m, err := fromGGUFMeta(f, src, func(name string) bool { _, ok := f.Tensor(name); return ok })
+	if err != nil {
+		return nil, err
+	}
+	m.Info.Format = "gguf"
+	m.Info.Mapped = true
+	m.Info.Dequantized = src.dequantized
+	return m, nil
+}
+
+// fromGGUFMeta builds a model from the metadata of a GGUF file and the
+// tensors of src (GGUF names; has reports which exist).
+func fromGGUFMeta(f *gguf.File, src source, has func(string) bool) (*Model, error) {
 	file := f.Name()
 	if file == "" {
 		file = "gguf"
@@ -39,8 +53,6 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: unsupported architecture %q (supported: %s)", file, arch, strings.Join(Families(), ", "))
 	}
-	src := &ggufSource{f: f}
-	has := func(name string) bool { _, ok := f.Tensor(name); return ok }
 	c, err := fam.config(ggufMeta{f, arch, file}, file, has)
 	if err != nil {
 		return nil, err
@@ -50,9 +62,6 @@ func FromGGUF(f *gguf.File) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Info.Format = "gguf"
-	m.Info.Mapped = true
-	m.Info.Dequantized = src.dequantized
 	m.Info.Meta = map[string]string{}
 	if n, ok := f.String("general.name"); ok {
 		m.Info.Meta["name"] = n

@@ -18,9 +18,12 @@ import (
 // A Hugging Face folder (config.json, model.safetensors or shards with
 // model.safetensors.index.json, optionally tokenizer.json) is loaded the
 // way llama.cpp's convert_hf_to_gguf.py converts it, but in memory: its
-// config.json becomes GGUF metadata under llama.cpp's keys, its tensors get
-// GGUF names and layouts, and the result goes through the same FromGGUF
-// binder as a GGUF file. The layout changes are
+// config.json becomes GGUF metadata under llama.cpp's keys, its tensors
+// (named by the family's Family.HF) get GGUF names and layouts as float32,
+// and the model is bound from that metadata and those tensors exactly as
+// from a GGUF file. Loading holds the weight files and their float32 copy
+// at once; the model keeps the copy. The layout changes (Family.HFLayout)
+// are
 //
 //   - q/k rows of Llama: Hugging Face's half-split rotary order per head
 //     back to the interleaved pairs of ggml's normal RoPE
@@ -756,8 +759,22 @@ func containsRole(list []Role, r Role) bool {
 	return false
 }
 
-// gguf writes the converted model as an in-memory GGUF file.
-func (c *hfConv) gguf() (*gguf.File, error) {
+// meta returns the converted metadata as an in-memory GGUF file without
+// tensors (the tensors stay in c, see get).
+func (c *hfConv) meta() (*gguf.File, error) { return c.write(false) }
+
+// get serves the converted tensors to the binder, without copying.
+func (c *hfConv) get(name string) (*Tensor, error) {
+	t, ok := c.tensors[name]
+	if !ok {
+		return nil, nil
+	}
+	return NewF32(name, t.rows, t.cols, t.v), nil
+}
+
+// write encodes the converted model (with its tensors or not) as an
+// in-memory GGUF file.
+func (c *hfConv) write(tensors bool) (*gguf.File, error) {
 	var buf bytes.Buffer
 	w := gguf.NewWriter(&buf)
 	for _, kv := range c.kv {
@@ -765,7 +782,11 @@ func (c *hfConv) gguf() (*gguf.File, error) {
 			return nil, err
 		}
 	}
-	for _, n := range c.order {
+	order := c.order
+	if !tensors {
+		order = nil
+	}
+	for _, n := range order {
 		t := c.tensors[n]
 		shape := []uint64{uint64(t.cols), uint64(t.rows)}
 		if t.vec {
@@ -775,7 +796,7 @@ func (c *hfConv) gguf() (*gguf.File, error) {
 			return nil, err
 		}
 	}
-	for _, n := range c.order {
+	for _, n := range order {
 		t := c.tensors[n]
 		st, err := safetensors.F32Tensor(n, []int{len(t.v)}, t.v)
 		if err != nil {
@@ -819,12 +840,12 @@ func loadHF(fsys fs.FS, dir, name string, cfg []byte) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %v", err)
 	}
-	sf = nil
-	gf, err := conv.gguf()
+	sf = nil // the converted float32 copies are all that is kept
+	gf, err := conv.meta()
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: converting to GGUF: %v", where, err)
 	}
-	m, err := FromGGUF(gf)
+	m, err := fromGGUFMeta(gf, conv, func(name string) bool { _, ok := conv.tensors[name]; return ok })
 	if err != nil {
 		return nil, fmt.Errorf("model: %s (converted to GGUF): %v", where, err)
 	}

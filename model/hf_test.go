@@ -63,7 +63,7 @@ func TestHFConvertMatchesGGUF(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := conv.gguf()
+			got, err := conv.write(true)
 			if err != nil {
 				t.Fatal(err)
 			}
