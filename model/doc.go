@@ -63,6 +63,15 @@
 // [gate;up] matrices into row views; adding a family is one file plus test
 // data.
 //
+// # Hugging Face folders
+//
+// Load opens a folder with config.json (a model_type) and
+// model.safetensors or shards: hf.go converts it as llama.cpp's converter
+// would, but in memory — config.json to llama.cpp's metadata keys, the
+// family's Hugging Face tensor names and layouts (Family.HF, HFLayout) to
+// GGUF's — and binds it as a GGUF file. An unknown model_type, a config key
+// the loader would ignore, an unused or missing tensor is an error.
+//
 // # Running it fast
 //
 // A Session holds a key/value cache: the k and v rows of every position
