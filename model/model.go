@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/norm"
 )
@@ -114,7 +115,7 @@ type Info struct {
 // MaxThreads is the most worker goroutines a model uses; SetThreads
 // clamps larger counts to it (each worker costs a goroutine and its
 // scratch rows, and beyond the core count only adds switching).
-const MaxThreads = 1024
+const MaxThreads = sysmem.MaxThreads
 
 // CheckThreads returns an error for a thread count SetThreads would not
 // take as given: negative, or more than MaxThreads.

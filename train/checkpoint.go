@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/internal/checksum"
+	"github.com/llmparts/llmparts/internal/safeio"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -101,6 +104,22 @@ type State struct {
 	Extra      interface{} `json:"extra,omitempty"`
 }
 
+// check refuses a state that cannot be resumed from: a negative step or
+// counts, or an optimizer step count different from the step.
+func (s *State) check() error {
+	switch {
+	case s.Step < 0:
+		return fmt.Errorf("step %d is negative", s.Step)
+	case s.AdamT < 0 || s.AdamT > s.Step:
+		return fmt.Errorf("adam_t %d must be in [0, step %d]", s.AdamT, s.Step)
+	case s.TokensSeen < 0 || s.Seconds < 0 || math.IsNaN(s.Seconds):
+		return fmt.Errorf("tokens_seen %d and seconds %v must be ≥ 0", s.TokensSeen, s.Seconds)
+	case len(s.Losses) > s.Step || len(s.StepMS) > s.Step:
+		return fmt.Errorf("%d losses and %d step times for step %d", len(s.Losses), len(s.StepMS), s.Step)
+	}
+	return nil
+}
+
 // ValPoint is one validation measurement.
 type ValPoint struct {
 	Step int     `json:"step"`
@@ -113,6 +132,8 @@ type Checkpoint struct {
 	Model     *Model
 	Opt       *AdamW // nil when optimizer.safetensors is absent
 	State     State
+	HasState  bool // state.json was present
+	Verified  bool // SHA256SUMS was present and every file matched
 	Tokenizer tokenizer.Tokenizer
 }
 
@@ -190,6 +211,13 @@ func SaveCheckpoint(out string, m *Model, opt *AdamW, tok tokenizer.Tokenizer, s
 	if err := writeJSON(filepath.Join(dir, "state.json"), st); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
+	files := []string{"config.json", "model.safetensors", "tokenizer.json", "state.json"}
+	if opt != nil {
+		files = append(files, "optimizer.safetensors")
+	}
+	if err := checksum.Write(dir, files); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
+	}
 	if err := safetensors.SyncDir(dir); err != nil {
 		return "", err
 	}
@@ -232,7 +260,7 @@ func ResolveCheckpoint(dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
 		return dir, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, CurrentFile))
+	b, err := safeio.ReadFile(filepath.Join(dir, CurrentFile), safeio.MaxPointer, "a checkpoint pointer")
 	if err != nil {
 		return "", fmt.Errorf("train: %s is neither a checkpoint folder nor a training output with a %q file: %w", dir, CurrentFile, err)
 	}
@@ -263,7 +291,12 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 // embedded model). optimizer.safetensors and state.json are optional.
 func LoadCheckpointFS(fsys fs.FS, dir string) (*Checkpoint, error) {
 	ck := &Checkpoint{Dir: dir}
-	b, err := fs.ReadFile(fsys, path.Join(dir, "config.json"))
+	found, err := checksum.Verify(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	ck.Verified = found
+	b, err := safeio.ReadFileFS(fsys, path.Join(dir, "config.json"), safeio.MaxConfig, "a JSON config file")
 	if err != nil {
 		return nil, err
 	}
@@ -287,10 +320,18 @@ func LoadCheckpointFS(fsys fs.FS, dir string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("model.safetensors: %w", err)
 	}
 	ck.Model = m
-	if b, err := fs.ReadFile(fsys, path.Join(dir, "state.json")); err == nil {
+	if _, err := fs.Stat(fsys, path.Join(dir, "state.json")); err == nil {
+		b, err := safeio.ReadFileFS(fsys, path.Join(dir, "state.json"), safeio.MaxConfig, "a JSON state file")
+		if err != nil {
+			return nil, err
+		}
 		if err := json.Unmarshal(b, &ck.State); err != nil {
 			return nil, fmt.Errorf("state.json: %w", err)
 		}
+		if err := ck.State.check(); err != nil {
+			return nil, fmt.Errorf("state.json: %w", err)
+		}
+		ck.HasState = true
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -307,7 +348,7 @@ func LoadCheckpointFS(fsys fs.FS, dir string) (*Checkpoint, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	tb, err := fs.ReadFile(fsys, path.Join(dir, "tokenizer.json"))
+	tb, err := safeio.ReadFileFS(fsys, path.Join(dir, "tokenizer.json"), safeio.MaxTokenizer, "a tokenizer file")
 	if err != nil {
 		return nil, err
 	}
@@ -323,15 +364,14 @@ func LoadCheckpointFS(fsys fs.FS, dir string) (*Checkpoint, error) {
 }
 
 func readSafetensorsFS(fsys fs.FS, name string) (*safetensors.File, error) {
-	f, err := fsys.Open(name)
+	if _, err := fs.Stat(fsys, name); err != nil {
+		return nil, err
+	}
+	f, st, err := safeio.OpenFS(fsys, name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	sf, err := safetensors.Read(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -31,7 +31,7 @@ type Config struct {
 	Hidden    int     // MLP hidden width F
 	Ctx       int     // context length T (also max_position_embeddings)
 	Norm      string  // NormRMS, NormPRMS or NormLayer
-	NormP     float64 // pRMSNorm's fraction p in (0, 1]: the RMS uses the first max(1, ⌊p·D⌋) elements
+	NormP     float64 // pRMSNorm's fraction p in (0, 1): the RMS uses the first max(1, ⌊p·D⌋) elements
 	Eps       float64 // norm epsilon
 	Pos       string  // PosRoPE, PosSinusoidal, PosLearned or PosNone
 	RopeTheta float64 // RoPE base θ
@@ -66,6 +66,9 @@ func (c *Config) Validate() error {
 		return bad("vocab %d < 2", c.Vocab)
 	case c.Dim < 2 || c.Layers < 1 || c.Heads < 1 || c.Hidden < 1 || c.Ctx < 1:
 		return bad("dim %d, layers %d, heads %d, hidden %d, ctx %d must all be positive", c.Dim, c.Layers, c.Heads, c.Hidden, c.Ctx)
+	case max(c.Vocab, c.Dim, c.Layers, c.Heads, c.KVHeads, c.Hidden, c.Ctx) > maxDimension:
+		return bad("vocab %d, dim %d, layers %d, heads %d, kv-heads %d, hidden %d, ctx %d: each must be ≤ %d",
+			c.Vocab, c.Dim, c.Layers, c.Heads, c.KVHeads, c.Hidden, c.Ctx, maxDimension)
 	case c.Dim%c.Heads != 0:
 		return bad("dim %d is not a multiple of heads %d", c.Dim, c.Heads)
 	case c.KVHeads < 1 || c.Heads%c.KVHeads != 0:
@@ -82,8 +85,8 @@ func (c *Config) Validate() error {
 	switch c.Norm {
 	case NormRMS, NormLayer:
 	case NormPRMS:
-		if !(c.NormP > 0 && c.NormP <= 1) {
-			return bad("pRMSNorm p = %v must be in (0, 1]", c.NormP)
+		if !(c.NormP > 0 && c.NormP < 1) {
+			return bad("pRMSNorm p = %v must be in (0, 1) (p = 1 is rmsnorm)", c.NormP)
 		}
 	default:
 		return bad("norm %q (want rmsnorm, prmsnorm or layernorm)", c.Norm)
@@ -99,6 +102,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MLP != MLPSwiGLU && c.MLP != MLPGELU {
 		return bad("mlp %q (want swiglu or gelu)", c.MLP)
+	}
+	if _, ok := c.ParamCount(); !ok {
+		return bad("dim %d, hidden %d, layers %d, vocab %d: the parameter count overflows 64 bits", c.Dim, c.Hidden, c.Layers, c.Vocab)
 	}
 	return nil
 }

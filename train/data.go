@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // DocSeparator is placed between files when a folder is concatenated.
@@ -20,21 +22,31 @@ const DocSeparator = "\n\n"
 // LoadCorpus reads the training text. path may be a file, or a folder whose
 // text files (sorted by path) are concatenated with DocSeparator between
 // them. An empty path means the Go standard library sources: every *.go
-// file under GOROOT/src, sorted by path.
-func LoadCorpus(path string) (string, error) {
+// file under GOROOT/src, sorted by path. At most DefaultMaxData bytes are
+// read (see LoadCorpusLimit).
+func LoadCorpus(path string) (string, error) { return LoadCorpusLimit(path, DefaultMaxData) }
+
+// LoadCorpusLimit is LoadCorpus refusing more than max bytes of text in
+// all (0: DefaultMaxData). Only regular files are read: a device such as
+// /dev/zero, a FIFO or a link to one is an error, and so is a folder whose
+// files add up to more than max.
+func LoadCorpusLimit(path string, max int64) (string, error) {
+	if max <= 0 {
+		max = DefaultMaxData
+	}
 	if path == "" {
 		root, err := goroot()
 		if err != nil {
 			return "", err
 		}
-		return loadFolder(filepath.Join(root, "src"), func(p string) bool { return strings.HasSuffix(p, ".go") })
+		return loadFolder(filepath.Join(root, "src"), func(p string) bool { return strings.HasSuffix(p, ".go") }, max)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("train: data: %w", err)
 	}
 	if !st.IsDir() {
-		b, err := os.ReadFile(path)
+		b, err := safeio.ReadFile(path, max, "training text (--max-data)")
 		if err != nil {
 			return "", fmt.Errorf("train: data: %w", err)
 		}
@@ -43,7 +55,7 @@ func LoadCorpus(path string) (string, error) {
 		}
 		return string(b), nil
 	}
-	return loadFolder(path, nil)
+	return loadFolder(path, nil, max)
 }
 
 func goroot() (string, error) {
@@ -61,7 +73,7 @@ func goroot() (string, error) {
 
 // loadFolder concatenates the text files under dir that keep accepts (nil:
 // every regular file that is valid UTF-8 without NUL bytes).
-func loadFolder(dir string, keep func(string) bool) (string, error) {
+func loadFolder(dir string, keep func(string) bool, max int64) (string, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -79,7 +91,11 @@ func loadFolder(dir string, keep func(string) bool) (string, error) {
 	var sb strings.Builder
 	n := 0
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		left := max - int64(sb.Len())
+		b, err := safeio.ReadFile(p, left, "training text (--max-data)")
+		if errors.Is(err, safeio.ErrTooLarge) {
+			return "", fmt.Errorf("train: data: the files under %s add up to more than the %s limit (--max-data)", dir, safeio.Human(max))
+		}
 		if err != nil {
 			return "", fmt.Errorf("train: data: %w", err)
 		}

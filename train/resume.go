@@ -3,19 +3,22 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // resumable are the options (by JSON name) a resumed run may set
 // differently from the run it continues: where it stops (until, and steps
 // to extend the schedule), how often it evaluates and saves, how many
-// threads it uses, and where the checkpoints are (out, resume).
+// threads it uses, where the checkpoints are (out, resume), and its
+// resource limits (max_memory, max_data; overwrite never carries over).
 var resumable = map[string]bool{
 	"until": true, "steps": true, "eval_every": true, "save_every": true, "threads": true, "out": true, "resume": true,
+	"overwrite": true, "max_memory": true, "max_data": true,
 }
 
 // Resumable reports whether the option called name (its JSON name, or its
@@ -29,7 +32,7 @@ func SavedOptions(out string) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	b, err := safeio.ReadFile(filepath.Join(dir, "state.json"), safeio.MaxConfig, "a JSON state file")
 	if err != nil {
 		return Options{}, fmt.Errorf("train: resume: %w", err)
 	}
@@ -50,6 +53,7 @@ func SavedOptions(out string) (Options, error) {
 func ResumeOptions(saved, given Options, set []string) (Options, error) {
 	out := saved
 	out.Until = 0 // where the saved run stopped; this one runs on unless told
+	out.Overwrite = false
 	ov, gv, sv := reflect.ValueOf(&out).Elem(), reflect.ValueOf(given), reflect.ValueOf(saved)
 	var bad []string
 	for _, name := range set {

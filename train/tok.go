@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/internal/safeio"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -153,7 +153,7 @@ func NewTokenizer(spec, corpus string) (tokenizer.Tokenizer, error) {
 		}
 		t, err := tokenizer.TrainBPE([]byte(corpus), n, tokenizer.TrainOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+			return nil, tokErr(err)
 		}
 		return t, nil
 	}
@@ -192,10 +192,10 @@ func loadTokenizerFile(path string) (tokenizer.Tokenizer, error) {
 func SaveTokenizer(tok tokenizer.Tokenizer, path string) error {
 	switch t := tok.(type) {
 	case *charTok:
-		return safetensors.WriteFileAtomic(path, t.save)
+		return safeio.WriteFileAtomic(path, t.save)
 	case interface{ Save(string) error }:
 		if err := t.Save(path); err != nil {
-			return fmt.Errorf("%w: %w", errTokenizer, err)
+			return tokErr(err)
 		}
 		return nil
 	}
@@ -204,9 +204,9 @@ func SaveTokenizer(tok tokenizer.Tokenizer, path string) error {
 
 // LoadTokenizer reads a tokenizer.json written by SaveTokenizer.
 func LoadTokenizer(path string) (tokenizer.Tokenizer, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxTokenizer, "a tokenizer file")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+		return nil, tokErr(err)
 	}
 	t, err := ParseTokenizer(b)
 	if err != nil {
@@ -247,7 +247,7 @@ func ParseTokenizer(b []byte) (tokenizer.Tokenizer, error) {
 	}
 	t, err := tokenizer.ParseJSON(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errTokenizer, err)
+		return nil, tokErr(err)
 	}
 	return t, nil
 }
@@ -263,4 +263,14 @@ func EncodeCorpus(tok tokenizer.Tokenizer, corpus string) ([]int32, error) {
 		out[i] = int32(id)
 	}
 	return out, nil
+}
+
+// tokErr wraps an error of the tokenizer package (or of reading a file)
+// once: "train: tokenizer: …", without repeating a "tokenizer:" prefix the
+// error already has.
+func tokErr(err error) error {
+	if strings.HasPrefix(err.Error(), "tokenizer: ") {
+		return fmt.Errorf("train: %w", err)
+	}
+	return fmt.Errorf("%w: %w", errTokenizer, err)
 }

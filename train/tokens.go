@@ -2,11 +2,14 @@ package train
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // Data formats of Options.DataFormat.
@@ -47,7 +50,10 @@ func DataFormat(path, format string) (string, error) {
 	if err != nil || st.IsDir() {
 		return FormatText, nil // LoadCorpus reports a missing path
 	}
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path)
+	if errors.Is(err, safeio.ErrNotRegular) {
+		return FormatText, nil // LoadCorpus reports it (a FIFO is never opened)
+	}
 	if err != nil {
 		return "", fmt.Errorf("train: data: %w", err)
 	}
@@ -67,15 +73,11 @@ func DataFormat(path, format string) (string, error) {
 // of 256 int32 — magic 20240520, version 1, token count — then the count
 // of uint16 ids).
 func LoadTokens(path, format string) ([]int32, error) {
-	f, err := os.Open(path)
+	f, st, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: data: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("train: data: %w", err)
-	}
 	size := st.Size()
 	if size > maxTokenFile {
 		return nil, fmt.Errorf("train: data %s: %d bytes, more than the %d GiB limit for a token file", path, size, maxTokenFile>>30)

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -52,6 +55,16 @@ type Options struct {
 	Seed        uint64  `json:"seed"`
 	Threads     int     `json:"threads"`
 	Resume      bool    `json:"resume"`
+	// Overwrite allows a fresh run into an Out that holds an earlier run
+	// (its step folders and current pointer are removed first); without
+	// it, or Resume, such an Out is an error.
+	Overwrite bool `json:"overwrite,omitempty"`
+	// MaxMemory bounds the bytes a run may allocate (model, optimizer,
+	// activations, corpus); 0 means the memory available at the start
+	// (MemAvailable).
+	MaxMemory int64 `json:"max_memory,omitempty"`
+	// MaxData bounds the training text read; 0 means DefaultMaxData.
+	MaxData int64 `json:"max_data,omitempty"`
 }
 
 // DefaultOptions returns the default small model and schedule: dim 128,
@@ -94,16 +107,27 @@ func (o *Options) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"lr", o.LR}, {"min-lr", o.MinLR}, {"weight-decay", o.WeightDecay}, {"clip", o.Clip}, {"p", o.P}, {"beta1", o.Beta1}, {"beta2", o.Beta2}} {
+	}{{"lr", o.LR}, {"min-lr", o.MinLR}, {"weight-decay", o.WeightDecay}, {"clip", o.Clip}, {"p", o.P}, {"beta1", o.Beta1}, {"beta2", o.Beta2}, {"rope-theta", o.RopeTheta}} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return bad("%s is %v, want a finite number", f.name, f.v)
 		}
 	}
+	// Sizes: a present but invalid value is an error (0 is the documented
+	// default only for hidden and kv-heads); each is bounded so products
+	// of a few stay inside int64.
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+	}{{"dim", o.Dim, 1}, {"layers", o.Layers, 1}, {"heads", o.Heads, 1}, {"kv-heads", o.KVHeads, 0}, {"hidden", o.Hidden, 0},
+		{"ctx", o.Ctx, 1}, {"batch", o.Batch, 1}, {"accum", o.Accum, 1}} {
+		if f.v < f.min || f.v > maxDimension {
+			return bad("%s %d must be in [%d, %d]", f.name, f.v, f.min, maxDimension)
+		}
+	}
 	switch {
-	case o.Threads < 0:
-		return bad("threads %d must be ≥ 0 (0: all CPUs)", o.Threads)
-	case o.Batch < 1 || o.Accum < 1:
-		return bad("batch %d and accum %d must be ≥ 1", o.Batch, o.Accum)
+	case o.Threads < 0 || o.Threads > sysmem.MaxThreads:
+		return bad("threads %d must be in [0, %d] (0: all CPUs)", o.Threads, sysmem.MaxThreads)
 	case o.Steps < 1:
 		return bad("steps %d must be ≥ 1", o.Steps)
 	case o.Until < 0 || o.Until > o.Steps:
@@ -111,11 +135,19 @@ func (o *Options) validate() error {
 	case !(o.LR > 0) || o.MinLR < 0 || o.MinLR > o.LR:
 		return bad("lr %v must be > 0 and min-lr %v in [0, lr]", o.LR, o.MinLR)
 	case o.Warmup < 0 || o.WeightDecay < 0 || o.Clip < 0:
-		return bad("warmup, weight-decay and clip must be ≥ 0")
+		return bad("warmup %d, weight-decay %v and clip %v must be ≥ 0", o.Warmup, o.WeightDecay, o.Clip)
+	case o.Warmup > o.Steps:
+		return bad("warmup %d is longer than steps %d (the learning rate would stay near 0)", o.Warmup, o.Steps)
+	case o.EvalEvery < 0 || o.SaveEvery < 0:
+		return bad("eval-every %d and save-every %d must be ≥ 0 (0: only at the end)", o.EvalEvery, o.SaveEvery)
 	case o.EvalIters < 1:
 		return bad("eval-iters %d must be ≥ 1", o.EvalIters)
 	case !(o.Beta1 >= 0 && o.Beta1 < 1 && o.Beta2 >= 0 && o.Beta2 < 1):
 		return bad("betas must be in [0, 1)")
+	case o.MaxMemory < 0 || o.MaxData < 0:
+		return bad("max-memory %d and max-data %d must be ≥ 0 (0: default)", o.MaxMemory, o.MaxData)
+	case o.Resume && o.Overwrite:
+		return bad("--resume and --overwrite contradict each other")
 	}
 	return nil
 }
@@ -172,6 +204,26 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 	}
 	tr := &Trainer{Opt: o}
 	var err error
+	if o.Resume && o.Out == "" {
+		return nil, fmt.Errorf("%w: --resume needs --out", ErrConfig)
+	}
+	// Everything that can be checked before the data is read and the
+	// model allocated: the output folder, and the memory of the model
+	// with the smallest vocabulary the tokenizer can give.
+	if o.Out != "" {
+		if err := PrepareOut(o); err != nil {
+			return nil, err
+		}
+	}
+	if !o.Resume {
+		c := o.Config(vocabLowerBound(o.Tokenizer))
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		if err := checkMemory(&c, o.Batch, 0, o.MaxMemory); err != nil {
+			return nil, err
+		}
+	}
 	var ids, valIDs []int32 // pre-tokenized data
 	if corpus == "" {
 		format, err := DataFormat(o.Data, o.DataFormat)
@@ -179,7 +231,7 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 			return nil, err
 		}
 		if format == FormatText {
-			if corpus, err = LoadCorpus(o.Data); err != nil {
+			if corpus, err = LoadCorpusLimit(o.Data, o.MaxData); err != nil {
 				return nil, err
 			}
 		} else {
@@ -193,22 +245,31 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 			}
 		}
 	}
+	// The data stays in memory: the text with its token ids (≤ 4 bytes
+	// per byte), or the pre-tokenized ids.
+	dataBytes := 5*int64(len(corpus)) + 4*int64(len(ids)+len(valIDs))
 	if o.Resume {
-		if o.Out == "" {
-			return nil, fmt.Errorf("%w: --resume needs --out", ErrConfig)
-		}
 		ck, err := LoadCheckpoint(o.Out)
 		if err != nil {
 			return nil, fmt.Errorf("train: resume: %w", err)
 		}
+		if !ck.HasState {
+			return nil, fmt.Errorf("train: resume: %s is missing: the step, the optimizer step count and the data order cannot be restored", filepath.Join(ck.Dir, "state.json"))
+		}
 		if ck.Opt == nil {
-			return nil, fmt.Errorf("train: resume: %s has no optimizer.safetensors", ck.Dir)
+			return nil, fmt.Errorf("train: resume: %s is missing: the AdamW moments cannot be restored", filepath.Join(ck.Dir, "optimizer.safetensors"))
+		}
+		if ck.State.AdamT != ck.State.Step {
+			return nil, fmt.Errorf("train: resume: %s: adam_t %d differs from step %d", filepath.Join(ck.Dir, "state.json"), ck.State.AdamT, ck.State.Step)
 		}
 		if d := optionDiffs(ck.State.Options, o); len(d) > 0 {
 			return nil, fmt.Errorf("%w: --resume continues the saved run with its own options, but %s differ (ResumeOptions merges them)", ErrConfig, strings.Join(d, ", "))
 		}
 		if o.Steps < ck.State.Options.Steps {
 			return nil, fmt.Errorf("%w: --steps %d is below the saved run's %d: --steps may only extend the schedule", ErrConfig, o.Steps, ck.State.Options.Steps)
+		}
+		if err := checkMemory(&ck.Model.Config, o.Batch, dataBytes, o.MaxMemory); err != nil {
+			return nil, err
 		}
 		tr.Model, tr.AdamW, tr.Tok, tr.State = ck.Model, ck.Opt, ck.Tokenizer, ck.State
 		tr.AdamW.Beta1, tr.AdamW.Beta2, tr.AdamW.WeightDecay = o.Beta1, o.Beta2, o.WeightDecay
@@ -225,6 +286,9 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 			return nil, err
 		}
 		cfg := o.Config(tr.Tok.VocabSize())
+		if err := checkMemory(&cfg, o.Batch, dataBytes, o.MaxMemory); err != nil {
+			return nil, err
+		}
 		if tr.Model, err = NewModel(cfg, o.Seed); err != nil {
 			return nil, err
 		}
@@ -255,6 +319,68 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 		return nil, err
 	}
 	return tr, nil
+}
+
+// vocabLowerBound is the smallest vocabulary the tokenizer spec can give
+// (for the memory check made before the corpus is read).
+func vocabLowerBound(spec string) int {
+	if n, ok := strings.CutPrefix(spec, "bpe:"); ok {
+		if v, err := strconv.Atoi(n); err == nil && v > 2 {
+			return v
+		}
+	}
+	return 2
+}
+
+// PrepareOut checks the output folder of a run before any compute: it
+// must be a folder (created if absent) that can be written to, and one
+// that holds an earlier run (a current pointer or step-* folders) is only
+// accepted with Resume, or with Overwrite, which removes that run's step
+// folders and pointer first. An empty Out is an error here.
+func PrepareOut(o Options) error {
+	if o.Out == "" {
+		return fmt.Errorf("%w: --out is empty: the run would save nothing", ErrConfig)
+	}
+	st, err := os.Stat(o.Out)
+	switch {
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("%w: --out %s is a file, not a folder", ErrConfig, o.Out)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("train: --out %s: %w", o.Out, err)
+	}
+	var earlier []string
+	if err == nil {
+		ents, err := os.ReadDir(o.Out)
+		if err != nil {
+			return fmt.Errorf("train: --out %s: %w", o.Out, err)
+		}
+		for _, e := range ents {
+			if e.Name() == CurrentFile || (e.IsDir() && strings.HasPrefix(e.Name(), "step-")) {
+				earlier = append(earlier, e.Name())
+			}
+		}
+	}
+	if len(earlier) > 0 && !o.Resume {
+		if !o.Overwrite {
+			return fmt.Errorf("%w: --out %s holds an earlier run (%s); use --resume to continue it, --overwrite to replace it, or another --out",
+				ErrConfig, o.Out, strings.Join(earlier, ", "))
+		}
+		for _, n := range earlier {
+			if err := os.RemoveAll(filepath.Join(o.Out, n)); err != nil {
+				return fmt.Errorf("train: --overwrite: %w", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("train: --out: %w", err)
+	}
+	f, err := os.CreateTemp(o.Out, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("train: --out %s is not writable: %w", o.Out, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
 
 // Evaluate returns the mean validation loss over EvalIters batches drawn

@@ -35,6 +35,9 @@ final losses (docs/ABLATION.md).`,
 		Example: "  llmparts ablate --data input.txt --steps 300 --figs docs/img",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("warmup") && o.Warmup > o.Steps {
+				o.Warmup = o.Steps / 10 // the default warm-up is 10 % of the default 300 steps
+			}
 			return runAblate(o, figs, rounds, jsonOut)
 		},
 	}

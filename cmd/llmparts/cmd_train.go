@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/llmparts/llmparts/internal/progress"
+	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/train"
 )
 
@@ -38,6 +40,22 @@ func trainFlags(fs *pflag.FlagSet, o *train.Options) {
 	fs.IntVar(&o.EvalIters, "eval-iters", o.EvalIters, "validation batches per evaluation")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
 	fs.IntVar(&o.Threads, "threads", o.Threads, "goroutines (0: all CPUs)")
+	fs.Var((*sizeFlag)(&o.MaxMemory), "max-memory", "refuse a run needing more memory than this, e.g. 8G (0: the memory available now)")
+	fs.Var((*sizeFlag)(&o.MaxData), "max-data", "refuse more training text than this, e.g. 2G (0: 1G)")
+}
+
+// sizeFlag is a byte count flag written like 8G or 512M (sysmem.ParseSize).
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+func (f *sizeFlag) Type() string   { return "size" }
+func (f *sizeFlag) Set(s string) error {
+	n, err := sysmem.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*f = sizeFlag(n)
+	return nil
 }
 
 func newTrainCmd() *cobra.Command {
@@ -85,11 +103,15 @@ continues exactly where a run stopped, with the options it was started with
 	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "validate every N steps (0: only at the end)")
 	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "checkpoint every N steps (0: only at the end)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint in --out")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace an earlier run in --out (its step folders and current pointer)")
 	fs.BoolVar(&jsonOut, "json", false, "print a JSON summary as the last stdout line")
 	return c
 }
 
 func runTrain(o train.Options, jsonOut bool) error {
+	if o.Out == "" {
+		return usageErrorf("--out is empty: the run would save nothing")
+	}
 	fmt.Fprintf(os.Stderr, "loading data and building the tokenizer...\n")
 	tr, err := train.NewTrainer(o, "")
 	if err != nil {

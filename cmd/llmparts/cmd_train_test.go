@@ -84,7 +84,7 @@ func TestTrainCommandBadFlags(t *testing.T) {
 		{"--no-such-flag"},
 		{"extra"},
 	} {
-		err := execute(append([]string{"train", "--data", data, "--out", t.TempDir(), "--steps", "1"}, args...))
+		err := execute(append([]string{"train", "--data", data, "--out", t.TempDir(), "--steps", "1", "--warmup", "0"}, args...))
 		if err == nil {
 			t.Errorf("%v: accepted", args)
 		}

@@ -46,3 +46,30 @@ func TestHostileTokenizeInputs(t *testing.T) {
 		t.Errorf("tokenize --file /dev/zero: exit %d, %q", code, errs)
 	}
 }
+
+// TestHostileTrainFlags (items 3, 6, 12, 15): careless train flags are
+// one-line errors before any step runs.
+func TestHostileTrainFlags(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "d.txt")
+	os.WriteFile(data, []byte(strings.Repeat("hello world. ", 400)), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", "/dev/zero"}, "/dev/zero: not a regular file"},
+		{[]string{"--out", ""}, "--out is empty"},
+		{[]string{"--hidden", "-5"}, "hidden -5 must be in"},
+		{[]string{"--hidden", "4611686018427387904"}, "hidden 4611686018427387904 must be in"},
+		{[]string{"--save-every", "-1"}, "save-every -1"},
+		{[]string{"--warmup", "500", "--steps", "10"}, "warmup 500 is longer than steps 10"},
+		{[]string{"--max-memory", "1M"}, "but 1 MiB of memory is available (the limit)"},
+		{[]string{"--max-data", "100"}, "more than the 100 bytes limit"},
+		{[]string{"--max-memory", "lots"}, "invalid argument"},
+	} {
+		args := append([]string{"train", "--data", data, "--out", t.TempDir(), "--dim", "16", "--layers", "1", "--heads", "2", "--ctx", "8", "--steps", "10", "--warmup", "1"}, tc.args...)
+		_, errs, code := capture(t, args...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, errs, tc.want)
+		}
+	}
+}

@@ -19,6 +19,11 @@ import (
 	"github.com/llmparts/llmparts/internal/safeio"
 )
 
+// MaxThreads is the most worker goroutines a model or a training run
+// uses (each costs a goroutine and scratch memory; beyond the core count
+// they only add switching).
+const MaxThreads = 1024
+
 // meminfo is the file Available reads (a variable for tests).
 var meminfo = "/proc/meminfo"
 
