@@ -63,7 +63,7 @@ func TestMemoryBytesBound(t *testing.T) {
 			t.Fatal("overflow")
 		}
 		runtime.GC()
-		runtime.GC() // two collections empty the kernel's sync.Pool of packing buffers
+		runtime.GC()                 // two collections empty the kernel's sync.Pool of packing buffers
 		gc := debug.SetGCPercent(-1) // no collection (and pool refills) while measuring
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
