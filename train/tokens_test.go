@@ -138,7 +138,7 @@ func TestTrainFromTokenFiles(t *testing.T) {
 		t.Errorf("token file run %v / %v, text run %v / %v", res.Losses[0], res.TrainLoss, res2.Losses[0], res2.TrainLoss)
 	}
 	// Without a tokenizer file the ids mean nothing.
-	o.Tokenizer = "char"
+	o.Tokenizer, o.Out = "char", filepath.Join(dir, "out3") // a fresh --out: out holds the run above
 	if _, err := NewTrainer(o, ""); err == nil || !strings.Contains(err.Error(), "needs --tokenizer FILE") {
 		t.Errorf("token data with --tokenizer char: %v", err)
 	}
