@@ -24,7 +24,8 @@ import (
 
 	"github.com/llmparts/llmparts"
 	"github.com/llmparts/llmparts/chat"
-	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -57,6 +58,9 @@ type Options struct {
 	// Template formats chat messages (nil: the model file's template, else
 	// one chosen from the vocabulary; see chat.ForVocabulary).
 	Template *chat.Template
+	// MaxMemory bounds the memory of the Parallel sessions (KV caches and
+	// work buffers; 0: the memory available when SetModel runs).
+	MaxMemory int64
 	// Log receives one line per request and the start-up lines (nil:
 	// nothing is logged).
 	Log io.Writer
@@ -129,14 +133,6 @@ func New(opts Options) *Server {
 	return s
 }
 
-// KVBytes is the memory the KV caches of parallel requests of ctx
-// positions take with m: parallel × ctx × layers × 2 × kv heads × head
-// dim × 4 bytes.
-func KVBytes(m *model.Model, parallel, ctx int) int64 {
-	c := m.Config
-	return int64(parallel) * int64(ctx) * int64(c.NLayers) * 2 * int64(c.NKVHeads*c.HeadDim) * 4
-}
-
 // SetModel makes the server ready: it allocates Parallel KV caches and
 // starts the engine. Generation ends at the model's end-of-generation
 // tokens (llmparts.Model.IsEnd: EOS and the chat template's end-of-turn
@@ -159,6 +155,16 @@ func (s *Server) SetModel(m *llmparts.Model) error {
 		ctx = net.Config.ContextLen
 	}
 	s.ctxLen = ctx
+	// Memory is bounded up front: Parallel sessions of ctx positions.
+	one, ok := net.SessionBytes(ctx)
+	need := one * int64(s.opts.Parallel)
+	if !ok || need/int64(s.opts.Parallel) != one {
+		return fmt.Errorf("serve: %d sessions of %d positions do not fit in 64-bit sizes", s.opts.Parallel, ctx)
+	}
+	what := fmt.Sprintf("serve: %d KV caches of %d positions", s.opts.Parallel, ctx)
+	if err := sysmem.Check(what, need, s.opts.MaxMemory, "use a smaller --parallel or -c"); err != nil {
+		return err
+	}
 	if s.opts.MaxTokens <= 0 || s.opts.MaxTokens > ctx {
 		s.opts.MaxTokens = ctx
 	}
@@ -201,8 +207,8 @@ func (s *Server) SetModel(m *llmparts.Model) error {
 			}
 		}
 	}
-	fmt.Fprintf(s.opts.Log, "KV cache: %d slots × %d positions = %.1f MiB; chat template %s\n",
-		s.opts.Parallel, ctx, float64(KVBytes(net, s.opts.Parallel, ctx))/(1<<20), tmpl.Name)
+	fmt.Fprintf(s.opts.Log, "KV cache and buffers: %d slots × %d positions = %s; chat template %s\n",
+		s.opts.Parallel, ctx, safeio.Human(need), tmpl.Name)
 	s.eng.Store(newEngine(net, tok, stop, s.opts.Parallel, ctx, s.opts.QueueSize, s.opts.PrefillChunk, s.met, s.opts.Log))
 	return nil
 }
