@@ -34,3 +34,14 @@ func gelu(v float32) float32 {
 	x := float64(v)
 	return float32(0.5 * x * (1 + math.Tanh(geluC*(x+0.044715*x*x*x))))
 }
+
+// Softcap computes x ← c·tanh(a·x/c) in place: Gemma 2's soft-capping of
+// attention scores (a folds in the 1/√d scale) and of logits (a = 1),
+// which squashes values smoothly into (−c, c) and leaves small ones nearly
+// a·x. Each value is evaluated in float64 and rounded once. c must be > 0.
+func Softcap(x []float32, c, a float32) {
+	s := float64(a) / float64(c)
+	for i, v := range x {
+		x[i] = float32(float64(c) * math.Tanh(float64(v)*s))
+	}
+}

@@ -31,3 +31,16 @@ func TestGELU(t *testing.T) {
 		t.Errorf("gelu(NaN) = %v", got[0])
 	}
 }
+
+// TestSoftcap checks c·tanh(a·x/c) against values from Python's math
+// module rounded to float32 (c = 30, a = 0.5).
+func TestSoftcap(t *testing.T) {
+	x := []float32{-100, -3, 0, 1, 60, 1e6}
+	want := []float32{-27.93328857421875, -1.4987512826919556, 0, 0.4999537169933319, 22.847824096679688, 30}
+	Softcap(x, 30, 0.5)
+	for i := range x {
+		if x[i] != want[i] {
+			t.Errorf("softcap %d = %v, want %v", i, x[i], want[i])
+		}
+	}
+}

@@ -68,7 +68,7 @@ func (s *Session) weights(sc []float32, h, p, j0 int) {
 	c := &s.m.Config
 	scale := c.attnScale()
 	if cp := c.AttnSoftcap; cp > 0 {
-		softcap(sc, float32(cp), scale)
+		kernel.Softcap(sc, float32(cp), scale)
 	} else {
 		kernel.Scale(scale, sc)
 	}

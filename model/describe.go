@@ -21,7 +21,10 @@ func (m *Model) Describe() Description {
 	c := &m.Config
 	var d Description
 	d.Family = c.Arch
-	if m.Family != nil {
+	switch {
+	case m.Info.Format == "checkpoint":
+		d.Family += "-style trainer checkpoint: norm, positions and MLP as its config.json says"
+	case m.Family != nil:
 		d.Family += ": " + m.Family.Summary
 	}
 	// Norm kind and where the blocks put it (from the norms present).

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/kernel"
@@ -262,7 +261,7 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 	s.matmul(m.Output, logits, xb, n, false)
 	addBias(logits, m.OutputBias)
 	if cp := c.FinalSoftcap; cp > 0 {
-		softcap(logits, float32(cp), 1)
+		kernel.Softcap(logits, float32(cp), 1)
 	}
 	return logits, nil
 }
@@ -274,14 +273,6 @@ func addBias(y, b []float32) {
 	}
 	for r := 0; r+len(b) <= len(y); r += len(b) {
 		kernel.Add(y[r:r+len(b)], y[r:r+len(b)], b)
-	}
-}
-
-// softcap replaces each x by c·tanh(scale·x/c) (Gemma 2's soft-capping;
-// scale folds in an attention scale).
-func softcap(x []float32, c, scale float32) {
-	for i, v := range x {
-		x[i] = c * float32(math.Tanh(float64(v*scale/c)))
 	}
 }
 
