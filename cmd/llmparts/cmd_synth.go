@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llmparts/llmparts/format/gguf"
+	"github.com/llmparts/llmparts/model"
 	"github.com/llmparts/llmparts/quant"
 )
 
@@ -141,22 +142,23 @@ func (c *synthConfig) tensors() []synthTensor {
 	kv := uint64(c.Dim / c.Heads * c.KVHeads)
 	w := func(name string, shape ...uint64) synthTensor { return synthTensor{name, shape, c.Type, false} }
 	n := func(name string) synthTensor { return synthTensor{name, []uint64{d}, quant.F32, true} }
-	ts := []synthTensor{w("token_embd.weight", d, v)}
+	// Tensor names from the model package's one table of GGUF names.
+	name := func(r model.Role, i int) string { return r.GGUFName(i) + ".weight" }
+	ts := []synthTensor{w(name(model.TokenEmbd, 0), d, v)}
 	for i := 0; i < c.Layers; i++ {
-		p := fmt.Sprintf("blk.%d.", i)
 		ts = append(ts,
-			n(p+"attn_norm.weight"),
-			w(p+"attn_q.weight", d, d),
-			w(p+"attn_k.weight", d, kv),
-			w(p+"attn_v.weight", d, kv),
-			w(p+"attn_output.weight", d, d),
-			n(p+"ffn_norm.weight"),
-			w(p+"ffn_gate.weight", d, h),
-			w(p+"ffn_up.weight", d, h),
-			w(p+"ffn_down.weight", h, d),
+			n(name(model.AttnNorm, i)),
+			w(name(model.AttnQ, i), d, d),
+			w(name(model.AttnK, i), d, kv),
+			w(name(model.AttnV, i), d, kv),
+			w(name(model.AttnOut, i), d, d),
+			n(name(model.FFNNorm, i)),
+			w(name(model.FFNGate, i), d, h),
+			w(name(model.FFNUp, i), d, h),
+			w(name(model.FFNDown, i), h, d),
 		)
 	}
-	return append(ts, n("output_norm.weight"), w("output.weight", d, v))
+	return append(ts, n(name(model.OutputNorm, 0)), w(name(model.Output, 0), d, v))
 }
 
 // synthVocab returns a SentencePiece-style ("llama") vocabulary of n
