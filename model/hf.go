@@ -69,6 +69,12 @@ var hfCommonKeys = map[string]bool{
 	"max_length": true, "min_length": true, "do_sample": true,
 	"num_beams": true, "temperature": true, "top_k": true, "top_p": true, "repetition_penalty": true,
 	"gradient_checkpointing": true, "use_return_dict": true,
+	// auto_map names remote code; transformers runs its own class for the
+	// model_type unless trust_remote_code, and so does this loader.
+	"auto_map": true,
+	// Megatron/nanotron settings transformers does not read.
+	"attention_softmax_in_fp32": true, "bias_dropout_fusion": true, "skip_bias_add": true,
+	"skip_bias_add_qkv": true, "is_llama_config": true, "rope_interleaved": true,
 }
 
 // hfReader reads config.json values by key, records which keys were read,
@@ -200,7 +206,8 @@ func (r *hfReader) finish() error {
 	}
 	var keys []string
 	for k := range r.raw {
-		if !r.used[k] && !hfCommonKeys[k] && !strings.HasSuffix(k, "_dropout") && !strings.HasSuffix(k, "_pdrop") {
+		// "_"-prefixed keys are transformers' private bookkeeping.
+		if !r.used[k] && !hfCommonKeys[k] && !strings.HasSuffix(k, "_dropout") && !strings.HasSuffix(k, "_pdrop") && !strings.HasPrefix(k, "_") {
 			keys = append(keys, k)
 		}
 	}
@@ -301,7 +308,11 @@ var hfSpecs = map[string]*hfSpec{
 			if q := r.floatv(want, true, "query_pre_attn_scalar"); math.Abs(q-want) > 1e-9*want {
 				r.fail("query_pre_attn_scalar = %v is not supported (the gemma2 family scales q by 1/√%v for %d layers)", q, want, layers)
 			}
-			if w := r.intv(0, "sliding_window"); w > 0 {
+			w := r.intv(0, "sliding_window")
+			if w2 := r.intv(w, "sliding_window_size"); w2 != w {
+				r.fail("sliding_window_size = %d differs from sliding_window = %d", w2, w)
+			}
+			if w > 0 {
 				c.setA("attention.sliding_window", uint32(w))
 			}
 			c.setA("attn_logit_softcapping", float32(r.floatv(0, false, "attn_logit_softcapping")))
@@ -337,7 +348,9 @@ var hfSpecs = map[string]*hfSpec{
 	"starcoder2": {
 		config: func(r *hfReader, c *hfConv) error {
 			r.act([]string{"gelu_pytorch_tanh"}, "hidden_act")
-			r.get("use_bias") // the biases are bound when present
+			r.get("use_bias")             // the biases are bound when present
+			r.want("mlp_type", "default") // early configs; transformers does not read them
+			r.want("norm_type", "layer_norm")
 			if err := hfDecoder(r, c, false, "norm_epsilon"); err != nil {
 				return err
 			}
@@ -383,6 +396,9 @@ var hfSpecs = map[string]*hfSpec{
 			r.want("apply_residual_connection_post_layernorm", false)
 			dim := r.intv(-1, "hidden_size", "n_embed")
 			heads := r.intv(-1, "n_head", "num_attention_heads")
+			if n := r.intv(0, "n_inner"); n != 0 && n != 4*dim {
+				r.fail("n_inner = %d is not supported for model_type bloom (its MLP is 4·hidden_size = %d)", n, 4*dim)
+			}
 			hfBasic(c, r.intv(2048, "seq_length", "n_positions"), dim, r.intv(-1, "n_layer", "num_hidden_layers"), 4*dim, heads, heads, dim/heads)
 			c.setA("attention.layer_norm_epsilon", float32(r.floatv(1e-5, true, "layer_norm_epsilon")))
 			return r.err
@@ -547,9 +563,8 @@ func hfRope(r *hfReader, c *hfConv, ctx int) error {
 		c.addTensor("rope_factors_long.weight", &hfTensor{rows: 1, cols: len(s.LongFactor), vec: true, v: f32s(s.LongFactor)})
 		c.addTensor("rope_factors_short.weight", &hfTensor{rows: 1, cols: len(s.ShortFactor), vec: true, v: f32s(s.ShortFactor)})
 	}
-	if typ != "longrope" && hc.OriginalMaxPositionEmbeddings != 0 {
-		return fmt.Errorf("%s: original_max_position_embeddings without longrope scaling is not supported", r.file)
-	}
+	// A top-level original_max_position_embeddings (Phi-3) matters only
+	// to longrope; transformers ignores it otherwise, and so does this.
 	return nil
 }
 
@@ -573,14 +588,26 @@ func f32s(v []float64) []float32 {
 // hfConvert turns a config.json and the safetensors weights of a folder
 // into GGUF metadata and tensors; file names the folder in errors.
 func hfConvert(cfg []byte, sf *safetensors.File, file string) (*hfConv, error) {
+	c, spec, err := hfReadConfig(cfg, file)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.bindTensors(spec, sf, file); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// hfReadConfig reads a config.json into GGUF metadata.
+func hfReadConfig(cfg []byte, file string) (*hfConv, *hfSpec, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(cfg, &raw); err != nil {
-		return nil, fmt.Errorf("%s/config.json: %v", file, err)
+		return nil, nil, fmt.Errorf("%s/config.json: %v", file, err)
 	}
 	r := &hfReader{raw: raw, used: map[string]bool{}, file: file + "/config.json"}
 	r.mt = r.strv("", "model_type")
 	if r.err != nil {
-		return nil, r.err
+		return nil, nil, r.err
 	}
 	spec, ok := hfSpecs[r.mt]
 	fam, ok2 := FamilyForHF(r.mt)
@@ -591,23 +618,20 @@ func hfConvert(cfg []byte, sf *safetensors.File, file string) (*hfConv, error) {
 		}
 		sort.Strings(known)
 		if r.mt == "" {
-			return nil, fmt.Errorf("%s: config.json has no model_type (known: %s)", file, strings.Join(known, ", "))
+			return nil, nil, fmt.Errorf("%s: config.json has no model_type (known: %s)", file, strings.Join(known, ", "))
 		}
-		return nil, fmt.Errorf("%s: model_type %q is not supported (known: %s)", file, r.mt, strings.Join(known, ", "))
+		return nil, nil, fmt.Errorf("%s: model_type %q is not supported (known: %s)", file, r.mt, strings.Join(known, ", "))
 	}
 	c := &hfConv{fam: fam, arch: fam.Arch, tensors: map[string]*hfTensor{}}
 	c.set("general.architecture", fam.Arch)
 	c.tied = r.boolv(false, "tie_word_embeddings")
 	if err := spec.config(r, c); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := r.finish(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := c.bindTensors(spec, sf, file); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return c, spec, nil
 }
 
 // bindTensors converts every tensor the family names in Hugging Face
