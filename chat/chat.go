@@ -32,6 +32,7 @@ import (
 	"github.com/ardanlabs/jinja"
 
 	"github.com/llmparts/llmparts/format/gguf"
+	"github.com/llmparts/llmparts/internal/safeio"
 )
 
 // Message is one turn of a conversation.
@@ -238,10 +239,10 @@ func ForVocabulary(has func(string) bool) *Template {
 // such file or the file no template.
 func FromHFConfig(dir string) (*Template, error) {
 	path := filepath.Join(dir, "tokenizer_config.json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	b, err := safeio.ReadFile(path, safeio.MaxConfig, "a JSON config file")
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/llmparts/llmparts/format/safetensors"
+	"github.com/llmparts/llmparts/internal/checksum"
 	"github.com/llmparts/llmparts/internal/safeio"
 )
 
@@ -65,6 +66,12 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 		return nil, fmt.Errorf("model: %s: %v", name, err)
 	}
 	where := path.Join(name, dir)
+	// A step folder written by the trainer lists its files' SHA-256 in
+	// SHA256SUMS: a flipped bit is an error here, not silently different
+	// weights. Folders without the list (Hugging Face, older ones) load.
+	if _, err := checksum.Verify(fsys, dir); err != nil {
+		return nil, fmt.Errorf("model: %s: %v", where, err)
+	}
 	cb, err := safeio.ReadFileFS(fsys, path.Join(dir, "config.json"), safeio.MaxConfig, "a JSON config file")
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %v", name, err)

@@ -189,3 +189,30 @@ func TestCheckpointBadConfigValues(t *testing.T) {
 		t.Fatalf("default model: %v", err)
 	}
 }
+
+// TestCheckpointChecksum (issue 14 item 13): a flipped bit in the weights
+// of a trainer checkpoint is an error at load naming the file, found
+// through the SHA256SUMS the trainer wrote.
+func TestCheckpointChecksum(t *testing.T) {
+	c := train.Config{Vocab: 22, Dim: 8, Layers: 1, Heads: 2, KVHeads: 2, Hidden: 16, Ctx: 8, Norm: train.NormRMS, Eps: 1e-5,
+		Pos: train.PosRoPE, RopeTheta: 10000, MLP: train.MLPSwiGLU, Tied: true}
+	tm, err := train.NewModel(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	step, err := train.SaveCheckpoint(dir, tm, nil, tokenizer.NewChar("abcdefghijklmnopqrstuv"), train.State{Step: 7}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := model.Load(dir, model.Options{Threads: 1}); err != nil {
+		t.Fatalf("intact: %v", err)
+	}
+	p := filepath.Join(step, "model.safetensors")
+	b, _ := os.ReadFile(p)
+	b[len(b)-5] ^= 1
+	os.WriteFile(p, b, 0o644)
+	if _, err := model.Load(dir, model.Options{Threads: 1}); err == nil || !strings.Contains(err.Error(), "model.safetensors: SHA-256 mismatch") {
+		t.Fatalf("flipped bit: %v", err)
+	}
+}
