@@ -29,6 +29,9 @@ type archLogits struct {
 func TestArchsMatchLlamaCpp(t *testing.T) {
 	dir := filepath.Dir(testdata.Path(t, "archs/MANIFEST.json"))
 	var manifest struct {
+		Dump struct {
+			NCtx int `json:"n_ctx"`
+		} `json:"dump_settings"`
 		Files []struct {
 			Kind, Name, Family, File, Logits string
 		} `json:"files"`
@@ -47,7 +50,7 @@ func TestArchsMatchLlamaCpp(t *testing.T) {
 		}
 		n++
 		t.Run(f.Name, func(t *testing.T) {
-			d, tol := checkArch(t, filepath.Join(dir, f.File), filepath.Join(dir, f.Logits))
+			d, tol := checkArch(t, filepath.Join(dir, f.File), filepath.Join(dir, f.Logits), manifest.Dump.NCtx)
 			t.Logf("%s (%s): max |Δlogit| = %.3g (tolerance %g)", f.Name, f.Family, d, tol)
 		})
 	}
@@ -56,7 +59,10 @@ func TestArchsMatchLlamaCpp(t *testing.T) {
 	}
 }
 
-func checkArch(t *testing.T, model, logits string) (float64, float64) {
+// checkArch compares one model with llama.cpp's logits; nCtx is the
+// context llama.cpp ran with (it picks Phi-3's LongRoPE factors), 0 for the
+// model's own.
+func checkArch(t *testing.T, model, logits string, nCtx int) (float64, float64) {
 	var want archLogits
 	b, err := os.ReadFile(logits)
 	if err != nil {
@@ -75,7 +81,7 @@ func checkArch(t *testing.T, model, logits string) (float64, float64) {
 		tol = 5e-3
 	}
 	V := m.Config.VocabSize
-	s := m.NewSession(0)
+	s := m.NewSession(nCtx)
 	all, err := s.ForwardAll(want.Tokens, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +101,7 @@ func checkArch(t *testing.T, model, logits string) (float64, float64) {
 	}
 	// Decoding one token at a time through the cache gives the batched
 	// logits, and both follow the float64 reference.
-	ref := referenceForward(m, want.Tokens)
+	ref := referenceForwardCtx(m, want.Tokens, s.Context())
 	s.Reset()
 	for i, tok := range want.Tokens {
 		l, err := s.Forward([]int{tok}, i)

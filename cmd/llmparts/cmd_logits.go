@@ -20,6 +20,7 @@ func newLogitsCmd() *cobra.Command {
 	var mf modelFlags
 	var ids string
 	var floatAct bool
+	var nCtx int
 	c := &cobra.Command{
 		Use:   "logits [-m MODEL] --ids 1,2,3 [--float-activations | --quantize-activations]",
 		Short: "print the model's logits at every position of a token sequence, as JSON lines",
@@ -29,7 +30,8 @@ the model with other engines (llama.cpp, Hugging Face). Without -m: the embedded
 model. Q8_0/Q4_0 weights run against float32 activations unless
 --quantize-activations asks for llama.cpp's Q8_0 integer path.`,
 		Example: `  llmparts logits -m model.gguf --ids 1,15043,3186
-  llmparts logits -m stories260K.bin --ids 1,403,407 --quantize-activations`,
+  llmparts logits -m stories260K.bin --ids 1,403,407 --quantize-activations
+  llmparts logits -m phi3.gguf --ids 1,2,3 -c 256`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if floatAct && mf.quantAct {
@@ -39,13 +41,17 @@ model. Q8_0/Q4_0 weights run against float32 activations unless
 			if err != nil {
 				return err
 			}
-			return logits(&mf, toks)
+			if nCtx < 0 {
+				return usageErrorf("--ctx-size %d is negative", nCtx)
+			}
+			return logits(&mf, toks, nCtx)
 		},
 	}
 	mf.add(c.Flags())
 	mf.noTok = true
 	c.Flags().StringVar(&ids, "ids", "", "token ids, comma-separated (required)")
 	c.Flags().BoolVar(&floatAct, "float-activations", false, "float32 activations with Q8_0/Q4_0 weights (the default)")
+	c.Flags().IntVarP(&nCtx, "ctx-size", "c", 0, "session context in positions, as llama.cpp's -c (0: the number of ids); it decides Phi-3's LongRoPE factors (long when it exceeds the original context)")
 	return c
 }
 
@@ -65,14 +71,17 @@ func parseIDs(s string) ([]int, error) {
 	return ids, nil
 }
 
-func logits(mf *modelFlags, ids []int) error {
+func logits(mf *modelFlags, ids []int, nCtx int) error {
 	lm, err := mf.open()
 	if err != nil {
 		return err
 	}
 	defer lm.Close()
 	m := lm.Net
-	s, err := m.NewSessionLimit(len(ids), 0)
+	if nCtx < len(ids) {
+		nCtx = len(ids)
+	}
+	s, err := m.NewSessionLimit(nCtx, 0)
 	if err != nil {
 		return err
 	}

@@ -40,36 +40,42 @@ func runLogits(t *testing.T, args ...string) ([]logitsLine, int) {
 	return out, code
 }
 
-// TestLogitsCommand compares `llmparts logits` on a family model of the
-// archs test data with llama.cpp's logits for the same ids.
+// TestLogitsCommand compares `llmparts logits` on family models of the
+// archs test data with llama.cpp's logits for the same ids (phi3 with
+// llama.cpp's context of 256, which selects the long LongRoPE factors).
 func TestLogitsCommand(t *testing.T) {
-	p := testdata.Path(t, "archs/qwen2.gguf")
-	b, err := os.ReadFile(strings.TrimSuffix(p, ".gguf") + ".logits.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want struct {
-		Tokens []int       `json:"tokens"`
-		Logits [][]float64 `json:"logits"`
-	}
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, len(want.Tokens))
-	for i, v := range want.Tokens {
-		ids[i] = strconv.Itoa(v)
-	}
-	got, code := runLogits(t, "-m", p, "--ids", strings.Join(ids, ","), "-t", "1")
-	if code != 0 || len(got) != len(want.Tokens) {
-		t.Fatalf("exit %d, %d lines, want %d", code, len(got), len(want.Tokens))
-	}
-	for i, l := range got {
-		if l.Pos != i || l.Token != want.Tokens[i] || len(l.Logits) != len(want.Logits[i]) {
-			t.Fatalf("line %d: pos %d token %d, %d logits", i, l.Pos, l.Token, len(l.Logits))
+	for _, tc := range []struct {
+		file  string
+		extra []string
+	}{{"qwen2", nil}, {"phi3", []string{"-c", "256"}}} {
+		p := testdata.Path(t, "archs/"+tc.file+".gguf")
+		b, err := os.ReadFile(strings.TrimSuffix(p, ".gguf") + ".logits.json")
+		if err != nil {
+			t.Fatal(err)
 		}
-		for j, v := range l.Logits {
-			if d := math.Abs(v - want.Logits[i][j]); d > 1e-4 {
-				t.Fatalf("pos %d logit %d: %g, llama.cpp %g", i, j, v, want.Logits[i][j])
+		var want struct {
+			Tokens []int       `json:"tokens"`
+			Logits [][]float64 `json:"logits"`
+		}
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, len(want.Tokens))
+		for i, v := range want.Tokens {
+			ids[i] = strconv.Itoa(v)
+		}
+		got, code := runLogits(t, append([]string{"-m", p, "--ids", strings.Join(ids, ","), "-t", "1"}, tc.extra...)...)
+		if code != 0 || len(got) != len(want.Tokens) {
+			t.Fatalf("%s: exit %d, %d lines, want %d", tc.file, code, len(got), len(want.Tokens))
+		}
+		for i, l := range got {
+			if l.Pos != i || l.Token != want.Tokens[i] || len(l.Logits) != len(want.Logits[i]) {
+				t.Fatalf("%s line %d: pos %d token %d, %d logits", tc.file, i, l.Pos, l.Token, len(l.Logits))
+			}
+			for j, v := range l.Logits {
+				if d := math.Abs(v - want.Logits[i][j]); d > 1e-4 {
+					t.Fatalf("%s pos %d logit %d: %g, llama.cpp %g", tc.file, i, j, v, want.Logits[i][j])
+				}
 			}
 		}
 	}
@@ -81,6 +87,7 @@ func TestLogitsCommandErrors(t *testing.T) {
 		{"--ids", "1,x"},
 		{"--ids", "1,-2"},
 		{"--ids", "1", "--float-activations", "--quantize-activations"},
+		{"--ids", "1", "-c", "-5"},
 	} {
 		if _, code := runLogits(t, args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
