@@ -101,10 +101,11 @@ type Options struct {
 }
 
 // Open loads the model at path with default options: a GGUF file, a
-// llama2.c checkpoint (.bin), or a trainer checkpoint folder. Its
-// tokenizer is the GGUF file's vocabulary, the checkpoint's
-// tokenizer.json, or for a llama2.c model the first of tokenizer.bin,
-// tok<vocab>.bin, tokenizer.model and tok<vocab>.model found beside it.
+// llama2.c checkpoint (.bin), a Hugging Face folder or a trainer
+// checkpoint folder. Its tokenizer is the GGUF file's vocabulary, the
+// folder's tokenizer.json, or for a llama2.c model the first of
+// tokenizer.bin, tok<vocab>.bin, tokenizer.model and tok<vocab>.model
+// found beside it; Net.Info.Tokenizer names the file it came from.
 func Open(path string) (*Model, error) { return OpenWith(path, Options{}) }
 
 // OpenWith is [Open] with options.

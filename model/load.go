@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/llmparts/llmparts/format/llama2c"
 )
@@ -86,14 +85,6 @@ func loadLlama2C(path string) (*Model, error) {
 	}
 	m.closer = ck.Close
 	m.Info.Path = path
-	// A tokenizer beside the model: tokenizer.bin or tok<vocab>.bin.
-	dir := filepath.Dir(path)
-	for _, n := range []string{"tokenizer.bin", fmt.Sprintf("tok%d.bin", m.Config.VocabSize)} {
-		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
-			m.Info.Tokenizer = filepath.Join(dir, n)
-			break
-		}
-	}
 	return m, nil
 }
 

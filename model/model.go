@@ -105,7 +105,7 @@ type Model struct {
 type Info struct {
 	Format      string   // "llama2c", "llama2c-v1", "gguf", "checkpoint", "hf" (Hugging Face folder)
 	Path        string   // file or directory loaded
-	Tokenizer   string   // tokenizer file beside the model, if known ("" else)
+	Tokenizer   string   // the folder's tokenizer.json (checkpoint, hf), else ""; llmparts.Open sets it for every format
 	Dequantized []string // tensors converted to F32 at load, with their original type
 	Mapped      bool     // weights are memory-mapped
 	HugePages   bool     // weight matrices copied into memory advised for huge pages
