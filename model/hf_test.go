@@ -411,3 +411,78 @@ func TestHFRealConfigs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHFWeights: no set of tensors makes the conversion, the binding or a
+// forward pass panic: the fuzzer omits tensors, reshapes them (transposed,
+// one row, one more row) and renames one to an unused name (a tiny llama
+// config).
+func FuzzHFWeights(f *testing.F) {
+	cfg := []byte(`{"model_type":"llama","hidden_size":4,"num_attention_heads":2,"num_key_value_heads":1,"intermediate_size":4,"vocab_size":3,"num_hidden_layers":1,"tie_word_embeddings":true}`)
+	type spec struct {
+		name  string
+		shape []int
+	}
+	specs := []spec{{"model.embed_tokens.weight", []int{3, 4}}, {"model.norm.weight", []int{4}},
+		{"model.layers.0.input_layernorm.weight", []int{4}}, {"model.layers.0.post_attention_layernorm.weight", []int{4}},
+		{"model.layers.0.self_attn.q_proj.weight", []int{4, 4}}, {"model.layers.0.self_attn.k_proj.weight", []int{2, 4}},
+		{"model.layers.0.self_attn.v_proj.weight", []int{2, 4}}, {"model.layers.0.self_attn.o_proj.weight", []int{4, 4}},
+		{"model.layers.0.mlp.gate_proj.weight", []int{4, 4}}, {"model.layers.0.mlp.up_proj.weight", []int{4, 4}},
+		{"model.layers.0.mlp.down_proj.weight", []int{4, 4}}, {"model.layers.0.self_attn.q_proj.bias", []int{4}}}
+	f.Add(make([]byte, len(specs)))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5})
+	f.Fuzz(func(t *testing.T, choice []byte) {
+		sf := &safetensors.File{}
+		for i, sp := range specs {
+			c := byte(0)
+			if i < len(choice) {
+				c = choice[i]
+			}
+			shape := append([]int(nil), sp.shape...)
+			name := sp.name
+			switch c % 6 {
+			case 1:
+				continue // omitted
+			case 2:
+				if len(shape) == 2 {
+					shape[0], shape[1] = shape[1], shape[0]
+				}
+			case 3:
+				n := 1
+				for _, d := range shape {
+					n *= d
+				}
+				shape = []int{1, n}
+			case 4:
+				shape[0]++
+			case 5:
+				name = strings.Replace(name, "weight", "extra", 1)
+			}
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			v := make([]float32, n)
+			for j := range v {
+				v[j] = float32(int(c)+j) / 7
+			}
+			tt, err := safetensors.F32Tensor(name, shape, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sf.Tensors = append(sf.Tensors, tt)
+		}
+		conv, err := hfConvert(cfg, sf, "dir")
+		if err != nil {
+			return
+		}
+		gf, err := conv.meta()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := fromGGUFMeta(gf, conv, func(name string) bool { _, ok := conv.tensors[name]; return ok }); err == nil {
+			if _, err := m.NewSession(4).ForwardAll([]int{0, 1, 2}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
