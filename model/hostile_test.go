@@ -170,3 +170,25 @@ func TestHostileThreads(t *testing.T) {
 		t.Fatalf("Threads() = %d, want %d", m.Threads(), MaxThreads)
 	}
 }
+
+// TestHostileNaNMatrix (item 15): a NaN inside a large weight matrix (not
+// scanned at load) makes Forward fail with a message, not empty text.
+func TestHostileNaNMatrix(t *testing.T) {
+	m, err := Load(writeSynth(t, synth{arch: "llama", dim: 32, hidden: 48, layers: 1, heads: 2, kvHeads: 2, vocab: 20}), Options{KeepMapped: true, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(8)
+	if _, err := s.Forward([]int{1, 2}, 0); err != nil {
+		t.Fatal(err)
+	}
+	down := m.Blocks[0].Down
+	w := append([]float32(nil), down.F32...)
+	w[5] = float32(math.NaN())
+	m.Blocks[0].Down = NewF32(down.Name, down.Rows, down.Cols, w)
+	_, err = m.NewSession(8).Forward([]int{1, 2}, 0)
+	if err == nil || !strings.Contains(err.Error(), "of position 1 is NaN: a weight or activation is not finite") {
+		t.Fatalf("NaN in ffn_down: %v", err)
+	}
+}

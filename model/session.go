@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/kernel"
@@ -262,6 +263,14 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 	addBias(logits, m.OutputBias)
 	if cp := c.FinalSoftcap; cp > 0 {
 		kernel.Softcap(logits, float32(cp), 1)
+	}
+	// A NaN or infinite weight that the load-time scan does not cover
+	// (large or quantized matrices) shows here: say so instead of letting
+	// the sampler turn it into empty or arbitrary text.
+	for i, l := range logits[(n-1)*V:] {
+		if l != l || l > math.MaxFloat32 || l < -math.MaxFloat32 {
+			return nil, fmt.Errorf("model: logit %d of position %d is %v: a weight or activation is not finite (corrupt model file?)", i, pos+T-1, l)
+		}
 	}
 	return logits, nil
 }
