@@ -216,3 +216,35 @@ func TestCheckpointChecksum(t *testing.T) {
 		t.Fatalf("flipped bit: %v", err)
 	}
 }
+
+// TestCheckpointI32Tensor (item 17): a tensor of an integer dtype is an
+// error naming the file and the tensor.
+func TestCheckpointI32Tensor(t *testing.T) {
+	c := train.Config{Vocab: 22, Dim: 8, Layers: 1, Heads: 2, KVHeads: 2, Hidden: 16, Ctx: 8, Norm: train.NormRMS, Eps: 1e-5,
+		Pos: train.PosRoPE, RopeTheta: 10000, MLP: train.MLPSwiGLU, Tied: true}
+	tm, err := train.NewModel(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeCheckpoint(t, dir, tm)
+	p := filepath.Join(dir, "step-000001", "model.safetensors")
+	sf, err := safetensors.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []*safetensors.Tensor
+	for _, x := range sf.Tensors {
+		if x.Name == "model.norm.weight" {
+			x = &safetensors.Tensor{Name: x.Name, DType: safetensors.I32, Shape: x.Shape, Data: x.Data}
+		}
+		ts = append(ts, x)
+	}
+	if err := safetensors.WriteFile(p, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = model.Load(dir, model.Options{Threads: 1})
+	if err == nil || !strings.Contains(err.Error(), "model.safetensors") || !strings.Contains(err.Error(), "model.norm.weight") || !strings.Contains(err.Error(), "I32") {
+		t.Fatalf("I32 tensor: %v", err)
+	}
+}

@@ -478,8 +478,11 @@ func parse(name string, data []byte, r io.ReaderAt, size int64) (*File, error) {
 	f.Alignment = DefaultAlignment
 	if val, ok := f.Get("general.alignment"); ok {
 		a, ok := val.Uint()
-		if !ok || a == 0 || a&(a-1) != 0 || a > 1<<30 {
-			return nil, f.errorf("general.alignment %v is not a power of two", val)
+		if !ok {
+			return nil, f.errorf("general.alignment is a %v (%v), want an unsigned integer (a power of two)", val.Type(), val)
+		}
+		if a == 0 || a&(a-1) != 0 || a > 1<<30 {
+			return nil, f.errorf("general.alignment %d is not a power of two up to 2^30", a)
 		}
 		f.Alignment = a
 	}
