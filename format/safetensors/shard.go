@@ -96,6 +96,11 @@ func ReadDirFS(fsys fs.FS, dir string, maxBytes int64) (*File, error) {
 	indexPath := path.Join(dir, IndexName)
 	b, err := safeio.ReadFileFS(fsys, indexPath, safeio.MaxConfig, "a safetensors index")
 	if errors.Is(err, fs.ErrNotExist) {
+		for _, pt := range []string{"pytorch_model.bin", "pytorch_model.bin.index.json"} {
+			if _, err := fs.Stat(fsys, path.Join(dir, pt)); err == nil {
+				return nil, fmt.Errorf("safetensors: %s holds PyTorch pickles (%s), which are not read: convert them to safetensors", dirName(dir), pt)
+			}
+		}
 		return nil, fmt.Errorf("safetensors: %s has neither %s nor %s", dirName(dir), SingleName, IndexName)
 	}
 	if err != nil {

@@ -101,6 +101,9 @@ func TestReadDirFSErrors(t *testing.T) {
 		want  string
 	}{
 		{"empty folder", func(t *testing.T, dir string) {}, 0, "neither"},
+		{"PyTorch pickles", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), []byte("PK"), 0o644)
+		}, 0, "PyTorch"},
 		{"bad JSON", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, IndexName), []byte(`{"weight_map":`), 0o644)
 		}, 0, "index"},
