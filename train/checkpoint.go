@@ -100,6 +100,7 @@ type State struct {
 	Losses     []float64   `json:"losses"`
 	StepMS     []float64   `json:"step_ms"`
 	Val        []ValPoint  `json:"val"`
+	Best       *ValPoint   `json:"best,omitempty"` // lowest validation loss so far (its folder is named in the best file)
 	Options    Options     `json:"options"`
 	Extra      interface{} `json:"extra,omitempty"`
 }
@@ -139,6 +140,21 @@ type Checkpoint struct {
 
 // CurrentFile is the pointer file naming the current checkpoint folder.
 const CurrentFile = "current"
+
+// BestFile is the pointer file naming the checkpoint folder with the
+// lowest validation loss (pruning keeps that folder).
+const BestFile = "best"
+
+// setPointer atomically writes the pointer file out/name naming folder.
+func setPointer(out, name, folder string) error {
+	if err := safetensors.WriteFileAtomic(filepath.Join(out, name), func(w io.Writer) error {
+		_, err := io.WriteString(w, folder+"\n")
+		return err
+	}); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
+}
 
 func stepDir(step int) string { return fmt.Sprintf("step-%06d", step) }
 
@@ -222,11 +238,8 @@ func SaveCheckpoint(out string, m *Model, opt *AdamW, tok tokenizer.Tokenizer, s
 		return "", err
 	}
 	// Make it current: current.tmp, fsync, rename, fsync out.
-	if err := safetensors.WriteFileAtomic(filepath.Join(out, CurrentFile), func(w io.Writer) error {
-		_, err := io.WriteString(w, name+"\n")
-		return err
-	}); err != nil {
-		return "", fmt.Errorf("train: checkpoint: %w", err)
+	if err := setPointer(out, CurrentFile, name); err != nil {
+		return "", err
 	}
 	if keep > 0 {
 		pruneSteps(out, name, keep)
@@ -247,8 +260,12 @@ func pruneSteps(out, cur string, keep int) {
 		}
 	}
 	sort.Strings(steps)
+	best := ""
+	if b, err := os.ReadFile(filepath.Join(out, BestFile)); err == nil {
+		best = strings.TrimSpace(string(b))
+	}
 	for i := 0; i < len(steps)-keep; i++ {
-		if steps[i] != cur {
+		if steps[i] != cur && steps[i] != best {
 			os.RemoveAll(filepath.Join(out, steps[i]))
 		}
 	}

@@ -14,11 +14,12 @@ import (
 // resumable are the options (by JSON name) a resumed run may set
 // differently from the run it continues: where it stops (until, and steps
 // to extend the schedule), how often it evaluates and saves, how many
-// threads it uses, where the checkpoints are (out, resume), and its
-// resource limits (max_memory, max_data; overwrite never carries over).
+// threads it uses, whether it prints samples, where the checkpoints are
+// (out, resume), and its resource limits (max_memory, max_data; overwrite
+// never carries over).
 var resumable = map[string]bool{
-	"until": true, "steps": true, "eval_every": true, "save_every": true, "threads": true, "out": true, "resume": true,
-	"overwrite": true, "max_memory": true, "max_data": true,
+	"until": true, "steps": true, "eval_every": true, "save_every": true, "sample_every": true, "threads": true,
+	"out": true, "resume": true, "overwrite": true, "max_memory": true, "max_data": true,
 }
 
 // Resumable reports whether the option called name (its JSON name, or its
@@ -72,7 +73,7 @@ func ResumeOptions(saved, given Options, set []string) (Options, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return saved, fmt.Errorf("%w: --resume continues the saved run with its own options; %s differ; only --until, --steps (to extend), --eval-every, --save-every and --threads may change",
+		return saved, fmt.Errorf("%w: --resume continues the saved run with its own options; %s differ; only --until, --steps (to extend), --eval-every, --save-every, --sample-every and --threads may change",
 			ErrConfig, strings.Join(bad, ", "))
 	}
 	if out.Steps < saved.Steps {

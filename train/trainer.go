@@ -52,6 +52,7 @@ type Options struct {
 	EvalEvery   int     `json:"eval_every"`
 	EvalIters   int     `json:"eval_iters"`
 	SaveEvery   int     `json:"save_every"`
+	SampleEvery int     `json:"sample_every,omitempty"` // print a short sample every N steps (0: never)
 	Seed        uint64  `json:"seed"`
 	Threads     int     `json:"threads"`
 	Resume      bool    `json:"resume"`
@@ -160,6 +161,8 @@ type Progress struct {
 	TokensPerSec float64
 	ETA          time.Duration
 	Val          *ValPoint // set on evaluation steps
+	Best         bool      // Val is the lowest validation loss so far (the best pointer names this step)
+	Sample       string    // set on sampling steps: prompt, then "|", then the continuation
 }
 
 // Result summarises a run.
@@ -425,6 +428,7 @@ func (tr *Trainer) Run() (*Result, error) {
 	}
 	tok, tgt := make([]int, B*T), make([]int, B*T)
 	rng := RNG{State: tr.State.RNG}
+	var err error
 	res := &Result{Params: len(m.Params)}
 	start := time.Now()
 	startStep := tr.State.Step
@@ -474,12 +478,28 @@ func (tr *Trainer) Run() (*Result, error) {
 			tr.State.Val = append(tr.State.Val, vp)
 			p.Val = &vp
 		}
-		if (o.SaveEvery > 0 && tr.State.Step%o.SaveEvery == 0) || last {
+		if p.Val != nil && (tr.State.Best == nil || p.Val.Loss < tr.State.Best.Loss) {
+			best := *p.Val
+			tr.State.Best, p.Best = &best, true
+		}
+		// A new best is saved whatever the schedule, so the best pointer
+		// always names a folder.
+		if (o.SaveEvery > 0 && tr.State.Step%o.SaveEvery == 0) || last || p.Best {
 			dir, err := tr.save()
 			if err != nil {
 				return nil, err
 			}
 			res.Dir = dir
+			if p.Best && dir != "" {
+				if err := setPointer(o.Out, BestFile, filepath.Base(dir)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if o.SampleEvery > 0 && tr.State.Step%o.SampleEvery == 0 {
+			if p.Sample, err = tr.sample(); err != nil {
+				return nil, err
+			}
 		}
 		if tr.OnStep != nil {
 			tr.OnStep(p)
@@ -517,4 +537,22 @@ func (tr *Trainer) Run() (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// sampleTokens is the length of a --sample-every sample.
+const sampleTokens = 120
+
+// sample continues the first tokens of the validation stream with the
+// current model: "prompt|continuation".
+func (tr *Trainer) sample() (string, error) {
+	prompt := tr.Data.Val[:min(len(tr.Data.Val), max(1, tr.Model.Config.Ctx/4))]
+	ids := make([]int, len(prompt))
+	for i, id := range prompt {
+		ids[i] = int(id)
+	}
+	out, err := tr.Model.Sample(ids, sampleTokens, 0x5A3B1E^uint64(tr.State.Step))
+	if err != nil {
+		return "", err
+	}
+	return tr.Tok.Decode(ids) + "|" + tr.Tok.Decode(out), nil
 }

@@ -280,11 +280,13 @@ func TestTokenizerFiles(t *testing.T) {
 
 // TestEvalAndSaveDoNotChangeTrajectory: evaluating and checkpointing at
 // odd intervals leaves the training losses bit-identical.
+// TestEvalAndSaveDoNotChangeTrajectory: evaluating, saving and sampling
+// leave the training losses bit for bit as they were.
 func TestEvalAndSaveDoNotChangeTrajectory(t *testing.T) {
 	a := tinyOptions("")
 	a.Steps, a.EvalEvery, a.SaveEvery = 25, 0, 0
 	b := tinyOptions(t.TempDir())
-	b.Steps, b.EvalEvery, b.SaveEvery = 25, 3, 7
+	b.Steps, b.EvalEvery, b.SaveEvery, b.SampleEvery = 25, 3, 7, 5
 	ra, rb := run(t, a), run(t, b)
 	for i := range ra.Losses {
 		if ra.Losses[i] != rb.Losses[i] {

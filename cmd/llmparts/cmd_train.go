@@ -70,7 +70,8 @@ learned or no positions; SwiGLU or GELU) with AdamW and a cosine schedule, and
 write atomic checkpoints to --out (OUT/current names the latest); --resume
 continues exactly where a run stopped, with the options it was started with
 (given again, they must be equal; only --until, --steps to extend the schedule,
---eval-every, --save-every and --threads may change).`,
+--eval-every, --save-every, --sample-every and --threads may change). OUT/best
+names the checkpoint with the lowest validation loss.`,
 		Example: `  llmparts train --data input.txt --out ck --steps 200
   llmparts train --out ck --until 100 && llmparts train --out ck --resume
   llmparts train --data shakespeare/train.bin --tokenizer ggml-vocab-gpt-2.gguf --out ck  # nanoGPT ids (val.bin beside)`,
@@ -101,7 +102,8 @@ continues exactly where a run stopped, with the options it was started with
 	fs.StringVar(&o.Pos, "pos", o.Pos, "positions: rope, sinusoidal, learned or none")
 	fs.IntVar(&o.Until, "until", o.Until, "stop after this step (with a checkpoint); resume later with --resume")
 	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "validate every N steps (0: only at the end)")
-	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "checkpoint every N steps (0: only at the end)")
+	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "checkpoint every N steps (0: only at the end); a new lowest validation loss is always saved and named in OUT/best")
+	fs.IntVar(&o.SampleEvery, "sample-every", o.SampleEvery, "print a short sample (prompt|continuation) every N steps (0: never)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace an earlier run in --out (its step folders and current pointer)")
 	fs.BoolVar(&jsonOut, "json", false, "print a JSON summary as the last stdout line")
@@ -146,7 +148,14 @@ func progressPrinter(w *os.File, prefix string) (func(train.Progress), *progress
 	l := progress.New(w)
 	return func(p train.Progress) {
 		if p.Val != nil {
-			l.Println("%sstep %d/%d  val loss %.4f", prefix, p.Step, p.Steps, p.Val.Loss)
+			best := ""
+			if p.Best {
+				best = "  (best so far)"
+			}
+			l.Println("%sstep %d/%d  val loss %.4f%s", prefix, p.Step, p.Steps, p.Val.Loss, best)
+		}
+		if p.Sample != "" {
+			l.Println("%s--- sample at step %d (prompt|continuation) ---\n%s\n---", prefix, p.Step, p.Sample)
 		}
 		show := l.Update
 		if p.Step == p.Steps {
