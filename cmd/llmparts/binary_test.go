@@ -6,12 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/llmparts/llmparts/internal/testdata"
+	"github.com/llmparts/llmparts/kernel"
 )
 
 // The tests in this file run the built llmparts binary as a user would:
@@ -136,6 +139,20 @@ func TestBinaryVersion(t *testing.T) {
 	r := runBin(t, "", "--version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "llmparts ") || !strings.Contains(r.stdout, "kernels ") || !strings.Contains(r.stdout, "go1.") {
 		t.Fatalf("--version: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// TestVersionOf checks the version line for a build stamped with VCS
+// information (go build in a git checkout).
+func TestVersionOf(t *testing.T) {
+	bi := &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261204085458-ab73b7128daa"}, Settings: []debug.BuildSetting{
+		{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "ab73b7128daa08dabd8e0d67ba10aa4442931a07"}, {Key: "vcs.modified", Value: "true"}}}
+	want := "v0.0.0-20261204085458-ab73b7128daa (commit ab73b7128daa+modified, " + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ", kernels " + kernel.Impl() + ")"
+	if got := versionOf(bi); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := versionOf(nil); !strings.HasPrefix(got, "(devel) (go") {
+		t.Errorf("no build info: %q", got)
 	}
 }
 

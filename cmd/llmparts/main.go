@@ -129,9 +129,15 @@ func minArgs(n int) cobra.PositionalArgs {
 // version describes the build: module version, VCS commit, Go version,
 // platform and the kernel implementation chosen for this CPU.
 func version() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(bi)
+}
+
+// versionOf is version for the build information bi (nil: none).
+func versionOf(bi *debug.BuildInfo) string {
 	v := "(devel)"
 	var parts []string
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if bi != nil {
 		if bi.Main.Version != "" {
 			v = bi.Main.Version
 		}
