@@ -12,7 +12,7 @@ func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
 	hd := c.HeadDim
 	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
 	q, k, v := s.q[:T*qd], s.kk[:T*kvd], s.vv[:T*kvd]
-	if T == 1 {
+	if T == 1 && s.seqs == nil {
 		s.gemv(in, matPart{w: b.WQ, y: q}, matPart{w: b.WK, y: k}, matPart{w: b.WV, y: v})
 	} else {
 		s.matmul(b.WQ, q, in, T, false)
@@ -27,6 +27,9 @@ func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
 	}
 	if b.KNorm.Present() {
 		b.KNorm.forward(k, k)
+	}
+	if s.seqs != nil {
+		return s.batchAttention(b, T)
 	}
 	if s.rope != nil {
 		// Positions are within the table (checked by pass).

@@ -14,6 +14,10 @@ import (
 // a GEMM in the kernel package (which splits it over kernel.Threads()),
 // quantized weights being dequantized a block of rows at a time.
 func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
+	if s.seqs != nil {
+		s.rowMatmul(w, y, x, T, add)
+		return
+	}
 	if T == 1 {
 		s.gemv(x, matPart{w, y, add})
 		return

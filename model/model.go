@@ -99,6 +99,7 @@ type Model struct {
 
 	pool   *pool
 	closer func() error
+	batch  *Session // ForwardBatch's rows (batch.go)
 }
 
 // Info describes where a model came from, for display.

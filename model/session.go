@@ -36,6 +36,12 @@ type Session struct {
 	aj                                 attnJob
 	ag                                 attnGemmJob
 	scores                             [][]float32 // per worker T×P attention scores
+	// seqs is set on a model's batch session during ForwardBatch: row i
+	// belongs to seqs[i] (its KV cache, position tables and attention).
+	seqs []*Session
+	bj   []attnJob
+	baj  batchAttnJob
+	rj   rowMatJob
 }
 
 // NewSession returns a session whose cache holds ctx positions (ctx ≤ 0
@@ -219,12 +225,42 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 		}
 	}
 	s.grow(T)
+	for i := range s.pos[:T] {
+		s.pos[i] = pos + i
+	}
+	logits := s.run(tokens, pos, all)
+	s.Pos = pos + T
+	V := c.VocabSize
+	if err := finite(logits[len(logits)-V:], pos+T-1); err != nil {
+		return nil, err
+	}
+	return logits, nil
+}
+
+// finite reports a NaN or infinite logit. A NaN or infinite weight that
+// the load-time scan does not cover (large or quantized matrices) shows
+// here: say so instead of letting the sampler turn it into empty or
+// arbitrary text.
+func finite(logits []float32, pos int) error {
+	for i, l := range logits {
+		if l != l || l > math.MaxFloat32 || l < -math.MaxFloat32 {
+			return fmt.Errorf("model: logit %d of position %d is %v: a weight or activation is not finite (corrupt model file?)", i, pos, l)
+		}
+	}
+	return nil
+}
+
+// run computes the rows of tokens at the positions in s.pos (pos, pos+1,
+// ... for one sequence; one position per sequence in a batch, see
+// ForwardBatch) and returns the logits of the last row, or of every row
+// with all.
+func (s *Session) run(tokens []int, pos int, all bool) []float32 {
+	m := s.m
+	c := &m.Config
+	T := len(tokens)
 	D := c.Dim
 	x := s.x[:T*D]
 	ps := s.pos[:T]
-	for i := range ps {
-		ps[i] = pos + i
-	}
 	es := float32(c.EmbedScale)
 	for i, t := range tokens {
 		row := x[i*D : (i+1)*D]
@@ -246,7 +282,6 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 	for _, b := range m.Blocks {
 		b.forward(s, T, pos)
 	}
-	s.Pos = pos + T
 	first := T - 1
 	if all {
 		first = 0
@@ -264,15 +299,7 @@ func (s *Session) pass(tokens []int, pos int, all bool) ([]float32, error) {
 	if cp := c.FinalSoftcap; cp > 0 {
 		kernel.Softcap(logits, float32(cp), 1)
 	}
-	// A NaN or infinite weight that the load-time scan does not cover
-	// (large or quantized matrices) shows here: say so instead of letting
-	// the sampler turn it into empty or arbitrary text.
-	for i, l := range logits[(n-1)*V:] {
-		if l != l || l > math.MaxFloat32 || l < -math.MaxFloat32 {
-			return nil, fmt.Errorf("model: logit %d of position %d is %v: a weight or activation is not finite (corrupt model file?)", i, pos+T-1, l)
-		}
-	}
-	return logits, nil
+	return logits
 }
 
 // addBias adds b to every row of y (nothing when b is nil).
@@ -362,7 +389,7 @@ func (s *Session) mlp(b *Block, in []float32, T int) []float32 {
 		return hb
 	}
 	g := s.hb2[:T*H]
-	if T == 1 {
+	if T == 1 && s.seqs == nil {
 		s.gemv(in, matPart{w: b.Up, y: hb}, matPart{w: b.Gate, y: g})
 	} else {
 		s.matmul(b.Up, hb, in, T, false)

@@ -103,7 +103,7 @@ func newEngine(m *model.Model, tok tokenizer.Tokenizer, stopIDs map[int]bool, pa
 	for range parallel {
 		e.slots = append(e.slots, &slot{s: m.NewSession(ctx)})
 	}
-	e.forward = forwardEach
+	e.forward = model.ForwardBatch
 	go e.loop()
 	return e
 }
@@ -452,20 +452,6 @@ func logSumExp(x []float32) float64 {
 		s += math.Exp(float64(v) - m)
 	}
 	return m + math.Log(s)
-}
-
-// forwardEach advances each session by its token with its own forward
-// pass (the path before model.ForwardBatch).
-func forwardEach(ss []*model.Session, toks []int) ([][]float32, error) {
-	out := make([][]float32, len(ss))
-	for i, s := range ss {
-		l, err := s.Forward(toks[i:i+1], s.Pos)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = l
-	}
-	return out, nil
 }
 
 // busy counts the slots with a job.

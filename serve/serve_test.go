@@ -445,3 +445,45 @@ func TestTokenize(t *testing.T) {
 		t.Errorf("detokenize: %d %v", code, v)
 	}
 }
+
+// Batch invariance: at temperature 0 a request gets the same text alone
+// and beside seven others running at the same time.
+func TestBatchInvariance(t *testing.T) {
+	_, base := start(t, Options{Parallel: 8})
+	body := func(p string) string {
+		return `{"prompt":"` + p + `","max_tokens":40,"temperature":0}`
+	}
+	text := func(v map[string]any) string {
+		ch, _ := v["choices"].([]any)
+		if len(ch) == 0 {
+			return ""
+		}
+		s, _ := ch[0].(map[string]any)["text"].(string)
+		return s
+	}
+	_, _, v := post(t, base+"/v1/completions", body(`package main\n\nimport (`))
+	alone := text(v)
+	if alone == "" {
+		t.Fatalf("no text: %v", v)
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		got := make([]string, 8)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := `package main\n\nimport (`
+				if i > 0 {
+					p = fmt.Sprintf(`func f%d(x int) {\n\t`, i*(round+1))
+				}
+				_, _, v := post(t, base+"/v1/completions", body(p))
+				got[i] = text(v)
+			}()
+		}
+		wg.Wait()
+		if got[0] != alone {
+			t.Errorf("round %d: beside 7 others %q, alone %q", round, got[0], alone)
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/llmparts/llmparts/kernel"
+)
+
+// Continuous batching: ForwardBatch advances several sequences, each in
+// its own session (its own KV cache), by one token in one forward pass.
+// Row i of the pass is sequence i's token at that sequence's position;
+// the rows are stacked so that every weight matrix is read from memory
+// once for all of them (decoding one sequence is bound by reading the
+// weights, so B sequences cost little more than one), while attention
+// runs per row against that row's own cache.
+//
+// Batch invariance: every row's arithmetic is the same whatever the other
+// rows are and however many there are. The weight products are one
+// kernel.Dot per (row, output) — the same dot, in the same order, for a
+// batch of 1 or 64 — instead of a GEMM whose blocking and edge tiles
+// depend on the batch size; norms, activations, residual adds and RoPE
+// are per row (elementwise kernels see whole rows whose widths are
+// multiples of the SIMD width in every supported family), and attention
+// is the single-token attention of the row's own session. So at
+// temperature 0 a sequence gets the same tokens alone or beside others.
+// (Forward of a single token uses a different, four-row GEMV kernel: a
+// server should decode every sequence through ForwardBatch, even alone.)
+
+// ForwardBatch runs tokens[i] through the model at position ss[i].Pos of
+// session ss[i], for every i at once, caching each token's keys and
+// values in its own session, and returns the logits of each: out[i] has
+// VocabSize values and is reused by the next ForwardBatch of the model.
+// The sessions must belong to one model and be distinct; like Forward,
+// ForwardBatch must not run concurrently with other passes of the model.
+func ForwardBatch(ss []*Session, tokens []int) ([][]float32, error) {
+	B := len(ss)
+	if B == 0 || len(tokens) != B {
+		return nil, fmt.Errorf("model: ForwardBatch with %d sessions and %d tokens", B, len(tokens))
+	}
+	m := ss[0].m
+	seen := make(map[*Session]bool, B)
+	maxCtx := 0
+	for i, s := range ss {
+		switch {
+		case s.m != m:
+			return nil, fmt.Errorf("model: ForwardBatch: session %d belongs to another model", i)
+		case seen[s]:
+			return nil, fmt.Errorf("model: ForwardBatch: session %d appears twice", i)
+		case s.Pos >= s.ctx:
+			return nil, fmt.Errorf("model: ForwardBatch: session %d is full (%d positions)", i, s.ctx)
+		case tokens[i] < 0 || tokens[i] >= m.Config.VocabSize:
+			return nil, fmt.Errorf("model: token id %d is outside the vocabulary of %d", tokens[i], m.Config.VocabSize)
+		}
+		seen[s] = true
+		maxCtx = max(maxCtx, s.ctx)
+		s.grow(1) // the row's attention runs in its own session
+	}
+	bs := m.batch
+	if bs == nil || bs.ctx < maxCtx {
+		// Rows only: no KV cache of its own.
+		bs = &Session{m: m, ctx: maxCtx}
+		m.batch = bs
+	}
+	bs.grow(B)
+	for i, s := range ss {
+		bs.pos[i] = s.Pos
+	}
+	bs.seqs = ss
+	logits := bs.run(tokens, 0, true)
+	bs.seqs = nil
+	V := m.Config.VocabSize
+	out := make([][]float32, B)
+	for i, s := range ss {
+		s.Pos++
+		out[i] = logits[i*V : (i+1)*V]
+		if err := finite(out[i], s.Pos-1); err != nil {
+			return nil, fmt.Errorf("%w (batch row %d)", err, i)
+		}
+	}
+	return out, nil
+}
+
+// batchAttention finishes the attention of a batch session's T rows
+// after their q, k and v projections (biases and q/k norms applied): each
+// row is rotated with its own session's RoPE table, its key and value
+// join that session's cache, and its heads attend over that cache exactly
+// as a single-token Forward of the session does.
+func (s *Session) batchAttention(b *Block, T int) []float32 {
+	c := &s.m.Config
+	hd := c.HeadDim
+	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
+	att := s.att[:T*qd]
+	if cap(s.bj) < T {
+		s.bj = make([]attnJob, T)
+	}
+	jobs := s.bj[:T]
+	for i, seq := range s.seqs {
+		p := s.pos[i]
+		q, k, v := s.q[i*qd:(i+1)*qd], s.kk[i*kvd:(i+1)*kvd], s.vv[i*kvd:(i+1)*kvd]
+		if seq.rope != nil {
+			ps := s.pos[i : i+1]
+			_ = seq.rope.Apply(q, 1, c.NHeads, ps)
+			_ = seq.rope.Apply(k, 1, c.NKVHeads, ps)
+		}
+		copy(seq.q[:qd], q)
+		copy(seq.k[b.Index][p*kvd:(p+1)*kvd], k)
+		copy(seq.v[b.Index][p*kvd:(p+1)*kvd], v)
+		jobs[i] = attnJob{attnTask{s: seq, layer: b.Index, T: 1, pos: p, out: att[i*qd : (i+1)*qd]}}
+	}
+	s.baj = batchAttnJob{jobs: jobs, heads: c.NHeads}
+	work := 0
+	for _, j := range jobs {
+		work += (j.pos + 1) * hd * 2
+	}
+	s.m.pool.parallel(&s.baj, T*c.NHeads, work/T)
+	return att
+}
+
+// batchAttnJob runs the single-token attention jobs of a batch, split
+// over (row, head) pairs.
+type batchAttnJob struct {
+	jobs  []attnJob
+	heads int
+}
+
+func (j *batchAttnJob) run(lo, hi, wk int) {
+	for idx := lo; idx < hi; idx++ {
+		h := idx % j.heads
+		j.jobs[idx/j.heads].run(h, h+1, wk)
+	}
+}
+
+// rowMatmul is matmul for a batch session: y[t][r] = W_r·x_t (or +=) as
+// one kernel.Dot per element, the weight row read once (dequantized once
+// for quantized types) for all T rows.
+func (s *Session) rowMatmul(w *Tensor, y, x []float32, T int, add bool) {
+	s.rj = rowMatJob{w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
+	s.m.pool.parallel(&s.rj, w.Rows, w.Cols*T)
+}
+
+type rowMatJob struct {
+	w       *Tensor
+	y, x    []float32
+	T       int
+	add     bool
+	scratch [][]float32
+}
+
+// run computes output rows lo..hi of every token.
+func (j *rowMatJob) run(lo, hi, wk int) {
+	w := j.w
+	rows, cols := w.Rows, w.Cols
+	buf := j.scratch[wk]
+	buf = buf[len(buf)-cols:]
+	for r := lo; r < hi; r++ {
+		var wr []float32
+		if w.Type == F32 {
+			wr = w.F32[r*cols : (r+1)*cols]
+		} else {
+			w.Row(r, buf)
+			wr = buf
+		}
+		for t := 0; t < j.T; t++ {
+			d := kernel.Dot(wr, j.x[t*cols:(t+1)*cols])
+			if j.add {
+				j.y[t*rows+r] += d
+			} else {
+				j.y[t*rows+r] = d
+			}
+		}
+	}
+}
