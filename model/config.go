@@ -289,16 +289,6 @@ func (r *RoPE) posenc(headDim, ctx int) (*posenc.RoPE, error) {
 	return p.RoPE(headDim)
 }
 
-// freqs returns θ_i for the RoPE pairs and the magnitude applied to cos
-// and sin.
-func (r *RoPE) freqs(ctx int) ([]float64, float64, error) {
-	rp, err := r.posenc(r.Dim, ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	return rp.InvFreq, rp.Magnitude(), nil
-}
-
 func or(v, def float64) float64 {
 	if v == 0 {
 		return def

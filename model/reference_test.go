@@ -271,3 +271,13 @@ func referenceForwardCtx(m *Model, tokens []int, ctx int) [][]float64 {
 	}
 	return logits
 }
+
+// freqs returns θ_i for the RoPE pairs and the magnitude applied to cos
+// and sin.
+func (r *RoPE) freqs(ctx int) ([]float64, float64, error) {
+	rp, err := r.posenc(r.Dim, ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return rp.InvFreq, rp.Magnitude(), nil
+}
