@@ -184,6 +184,7 @@ func TestBinaryOldSpellings(t *testing.T) {
 		{[]string{"generate", "-temp", "0"}, "llmparts generate: -temp: long flags take two dashes: --temp\n"},
 		{[]string{"generate", "-t", "tok512.bin"}, "llmparts generate: -t is now the thread count, as in llama.cpp; for a tokenizer write --tokenizer tok512.bin\n"},
 		{[]string{"op", "-list"}, "llmparts op: -list: long flags take two dashes: --list\n"},
+		{[]string{"tokenize", "-m", "m.gguf", "-t", "tok.model", "Hi"}, "llmparts tokenize: -t: the tokenizer flag is now --tokenizer tok.model\n"},
 		{[]string{"generate", "--bogus"}, "llmparts generate: unknown flag: --bogus\n"},
 		{[]string{"generate", "-n", "-2"}, "llmparts generate: -n -2: want a number of tokens, or -1 for until the end of text or context\n"},
 	} {

@@ -297,6 +297,9 @@ func hint(c *cobra.Command, args []string) string {
 		}
 		if a == "-t" && i+1 < len(args) && fs.Lookup("tokenizer") != nil {
 			if _, err := strconv.Atoi(args[i+1]); err != nil {
+				if fs.ShorthandLookup("t") == nil {
+					return fmt.Sprintf("-t: the tokenizer flag is now --tokenizer %s", args[i+1])
+				}
 				return fmt.Sprintf("-t is now the thread count, as in llama.cpp; for a tokenizer write --tokenizer %s", args[i+1])
 			}
 		}
