@@ -292,16 +292,27 @@ func ResolveCheckpoint(dir string) (string, error) {
 // through its current pointer): config, weights, optimizer moments,
 // tokenizer and state.
 func LoadCheckpoint(dir string) (*Checkpoint, error) {
+	ck, d, err := loadCheckpoint(dir)
+	if err != nil && d != "" {
+		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+	}
+	return ck, err
+}
+
+// loadCheckpoint is LoadCheckpoint returning the resolved folder ("" when
+// dir did not resolve, the error then being complete) and the error of
+// loading it without a prefix.
+func loadCheckpoint(dir string) (*Checkpoint, string, error) {
 	d, err := ResolveCheckpoint(dir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ck, err := LoadCheckpointFS(os.DirFS(d), ".")
 	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w", d, err)
+		return nil, d, err
 	}
 	ck.Dir = d
-	return ck, nil
+	return ck, d, nil
 }
 
 // LoadCheckpointFS loads the checkpoint folder dir of fsys (for example an

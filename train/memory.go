@@ -98,7 +98,7 @@ func checkMemory(c *Config, B int, extra, limit int64) error {
 	if ok {
 		need, ok = sysmem.Add(need, extra)
 	}
-	what := fmt.Sprintf("train: a model of dim %d, hidden %d, %d layers, %d heads, vocab %d, context %d with batch %d",
+	what := fmt.Sprintf("a model of dim %d, hidden %d, %d layers, %d heads, vocab %d, context %d with batch %d",
 		c.Dim, c.Hidden, c.Layers, c.Heads, c.Vocab, c.Ctx, B)
 	if !ok {
 		return fmt.Errorf("%w: %s needs more than 2^63 bytes", ErrConfig, what)

@@ -2,7 +2,10 @@ package train
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -33,7 +36,11 @@ func SavedOptions(out string) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
-	b, err := safeio.ReadFile(filepath.Join(dir, "state.json"), safeio.MaxConfig, "a JSON state file")
+	sp := filepath.Join(dir, "state.json")
+	if _, err := os.Stat(sp); errors.Is(err, fs.ErrNotExist) {
+		return Options{}, fmt.Errorf("train: resume: %s is missing: the step, the optimizer step count and the data order cannot be restored", sp)
+	}
+	b, err := safeio.ReadFile(sp, safeio.MaxConfig, "a JSON state file")
 	if err != nil {
 		return Options{}, fmt.Errorf("train: resume: %w", err)
 	}

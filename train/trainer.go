@@ -139,8 +139,10 @@ func (o *Options) validate() error {
 		return bad("warmup %d, weight-decay %v and clip %v must be ≥ 0", o.Warmup, o.WeightDecay, o.Clip)
 	case o.Warmup > o.Steps:
 		return bad("warmup %d is longer than steps %d (the learning rate would stay near 0)", o.Warmup, o.Steps)
-	case o.EvalEvery < 0 || o.SaveEvery < 0:
-		return bad("eval-every %d and save-every %d must be ≥ 0 (0: only at the end)", o.EvalEvery, o.SaveEvery)
+	case o.EvalEvery < 0:
+		return bad("eval-every %d must be ≥ 0 (0: only at the end)", o.EvalEvery)
+	case o.SaveEvery < 0:
+		return bad("save-every %d must be ≥ 0 (0: only at the end)", o.SaveEvery)
 	case o.EvalIters < 1:
 		return bad("eval-iters %d must be ≥ 1", o.EvalIters)
 	case !(o.Beta1 >= 0 && o.Beta1 < 1 && o.Beta2 >= 0 && o.Beta2 < 1):
@@ -252,9 +254,12 @@ func NewTrainer(o Options, corpus string) (*Trainer, error) {
 	// per byte), or the pre-tokenized ids.
 	dataBytes := 5*int64(len(corpus)) + 4*int64(len(ids)+len(valIDs))
 	if o.Resume {
-		ck, err := LoadCheckpoint(o.Out)
+		ck, d, err := loadCheckpoint(o.Out)
 		if err != nil {
-			return nil, fmt.Errorf("train: resume: %w", err)
+			if d == "" {
+				return nil, err
+			}
+			return nil, fmt.Errorf("train: resume from %s: %w", d, err)
 		}
 		if !ck.HasState {
 			return nil, fmt.Errorf("train: resume: %s is missing: the step, the optimizer step count and the data order cannot be restored", filepath.Join(ck.Dir, "state.json"))
