@@ -309,6 +309,13 @@ type Params struct {
 	// ParseSpecial matches special tokens such as <s> written in the
 	// prompt; otherwise they are plain text.
 	ParseSpecial bool
+	// ContextShift goes on past a full context instead of stopping: the
+	// first Keep tokens stay (and BOS), half of the rest is dropped and
+	// the cache shifted (see Session.Generate).
+	ContextShift bool
+	// Keep is the number of tokens at the start that a context shift
+	// keeps (at most half the context).
+	Keep int
 }
 
 // Stop says why generation stopped.
@@ -329,6 +336,7 @@ type Stats struct {
 	PromptTokens int           // tokens of the prompt run through the model
 	PromptTime   time.Duration // time of that batch
 	Tokens       int           // tokens generated
+	Shifts       int           // context shifts (Params.ContextShift)
 	GenTime      time.Duration // time from the first sample to the end
 	Stop         Stop
 }
@@ -480,8 +488,13 @@ func (s *Session) generate(ctx context.Context, prompt string, p Params, yield f
 			break
 		}
 		if len(s.hist) >= n {
-			s.stats.Stop = StopContext
-			break
+			if !p.ContextShift {
+				s.stats.Stop = StopContext
+				break
+			}
+			if err := s.shift(p.Keep); err != nil {
+				return err
+			}
 		}
 		if err := s.forward([]int{next}); err != nil {
 			return err

@@ -36,6 +36,8 @@ type generateOpts struct {
 	hidePrompt bool
 	endNewline bool  // end the output with a newline if it lacks one (a terminal)
 	maxKV      int64 // session memory limit in bytes (0 = MemAvailable)
+	noShift    bool  // stop at a full context instead of shifting it
+	keep       int   // tokens a context shift keeps at the start
 }
 
 func newGenerateCmd() *cobra.Command {
@@ -133,6 +135,8 @@ Sampling defaults are llama.cpp's.`,
 	fs.Int64VarP(&seed, "seed", "s", -1, "random seed (-1 = from the clock)")
 	fs.BoolVar(&o.parseSpec, "parse-special", false, "match special tokens such as <s> written in the prompt")
 	fs.BoolVar(&o.hidePrompt, "no-display-prompt", false, "write only the generated text, not the prompt")
+	fs.BoolVar(&o.noShift, "no-context-shift", false, "stop when the context is full (default with -n N: keep --keep tokens, drop half of the rest, go on)")
+	fs.IntVar(&o.keep, "keep", 0, "tokens kept at the start of the text by a context shift (BOS always stays)")
 	return c
 }
 
@@ -170,7 +174,8 @@ func generate(ctx context.Context, out, log io.Writer, m *llmparts.Model, o gene
 		write(o.prompt)
 	}
 	if o.n != 0 {
-		for piece, e := range s.Generate(ctx, o.prompt, llmparts.Params{Sample: o.params, MaxTokens: max(o.n, 0), ParseSpecial: o.parseSpec}) {
+		for piece, e := range s.Generate(ctx, o.prompt, llmparts.Params{Sample: o.params, MaxTokens: max(o.n, 0), ParseSpecial: o.parseSpec,
+			ContextShift: o.n > 0 && !o.noShift, Keep: o.keep}) {
 			if e != nil {
 				err = e
 				break
@@ -192,6 +197,9 @@ func generate(ctx context.Context, out, log io.Writer, m *llmparts.Model, o gene
 		fmt.Fprintf(log, "stopped: context limit of %d tokens reached\n", s.Context())
 	case llmparts.StopCancelled:
 		fmt.Fprintln(log, "stopped: interrupted")
+	}
+	if st.Shifts > 0 {
+		fmt.Fprintf(log, "context shifts: %d (context of %d tokens)\n", st.Shifts, s.Context())
 	}
 	fmt.Fprintf(log, "prompt: %d tokens in %v (%.1f tok/s); generated: %d tokens in %v (%.1f tok/s)\n",
 		st.PromptTokens, st.PromptTime.Round(time.Microsecond), float64(st.PromptTokens)/st.PromptTime.Seconds(),
