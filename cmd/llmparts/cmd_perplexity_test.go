@@ -31,6 +31,10 @@ var llamaPerplexity = []struct {
 	{"archs/llama_q_Q8_0.gguf", 128, 48, 698.0108, 10.22062},
 	{"archs/qwen2.gguf", 128, 39, 640.1515, 10.51377},
 	{"gguf/llama-2-tiny-random.gguf", 128, 19, 32122.4055, 56.90575},
+	// The embedded default model (trained), exported by
+	// llmparts export --to gguf [--type q8_0] -o FILE.
+	{"export:f32", 128, 64, 13.9550, 0.49886},
+	{"export:q8_0", 128, 64, 13.9533, 0.49889},
 }
 
 // TestPerplexityMatchesLlamaCpp runs `llmparts perplexity --json` on the
@@ -46,7 +50,16 @@ func TestPerplexityMatchesLlamaCpp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, g := range llamaPerplexity {
-		r := runBin(t, "", "perplexity", "-m", testdata.Path(t, g.model), "-f", f, "-c", strconv.Itoa(g.ctx), "--json", "-t", "2")
+		model := ""
+		if typ, ok := strings.CutPrefix(g.model, "export:"); ok {
+			model = filepath.Join(t.TempDir(), "default-"+typ+".gguf")
+			if r := runBin(t, "", "export", "--to", "gguf", "--type", typ, "-o", model); r.code != 0 {
+				t.Fatalf("export: %s", r.stderr)
+			}
+		} else {
+			model = testdata.Path(t, g.model)
+		}
+		r := runBin(t, "", "perplexity", "-m", model, "-f", f, "-c", strconv.Itoa(g.ctx), "--json", "-t", "2")
 		if r.code != 0 {
 			t.Fatalf("%s -c %d: exit %d: %s", g.model, g.ctx, r.code, r.stderr)
 		}
