@@ -161,3 +161,31 @@ func TestFamilyVariants(t *testing.T) {
 		})
 	}
 }
+
+// TestFamilyMissingTensors: a family's required tensors are named when a
+// file lacks them, and inconsistent metadata is refused.
+func TestFamilyMissingTensors(t *testing.T) {
+	dir := filepath.Dir(testdata.Path(t, "archs/MANIFEST.json"))
+	for _, tc := range []struct {
+		file string
+		set  map[string]any
+		drop []string
+		want string
+	}{
+		{file: "gemma2", drop: []string{"blk.0.post_ffw_norm"}, want: "tensor blk.0.post_ffw_norm.weight is missing"},
+		{file: "olmo2", drop: []string{"blk.1.attn_k_norm"}, want: "tensor blk.1.attn_k_norm.weight is missing"},
+		{file: "gpt2", drop: []string{"position_embd"}, want: "learned position embedding position_embd.weight missing"},
+		{file: "phi3", drop: []string{"rope_factors_short"}, want: "LongRoPE needs both rope_factors_short.weight and rope_factors_long.weight"},
+		{file: "bloom", drop: []string{"blk.0.attn_qkv.weight"}, want: "tensor blk.0.attn_q.weight is missing"},
+		{file: "phi3", set: map[string]any{"phi3.attention.head_count_kv": uint32(3)}, want: "tensor blk.0.attn_qkv.weight has shape [160][96], want [288][96]"},
+		{file: "gemma", set: map[string]any{"gemma.attention.value_length": uint32(16)}, want: "value length 16 differs from key length 32"},
+		{file: "gptneox", set: map[string]any{"gptneox.use_parallel_residual": "yes"}, want: "gptneox.use_parallel_residual is a string, want a bool"},
+		{file: "bloom", set: map[string]any{"bloom.attention.max_alibi_bias": float32(-1)}, want: "max_alibi_bias = -1, want a number > 0"},
+	} {
+		p := rewriteGGUF(t, filepath.Join(dir, tc.file+".gguf"), tc.set, tc.drop, nil)
+		_, err := Load(p, Options{Threads: 1})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.file+".gguf") {
+			t.Errorf("%s %v %v: err = %v, want %q", tc.file, tc.set, tc.drop, err, tc.want)
+		}
+	}
+}
