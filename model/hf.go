@@ -64,7 +64,7 @@ var hfCommonKeys = map[string]bool{
 	"id2label": true, "label2id": true, "tokenizer_class": true, "return_dict": true,
 	"output_hidden_states": true, "output_attentions": true, "torchscript": true,
 	"cache_implementation": true, "tie_word_embeddings": true,
-	"vocab_size": true, "pretraining_tp": true, "reorder_and_upcast_attn": true,
+	"pretraining_tp": true, "reorder_and_upcast_attn": true,
 	"slow_but_exact": true, "masked_softmax_fusion": true, "offset_alibi": true,
 	"max_length": true, "min_length": true, "do_sample": true,
 	"num_beams": true, "temperature": true, "top_k": true, "top_p": true, "repetition_penalty": true,
@@ -227,6 +227,7 @@ type hfConv struct {
 	order   []string
 
 	heads, kvHeads, headDim int
+	vocab                   int // config.json vocab_size (0: absent)
 	tied                    bool
 }
 
@@ -625,6 +626,7 @@ func hfReadConfig(cfg []byte, file string) (*hfConv, *hfSpec, error) {
 	c := &hfConv{fam: fam, arch: fam.Arch, tensors: map[string]*hfTensor{}}
 	c.set("general.architecture", fam.Arch)
 	c.tied = r.boolv(false, "tie_word_embeddings")
+	c.vocab = r.intv(0, "vocab_size")
 	if err := spec.config(r, c); err != nil {
 		return nil, nil, err
 	}
@@ -672,8 +674,12 @@ func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) er
 			}
 		}
 	}
-	if _, ok := c.tensors["token_embd.weight"]; !ok {
+	emb, ok := c.tensors["token_embd.weight"]
+	if !ok {
 		return fmt.Errorf("%s: tensor %s.weight is missing", file, fam.HFName(TokenEmbd, 0))
+	}
+	if c.vocab != 0 && emb.rows != c.vocab {
+		return fmt.Errorf("%s: config.json vocab_size %d, but %s.weight has %d rows", file, c.vocab, fam.HFName(TokenEmbd, 0), emb.rows)
 	}
 	out := fam.HFName(Output, 0)
 	if _, ok := c.tensors["output.weight"]; !ok && !c.tied && out != "" {

@@ -273,6 +273,7 @@ func TestHFTensorErrors(t *testing.T) {
 		{"false", base, "lm_head.weight is missing"},
 		{"true", append(append([]string(nil), base...), "model.layers.0.self_attn.extra.weight"), "extra.weight is not used"},
 		{"true", base[1:], "embed_tokens.weight is missing"},
+		{"true,\"vocab_size\":5", base, "vocab_size 5"},
 		{"true,\"num_hidden_layers\":16777216", base, "16777216 layers"},
 	} {
 		_, err := hfConvert([]byte(fmt.Sprintf(cfg, tc.tied)), mk(tc.names...), "dir")
