@@ -2,8 +2,6 @@ package model
 
 import (
 	"fmt"
-
-	"github.com/llmparts/llmparts/kernel"
 )
 
 // Continuous batching: ForwardBatch advances several sequences, each in
@@ -15,9 +13,10 @@ import (
 // runs per row against that row's own cache.
 //
 // Batch invariance: every row's arithmetic is the same whatever the other
-// rows are and however many there are. The weight products are one
-// kernel.Dot per (row, output) — the same dot, in the same order, for a
-// batch of 1 or 64 — instead of a GEMM whose blocking and edge tiles
+// rows are and however many there are. The weight products run each row
+// through the single-token GEMV kernels over blocks of weight rows whose
+// bounds depend on the weight alone (rowMatmul) — the same kernel calls
+// for a batch of 1 or 64, instead of a GEMM whose blocking and edge tiles
 // depend on the batch size; norms, activations, residual adds and RoPE
 // are per row (elementwise kernels see whole rows whose widths are
 // multiples of the SIMD width in every supported family), and attention
@@ -130,15 +129,20 @@ func (j *batchAttnJob) run(lo, hi, wk int) {
 	}
 }
 
-// rowMatmul is matmul for a batch session: y[t][r] = W_r·x_t (or +=) as
-// one kernel.Dot per element, the weight row read once (dequantized once
-// for quantized types) for all T rows.
+// rowMatmul is matmul for a batch session: y_t = W·x_t (or +=) for every
+// row t, each computed by the single-token GEMV kernels (gemvRows) on
+// blocks of weight rows small enough to stay in the L2 cache, so a block
+// is read from memory once and reused from cache for the other rows.
+// The pool's split of the weight rows and the blocks depend on the weight
+// alone, never on T, so every y_t[r] comes from the same kernel call
+// shape whatever the batch.
 func (s *Session) rowMatmul(w *Tensor, y, x []float32, T int, add bool) {
-	s.rj = rowMatJob{w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
-	s.m.pool.parallel(&s.rj, w.Rows, w.Cols*T)
+	s.rj = rowMatJob{m: s.m, w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
+	s.m.pool.parallel(&s.rj, w.Rows, w.Cols)
 }
 
 type rowMatJob struct {
+	m       *Model
 	w       *Tensor
 	y, x    []float32
 	T       int
@@ -146,27 +150,22 @@ type rowMatJob struct {
 	scratch [][]float32
 }
 
+// rowBlockBytes is the size of the weight blocks rowMatJob reuses from
+// the cache for every row of the batch.
+const rowBlockBytes = 64 << 10
+
 // run computes output rows lo..hi of every token.
 func (j *rowMatJob) run(lo, hi, wk int) {
 	w := j.w
 	rows, cols := w.Rows, w.Cols
-	buf := j.scratch[wk]
-	buf = buf[len(buf)-cols:]
-	for r := lo; r < hi; r++ {
-		var wr []float32
-		if w.Type == F32 {
-			wr = w.F32[r*cols : (r+1)*cols]
-		} else {
-			w.Row(r, buf)
-			wr = buf
-		}
+	// Blocks of at most the widest activation row: gemvRows needs that
+	// much scratch for an add, besides one converted row (see grow).
+	c := &j.m.Config
+	R := min(max(8, rowBlockBytes/w.Type.rowBytes(cols)/8*8), max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
+	for r0 := lo; r0 < hi; r0 += R {
+		r1 := min(hi, r0+R)
 		for t := 0; t < j.T; t++ {
-			d := kernel.Dot(wr, j.x[t*cols:(t+1)*cols])
-			if j.add {
-				j.y[t*rows+r] += d
-			} else {
-				j.y[t*rows+r] = d
-			}
+			gemvRows(matPart{w: w, y: j.y[t*rows : (t+1)*rows], add: j.add}, j.x[t*cols:(t+1)*cols], nil, r0, r1, j.scratch[wk])
 		}
 	}
 }
