@@ -531,12 +531,18 @@ func hfRope(r *hfReader, c *hfConv, ctx int) error {
 		if s.Factor == nil || !(*s.Factor > 0) {
 			return fmt.Errorf("%s: rope_scaling yarn needs a factor > 0", r.file)
 		}
-		orig := float64(ctx)
+		orig, factor := float64(ctx), *s.Factor
 		if s.OriginalMaxPositionEmbeddings != nil {
+			// transformers then scales by the context ratio, whatever
+			// factor says (posenc.HFConfig.InvFreq does the same).
 			orig = *s.OriginalMaxPositionEmbeddings
+			if !(orig > 0) || orig > float64(ctx) {
+				return fmt.Errorf("%s: rope_scaling yarn original_max_position_embeddings %v must be in (0, max_position_embeddings]", r.file, orig)
+			}
+			factor = float64(ctx) / orig
 		}
 		c.setA("rope.scaling.type", "yarn")
-		c.setA("rope.scaling.factor", float32(*s.Factor))
+		c.setA("rope.scaling.factor", float32(factor))
 		c.setA("rope.scaling.original_context_length", uint32(orig))
 	case "llama3":
 		if s.Factor == nil || s.LowFreqFactor == nil || s.HighFreqFactor == nil || s.OriginalMaxPositionEmbeddings == nil {

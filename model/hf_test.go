@@ -12,6 +12,7 @@ import (
 	"github.com/llmparts/llmparts/format/gguf"
 	"github.com/llmparts/llmparts/format/safetensors"
 	"github.com/llmparts/llmparts/internal/testdata"
+	"github.com/llmparts/llmparts/posenc"
 )
 
 // hfFolders lists ../shared/testdata/archs-hf: each family model of
@@ -486,4 +487,57 @@ func FuzzHFWeights(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHFRopeScalingMatchesHF: for every rope_scaling type the loader
+// accepts, the rotation the runtime builds from the converted metadata
+// (ggml semantics) has posenc's Hugging Face inverse frequencies and
+// attention factor (transformers' semantics), to float32 rounding of the
+// stored factors.
+func TestHFRopeScalingMatchesHF(t *testing.T) {
+	base := `"model_type":"llama","hidden_size":64,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":4096,"rope_theta":10000`
+	for _, scaling := range []string{
+		`null`,
+		`{"rope_type":"linear","factor":4}`,
+		`{"type":"yarn","factor":4}`,
+		`{"rope_type":"yarn","factor":8,"original_max_position_embeddings":2048}`,
+		`{"rope_type":"llama3","factor":8,"low_freq_factor":1,"high_freq_factor":4,"original_max_position_embeddings":1024}`,
+	} {
+		cfg := []byte(`{` + base + `,"rope_scaling":` + scaling + `}`)
+		conv, _, err := hfReadConfig(cfg, "dir")
+		if err != nil {
+			t.Fatalf("%s: %v", scaling, err)
+		}
+		gf, err := conv.meta()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := conv.fam.config(ggufMeta{gf, conv.arch, "dir"}, "dir", func(n string) bool { _, ok := conv.tensors[n]; return ok })
+		if err != nil {
+			t.Fatalf("%s: %v", scaling, err)
+		}
+		if ff, ok := conv.tensors["rope_freqs.weight"]; ok {
+			c.RoPE.FreqFactors = ff.v // what the binder reads
+		}
+		got, err := c.RoPE.posenc(c.HeadDim, c.ContextLen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc, err := posenc.ParseHFConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, attn, err := hc.InvFreq(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got.Scale-attn) > 1e-6*attn {
+			t.Errorf("%s: magnitude %v, HF attention factor %v", scaling, got.Scale, attn)
+		}
+		for i := range want {
+			if math.Abs(got.InvFreq[i]-want[i]) > 1e-6*want[i] {
+				t.Errorf("%s: pair %d: θ %v, HF %v", scaling, i, got.InvFreq[i], want[i])
+			}
+		}
+	}
 }
