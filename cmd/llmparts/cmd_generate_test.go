@@ -65,7 +65,7 @@ func TestGenerateNoPrompt(t *testing.T) {
 
 func TestGenerateContextLimit(t *testing.T) {
 	p := testdata.Path(t, "llama2c/stories260K.bin")
-	out, errs, code := capture(t, "generate", "-m", p, "-p", "Once upon a time", "-n", "2000", "--temp", "1", "--seed", "1", "--min-p", "0", "--top-k", "0", "--top-p", "1")
+	out, errs, code := capture(t, "generate", "-m", p, "-p", "Once upon a time", "-n", "2000", "--temp", "1", "--seed", "1", "--min-p", "0", "--top-k", "0", "--top-p", "1", "--no-context-shift")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -157,5 +157,17 @@ func TestGenerateGGUF(t *testing.T) {
 	info, _, code := capture(t, "info", "-m", p)
 	if code != 0 || !strings.Contains(info, "F16 ×9") || !strings.Contains(info, "llama, 32000 tokens") {
 		t.Fatalf("info:\n%s", info)
+	}
+}
+
+// TestGenerateContextShift: the embedded model (context 128) writes 2000
+// tokens by shifting its context.
+func TestGenerateContextShift(t *testing.T) {
+	out, errs, code := capture(t, "generate", "-n", "2000", "--seed", "2")
+	if code != 0 || !strings.Contains(errs, "context shifts: ") || !strings.Contains(errs, "generated: 2000 tokens") {
+		t.Fatalf("exit %d, %d bytes, stderr %s", code, len(out), errs)
+	}
+	if n := len([]rune(out)); n < 2000 {
+		t.Errorf("%d characters written, want prompt + 2000", n)
 	}
 }
