@@ -86,7 +86,7 @@ func (f *samplingFields) params() (p sample.Params, maxTok int, stops []string, 
 	if f.N != nil && *f.N != 1 {
 		return p, 0, nil, badRequest("n", "n = %d: only one choice per request is supported (n must be 1)", *f.N)
 	}
-	p = sample.Params{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1, RepeatLastN: 64}
+	p = sample.DefaultParams() // llama.cpp's, as llama-server
 	fl := []struct {
 		name string
 		src  *float64
