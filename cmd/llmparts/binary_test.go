@@ -168,6 +168,11 @@ func TestBinaryCompletion(t *testing.T) {
 	if !strings.Contains(r.stdout, "--repeat-penalty") || !strings.Contains(r.stdout, "--repeat-last-n") {
 		t.Errorf("__complete generate --rep: %q", r.stdout)
 	}
+	// -m completes model files: the shell is told to filter by extension.
+	r = runBin(t, "", "__complete", "generate", "-m", "")
+	if !strings.Contains(r.stdout, "gguf\nbin\n:8") {
+		t.Errorf("__complete generate -m: %q, want the gguf and bin extensions (directive 8, filter by extension)", r.stdout)
+	}
 	r = runBin(t, "", "__complete", "to")
 	if !strings.Contains(r.stdout, "tokenize") {
 		t.Errorf("__complete to: %q", r.stdout)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/llmparts/llmparts"
@@ -27,6 +28,9 @@ func (mf *modelFlags) add(fs *pflag.FlagSet) {
 	fs.StringVarP(&mf.model, "model", "m", "", "model: llama2.c .bin, .gguf, or a Hugging Face or trainer checkpoint folder (default: the embedded model)")
 	fs.StringVar(&mf.tok, "tokenizer", "", "tokenizer file (tokenizer.bin, SentencePiece .model, tokenizer.json, .gguf); default: the model's own, or tokenizer.bin beside a llama2.c model")
 	fs.IntVarP(&mf.threads, "threads", "t", 0, fmt.Sprintf("worker goroutines (0 = all cores, at most %d)", model.MaxThreads))
+	// Shell completion offers model and tokenizer files (and folders).
+	cobra.MarkFlagFilename(fs, "model", "gguf", "bin")
+	cobra.MarkFlagFilename(fs, "tokenizer", "bin", "model", "json", "gguf")
 	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "decode Q8_0/Q4_0 weights against Q8_0-quantized activations (llama.cpp's integer path) instead of float32 ones")
 }
 
