@@ -49,17 +49,29 @@ func checkVec(fn, name string, l, want int, optional bool) {
 // accumulated in float32 with 8 to 32 partial sums. Outputs of 16 MiB or
 // more are written with non-temporal stores (they bypass the caches).
 func RMSNormRows(y, x, w []float32, d int, eps float32, invRMS []float32) {
+	PRMSNormRows(y, x, w, d, d, eps, invRMS)
+}
+
+// PRMSNormRows is partial RMSNorm (pRMSNorm, Zhang & Sennrich 2019): the
+// mean square comes from the first k elements of each row only,
+// y = x / sqrt((1/k)·Σ_{i<k} x_i² + eps) ⊙ w, and the whole row is
+// scaled; k = d is RMSNormRows. The sum of squares touches k of the d
+// values, which is what makes pRMSNorm cheaper.
+func PRMSNormRows(y, x, w []float32, d, k int, eps float32, invRMS []float32) {
 	rows := checkRows("RMSNormRows", d, len(x), len(y), len(x))
 	checkVec("RMSNormRows", "w", len(w), d, false)
 	checkVec("RMSNormRows", "invRMS", len(invRMS), rows, true)
+	if k < 1 || k > d {
+		panic(fmt.Sprintf("kernel: PRMSNormRows: k=%d outside [1, d=%d]", k, d))
+	}
 	scaleMul := scaleMulImpl
 	if useNT(y, d) && scaleMulNTImpl != nil {
 		scaleMul = scaleMulNTImpl
 	}
 	for r := 0; r < rows; r++ {
 		xr := x[r*d : r*d+d]
-		ss := sumSqImpl(xr)
-		inv := float32(1 / math.Sqrt(float64(ss/float32(d)+eps)))
+		ss := sumSqImpl(xr[:k])
+		inv := float32(1 / math.Sqrt(float64(ss/float32(k)+eps)))
 		if invRMS != nil {
 			invRMS[r] = inv
 		}
@@ -74,21 +86,40 @@ func RMSNormRows(y, x, w []float32, d int, eps float32, invRMS []float32) {
 //
 //	g = dy ⊙ w,  dx = invRMS·g − x·invRMS³·(g·x)/d.
 func RMSNormBackwardRows(dx, dw, dy, x, w, invRMS []float32, d int) {
+	PRMSNormBackwardRows(dx, dw, dy, x, w, invRMS, d, d)
+}
+
+// PRMSNormBackwardRows is the backward pass of PRMSNormRows: only the
+// first k inputs feed the scale, so only they get the second term,
+//
+//	g = dy ⊙ w,  dx_i = invRMS·g_i − [i < k]·x_i·invRMS³·(g·x)/k,
+//
+// where g·x runs over the whole row (every output is scaled).
+func PRMSNormBackwardRows(dx, dw, dy, x, w, invRMS []float32, d, k int) {
 	rows := checkRows("RMSNormBackwardRows", d, len(x), len(dx), len(dy))
 	checkVec("RMSNormBackwardRows", "w", len(w), d, false)
 	checkVec("RMSNormBackwardRows", "dw", len(dw), d, true)
 	checkVec("RMSNormBackwardRows", "invRMS", len(invRMS), rows, false)
+	if k < 1 || k > d {
+		panic(fmt.Sprintf("kernel: PRMSNormBackwardRows: k=%d outside [1, d=%d]", k, d))
+	}
 	for r := 0; r < rows; r++ {
 		xr, dyr, dxr := x[r*d:r*d+d], dy[r*d:r*d+d], dx[r*d:r*d+d]
 		inv := invRMS[r]
 		// gx = Σ dy·w·x, one fused pass.
 		gx := dot3Impl(dyr, w, xr)
-		k := -inv * inv * inv * gx / float32(d)
+		c := -inv * inv * inv * gx / float32(k)
 		if dw != nil {
-			rmsBwdFusedImpl(dxr, dw, dyr, w, xr, inv, k) // both below, one pass
+			rmsBwdFusedImpl(dxr[:k], dw[:k], dyr[:k], w[:k], xr[:k], inv, c) // both below, one pass
+			if k < d {
+				rmsBwdFusedImpl(dxr[k:], dw[k:], dyr[k:], w[k:], xr[k:], inv, 0)
+			}
 			continue
 		}
-		rmsBwdImpl(dxr, dyr, w, xr, inv, k) // dx = inv·dy⊙w + k·x
+		rmsBwdImpl(dxr[:k], dyr[:k], w[:k], xr[:k], inv, c) // dx = inv·dy⊙w + c·x
+		if k < d {
+			rmsBwdImpl(dxr[k:], dyr[k:], w[k:], xr[k:], inv, 0)
+		}
 	}
 }
 

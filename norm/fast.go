@@ -25,9 +25,10 @@ func ones(d int) []float32 {
 	return w
 }
 
-// fastOK reports whether the kernels cover this configuration.
+// fastOK reports whether the kernels cover this configuration (RMSNorm
+// and pRMSNorm with ε inside the square root).
 func (n *RMSNorm) fastOK() bool {
-	return !n.EpsOutside && (n.P == 0 || n.P == 1)
+	return !n.EpsOutside
 }
 
 // fastWeight returns offset + Weight (or ones) as one float32 vector.
@@ -63,7 +64,7 @@ func (n *RMSNorm) forwardFast(y, x, stats []float32, rows int) {
 		if inv == nil {
 			inv = make([]float32, rows)
 		}
-		kernel.RMSNormRows(y, x, w, d, eps, inv)
+		kernel.PRMSNormRows(y, x, w, d, n.K(), eps, inv)
 		for r := 0; r < rows; r++ {
 			yr := y[r*d : (r+1)*d]
 			if s := inv[r]; !goodScale(s) && !math.IsNaN(float64(s)) {
@@ -87,14 +88,14 @@ func (n *RMSNorm) forwardFast(y, x, stats []float32, rows int) {
 		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 		src := scratch
 		copy(src, xr)
-		kernel.RMSNormRows(yr, src, w, d, eps, inv[:])
+		kernel.PRMSNormRows(yr, src, w, d, n.K(), eps, inv[:])
 		if !goodScale(inv[0]) && !math.IsNaN(float64(inv[0])) {
 			// Zero row, or squares outside the float32 range.
 			exact := *n
 			exact.Arith = ArithExact
 			exact.forwardExact(yr, src, nil, 0, 1)
 			if stats != nil {
-				stats[r] = float32(exact.inv(sumSq(src) / float64(d)))
+				stats[r] = float32(exact.inv(sumSq(src[:n.K()]) / float64(n.K())))
 			}
 			continue
 		}
@@ -117,7 +118,7 @@ func (n *RMSNorm) backwardFast(dx, dWeight, dBias, dy, x, stats []float32, rows 
 	if stats == nil {
 		stats = make([]float32, rows)
 		for r := range stats {
-			stats[r] = float32(n.inv(sumSq(x[r*d:(r+1)*d]) / float64(d)))
+			stats[r] = float32(n.inv(sumSq(x[r*d:r*d+n.K()]) / float64(n.K())))
 		}
 	}
 	for _, s := range stats {
@@ -128,7 +129,7 @@ func (n *RMSNorm) backwardFast(dx, dWeight, dBias, dy, x, stats []float32, rows 
 	if dBias != nil {
 		addColumnSums(dBias, dy, d)
 	}
-	kernel.RMSNormBackwardRows(dx, dWeight, dy, x, n.fastWeight(), stats, d)
+	kernel.PRMSNormBackwardRows(dx, dWeight, dy, x, n.fastWeight(), stats, d, n.K())
 	return true
 }
 

@@ -1,6 +1,7 @@
 package norm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -153,17 +154,47 @@ func TestFastValidate(t *testing.T) {
 	}
 }
 
-func BenchmarkRMSNormForwardFast(b *testing.B) {
-	const d, rows = 4096, 8
-	n := NewRMSNorm(d, 1e-5)
-	n.Arith = ArithFast
-	x := make([]float32, d*rows)
-	for i := range x {
-		x[i] = float32(i%17) - 8
-	}
-	y := make([]float32, len(x))
-	b.SetBytes(int64(4 * len(x)))
-	for b.Loop() {
-		_ = n.Forward(y, x, nil)
+// BenchmarkNormFast: forward and backward of RMSNorm, pRMSNorm (p =
+// 1/16, the trainer's default) and LayerNorm on the kernels: the trainer's
+// 768 × 128 activation (docs/ABLATION.md) and 8 rows of 4096.
+func BenchmarkNormFast(b *testing.B) {
+	for _, d := range []int{128, 4096} {
+		rows := 768
+		if d == 4096 {
+			rows = 8
+		}
+		x := make([]float32, d*rows)
+		for i := range x {
+			x[i] = float32(i%17) - 8
+		}
+		w := ones(d)
+		for _, c := range []struct {
+			name string
+			l    Layer
+		}{
+			{"rmsnorm", &RMSNorm{Dim: d, Weight: w, Eps: 1e-5, Arith: ArithFast}},
+			{"prmsnorm", &RMSNorm{Dim: d, Weight: w, Eps: 1e-5, P: 0.0625, Arith: ArithFast}},
+			{"layernorm", &LayerNorm{Dim: d, Weight: w, Bias: make([]float32, d), Eps: 1e-5, Arith: ArithFast}},
+		} {
+			y, stats := make([]float32, len(x)), make([]float32, rows*c.l.StatsPerRow())
+			dx, dw, db := make([]float32, len(x)), make([]float32, d), make([]float32, d)
+			b.Run(fmt.Sprintf("%s/d%d/forward", c.name, d), func(b *testing.B) {
+				b.SetBytes(int64(4 * len(x)))
+				for b.Loop() {
+					_ = c.l.Forward(y, x, stats)
+				}
+			})
+			b.Run(fmt.Sprintf("%s/d%d/backward", c.name, d), func(b *testing.B) {
+				_ = c.l.Forward(y, x, stats)
+				b.SetBytes(int64(4 * len(x)))
+				for b.Loop() {
+					if _, ok := c.l.(*LayerNorm); ok {
+						_ = c.l.Backward(dx, dw, db, x, x, stats)
+					} else {
+						_ = c.l.Backward(dx, dw, nil, x, x, stats)
+					}
+				}
+			})
+		}
 	}
 }
