@@ -79,8 +79,8 @@ func runBin(t *testing.T, stdin string, args ...string) result {
 }
 
 // inTerminal runs the binary under script(1), so that its stdout and
-// stderr are a terminal; it returns everything written (skipping the test
-// when script is not installed).
+// stderr are a terminal; it returns everything written, whatever the exit
+// status (skipping the test when script is not installed).
 func inTerminal(t *testing.T, args ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
@@ -91,7 +91,7 @@ func inTerminal(t *testing.T, args ...string) string {
 		line += " '" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	out, err := exec.Command("script", "-qec", line, "/dev/null").CombinedOutput()
-	if err != nil {
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatalf("script: %v\n%s", err, out)
 	}
 	return string(out)
@@ -253,6 +253,12 @@ func TestBinaryTerminal(t *testing.T) {
 	rest := out[i:]
 	if !strings.HasPrefix(rest, "// Copyright 20\r\nprompt:") {
 		t.Errorf("completion not ended by a newline on a terminal: %q", rest)
+	}
+	// tokenize with no text and a terminal for standard input says what to
+	// give instead of waiting.
+	out = inTerminal(t, "tokenize", "-m", "any.gguf")
+	if !strings.Contains(out, "no text: give TEXT, -f FILE, or pipe the text into standard input") {
+		t.Errorf("tokenize on a terminal: %q", out)
 	}
 	p := testdata.Path(t, "archs/llama.gguf")
 	text := testdata.Path(t, "corpus/tinyshakespeare.txt")

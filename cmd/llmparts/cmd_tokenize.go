@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/llmparts/llmparts"
 	"github.com/llmparts/llmparts/internal/safeio"
@@ -66,6 +67,8 @@ tokenizer.bin), or a llama2.c checkpoint (its tokenizer.bin is found beside it).
 				text = string(b)
 			case len(args) == 1:
 				text = args[0]
+			case term.IsTerminal(int(os.Stdin.Fd())):
+				return usageErrorf("no text: give TEXT, -f FILE, or pipe the text into standard input")
 			default:
 				b, err := readInput("-")
 				if err != nil {
