@@ -28,7 +28,8 @@ func newLogitsCmd() *cobra.Command {
 one JSON line per position, {"pos": i, "token": id, "logits": [...]}, to compare
 the model with other engines (llama.cpp, Hugging Face). Without -m: the embedded
 model. Q8_0/Q4_0 weights run against float32 activations unless
---quantize-activations asks for llama.cpp's Q8_0 integer path.`,
+--quantize-activations asks for llama.cpp's Q8_0 integer path (the ids then
+go through one at a time, the path that has it).`,
 		Example: `  llmparts logits -m model.gguf --ids 1,15043,3186
   llmparts logits -m stories260K.bin --ids 1,403,407 --quantize-activations
   llmparts logits -m phi3.gguf --ids 1,2,3 -c 256`,
@@ -88,11 +89,22 @@ func logits(mf *modelFlags, ids []int, nCtx int) error {
 	if len(ids) > s.Context() {
 		return usageErrorf("%d ids exceed the model's context of %d", len(ids), s.Context())
 	}
-	all, err := s.ForwardAll(ids, 0)
-	if err != nil {
+	V := m.Config.VocabSize
+	var all []float32
+	if m.QuantizeActivations {
+		// The integer path is the one-token (decode) path: run the ids one
+		// at a time, as a prompt of one token each.
+		all = make([]float32, 0, len(ids)*V)
+		for i, t := range ids {
+			l, err := s.Forward([]int{t}, i)
+			if err != nil {
+				return err
+			}
+			all = append(all, l...)
+		}
+	} else if all, err = s.ForwardAll(ids, 0); err != nil {
 		return err
 	}
-	V := m.Config.VocabSize
 	w := bufio.NewWriter(logitsOut)
 	enc := json.NewEncoder(w)
 	for i, t := range ids {

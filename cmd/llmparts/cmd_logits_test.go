@@ -119,3 +119,61 @@ func TestEveryFamilyGeneratesAndDescribes(t *testing.T) {
 		}
 	}
 }
+
+// TestLogitsQuantizedActivations: with --quantize-activations a Q8_0 file
+// runs llama.cpp's integer path (activations quantized to Q8_0), so its
+// logits come closer to llama.cpp's for that file than the float32 path's,
+// which instead match llama.cpp on the dequantized twin (F32 weights).
+func TestLogitsQuantizedActivations(t *testing.T) {
+	p := testdata.Path(t, "archs/llama_q_Q8_0.gguf")
+	load := func(name string) [][]float64 {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(p), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w struct {
+			Logits [][]float64 `json:"logits"`
+		}
+		if err := json.Unmarshal(b, &w); err != nil {
+			t.Fatal(err)
+		}
+		return w.Logits
+	}
+	var want struct {
+		Tokens []int `json:"tokens"`
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(p), "llama_q_Q8_0.logits.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(want.Tokens))
+	for i, v := range want.Tokens {
+		ids[i] = strconv.Itoa(v)
+	}
+	diff := func(got []logitsLine, w [][]float64) float64 {
+		var d float64
+		for i, l := range got {
+			for j, v := range l.Logits {
+				d = math.Max(d, math.Abs(v-w[i][j]))
+			}
+		}
+		return d
+	}
+	quant, deq := load("llama_q_Q8_0.logits.json"), load("llama_q_Q8_0_deq.logits.json")
+	f, code := runLogits(t, "-m", p, "--ids", strings.Join(ids, ","), "--float-activations")
+	if code != 0 {
+		t.Fatalf("float: exit %d", code)
+	}
+	q, code := runLogits(t, "-m", p, "--ids", strings.Join(ids, ","), "--quantize-activations")
+	if code != 0 {
+		t.Fatalf("quantized: exit %d", code)
+	}
+	fd, fq, qq := diff(f, deq), diff(f, quant), diff(q, quant)
+	t.Logf("float vs llama.cpp on the dequantized twin %.3g; vs llama.cpp on Q8_0: float %.3g, quantized activations %.3g", fd, fq, qq)
+	if fd > 1e-4 || qq > 0.6*fq {
+		t.Errorf("float vs twin %.3g (want ≤ 1e-4); quantized activations %.3g not closer to llama.cpp's Q8_0 logits than float %.3g", fd, qq, fq)
+	}
+}
