@@ -157,9 +157,9 @@ func hfToConfig(hc hfConfig, file string) (Config, error) {
 		return c, fmt.Errorf("%s: unknown llmparts_norm %q (want rmsnorm, prmsnorm or layernorm)", file, c.Norm)
 	}
 	switch c.Pos {
-	case PosRoPE, PosSinusoidal, PosLearned, PosNone:
+	case PosRoPE, PosSinusoidal, PosLearned, PosALiBi, PosNone:
 	default:
-		return c, fmt.Errorf("%s: unknown llmparts_pos %q (want rope, sinusoidal, learned or none)", file, c.Pos)
+		return c, fmt.Errorf("%s: unknown llmparts_pos %q (want rope, sinusoidal, learned, alibi or none)", file, c.Pos)
 	}
 	if c.MLP != SwiGLU && c.MLP != GELU {
 		return c, fmt.Errorf("%s: unknown llmparts_mlp %q (want swiglu or gelu)", file, c.MLP)

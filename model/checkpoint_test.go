@@ -65,7 +65,7 @@ func TestSaveCheckpoint(t *testing.T) { testTrainerCheckpoints(t, true) }
 func testTrainerCheckpoints(t *testing.T, viaTrainer bool) {
 	variants := []train.Config{}
 	for _, norm := range []string{train.NormRMS, train.NormPRMS, train.NormLayer} {
-		for _, pos := range []string{train.PosRoPE, train.PosSinusoidal, train.PosLearned, train.PosNone} {
+		for _, pos := range []string{train.PosRoPE, train.PosSinusoidal, train.PosLearned, train.PosNone, train.PosALiBi} {
 			for _, mlp := range []string{train.MLPSwiGLU, train.MLPGELU} {
 				variants = append(variants, train.Config{
 					Vocab: 23, Dim: 16, Layers: 2, Heads: 4, KVHeads: 2, Hidden: 24, Ctx: 12,

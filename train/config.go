@@ -16,6 +16,7 @@ const (
 	PosSinusoidal = "sinusoidal"
 	PosLearned    = "learned"
 	PosNone       = "none"
+	PosALiBi      = "alibi" // linear biases on the attention scores (Press et al. 2022), max bias 8
 
 	MLPSwiGLU = "swiglu"
 	MLPGELU   = "gelu"
@@ -33,7 +34,7 @@ type Config struct {
 	Norm      string  // NormRMS, NormPRMS or NormLayer
 	NormP     float64 // pRMSNorm's fraction p in (0, 1): the RMS uses the first max(1, ⌊p·D⌋) elements
 	Eps       float64 // norm epsilon
-	Pos       string  // PosRoPE, PosSinusoidal, PosLearned or PosNone
+	Pos       string  // PosRoPE, PosSinusoidal, PosLearned, PosALiBi or PosNone
 	RopeTheta float64 // RoPE base θ
 	MLP       string  // MLPSwiGLU or MLPGELU
 	Tied      bool    // LM head shares the embedding matrix
@@ -96,9 +97,9 @@ func (c *Config) Validate() error {
 		if !(c.RopeTheta > 1) {
 			return bad("rope theta %v must be > 1", c.RopeTheta)
 		}
-	case PosSinusoidal, PosLearned, PosNone:
+	case PosSinusoidal, PosLearned, PosNone, PosALiBi:
 	default:
-		return bad("pos %q (want rope, sinusoidal, learned or none)", c.Pos)
+		return bad("pos %q (want rope, sinusoidal, learned, alibi or none)", c.Pos)
 	}
 	if c.MLP != MLPSwiGLU && c.MLP != MLPGELU {
 		return bad("mlp %q (want swiglu or gelu)", c.MLP)

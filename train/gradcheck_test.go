@@ -22,7 +22,7 @@ func TestGradientCheck(t *testing.T) {
 	}
 	var cases []tc
 	for _, n := range []string{NormRMS, NormPRMS, NormLayer} {
-		for _, p := range []string{PosRoPE, PosSinusoidal, PosLearned, PosNone} {
+		for _, p := range []string{PosRoPE, PosSinusoidal, PosLearned, PosNone, PosALiBi} {
 			cases = append(cases, tc{n, p, MLPSwiGLU, true, 1})
 		}
 	}

@@ -90,7 +90,11 @@ func sinusoidalTable(T, d int) ([]float32, error) {
 // Each (sequence, head) is two small matrix products on the [T × hd]
 // blocks (strided views of q, k, v): S = scale·Q·Kᵀ, then O = P·V with the
 // entries above the diagonal of P set to 0.
-func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int) {
+//
+// With ALiBi slopes (one per query head, else nil) the score of query t
+// against key u ≤ t gets m_h·(u − t) added before the softmax (Press et
+// al.): a constant bias, so attentionBackward is unchanged.
+func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int, alibi []float64) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := H / KH
 	D, kvd := H*hd, KH*hd
@@ -102,6 +106,11 @@ func attentionForward(out, att, q, k, v []float32, B, T, H, KH, hd int) {
 			kernel.Sgemm(false, true, T, T, hd, scale, qb, D, kb, kvd, 0, P, T)
 			for t := 0; t < T; t++ {
 				p := P[t*T : t*T+T]
+				if alibi != nil {
+					for u := 0; u < t; u++ {
+						p[u] += float32(alibi[h] * float64(u-t))
+					}
+				}
 				kernel.Softmax(p[:t+1])
 				clear(p[t+1:])
 			}

@@ -80,6 +80,7 @@ type Model struct {
 	p, gr  modelView
 	rope   *posenc.Table
 	sinPE  []float32
+	alibi  []float64 // ALiBi slope per query head (PosALiBi)
 	posIDs []int // position of each row of the batch (row mod Ctx)
 
 	// activations for batch size B
@@ -157,6 +158,8 @@ func NewModel(cfg Config, seed uint64) (*Model, error) {
 		m.rope, err = newRope(cfg.Ctx, cfg.HeadDim(), cfg.RopeTheta)
 	case PosSinusoidal:
 		m.sinPE, err = sinusoidalTable(cfg.Ctx, cfg.Dim)
+	case PosALiBi:
+		m.alibi, err = posenc.ALiBiSlopes(cfg.Heads, posenc.DefaultALiBiMaxBias)
 	}
 	if err != nil {
 		return nil, err
@@ -307,7 +310,7 @@ func (m *Model) forwardChunk(ch int) {
 			must(m.rope.Apply(q, N, H, posIDs))
 			must(m.rope.Apply(k, N, KH, posIDs))
 		}
-		attentionForward(ao, a.att[r0/T*H*T*T:r1/T*H*T*T], q, k, v, nb, T, H, KH, hd)
+		attentionForward(ao, a.att[r0/T*H*T*T:r1/T*H*T*T], q, k, v, nb, T, H, KH, hd, m.alibi)
 		linearForward(xm, ao, w.wo, N, D, D)
 		kernel.Add(xm, xm, xin)
 		// MLP sub-block: xout = xm + Wd·act(h2), h2 = norm(xm).

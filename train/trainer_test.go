@@ -142,7 +142,7 @@ func TestDivergenceKeepsCheckpoint(t *testing.T) {
 func TestBadOptions(t *testing.T) {
 	for name, f := range map[string]func(*Options){
 		"norm":   func(o *Options) { o.Norm = "batchnorm" },
-		"pos":    func(o *Options) { o.Pos = "alibi" },
+		"pos":    func(o *Options) { o.Pos = "xpos" },
 		"heads":  func(o *Options) { o.Heads = 3 },
 		"kv":     func(o *Options) { o.KVHeads = 3 },
 		"steps":  func(o *Options) { o.Steps = 0 },

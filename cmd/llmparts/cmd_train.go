@@ -99,7 +99,7 @@ names the checkpoint with the lowest validation loss.`,
 	fs.StringVar(&o.DataFormat, "data-format", o.DataFormat, "how to read --data: text, uint16 (nanoGPT train.bin), uint32, llmc (llm.c shard); default: by content and name")
 	fs.StringVar(&o.Norm, "norm", o.Norm, "normalisation: rmsnorm, prmsnorm or layernorm")
 	fs.Float64VarP(&o.P, "p", "p", o.P, "pRMSNorm fraction p of the row used for the RMS")
-	fs.StringVar(&o.Pos, "pos", o.Pos, "positions: rope, sinusoidal, learned or none")
+	fs.StringVar(&o.Pos, "pos", o.Pos, "positions: rope, sinusoidal, learned, alibi or none")
 	fs.IntVar(&o.Until, "until", o.Until, "stop after this step (with a checkpoint); resume later with --resume")
 	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "validate every N steps (0: only at the end)")
 	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "checkpoint every N steps (0: only at the end); a new lowest validation loss is always saved and named in OUT/best")
