@@ -81,7 +81,7 @@ type Model struct {
 	rope   *posenc.Table
 	sinPE  []float32
 	alibi  []float64 // ALiBi slope per query head (PosALiBi)
-	posIDs []int // position of each row of the batch (row mod Ctx)
+	posIDs []int     // position of each row of the batch (row mod Ctx)
 
 	// activations for batch size B
 	B       int
