@@ -122,8 +122,8 @@ func TestEveryFamilyGeneratesAndDescribes(t *testing.T) {
 
 // TestLogitsQuantizedActivations: with --quantize-activations a Q8_0 file
 // runs llama.cpp's integer path (activations quantized to Q8_0), so its
-// logits come closer to llama.cpp's for that file than the float32 path's,
-// which instead match llama.cpp on the dequantized twin (F32 weights).
+// logits are llama.cpp's for that file; the float32 path's instead match
+// llama.cpp on the dequantized twin (F32 weights).
 func TestLogitsQuantizedActivations(t *testing.T) {
 	p := testdata.Path(t, "archs/llama_q_Q8_0.gguf")
 	load := func(name string) [][]float64 {
@@ -172,8 +172,18 @@ func TestLogitsQuantizedActivations(t *testing.T) {
 		t.Fatalf("quantized: exit %d", code)
 	}
 	fd, fq, qq := diff(f, deq), diff(f, quant), diff(q, quant)
-	t.Logf("float vs llama.cpp on the dequantized twin %.3g; vs llama.cpp on Q8_0: float %.3g, quantized activations %.3g", fd, fq, qq)
-	if fd > 1e-4 || qq > 0.6*fq {
-		t.Errorf("float vs twin %.3g (want ≤ 1e-4); quantized activations %.3g not closer to llama.cpp's Q8_0 logits than float %.3g", fd, qq, fq)
+	// Positions where the quantized path gives llama.cpp's logits to
+	// rounding: all of them with -tags purego; a different float summation
+	// order can flip a rounding tie of a later quantization and move a few
+	// positions by ~0.03.
+	exact := 0
+	for i := range q {
+		if diff(q[i:i+1], quant[i:i+1]) <= 1e-5 {
+			exact++
+		}
+	}
+	t.Logf("float vs llama.cpp on the dequantized twin %.3g; vs llama.cpp on Q8_0: float %.3g, quantized activations %.3g (%d of %d positions within 1e-5)", fd, fq, qq, exact, len(q))
+	if fd > 1e-4 || qq >= fq || exact < len(q)*5/6 {
+		t.Errorf("float vs twin %.3g (want ≤ 1e-4); quantized activations vs llama.cpp's Q8_0 logits %.3g (float %.3g), %d of %d positions within 1e-5", fd, qq, fq, exact, len(q))
 	}
 }
