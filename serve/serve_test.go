@@ -487,3 +487,23 @@ func TestBatchInvariance(t *testing.T) {
 		}
 	}
 }
+
+// GET / is the chat page: one self-contained HTML file that streams from
+// /v1/chat/completions (no external scripts).
+func TestChatPage(t *testing.T) {
+	_, base := start(t, Options{Parallel: 1, APIKey: "k"})
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(page, `fetch("v1/chat/completions"`) || !strings.Contains(page, "stream: true") || !strings.Contains(page, "tok/s") {
+		t.Errorf("GET /: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
+	}
+	if strings.Contains(page, "<script src") || strings.Contains(page, "https://") {
+		t.Error("the page loads something from elsewhere")
+	}
+}
