@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/figures/chat-page.png}
-msg=${2:-func main() \{}
+msg=${2:-$'func main() {\n\tfmt.Println('}
 shift $(( $# > 2 ? 2 : $# ))
 [[ ${1:-} == -- ]] && shift
 browser=$(command -v chromium || command -v chromium-browser || true)

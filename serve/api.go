@@ -228,6 +228,17 @@ type usage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
+// timings is llama-server's extension beside usage, measured by the
+// server: time to the first token (prompt_ms, including any wait in the
+// queue) and the decode rate after it.
+type timings struct {
+	PromptN            int     `json:"prompt_n"`
+	PromptMs           float64 `json:"prompt_ms"`
+	PredictedN         int     `json:"predicted_n"`
+	PredictedMs        float64 `json:"predicted_ms"`
+	PredictedPerSecond float64 `json:"predicted_per_second"`
+}
+
 type chatChoice struct {
 	Index        int           `json:"index"`
 	Message      *chatOut      `json:"message,omitempty"`
@@ -265,6 +276,7 @@ type chatResponse struct {
 	Model   string       `json:"model"`
 	Choices []chatChoice `json:"choices"`
 	Usage   *usage       `json:"usage,omitempty"`
+	Timings *timings     `json:"timings,omitempty"`
 }
 
 type completionChoice struct {
@@ -288,6 +300,7 @@ type completionResponse struct {
 	Model   string             `json:"model"`
 	Choices []completionChoice `json:"choices"`
 	Usage   *usage             `json:"usage,omitempty"`
+	Timings *timings           `json:"timings,omitempty"`
 }
 
 func tokenBytes(s string) []int {

@@ -39,17 +39,20 @@ type job struct {
 // stop string or an unfinished character) for one sampled token, or the
 // end of the job (done).
 type event struct {
-	text     string
-	token    int
-	piece    string // the token's own text
-	logprob  float64
-	top      []tokenProb
-	done     bool
-	finish   string // "stop" or "length" when done
-	err      error  // when done with an error
-	nPrompt  int
-	nGen     int
-	canceled bool
+	text    string
+	token   int
+	piece   string // the token's own text
+	logprob float64
+	top     []tokenProb
+	done    bool
+	finish  string // "stop" or "length" when done
+	err     error  // when done with an error
+	nPrompt int
+	// ttft is the time from submission to the first token, gen the time
+	// from the first token to the last (on the end event).
+	ttft, gen time.Duration
+	nGen      int
+	canceled  bool
 }
 
 type tokenProb struct {
@@ -64,18 +67,19 @@ var errQueueFull = errors.New("the server is busy: the request queue is full")
 // slot is one sequence in flight: a session (its KV cache) and the state
 // of the job running in it.
 type slot struct {
-	s    *model.Session
-	j    *job
-	fed  int   // prompt tokens already in the cache
-	hist []int // prompt and generated tokens
-	next int   // token to feed at the next decode step (-1: none)
-	gen  int
-	smp  *sample.Sampler
-	dec  tokenizer.Decoder
-	text strings.Builder // generated text
-	sent int             // bytes of text already sent
-	last time.Time       // time of the last token sent
-	busy atomic.Bool     // j != nil, readable from other goroutines
+	s     *model.Session
+	j     *job
+	fed   int   // prompt tokens already in the cache
+	hist  []int // prompt and generated tokens
+	next  int   // token to feed at the next decode step (-1: none)
+	gen   int
+	smp   *sample.Sampler
+	dec   tokenizer.Decoder
+	text  strings.Builder // generated text
+	sent  int             // bytes of text already sent
+	last  time.Time       // time of the last token sent
+	first time.Time       // time of the first token
+	busy  atomic.Bool     // j != nil, readable from other goroutines
 }
 
 // engine runs every request on one goroutine: each step feeds one prompt
@@ -315,6 +319,7 @@ func (e *engine) sampleNext(sl *slot, logits []float32) {
 	}
 	now := time.Now()
 	if sl.gen == 0 {
+		sl.first = now
 		e.met.ttft.Observe(now.Sub(j.queued).Seconds())
 	} else {
 		e.met.itl.Observe(now.Sub(sl.last).Seconds())
@@ -354,6 +359,9 @@ func (e *engine) sampleNext(sl *slot, logits []float32) {
 func (e *engine) finish(sl *slot, reason string, err error) {
 	j := sl.j
 	ev := event{done: true, finish: reason, err: err, nPrompt: len(j.prompt), nGen: sl.gen}
+	if sl.gen > 0 {
+		ev.ttft, ev.gen = sl.first.Sub(j.queued), sl.last.Sub(sl.first)
+	}
 	if err == nil {
 		text := sl.text.String() + sl.dec.Flush()
 		if k, ok := findStop(text, sl.sent, j.stops); ok {

@@ -507,3 +507,13 @@ func TestChatPage(t *testing.T) {
 		t.Error("the page loads something from elsewhere")
 	}
 }
+
+// Responses carry llama-server's "timings" beside "usage".
+func TestTimings(t *testing.T) {
+	_, base := start(t, Options{Parallel: 1})
+	code, _, v := post(t, base+"/v1/chat/completions", `{"messages":[{"role":"user","content":"func"}],"max_tokens":5}`)
+	tm, _ := v["timings"].(map[string]any)
+	if code != 200 || tm == nil || tm["predicted_n"] != 5.0 || tm["prompt_n"] != 4.0 || tm["predicted_per_second"].(float64) <= 0 {
+		t.Errorf("%d timings %v", code, v["timings"])
+	}
+}

@@ -634,12 +634,20 @@ func usageOf(ev event) *usage {
 	return &usage{PromptTokens: ev.nPrompt, CompletionTokens: ev.nGen, TotalTokens: ev.nPrompt + ev.nGen}
 }
 
+func timingsOf(ev event) *timings {
+	t := &timings{PromptN: ev.nPrompt, PromptMs: ev.ttft.Seconds() * 1000, PredictedN: ev.nGen, PredictedMs: ev.gen.Seconds() * 1000}
+	if ev.nGen > 1 && ev.gen > 0 {
+		t.PredictedPerSecond = float64(ev.nGen-1) / ev.gen.Seconds()
+	}
+	return t
+}
+
 func usageChunk(out output, ev event) any {
 	switch o := out.(type) {
 	case *chatWriter:
-		return chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.model, Choices: []chatChoice{}, Usage: usageOf(ev)}
+		return chatResponse{ID: o.id, Object: "chat.completion.chunk", Created: o.created, Model: o.model, Choices: []chatChoice{}, Usage: usageOf(ev), Timings: timingsOf(ev)}
 	case *completionWriter:
-		return completionResponse{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Choices: []completionChoice{}, Usage: usageOf(ev)}
+		return completionResponse{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Choices: []completionChoice{}, Usage: usageOf(ev), Timings: timingsOf(ev)}
 	}
 	return nil
 }
@@ -692,7 +700,7 @@ func (c *chatWriter) final(ev event, stream bool) any {
 			ch.Logprobs.Content = []chatTokenLogprob{}
 		}
 	}
-	return chatResponse{ID: c.id, Object: "chat.completion", Created: c.created, Model: c.model, Choices: []chatChoice{ch}, Usage: usageOf(ev)}
+	return chatResponse{ID: c.id, Object: "chat.completion", Created: c.created, Model: c.model, Choices: []chatChoice{ch}, Usage: usageOf(ev), Timings: timingsOf(ev)}
 }
 
 type completionWriter struct {
@@ -755,7 +763,7 @@ func (c *completionWriter) final(ev event, stream bool) any {
 	if c.logprobs {
 		ch.Logprobs = &c.lp
 	}
-	return completionResponse{ID: c.id, Object: "text_completion", Created: c.created, Model: c.model, Choices: []completionChoice{ch}, Usage: usageOf(ev)}
+	return completionResponse{ID: c.id, Object: "text_completion", Created: c.created, Model: c.model, Choices: []completionChoice{ch}, Usage: usageOf(ev), Timings: timingsOf(ev)}
 }
 
 func randomID() string {
