@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -272,53 +273,83 @@ func TestBinaryTerminal(t *testing.T) {
 	}
 }
 
-// TestBinaryInterrupt sends SIGINT (Ctrl-C) during a long generation: the
-// binary stops, prints the statistics and exits with status 130.
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// interrupt starts the binary, waits until ready(stdout, stderr) holds,
+// sends SIGINT (what Ctrl-C sends) and waits for it to exit.
+func interrupt(t *testing.T, ready func(stdout, stderr string) bool, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	var o, e syncBuffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	deadline := time.After(60 * time.Second)
+	for !ready(o.String(), e.String()) {
+		select {
+		case <-done:
+			t.Fatalf("%v ended before it could be interrupted: %s", args, e.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatalf("%v: not ready after 60 s: %s", args, e.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("%v did not stop on SIGINT", args)
+	}
+	return result{o.String(), e.String(), cmd.ProcessState.ExitCode()}
+}
+
+// TestBinaryInterrupt sends SIGINT (Ctrl-C) during a long generation and
+// a long perplexity run: the binary stops, prints its statistics (or the
+// estimate so far) and exits with status 130.
 func TestBinaryInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "big.gguf")
 	if r := runBin(t, "", "synth", "-o", model, "--dim", "256", "--hidden", "512", "--layers", "4", "--heads", "4", "--vocab", "4096", "--ctx", "8192"); r.code != 0 {
 		t.Fatalf("synth: %s", r.stderr)
 	}
-	cmd := exec.Command(binary(t), "generate", "-m", model, "-p", "a", "-n", "-1", "-t", "1", "--temp", "0")
-	var o, e bytes.Buffer
-	pr, pw, err := os.Pipe()
+	r := interrupt(t, func(out, _ string) bool { return len(out) > 8 },
+		"generate", "-m", model, "-p", "a", "-n", "-1", "-t", "1", "--temp", "0")
+	if r.code != 130 || !strings.Contains(r.stderr, "stopped: interrupted") || !strings.Contains(r.stderr, "generated: ") {
+		t.Fatalf("generate: exit %d, want 130 and the timing line; stderr %s", r.code, r.stderr)
+	}
+	shakes, err := os.ReadFile(testdata.Path(t, "corpus/tinyshakespeare.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = pw, &e
-	if err := cmd.Start(); err != nil {
+	text := filepath.Join(dir, "text.txt")
+	if err := os.WriteFile(text, shakes[:65536], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pw.Close()
-	// Wait for generated text, then interrupt.
-	buf := make([]byte, 64)
-	n, _ := pr.Read(buf)
-	o.Write(buf[:n])
-	time.Sleep(200 * time.Millisecond)
-	cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := pr.Read(b)
-			o.Write(b[:n])
-			if err != nil {
-				break
-			}
-		}
-		done <- cmd.Wait()
-	}()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("generation did not stop on SIGINT")
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Fatalf("exit %d, want 130; stderr %s", code, e.String())
-	}
-	if !strings.Contains(e.String(), "stopped: interrupted") || !strings.Contains(e.String(), "generated: ") {
-		t.Fatalf("stderr lacks the timing line: %s", e.String())
+	r = interrupt(t, func(_, errs string) bool { return strings.Contains(errs, "[1/") },
+		"perplexity", "-m", model, "-f", text, "-c", "1024", "-t", "1", "--json")
+	var got pplResult
+	if r.code != 130 || json.Unmarshal([]byte(r.stdout), &got) != nil || got.Chunks < 1 || got.PPL <= 0 {
+		t.Fatalf("perplexity: exit %d, want 130 and the estimate so far; stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 }
