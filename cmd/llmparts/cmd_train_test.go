@@ -79,7 +79,7 @@ func TestTrainCommandBadFlags(t *testing.T) {
 	data := writeCorpus(t)
 	for _, args := range [][]string{
 		{"--norm", "batchnorm"},
-		{"--pos", "alibi"},
+		{"--pos", "xpos"}, // alibi is a position kind now
 		{"--heads", "3"},
 		{"--no-such-flag"},
 		{"extra"},
