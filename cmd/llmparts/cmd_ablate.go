@@ -21,9 +21,11 @@ func newAblateCmd() *cobra.Command {
 	o.Warmup = 30
 	o.EvalIters = 40
 	var (
-		figs    string
-		rounds  int
-		jsonOut bool
+		figs        string
+		rounds      int
+		jsonOut     bool
+		extrapolate bool
+		evalTokens  int
 	)
 	c := &cobra.Command{
 		Use:   "ablate [--data PATH] [--steps N] [--json] [flags]",
@@ -38,6 +40,12 @@ final losses (docs/ABLATION.md).`,
 			if !cmd.Flags().Changed("warmup") && o.Warmup > o.Steps {
 				o.Warmup = o.Steps / 10 // the default warm-up is 10 % of the default 300 steps
 			}
+			if extrapolate {
+				if evalTokens < 1 {
+					return usageErrorf("--eval-tokens %d must be ≥ 1", evalTokens)
+				}
+				return runExtrapolate(o, figs, jsonOut, evalTokens)
+			}
 			return runAblate(o, figs, rounds, jsonOut)
 		},
 	}
@@ -47,6 +55,8 @@ final losses (docs/ABLATION.md).`,
 	fs.StringVar(&figs, "figs", ".", "folder for ablation-loss-norm.png, ablation-loss-pos.png and ablation-step-time.png (\"\": none)")
 	fs.IntVar(&rounds, "timing-rounds", 20, "interleaved timing rounds for ms per step")
 	fs.BoolVar(&jsonOut, "json", false, "print one JSON line per configuration on stdout")
+	fs.BoolVar(&extrapolate, "extrapolate", false, "length extrapolation instead: train RMSNorm models at --ctx with RoPE, sinusoidal, learned, ALiBi and no positions, evaluate at 64…1024 (RoPE also with linear/NTK/YaRN scaling 4× and 16×); --json prints {name,pos,train_ctx,eval_ctx,val_loss} per line")
+	fs.IntVar(&evalTokens, "eval-tokens", 8192, "with --extrapolate: validation tokens per evaluation (whole windows of the evaluation context)")
 	return c
 }
 
