@@ -74,3 +74,12 @@ func TestHostileTrainFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileMessagePrefix (item 17): the subcommand's name and the
+// library's package prefix are not repeated ("llmparts train: train: …").
+func TestHostileMessagePrefix(t *testing.T) {
+	_, errs, code := capture(t, "train", "--out", t.TempDir(), "--hidden", "-5")
+	if code == 0 || !strings.Contains(errs, "\nllmparts train: invalid configuration: hidden -5") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

@@ -271,7 +271,13 @@ func report(w io.Writer, args []string, err error) int {
 			name = c.CommandPath()
 		}
 	}
-	fmt.Fprintf(w, "%s: %v\n", name, err)
+	// The library names its package ("train: …", "op: …"); when that is
+	// the subcommand's own name, say it once.
+	msg := err.Error()
+	if i := strings.LastIndexByte(name, ' '); i >= 0 {
+		msg = strings.TrimPrefix(msg, name[i+1:]+": ")
+	}
+	fmt.Fprintf(w, "%s: %s\n", name, msg)
 	return 1
 }
 
