@@ -517,3 +517,39 @@ func TestTimings(t *testing.T) {
 		t.Errorf("%d timings %v", code, v["timings"])
 	}
 }
+
+// A client that sends half a body and stalls gets 408 after BodyTimeout
+// and holds nothing: the next request runs.
+func TestSlowBody(t *testing.T) {
+	var logb strings.Builder
+	defer func() { t.Log(logb.String()) }()
+	_, base := start(t, Options{Parallel: 1, BodyTimeout: 200 * time.Millisecond, Log: &syncWriter{w: &logb}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"prompt\":")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to a stalled body: %v", err)
+	}
+	if resp.StatusCode != 408 {
+		t.Errorf("stalled body: %d, want 408", resp.StatusCode)
+	}
+	if code, _, _ := post(t, base+"/v1/completions", `{"prompt":"a","max_tokens":2}`); code != 200 {
+		t.Errorf("after a stalled body: %d", code)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Timeout ends a request that runs longer (default 5 minutes).
 	Timeout time.Duration
+	// BodyTimeout is how long a request body may take to arrive (default
+	// 30 s; 408 after it). Headers have 10 s.
+	BodyTimeout time.Duration
 	// PrefillChunk is the number of prompt tokens one engine step feeds a
 	// request before the decoding requests advance again (default 128).
 	PrefillChunk int
@@ -100,6 +104,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Minute
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = 30 * time.Second
 	}
 	if opts.PrefillChunk <= 0 {
 		opts.PrefillChunk = 128
@@ -315,8 +322,20 @@ func writeJSON(w http.ResponseWriter, v any) {
 // decode reads the JSON body into v: 413 beyond the body limit, 400 for
 // malformed JSON or a field of the wrong type.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	// The body must arrive within BodyTimeout; the deadline is lifted
+	// afterwards so that it cannot cut a long streamed answer (as the
+	// server-wide ReadTimeout would).
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	err := dec.Decode(v)
+	if err != nil {
+		// Close the connection after the error instead of reading the
+		// rest of a body that may never come.
+		w.Header().Set("Connection", "close")
+	} else {
+		rc.SetReadDeadline(time.Time{})
+	}
 	if err == nil {
 		if dec.More() {
 			return badRequest("", "malformed JSON: data after the request object")
@@ -336,6 +355,8 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) *apiError
 		return badRequest(field, "field %q: %s is not a valid %s", field, typ.Value, typ.Type)
 	case errors.Is(err, io.EOF):
 		return badRequest("", "the request body is empty (want a JSON object)")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &apiError{Status: 408, Message: fmt.Sprintf("the request body did not arrive within %v", s.opts.BodyTimeout), Type: "invalid_request_error"}
 	}
 	return badRequest("", "malformed JSON: %v", err)
 }
@@ -786,8 +807,7 @@ func randomSeed() uint64 {
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second, // the body: Options.BodyTimeout
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
