@@ -25,16 +25,20 @@ func init() { registerBench(newBenchServeCmd) }
 
 // serveResult is one concurrency level of bench serve.
 type serveResult struct {
-	Clients     int     `json:"clients"`
-	Requests    int     `json:"requests"`
-	Tokens      int     `json:"completion_tokens"`
-	Seconds     float64 `json:"seconds"`
-	TokPerSec   float64 `json:"tok_per_s"`
-	StreamTokS  float64 `json:"per_stream_tok_per_s"`
-	TTFTp50Ms   float64 `json:"ttft_p50_ms"`
-	TTFTp99Ms   float64 `json:"ttft_p99_ms"`
-	Speedup     float64 `json:"speedup_vs_1"`
-	PromptToken int     `json:"prompt_tokens"`
+	Clients    int     `json:"clients"`
+	Requests   int     `json:"requests"`
+	Tokens     int     `json:"completion_tokens"`
+	Seconds    float64 `json:"seconds"`
+	TokPerSec  float64 `json:"tok_per_s"`
+	StreamTokS float64 `json:"per_stream_tok_per_s"`
+	TTFTp50Ms  float64 `json:"ttft_p50_ms"`
+	TTFTp99Ms  float64 `json:"ttft_p99_ms"`
+	Speedup    float64 `json:"speedup_vs_1"`
+	// CPUMsPerToken is the process CPU time (all threads) per completion
+	// token: on a machine shared with other work it shows the batching
+	// gain better than wall-clock rates do.
+	CPUMsPerToken float64 `json:"cpu_ms_per_token,omitempty"`
+	PromptToken   int     `json:"prompt_tokens"`
 }
 
 func newBenchServeCmd() *cobra.Command {
@@ -50,7 +54,9 @@ func newBenchServeCmd() *cobra.Command {
 clients, and for each number of clients C run C concurrent clients that each send
 --requests streamed completions of --tokens tokens (ignore_eos, temperature 0).
 Reports the completion tokens per second of all clients together, per stream, the
-speed-up over one client, and the 50th and 99th percentile time to first token.`,
+speed-up over one client, the 50th and 99th percentile time to first token, and the
+process CPU time per completion token (which shows the batching gain even when other
+work shares the cores).`,
 		Example: "  llmparts bench serve -m model.gguf --clients 1,2,4,8 --tokens 64 --requests 2 --json --plot serve.png",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,7 +78,7 @@ speed-up over one client, and the 50th and 99th percentile time to first token.`
 			defer m.Close()
 			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			var res []serveResult
-			fmt.Fprintf(out, "%8s %9s %10s %12s %8s %10s %10s\n", "clients", "requests", "tok/s", "tok/s/stream", "speedup", "TTFT p50", "TTFT p99")
+			fmt.Fprintf(out, "%8s %9s %10s %12s %8s %10s %10s %10s\n", "clients", "requests", "tok/s", "tok/s/stream", "speedup", "TTFT p50", "TTFT p99", "CPU/token")
 			for _, c := range cs {
 				r, err := benchServeLevel(cmd.Context(), m, c, reqs, n, prompt)
 				if err != nil {
@@ -84,7 +90,7 @@ speed-up over one client, and the 50th and 99th percentile time to first token.`
 					r.Speedup = 1
 				}
 				res = append(res, r)
-				fmt.Fprintf(out, "%8d %9d %10.1f %12.1f %7.2fx %8.0fms %8.0fms\n", r.Clients, r.Requests, r.TokPerSec, r.StreamTokS, r.Speedup, r.TTFTp50Ms, r.TTFTp99Ms)
+				fmt.Fprintf(out, "%8d %9d %10.1f %12.1f %7.2fx %8.0fms %8.0fms %8.1fms\n", r.Clients, r.Requests, r.TokPerSec, r.StreamTokS, r.Speedup, r.TTFTp50Ms, r.TTFTp99Ms, r.CPUMsPerToken)
 			}
 			if plot != "" {
 				var x, tps, p50, p99 []float64
@@ -148,6 +154,7 @@ func benchServeLevel(ctx context.Context, m *llmparts.Model, c, reqs, n int, pro
 	tokens, promptTok := 0, 0
 	var firstErr error
 	var wg sync.WaitGroup
+	cpu0, cpuOK := processCPU()
 	t0 := time.Now()
 	for range c {
 		wg.Add(1)
@@ -168,6 +175,7 @@ func benchServeLevel(ctx context.Context, m *llmparts.Model, c, reqs, n int, pro
 	}
 	wg.Wait()
 	el := time.Since(t0).Seconds()
+	cpu1, _ := processCPU()
 	if firstErr != nil {
 		return serveResult{}, firstErr
 	}
@@ -176,6 +184,9 @@ func benchServeLevel(ctx context.Context, m *llmparts.Model, c, reqs, n int, pro
 	r := serveResult{Clients: c, Requests: c * reqs, Tokens: tokens, Seconds: el, TokPerSec: float64(tokens) / el,
 		TTFTp50Ms: pct(0.5), TTFTp99Ms: pct(0.99), PromptToken: promptTok}
 	r.StreamTokS = r.TokPerSec / float64(c)
+	if cpuOK && tokens > 0 {
+		r.CPUMsPerToken = (cpu1 - cpu0).Seconds() * 1000 / float64(tokens)
+	}
 	return r, nil
 }
 
