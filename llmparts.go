@@ -90,9 +90,11 @@ type Options struct {
 	Tokenizer string
 	// Threads is the number of worker goroutines (0 = GOMAXPROCS).
 	Threads int
-	// QuantizeActivations decodes Q8_0/Q4_0 weights against
-	// Q8_0-quantized activations (llama.cpp's integer path).
-	QuantizeActivations bool
+	// QuantizeActivations multiplies every quantized weight type with
+	// activations quantized per block (llama.cpp's integer path);
+	// FloatActivations with float32 activations. With neither, each type
+	// takes its measured default (see model.Options).
+	QuantizeActivations, FloatActivations bool
 	// KeepMapped leaves the weights in the file mapping (for tools that
 	// run no forward pass; see model.Options).
 	KeepMapped bool
@@ -110,7 +112,7 @@ func Open(path string) (*Model, error) { return OpenWith(path, Options{}) }
 
 // OpenWith is [Open] with options.
 func OpenWith(path string, o Options) (*Model, error) {
-	net, err := model.Load(path, model.Options{Threads: o.Threads, QuantizeActivations: o.QuantizeActivations, KeepMapped: o.KeepMapped})
+	net, err := model.Load(path, model.Options{Threads: o.Threads, QuantizeActivations: o.QuantizeActivations, FloatActivations: o.FloatActivations, KeepMapped: o.KeepMapped})
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +129,7 @@ func OpenWith(path string, o Options) (*Model, error) {
 func OpenDefault() (*Model, error) { return OpenDefaultWith(Options{}) }
 
 // OpenDefaultWith is [OpenDefault] with options (Tokenizer overrides the
-// embedded tokenizer; QuantizeActivations and KeepMapped do not apply).
+// embedded tokenizer; QuantizeActivations, FloatActivations and KeepMapped do not apply).
 func OpenDefaultWith(o Options) (*Model, error) {
 	net, err := model.LoadFS(defaultmodel.FS(), "defaultmodel")
 	if err != nil {

@@ -106,10 +106,27 @@ func kquantKernel(typ string, ntok int) {
 	LEAQ(Mem{Base: y, Index: m, Scale: 4}, yend)
 	mask := YMM()
 	VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
+	var accmMem Mem
+	if !q6 && ntok > 1 {
+		accmMem = AllocLocal(16 * ntok)
+	}
 	Label(name + "_row")
 	CMPQ(y, yend)
 	JAE(LabelRef(name + "_end"))
 	acc := zeros(ntok)
+	var accm reg.VecVirtual // Q4_K/Q5_K minimum terms, one token
+	if !q6 {
+		if ntok == 1 {
+			accm = XMM()
+			VXORPS(accm, accm, accm)
+		} else {
+			z := XMM()
+			VXORPS(z, z, z)
+			for t := 0; t < ntok; t++ {
+				VMOVUPS(z, accmMem.Offset(16*t))
+			}
+		}
+	}
 	xp := GP64()
 	MOVQ(xq0, xp)
 	var xp1 reg.Register
@@ -209,13 +226,12 @@ func kquantKernel(typ string, ntok int) {
 				addTok(q, s, 4+32*j)
 			}
 		}
-		// mins, each twice (one per 16-element block sum)
+		// The minimum terms go to a 4-lane accumulator per token (Q4_K)
+		// or a scalar sum of their integer total (Q5_K), as in llama.cpp,
+		// so that the float sums round alike: lane k gets
+		// m_2k·S_2k + m_2k+1·S_2k+1 with S_j the sum of sub-block j's
+		// activations (pairs of block sums, VPHADDW).
 		VPMOVZXBW(xm, xm)
-		mlo, mhi := XMM(), XMM()
-		VPUNPCKLWD(xm, xm, mlo)
-		VPUNPCKHWD(xm, xm, mhi)
-		mm := YMM()
-		VINSERTI128(U8(1), mhi, mlo.AsY(), mm)
 		dw, dmin := XMM(), XMM()
 		h := GP32()
 		MOVWLZX(Mem{Base: w}, h)
@@ -231,11 +247,29 @@ func kquantKernel(typ string, ntok int) {
 			db := YMM()
 			VBROADCASTSS(d, db)
 			VFMADD231PS(isum[t], db, acc[t])
-			VPMADDWD(tok(t, 4+256), mm, tmp)
-			VCVTDQ2PS(tmp, tmp)
+			s := XMM()
+			VMOVDQU(tok(t, 4+256), s)
+			VPHADDW(tok(t, 4+256+16), s, s)
+			VPMADDWD(xm, s, s)
+			if q5 { // llama.cpp's Q5_K adds the four as integers first
+				VPHADDD(s, s, s)
+				VPHADDD(s, s, s)
+			}
+			VCVTDQ2PS(s, s)
 			VMULSS(tok(t, 0), dmin, d)
-			VBROADCASTSS(d, db)
-			VFNMADD231PS(tmp, db, acc[t])
+			VBROADCASTSS(d, d)
+			fnma := VFNMADD231PS
+			if q5 {
+				fnma = VFNMADD231SS // lane 0 only: a scalar sum
+			}
+			if ntok == 1 {
+				fnma(s, d, accm)
+			} else {
+				a := XMM()
+				VMOVUPS(accmMem.Offset(16*t), a)
+				fnma(s, d, a)
+				VMOVUPS(a, accmMem.Offset(16*t))
+			}
 		}
 	} else {
 		swLo, swHi := YMM(), YMM()
@@ -266,6 +300,12 @@ func kquantKernel(typ string, ntok int) {
 				}
 				VPAND(cmemBytes("bits45x32", 0x30), h, h)
 				VPOR(h, q, q)
+				// q−32 per element (llama.cpp subtracts 32·qx pair by
+				// pair, which puts the same integers in the same lanes):
+				// |q−32| times qx·sign(q−32).
+				VPSUBB(cmemBytes("b32x32", 32), q, q)
+				aq := YMM()
+				VPABSB(q, aq)
 				p := 4*n + quarter // sub-blocks 2p (low lane) and 2p+1 (high lane)
 				src := swLo
 				if p >= 4 {
@@ -273,21 +313,21 @@ func kquantKernel(typ string, ntok int) {
 				}
 				s := YMM()
 				VPSHUFB(wordBcast(2*(p%4), 2*(p%4)+1), src, s)
-				addTok(q, s, 4+128*n+32*quarter)
+				for t := 0; t < ntok; t++ {
+					VMOVDQU(tok(t, 4+128*n+32*quarter), tmp)
+					VPSIGNB(q, tmp, tmp)
+					VPMADDUBSW(tmp, aq, tmp)
+					VPMADDWD(s, tmp, tmp)
+					VPADDD(tmp, isum[t], isum[t])
+				}
 			}
 		}
-		// Σ sc·(q−32)·qx = Σ sc·q·qx − 32·Σ_g sc_g·bsum_g
-		sw := YMM()
-		VPMOVSXBW(Mem{Base: w, Disp: 192}, sw)
 		dw := XMM()
 		h := GP32()
 		MOVWLZX(Mem{Base: w, Disp: 208}, h)
 		VMOVD(h, dw)
 		VCVTPH2PS(dw, dw)
 		for t := 0; t < ntok; t++ {
-			VPMADDWD(tok(t, 4+256), sw, tmp)
-			VPSLLD(U8(5), tmp, tmp)
-			VPSUBD(tmp, isum[t], isum[t])
 			VCVTDQ2PS(isum[t], isum[t])
 			d := XMM()
 			VMULSS(tok(t, 0), dw, d)
@@ -300,15 +340,30 @@ func kquantKernel(typ string, ntok int) {
 	ADDQ(U32(q8kBytes), xp)
 	JMP(LabelRef(name + "_blk"))
 	Label(name + "_rowdone")
-	if ntok == 1 {
-		VMOVSS(hsum(acc[0]), Mem{Base: y})
-	} else {
+	out := []Mem{{Base: y}}
+	if ntok > 1 {
 		y1 := GP64()
 		LEAQ(Mem{Base: y, Index: ldy, Scale: 1}, y1)
-		out := []Mem{{Base: y}, {Base: y1}, {Base: y, Index: ldy, Scale: 2}, {Base: y1, Index: ldy, Scale: 2}}
-		for t := 0; t < ntok; t++ {
-			VMOVSS(hsum(acc[t]), out[t])
+		out = []Mem{{Base: y}, {Base: y1}, {Base: y, Index: ldy, Scale: 2}, {Base: y1, Index: ldy, Scale: 2}}
+	}
+	for t := 0; t < ntok; t++ {
+		r := hsum(acc[t])
+		if !q6 { // + the 4-lane minimum terms, reduced as llama.cpp does
+			a := accm
+			if ntok > 1 {
+				a = XMM()
+				VMOVUPS(accmMem.Offset(16*t), a)
+			}
+			if !q5 {
+				u := XMM()
+				VMOVHLPS(a, a, u)
+				VADDPS(u, a, a)
+				VMOVSHDUP(a, u)
+				VADDSS(u, a, a)
+			}
+			VADDSS(a, r, r)
 		}
+		VMOVSS(r, out[t])
 	}
 	ADDQ(U8(4), y)
 	JMP(LabelRef(name + "_row"))

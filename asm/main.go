@@ -1111,8 +1111,10 @@ func quantKernels() {
 		ADDQ(U8(2), t)
 		CMPQ(t, nb)
 		JA(LabelRef(name + "_blk1"))
+		// One accumulator for both blocks: the float sums then round as
+		// llama.cpp's (one FMA chain per row, 4-byte groups per lane).
 		one(0)
-		one(1)
+		one(0)
 		MOVQ(t, blk)
 		JMP(LabelRef(name + "_blk2"))
 		Label(name + "_blk1")
@@ -1277,7 +1279,7 @@ func quantQ8Kernels() {
 		Label(name + "_row")
 		CMPQ(r, m)
 		JAE(LabelRef(name + "_end"))
-		acc := zeros(2)
+		acc := zeros(1)
 		xp, dp := GP64(), GP64()
 		MOVQ(xq, xp)
 		MOVQ(xd, dp)
@@ -1336,8 +1338,10 @@ func quantQ8Kernels() {
 		ADDQ(U8(2), t)
 		CMPQ(t, nb)
 		JA(LabelRef(name + "_blk1"))
+		// One accumulator for both blocks: the float sums then round as
+		// llama.cpp's (one FMA chain per row, 4-byte groups per lane).
 		one(0)
-		one(1)
+		one(0)
 		MOVQ(t, blk)
 		JMP(LabelRef(name + "_blk2"))
 		Label(name + "_blk1")

@@ -2344,7 +2344,7 @@ gemvQ8Asm_blk2:
 	VPMOVSXBD    26(CX), Y4
 	VCVTDQ2PS    Y4, Y4
 	VFMADD231PS  96(R8), Y4, Y3
-	VFMADD231PS  Y3, Y2, Y1
+	VFMADD231PS  Y3, Y2, Y0
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000080, R8
 	MOVQ         R10, R9
@@ -2549,7 +2549,6 @@ gemvQ8Q8Asm_row:
 	CMPQ   R8, SI
 	JAE    gemvQ8Q8Asm_end
 	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
 	MOVQ   DX, R9
 	MOVQ   BX, R10
 	XORQ   R11, R11
@@ -2559,35 +2558,35 @@ gemvQ8Q8Asm_blk2:
 	ADDQ         $0x02, R12
 	CMPQ         R12, DI
 	JA           gemvQ8Q8Asm_blk1
-	VMOVDQU      2(R9), Y2
-	VMOVDQU      2(CX), Y3
-	VPSIGNB      Y2, Y2, Y4
-	VPSIGNB      Y2, Y3, Y3
-	VPMADDUBSW   Y3, Y4, Y4
-	VPMADDWD     ones16<>+0(SB), Y4, Y4
-	VCVTDQ2PS    Y4, Y4
+	VMOVDQU      2(R9), Y1
+	VMOVDQU      2(CX), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     ones16<>+0(SB), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (CX), R11
-	VMOVD        R11, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (R10), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y4, Y2, Y0
+	VMOVD        R11, X1
+	VCVTPH2PS    X1, X1
+	VMULSS       (R10), X1, X1
+	VBROADCASTSS X1, Y1
+	VFMADD231PS  Y3, Y1, Y0
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000022, R9
 	ADDQ         $0x00000004, R10
-	VMOVDQU      2(R9), Y2
-	VMOVDQU      2(CX), Y3
-	VPSIGNB      Y2, Y2, Y4
-	VPSIGNB      Y2, Y3, Y3
-	VPMADDUBSW   Y3, Y4, Y4
-	VPMADDWD     ones16<>+0(SB), Y4, Y4
-	VCVTDQ2PS    Y4, Y4
+	VMOVDQU      2(R9), Y1
+	VMOVDQU      2(CX), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     ones16<>+0(SB), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (CX), R11
-	VMOVD        R11, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (R10), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y4, Y2, Y1
+	VMOVD        R11, X1
+	VCVTPH2PS    X1, X1
+	VMULSS       (R10), X1, X1
+	VBROADCASTSS X1, Y1
+	VFMADD231PS  Y3, Y1, Y0
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000022, R9
 	ADDQ         $0x00000004, R10
@@ -2597,19 +2596,19 @@ gemvQ8Q8Asm_blk2:
 gemvQ8Q8Asm_blk1:
 	CMPQ         R11, DI
 	JAE          gemvQ8Q8Asm_rowdone
-	VMOVDQU      2(R9), Y2
-	VMOVDQU      2(CX), Y3
-	VPSIGNB      Y2, Y2, Y4
-	VPSIGNB      Y2, Y3, Y3
-	VPMADDUBSW   Y3, Y4, Y4
-	VPMADDWD     ones16<>+0(SB), Y4, Y4
-	VCVTDQ2PS    Y4, Y4
+	VMOVDQU      2(R9), Y1
+	VMOVDQU      2(CX), Y2
+	VPSIGNB      Y1, Y1, Y3
+	VPSIGNB      Y1, Y2, Y2
+	VPMADDUBSW   Y2, Y3, Y3
+	VPMADDWD     ones16<>+0(SB), Y3, Y3
+	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (CX), R12
-	VMOVD        R12, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (R10), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y4, Y2, Y0
+	VMOVD        R12, X1
+	VCVTPH2PS    X1, X1
+	VMULSS       (R10), X1, X1
+	VBROADCASTSS X1, Y1
+	VFMADD231PS  Y3, Y1, Y0
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000022, R9
 	ADDQ         $0x00000004, R10
@@ -2617,7 +2616,6 @@ gemvQ8Q8Asm_blk1:
 	JMP          gemvQ8Q8Asm_blk1
 
 gemvQ8Q8Asm_rowdone:
-	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVHLPS     X1, X1, X0
@@ -2666,7 +2664,6 @@ gemvQ4Q8Asm_row:
 	CMPQ   R9, DI
 	JAE    gemvQ4Q8Asm_end
 	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
 	MOVQ   DX, R10
 	MOVQ   BX, R11
 	MOVQ   SI, R12
@@ -2677,40 +2674,40 @@ gemvQ4Q8Asm_blk2:
 	ADDQ         $0x02, R14
 	CMPQ         R14, R8
 	JA           gemvQ4Q8Asm_blk1
-	VMOVDQU      2(R10), Y2
-	VMOVDQU      2(CX), X4
-	VPSRLW       $0x04, X4, X3
-	VINSERTI128  $0x01, X3, Y4, Y3
-	VPAND        nib15x32<>+0(SB), Y3, Y3
-	VPMADDUBSW   Y2, Y3, Y2
-	VPMADDWD     ones16<>+0(SB), Y2, Y2
-	VPSUBD       (R12), Y2, Y2
-	VCVTDQ2PS    Y2, Y2
+	VMOVDQU      2(R10), Y1
+	VMOVDQU      2(CX), X3
+	VPSRLW       $0x04, X3, X2
+	VINSERTI128  $0x01, X2, Y3, Y2
+	VPAND        nib15x32<>+0(SB), Y2, Y2
+	VPMADDUBSW   Y1, Y2, Y1
+	VPMADDWD     ones16<>+0(SB), Y1, Y1
+	VPSUBD       (R12), Y1, Y1
+	VCVTDQ2PS    Y1, Y1
 	MOVWLZX      (CX), R13
-	VMOVD        R13, X3
-	VCVTPH2PS    X3, X3
-	VMULSS       (R11), X3, X3
-	VBROADCASTSS X3, Y3
-	VFMADD231PS  Y2, Y3, Y0
+	VMOVD        R13, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R11), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000004, R11
 	ADDQ         $0x00000020, R12
-	VMOVDQU      2(R10), Y2
-	VMOVDQU      2(CX), X4
-	VPSRLW       $0x04, X4, X3
-	VINSERTI128  $0x01, X3, Y4, Y3
-	VPAND        nib15x32<>+0(SB), Y3, Y3
-	VPMADDUBSW   Y2, Y3, Y2
-	VPMADDWD     ones16<>+0(SB), Y2, Y2
-	VPSUBD       (R12), Y2, Y2
-	VCVTDQ2PS    Y2, Y2
+	VMOVDQU      2(R10), Y1
+	VMOVDQU      2(CX), X3
+	VPSRLW       $0x04, X3, X2
+	VINSERTI128  $0x01, X2, Y3, Y2
+	VPAND        nib15x32<>+0(SB), Y2, Y2
+	VPMADDUBSW   Y1, Y2, Y1
+	VPMADDWD     ones16<>+0(SB), Y1, Y1
+	VPSUBD       (R12), Y1, Y1
+	VCVTDQ2PS    Y1, Y1
 	MOVWLZX      (CX), R13
-	VMOVD        R13, X3
-	VCVTPH2PS    X3, X3
-	VMULSS       (R11), X3, X3
-	VBROADCASTSS X3, Y3
-	VFMADD231PS  Y2, Y3, Y1
+	VMOVD        R13, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R11), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000004, R11
@@ -2721,21 +2718,21 @@ gemvQ4Q8Asm_blk2:
 gemvQ4Q8Asm_blk1:
 	CMPQ         R13, R8
 	JAE          gemvQ4Q8Asm_rowdone
-	VMOVDQU      2(R10), Y2
-	VMOVDQU      2(CX), X4
-	VPSRLW       $0x04, X4, X3
-	VINSERTI128  $0x01, X3, Y4, Y3
-	VPAND        nib15x32<>+0(SB), Y3, Y3
-	VPMADDUBSW   Y2, Y3, Y2
-	VPMADDWD     ones16<>+0(SB), Y2, Y2
-	VPSUBD       (R12), Y2, Y2
-	VCVTDQ2PS    Y2, Y2
+	VMOVDQU      2(R10), Y1
+	VMOVDQU      2(CX), X3
+	VPSRLW       $0x04, X3, X2
+	VINSERTI128  $0x01, X2, Y3, Y2
+	VPAND        nib15x32<>+0(SB), Y2, Y2
+	VPMADDUBSW   Y1, Y2, Y1
+	VPMADDWD     ones16<>+0(SB), Y1, Y1
+	VPSUBD       (R12), Y1, Y1
+	VCVTDQ2PS    Y1, Y1
 	MOVWLZX      (CX), R14
-	VMOVD        R14, X3
-	VCVTPH2PS    X3, X3
-	VMULSS       (R11), X3, X3
-	VBROADCASTSS X3, Y3
-	VFMADD231PS  Y2, Y3, Y0
+	VMOVD        R14, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (R11), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y1, Y2, Y0
 	ADDQ         $0x00000012, CX
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000004, R11
@@ -2744,7 +2741,6 @@ gemvQ4Q8Asm_blk1:
 	JMP          gemvQ4Q8Asm_blk1
 
 gemvQ4Q8Asm_rowdone:
-	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVHLPS     X1, X1, X0
@@ -3260,12 +3256,13 @@ gemvQ4KQ8KAsm_row:
 	CMPQ   AX, SI
 	JAE    gemvQ4KQ8KAsm_end
 	VXORPS Y1, Y1, Y1
+	VXORPS X2, X2, X2
 	MOVQ   DX, DI
 
 gemvQ4KQ8KAsm_blk:
 	CMPQ         DI, BX
 	JAE          gemvQ4KQ8KAsm_rowdone
-	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
 	MOVL         4(CX), R8
 	MOVL         8(CX), R9
 	MOVL         12(CX), R10
@@ -3285,87 +3282,91 @@ gemvQ4KQ8KAsm_blk:
 	ANDL         $0x03030303, R9
 	SHLL         $0x04, R9
 	ORL          R9, R10
-	VMOVD        R11, X4
-	VPINSRD      $0x01, R13, X4, X4
-	VMOVD        R12, X5
-	VPINSRD      $0x01, R10, X5, X5
-	VPMOVZXBW    X4, X4
-	VINSERTI128  $0x01, X4, Y4, Y6
-	VPAND        16(CX), Y0, Y3
-	VPSHUFB      wbcast00<>+0(SB), Y6, Y7
-	VPMADDUBSW   4(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 16(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSHUFB      wbcast11<>+0(SB), Y6, Y7
-	VPMADDUBSW   36(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPAND        48(CX), Y0, Y3
-	VPSHUFB      wbcast22<>+0(SB), Y6, Y7
-	VPMADDUBSW   68(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 48(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSHUFB      wbcast33<>+0(SB), Y6, Y7
-	VPMADDUBSW   100(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPAND        80(CX), Y0, Y3
-	VPSHUFB      wbcast44<>+0(SB), Y6, Y7
-	VPMADDUBSW   132(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 80(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSHUFB      wbcast55<>+0(SB), Y6, Y7
-	VPMADDUBSW   164(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPAND        112(CX), Y0, Y3
-	VPSHUFB      wbcast66<>+0(SB), Y6, Y7
-	VPMADDUBSW   196(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 112(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSHUFB      wbcast77<>+0(SB), Y6, Y6
-	VPMADDUBSW   228(DI), Y3, Y3
-	VPMADDWD     Y6, Y3, Y3
-	VPADDD       Y3, Y2, Y2
+	VMOVD        R11, X5
+	VPINSRD      $0x01, R13, X5, X5
+	VMOVD        R12, X6
+	VPINSRD      $0x01, R10, X6, X6
 	VPMOVZXBW    X5, X5
-	VPUNPCKLWD   X5, X5, X4
-	VPUNPCKHWD   X5, X5, X3
-	VINSERTI128  $0x01, X3, Y4, Y3
+	VINSERTI128  $0x01, X5, Y5, Y7
+	VPAND        16(CX), Y0, Y4
+	VPSHUFB      wbcast00<>+0(SB), Y7, Y8
+	VPMADDUBSW   4(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 16(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSHUFB      wbcast11<>+0(SB), Y7, Y8
+	VPMADDUBSW   36(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPAND        48(CX), Y0, Y4
+	VPSHUFB      wbcast22<>+0(SB), Y7, Y8
+	VPMADDUBSW   68(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 48(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSHUFB      wbcast33<>+0(SB), Y7, Y8
+	VPMADDUBSW   100(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPAND        80(CX), Y0, Y4
+	VPSHUFB      wbcast44<>+0(SB), Y7, Y8
+	VPMADDUBSW   132(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 80(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSHUFB      wbcast55<>+0(SB), Y7, Y8
+	VPMADDUBSW   164(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPAND        112(CX), Y0, Y4
+	VPSHUFB      wbcast66<>+0(SB), Y7, Y8
+	VPMADDUBSW   196(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 112(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSHUFB      wbcast77<>+0(SB), Y7, Y7
+	VPMADDUBSW   228(DI), Y4, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPMOVZXBW    X6, X6
 	MOVWLZX      (CX), R8
-	VMOVD        R8, X5
-	VCVTPH2PS    X5, X5
-	MOVWLZX      2(CX), R8
 	VMOVD        R8, X4
 	VCVTPH2PS    X4, X4
-	VCVTDQ2PS    Y2, Y2
-	VMULSS       (DI), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS  Y2, Y5, Y1
-	VPMADDWD     260(DI), Y3, Y3
+	MOVWLZX      2(CX), R8
+	VMOVD        R8, X5
+	VCVTPH2PS    X5, X5
 	VCVTDQ2PS    Y3, Y3
-	VMULSS       (DI), X4, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y3, Y5, Y1
+	VMULSS       (DI), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVDQU      260(DI), X3
+	VPHADDW      276(DI), X3, X3
+	VPMADDWD     X6, X3, X3
+	VCVTDQ2PS    X3, X3
+	VMULSS       (DI), X5, X4
+	VBROADCASTSS X4, X4
+	VFNMADD231PS X3, X4, X2
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000124, DI
 	JMP          gemvQ4KQ8KAsm_blk
 
 gemvQ4KQ8KAsm_rowdone:
-	VEXTRACTF128 $0x01, Y1, X2
-	VADDPS       X2, X1, X2
+	VEXTRACTF128 $0x01, Y1, X3
+	VADDPS       X3, X1, X3
+	VMOVHLPS     X3, X3, X1
+	VADDPS       X1, X3, X3
+	VMOVSHDUP    X3, X1
+	VADDSS       X1, X3, X3
 	VMOVHLPS     X2, X2, X1
 	VADDPS       X1, X2, X2
 	VMOVSHDUP    X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (AX)
+	VADDSS       X2, X3, X3
+	VMOVSS       X3, (AX)
 	ADDQ         $0x04, AX
 	JMP          gemvQ4KQ8KAsm_row
 
@@ -3647,7 +3648,7 @@ GLOBL wbcast77<>(SB), RODATA|NOPTR, $32
 
 // func gemmQ4KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
 // Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
-TEXT ·gemmQ4KQ8Kx4Asm(SB), NOSPLIT, $8-88
+TEXT ·gemmQ4KQ8Kx4Asm(SB), NOSPLIT, $64-88
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+32(FP), CX
 	MOVQ    xq_base+56(FP), DX
@@ -3663,13 +3664,18 @@ TEXT ·gemmQ4KQ8Kx4Asm(SB), NOSPLIT, $8-88
 	VMOVDQU nib15x32<>+0(SB), Y0
 
 gemmQ4KQ8Kx4Asm_row:
-	CMPQ   AX, SI
-	JAE    gemmQ4KQ8Kx4Asm_end
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	MOVQ   DX, R9
+	CMPQ    AX, SI
+	JAE     gemmQ4KQ8Kx4Asm_end
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  X5, X5, X5
+	VMOVUPS X5, (SP)
+	VMOVUPS X5, 16(SP)
+	VMOVUPS X5, 32(SP)
+	VMOVUPS X5, 48(SP)
+	MOVQ    DX, R9
 
 gemmQ4KQ8Kx4Asm_blk:
 	CMPQ         R9, BX
@@ -3821,51 +3827,64 @@ gemmQ4KQ8Kx4Asm_blk:
 	VPMADDWD     Y12, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPMOVZXBW    X11, X11
-	VPUNPCKLWD   X11, X11, X10
-	VPUNPCKHWD   X11, X11, X9
-	VINSERTI128  $0x01, X9, Y10, Y11
 	MOVWLZX      (CX), R11
 	VMOVD        R11, X10
 	VCVTPH2PS    X10, X10
 	MOVWLZX      2(CX), R11
-	VMOVD        R11, X13
-	VCVTPH2PS    X13, X13
+	VMOVD        R11, X12
+	VCVTPH2PS    X12, X12
 	VCVTDQ2PS    Y5, Y5
-	VMULSS       (R9), X10, X12
-	VBROADCASTSS X12, Y12
-	VFMADD231PS  Y5, Y12, Y1
-	VPMADDWD     260(R9), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R9), X13, X12
-	VBROADCASTSS X12, Y12
-	VFNMADD231PS Y9, Y12, Y1
+	VMULSS       (R9), X10, X9
+	VBROADCASTSS X9, Y9
+	VFMADD231PS  Y5, Y9, Y1
+	VMOVDQU      260(R9), X5
+	VPHADDW      276(R9), X5, X5
+	VPMADDWD     X11, X5, X5
+	VCVTDQ2PS    X5, X5
+	VMULSS       (R9), X12, X9
+	VBROADCASTSS X9, X9
+	VMOVUPS      (SP), X13
+	VFNMADD231PS X5, X9, X13
+	VMOVUPS      X13, (SP)
 	VCVTDQ2PS    Y6, Y6
 	VMULSS       (R10), X10, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y6, Y5, Y2
-	VPMADDWD     260(R10), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R10), X13, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y9, Y5, Y2
+	VMOVDQU      260(R10), X6
+	VPHADDW      276(R10), X6, X6
+	VPMADDWD     X11, X6, X6
+	VCVTDQ2PS    X6, X6
+	VMULSS       (R10), X12, X5
+	VBROADCASTSS X5, X5
+	VMOVUPS      16(SP), X9
+	VFNMADD231PS X6, X5, X9
+	VMOVUPS      X9, 16(SP)
 	VCVTDQ2PS    Y7, Y7
 	VMULSS       (R9)(R8*2), X10, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y7, Y5, Y3
-	VPMADDWD     260(R9)(R8*2), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R9)(R8*2), X13, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y9, Y5, Y3
+	VMOVDQU      260(R9)(R8*2), X6
+	VPHADDW      276(R9)(R8*2), X6, X6
+	VPMADDWD     X11, X6, X6
+	VCVTDQ2PS    X6, X6
+	VMULSS       (R9)(R8*2), X12, X5
+	VBROADCASTSS X5, X5
+	VMOVUPS      32(SP), X7
+	VFNMADD231PS X6, X5, X7
+	VMOVUPS      X7, 32(SP)
 	VCVTDQ2PS    Y8, Y8
 	VMULSS       (R10)(R8*2), X10, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y8, Y5, Y4
-	VPMADDWD     260(R10)(R8*2), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R10)(R8*2), X13, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y9, Y5, Y4
+	VMOVDQU      260(R10)(R8*2), X6
+	VPHADDW      276(R10)(R8*2), X6, X6
+	VPMADDWD     X11, X6, X6
+	VCVTDQ2PS    X6, X6
+	VMULSS       (R10)(R8*2), X12, X5
+	VBROADCASTSS X5, X5
+	VMOVUPS      48(SP), X7
+	VFNMADD231PS X6, X5, X7
+	VMOVUPS      X7, 48(SP)
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000124, R9
 	JMP          gemmQ4KQ8Kx4Asm_blk
@@ -3878,12 +3897,24 @@ gemmQ4KQ8Kx4Asm_rowdone:
 	VADDPS       X1, X5, X5
 	VMOVSHDUP    X5, X1
 	VADDSS       X1, X5, X5
+	VMOVUPS      (SP), X1
+	VMOVHLPS     X1, X1, X6
+	VADDPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VADDSS       X6, X1, X1
+	VADDSS       X1, X5, X5
 	VMOVSS       X5, (AX)
 	VEXTRACTF128 $0x01, Y2, X1
 	VADDPS       X1, X2, X1
 	VMOVHLPS     X1, X1, X2
 	VADDPS       X2, X1, X1
 	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVUPS      16(SP), X2
+	VMOVHLPS     X2, X2, X5
+	VADDPS       X5, X2, X2
+	VMOVSHDUP    X2, X5
+	VADDSS       X5, X2, X2
 	VADDSS       X2, X1, X1
 	VMOVSS       X1, (R9)
 	VEXTRACTF128 $0x01, Y3, X1
@@ -3892,12 +3923,24 @@ gemmQ4KQ8Kx4Asm_rowdone:
 	VADDPS       X2, X1, X1
 	VMOVSHDUP    X1, X2
 	VADDSS       X2, X1, X1
+	VMOVUPS      32(SP), X2
+	VMOVHLPS     X2, X2, X3
+	VADDPS       X3, X2, X2
+	VMOVSHDUP    X2, X3
+	VADDSS       X3, X2, X2
+	VADDSS       X2, X1, X1
 	VMOVSS       X1, (AX)(DI*2)
 	VEXTRACTF128 $0x01, Y4, X1
 	VADDPS       X1, X4, X1
 	VMOVHLPS     X1, X1, X2
 	VADDPS       X2, X1, X1
 	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVUPS      48(SP), X2
+	VMOVHLPS     X2, X2, X3
+	VADDPS       X3, X2, X2
+	VMOVSHDUP    X2, X3
+	VADDSS       X3, X2, X2
 	VADDSS       X2, X1, X1
 	VMOVSS       X1, (R9)(DI*2)
 	ADDQ         $0x04, AX
@@ -3923,12 +3966,13 @@ gemvQ5KQ8KAsm_row:
 	CMPQ   AX, SI
 	JAE    gemvQ5KQ8KAsm_end
 	VXORPS Y1, Y1, Y1
+	VXORPS X2, X2, X2
 	MOVQ   DX, DI
 
 gemvQ5KQ8KAsm_blk:
 	CMPQ         DI, BX
 	JAE          gemvQ5KQ8KAsm_rowdone
-	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
 	MOVL         4(CX), R8
 	MOVL         8(CX), R9
 	MOVL         12(CX), R10
@@ -3948,111 +3992,113 @@ gemvQ5KQ8KAsm_blk:
 	ANDL         $0x03030303, R9
 	SHLL         $0x04, R9
 	ORL          R9, R10
-	VMOVD        R11, X4
-	VPINSRD      $0x01, R13, X4, X4
-	VMOVD        R12, X5
-	VPINSRD      $0x01, R10, X5, X5
-	VPMOVZXBW    X4, X4
-	VINSERTI128  $0x01, X4, Y4, Y6
-	VPAND        48(CX), Y0, Y3
-	VPSLLW       $0x04, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast00<>+0(SB), Y6, Y7
-	VPMADDUBSW   4(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 48(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSLLW       $0x03, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast11<>+0(SB), Y6, Y7
-	VPMADDUBSW   36(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPAND        80(CX), Y0, Y3
-	VPSLLW       $0x02, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast22<>+0(SB), Y6, Y7
-	VPMADDUBSW   68(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 80(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSLLW       $0x01, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast33<>+0(SB), Y6, Y7
-	VPMADDUBSW   100(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPAND        112(CX), Y0, Y3
-	VMOVDQU      16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast44<>+0(SB), Y6, Y7
-	VPMADDUBSW   132(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 112(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSRLW       $0x01, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast55<>+0(SB), Y6, Y7
-	VPMADDUBSW   164(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPAND        144(CX), Y0, Y3
-	VPSRLW       $0x02, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast66<>+0(SB), Y6, Y7
-	VPMADDUBSW   196(DI), Y3, Y3
-	VPMADDWD     Y7, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 144(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSRLW       $0x03, 16(CX), Y7
-	VPAND        bit4x32<>+0(SB), Y7, Y7
-	VPOR         Y7, Y3, Y3
-	VPSHUFB      wbcast77<>+0(SB), Y6, Y6
-	VPMADDUBSW   228(DI), Y3, Y3
-	VPMADDWD     Y6, Y3, Y3
-	VPADDD       Y3, Y2, Y2
+	VMOVD        R11, X5
+	VPINSRD      $0x01, R13, X5, X5
+	VMOVD        R12, X6
+	VPINSRD      $0x01, R10, X6, X6
 	VPMOVZXBW    X5, X5
-	VPUNPCKLWD   X5, X5, X4
-	VPUNPCKHWD   X5, X5, X3
-	VINSERTI128  $0x01, X3, Y4, Y3
+	VINSERTI128  $0x01, X5, Y5, Y7
+	VPAND        48(CX), Y0, Y4
+	VPSLLW       $0x04, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast00<>+0(SB), Y7, Y8
+	VPMADDUBSW   4(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 48(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSLLW       $0x03, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast11<>+0(SB), Y7, Y8
+	VPMADDUBSW   36(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPAND        80(CX), Y0, Y4
+	VPSLLW       $0x02, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast22<>+0(SB), Y7, Y8
+	VPMADDUBSW   68(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 80(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSLLW       $0x01, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast33<>+0(SB), Y7, Y8
+	VPMADDUBSW   100(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPAND        112(CX), Y0, Y4
+	VMOVDQU      16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast44<>+0(SB), Y7, Y8
+	VPMADDUBSW   132(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 112(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSRLW       $0x01, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast55<>+0(SB), Y7, Y8
+	VPMADDUBSW   164(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPAND        144(CX), Y0, Y4
+	VPSRLW       $0x02, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast66<>+0(SB), Y7, Y8
+	VPMADDUBSW   196(DI), Y4, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPSRLW       $0x04, 144(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSRLW       $0x03, 16(CX), Y8
+	VPAND        bit4x32<>+0(SB), Y8, Y8
+	VPOR         Y8, Y4, Y4
+	VPSHUFB      wbcast77<>+0(SB), Y7, Y7
+	VPMADDUBSW   228(DI), Y4, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VPMOVZXBW    X6, X6
 	MOVWLZX      (CX), R8
-	VMOVD        R8, X5
-	VCVTPH2PS    X5, X5
-	MOVWLZX      2(CX), R8
 	VMOVD        R8, X4
 	VCVTPH2PS    X4, X4
-	VCVTDQ2PS    Y2, Y2
-	VMULSS       (DI), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS  Y2, Y5, Y1
-	VPMADDWD     260(DI), Y3, Y3
+	MOVWLZX      2(CX), R8
+	VMOVD        R8, X5
+	VCVTPH2PS    X5, X5
 	VCVTDQ2PS    Y3, Y3
-	VMULSS       (DI), X4, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y3, Y5, Y1
+	VMULSS       (DI), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVDQU      260(DI), X3
+	VPHADDW      276(DI), X3, X3
+	VPMADDWD     X6, X3, X3
+	VPHADDD      X3, X3, X3
+	VPHADDD      X3, X3, X3
+	VCVTDQ2PS    X3, X3
+	VMULSS       (DI), X5, X4
+	VBROADCASTSS X4, X4
+	VFNMADD231SS X3, X4, X2
 	ADDQ         $0x000000b0, CX
 	ADDQ         $0x00000124, DI
 	JMP          gemvQ5KQ8KAsm_blk
 
 gemvQ5KQ8KAsm_rowdone:
-	VEXTRACTF128 $0x01, Y1, X2
-	VADDPS       X2, X1, X2
-	VMOVHLPS     X2, X2, X1
-	VADDPS       X1, X2, X2
-	VMOVSHDUP    X2, X1
-	VADDSS       X1, X2, X2
-	VMOVSS       X2, (AX)
+	VEXTRACTF128 $0x01, Y1, X3
+	VADDPS       X3, X1, X3
+	VMOVHLPS     X3, X3, X1
+	VADDPS       X1, X3, X3
+	VMOVSHDUP    X3, X1
+	VADDSS       X1, X3, X3
+	VADDSS       X2, X3, X3
+	VMOVSS       X3, (AX)
 	ADDQ         $0x04, AX
 	JMP          gemvQ5KQ8KAsm_row
 
@@ -4096,7 +4142,7 @@ GLOBL bit4x32<>(SB), RODATA|NOPTR, $32
 
 // func gemmQ5KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
 // Requires: AVX, AVX2, AVX512BW, AVX512VL, F16C, FMA3
-TEXT ·gemmQ5KQ8Kx4Asm(SB), NOSPLIT, $8-88
+TEXT ·gemmQ5KQ8Kx4Asm(SB), NOSPLIT, $64-88
 	MOVQ    y_base+0(FP), AX
 	MOVQ    w_base+32(FP), CX
 	MOVQ    xq_base+56(FP), DX
@@ -4112,13 +4158,18 @@ TEXT ·gemmQ5KQ8Kx4Asm(SB), NOSPLIT, $8-88
 	VMOVDQU nib15x32<>+0(SB), Y0
 
 gemmQ5KQ8Kx4Asm_row:
-	CMPQ   AX, SI
-	JAE    gemmQ5KQ8Kx4Asm_end
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	MOVQ   DX, R9
+	CMPQ    AX, SI
+	JAE     gemmQ5KQ8Kx4Asm_end
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  X5, X5, X5
+	VMOVUPS X5, (SP)
+	VMOVUPS X5, 16(SP)
+	VMOVUPS X5, 32(SP)
+	VMOVUPS X5, 48(SP)
+	MOVQ    DX, R9
 
 gemmQ5KQ8Kx4Asm_blk:
 	CMPQ         R9, BX
@@ -4294,51 +4345,72 @@ gemmQ5KQ8Kx4Asm_blk:
 	VPMADDWD     Y12, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPMOVZXBW    X11, X11
-	VPUNPCKLWD   X11, X11, X10
-	VPUNPCKHWD   X11, X11, X9
-	VINSERTI128  $0x01, X9, Y10, Y11
 	MOVWLZX      (CX), R11
 	VMOVD        R11, X10
 	VCVTPH2PS    X10, X10
 	MOVWLZX      2(CX), R11
-	VMOVD        R11, X13
-	VCVTPH2PS    X13, X13
+	VMOVD        R11, X12
+	VCVTPH2PS    X12, X12
 	VCVTDQ2PS    Y5, Y5
-	VMULSS       (R9), X10, X12
-	VBROADCASTSS X12, Y12
-	VFMADD231PS  Y5, Y12, Y1
-	VPMADDWD     260(R9), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R9), X13, X12
-	VBROADCASTSS X12, Y12
-	VFNMADD231PS Y9, Y12, Y1
+	VMULSS       (R9), X10, X9
+	VBROADCASTSS X9, Y9
+	VFMADD231PS  Y5, Y9, Y1
+	VMOVDQU      260(R9), X5
+	VPHADDW      276(R9), X5, X5
+	VPMADDWD     X11, X5, X5
+	VPHADDD      X5, X5, X5
+	VPHADDD      X5, X5, X5
+	VCVTDQ2PS    X5, X5
+	VMULSS       (R9), X12, X9
+	VBROADCASTSS X9, X9
+	VMOVUPS      (SP), X13
+	VFNMADD231SS X5, X9, X13
+	VMOVUPS      X13, (SP)
 	VCVTDQ2PS    Y6, Y6
 	VMULSS       (R10), X10, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y6, Y5, Y2
-	VPMADDWD     260(R10), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R10), X13, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y9, Y5, Y2
+	VMOVDQU      260(R10), X6
+	VPHADDW      276(R10), X6, X6
+	VPMADDWD     X11, X6, X6
+	VPHADDD      X6, X6, X6
+	VPHADDD      X6, X6, X6
+	VCVTDQ2PS    X6, X6
+	VMULSS       (R10), X12, X5
+	VBROADCASTSS X5, X5
+	VMOVUPS      16(SP), X9
+	VFNMADD231SS X6, X5, X9
+	VMOVUPS      X9, 16(SP)
 	VCVTDQ2PS    Y7, Y7
 	VMULSS       (R9)(R8*2), X10, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y7, Y5, Y3
-	VPMADDWD     260(R9)(R8*2), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R9)(R8*2), X13, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y9, Y5, Y3
+	VMOVDQU      260(R9)(R8*2), X6
+	VPHADDW      276(R9)(R8*2), X6, X6
+	VPMADDWD     X11, X6, X6
+	VPHADDD      X6, X6, X6
+	VPHADDD      X6, X6, X6
+	VCVTDQ2PS    X6, X6
+	VMULSS       (R9)(R8*2), X12, X5
+	VBROADCASTSS X5, X5
+	VMOVUPS      32(SP), X7
+	VFNMADD231SS X6, X5, X7
+	VMOVUPS      X7, 32(SP)
 	VCVTDQ2PS    Y8, Y8
 	VMULSS       (R10)(R8*2), X10, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y8, Y5, Y4
-	VPMADDWD     260(R10)(R8*2), Y11, Y9
-	VCVTDQ2PS    Y9, Y9
-	VMULSS       (R10)(R8*2), X13, X5
-	VBROADCASTSS X5, Y5
-	VFNMADD231PS Y9, Y5, Y4
+	VMOVDQU      260(R10)(R8*2), X6
+	VPHADDW      276(R10)(R8*2), X6, X6
+	VPMADDWD     X11, X6, X6
+	VPHADDD      X6, X6, X6
+	VPHADDD      X6, X6, X6
+	VCVTDQ2PS    X6, X6
+	VMULSS       (R10)(R8*2), X12, X5
+	VBROADCASTSS X5, X5
+	VMOVUPS      48(SP), X7
+	VFNMADD231SS X6, X5, X7
+	VMOVUPS      X7, 48(SP)
 	ADDQ         $0x000000b0, CX
 	ADDQ         $0x00000124, R9
 	JMP          gemmQ5KQ8Kx4Asm_blk
@@ -4351,12 +4423,16 @@ gemmQ5KQ8Kx4Asm_rowdone:
 	VADDPS       X1, X5, X5
 	VMOVSHDUP    X5, X1
 	VADDSS       X1, X5, X5
+	VMOVUPS      (SP), X1
+	VADDSS       X1, X5, X5
 	VMOVSS       X5, (AX)
 	VEXTRACTF128 $0x01, Y2, X1
 	VADDPS       X1, X2, X1
 	VMOVHLPS     X1, X1, X2
 	VADDPS       X2, X1, X1
 	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVUPS      16(SP), X2
 	VADDSS       X2, X1, X1
 	VMOVSS       X1, (R9)
 	VEXTRACTF128 $0x01, Y3, X1
@@ -4365,12 +4441,16 @@ gemmQ5KQ8Kx4Asm_rowdone:
 	VADDPS       X2, X1, X1
 	VMOVSHDUP    X1, X2
 	VADDSS       X2, X1, X1
+	VMOVUPS      32(SP), X2
+	VADDSS       X2, X1, X1
 	VMOVSS       X1, (AX)(DI*2)
 	VEXTRACTF128 $0x01, Y4, X1
 	VADDPS       X1, X4, X1
 	VMOVHLPS     X1, X1, X2
 	VADDPS       X2, X1, X1
 	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVUPS      48(SP), X2
 	VADDSS       X2, X1, X1
 	VMOVSS       X1, (R9)(DI*2)
 	ADDQ         $0x04, AX
@@ -4405,83 +4485,111 @@ gemvQ6KQ8KAsm_blk:
 	VPMOVSXBW    192(CX), Y3
 	VPERMQ       $0x44, Y3, Y4
 	VPERMQ       $0xee, Y3, Y5
-	VPAND        (CX), Y0, Y3
-	VPSLLW       $0x04, 128(CX), Y6
-	VPAND        bits45x32<>+0(SB), Y6, Y6
-	VPOR         Y6, Y3, Y3
-	VPSHUFB      wbcast01<>+0(SB), Y4, Y6
-	VPMADDUBSW   4(DI), Y3, Y3
-	VPMADDWD     Y6, Y3, Y3
+	VPAND        (CX), Y0, Y6
+	VPSLLW       $0x04, 128(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y6, Y6
+	VPSUBB       b32x32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPSHUFB      wbcast01<>+0(SB), Y4, Y8
+	VMOVDQU      4(DI), Y3
+	VPSIGNB      Y6, Y3, Y3
+	VPMADDUBSW   Y3, Y7, Y3
+	VPMADDWD     Y8, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPAND        32(CX), Y0, Y3
-	VPSLLW       $0x02, 128(CX), Y6
-	VPAND        bits45x32<>+0(SB), Y6, Y6
-	VPOR         Y6, Y3, Y3
-	VPSHUFB      wbcast23<>+0(SB), Y4, Y6
-	VPMADDUBSW   36(DI), Y3, Y3
-	VPMADDWD     Y6, Y3, Y3
+	VPAND        32(CX), Y0, Y6
+	VPSLLW       $0x02, 128(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y6, Y6
+	VPSUBB       b32x32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPSHUFB      wbcast23<>+0(SB), Y4, Y8
+	VMOVDQU      36(DI), Y3
+	VPSIGNB      Y6, Y3, Y3
+	VPMADDUBSW   Y3, Y7, Y3
+	VPMADDWD     Y8, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, (CX), Y3
-	VPAND        Y0, Y3, Y3
-	VMOVDQU      128(CX), Y6
-	VPAND        bits45x32<>+0(SB), Y6, Y6
-	VPOR         Y6, Y3, Y3
-	VPSHUFB      wbcast45<>+0(SB), Y4, Y6
-	VPMADDUBSW   68(DI), Y3, Y3
-	VPMADDWD     Y6, Y3, Y3
+	VPSRLW       $0x04, (CX), Y6
+	VPAND        Y0, Y6, Y6
+	VMOVDQU      128(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y6, Y6
+	VPSUBB       b32x32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPSHUFB      wbcast45<>+0(SB), Y4, Y8
+	VMOVDQU      68(DI), Y3
+	VPSIGNB      Y6, Y3, Y3
+	VPMADDUBSW   Y3, Y7, Y3
+	VPMADDWD     Y8, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 32(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSRLW       $0x02, 128(CX), Y6
-	VPAND        bits45x32<>+0(SB), Y6, Y6
-	VPOR         Y6, Y3, Y3
+	VPSRLW       $0x04, 32(CX), Y6
+	VPAND        Y0, Y6, Y6
+	VPSRLW       $0x02, 128(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y6, Y6
+	VPSUBB       b32x32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
 	VPSHUFB      wbcast67<>+0(SB), Y4, Y4
-	VPMADDUBSW   100(DI), Y3, Y3
+	VMOVDQU      100(DI), Y3
+	VPSIGNB      Y6, Y3, Y3
+	VPMADDUBSW   Y3, Y7, Y3
 	VPMADDWD     Y4, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPAND        64(CX), Y0, Y3
-	VPSLLW       $0x04, 160(CX), Y4
-	VPAND        bits45x32<>+0(SB), Y4, Y4
-	VPOR         Y4, Y3, Y3
-	VPSHUFB      wbcast01<>+0(SB), Y5, Y4
-	VPMADDUBSW   132(DI), Y3, Y3
-	VPMADDWD     Y4, Y3, Y3
+	VPAND        64(CX), Y0, Y4
+	VPSLLW       $0x04, 160(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y4, Y4
+	VPSUBB       b32x32<>+0(SB), Y4, Y4
+	VPABSB       Y4, Y6
+	VPSHUFB      wbcast01<>+0(SB), Y5, Y7
+	VMOVDQU      132(DI), Y3
+	VPSIGNB      Y4, Y3, Y3
+	VPMADDUBSW   Y3, Y6, Y3
+	VPMADDWD     Y7, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPAND        96(CX), Y0, Y3
-	VPSLLW       $0x02, 160(CX), Y4
-	VPAND        bits45x32<>+0(SB), Y4, Y4
-	VPOR         Y4, Y3, Y3
-	VPSHUFB      wbcast23<>+0(SB), Y5, Y4
-	VPMADDUBSW   164(DI), Y3, Y3
-	VPMADDWD     Y4, Y3, Y3
+	VPAND        96(CX), Y0, Y4
+	VPSLLW       $0x02, 160(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y4, Y4
+	VPSUBB       b32x32<>+0(SB), Y4, Y4
+	VPABSB       Y4, Y6
+	VPSHUFB      wbcast23<>+0(SB), Y5, Y7
+	VMOVDQU      164(DI), Y3
+	VPSIGNB      Y4, Y3, Y3
+	VPMADDUBSW   Y3, Y6, Y3
+	VPMADDWD     Y7, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 64(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VMOVDQU      160(CX), Y4
-	VPAND        bits45x32<>+0(SB), Y4, Y4
-	VPOR         Y4, Y3, Y3
-	VPSHUFB      wbcast45<>+0(SB), Y5, Y4
-	VPMADDUBSW   196(DI), Y3, Y3
-	VPMADDWD     Y4, Y3, Y3
+	VPSRLW       $0x04, 64(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VMOVDQU      160(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y4, Y4
+	VPSUBB       b32x32<>+0(SB), Y4, Y4
+	VPABSB       Y4, Y6
+	VPSHUFB      wbcast45<>+0(SB), Y5, Y7
+	VMOVDQU      196(DI), Y3
+	VPSIGNB      Y4, Y3, Y3
+	VPMADDUBSW   Y3, Y6, Y3
+	VPMADDWD     Y7, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPSRLW       $0x04, 96(CX), Y3
-	VPAND        Y0, Y3, Y3
-	VPSRLW       $0x02, 160(CX), Y4
-	VPAND        bits45x32<>+0(SB), Y4, Y4
-	VPOR         Y4, Y3, Y3
-	VPSHUFB      wbcast67<>+0(SB), Y5, Y4
-	VPMADDUBSW   228(DI), Y3, Y3
-	VPMADDWD     Y4, Y3, Y3
+	VPSRLW       $0x04, 96(CX), Y4
+	VPAND        Y0, Y4, Y4
+	VPSRLW       $0x02, 160(CX), Y3
+	VPAND        bits45x32<>+0(SB), Y3, Y3
+	VPOR         Y3, Y4, Y4
+	VPSUBB       b32x32<>+0(SB), Y4, Y4
+	VPABSB       Y4, Y6
+	VPSHUFB      wbcast67<>+0(SB), Y5, Y5
+	VMOVDQU      228(DI), Y3
+	VPSIGNB      Y4, Y3, Y3
+	VPMADDUBSW   Y3, Y6, Y3
+	VPMADDWD     Y5, Y3, Y3
 	VPADDD       Y3, Y2, Y2
-	VPMOVSXBW    192(CX), Y3
 	MOVWLZX      208(CX), R8
-	VMOVD        R8, X4
-	VCVTPH2PS    X4, X4
-	VPMADDWD     260(DI), Y3, Y3
-	VPSLLD       $0x05, Y3, Y3
-	VPSUBD       Y3, Y2, Y2
+	VMOVD        R8, X3
+	VCVTPH2PS    X3, X3
 	VCVTDQ2PS    Y2, Y2
-	VMULSS       (DI), X4, X3
+	VMULSS       (DI), X3, X3
 	VBROADCASTSS X3, Y3
 	VFMADD231PS  Y2, Y3, Y1
 	ADDQ         $0x000000d2, CX
@@ -4536,6 +4644,40 @@ DATA bits45x32<>+29(SB)/1, $0x30
 DATA bits45x32<>+30(SB)/1, $0x30
 DATA bits45x32<>+31(SB)/1, $0x30
 GLOBL bits45x32<>(SB), RODATA|NOPTR, $32
+
+DATA b32x32<>+0(SB)/1, $0x20
+DATA b32x32<>+1(SB)/1, $0x20
+DATA b32x32<>+2(SB)/1, $0x20
+DATA b32x32<>+3(SB)/1, $0x20
+DATA b32x32<>+4(SB)/1, $0x20
+DATA b32x32<>+5(SB)/1, $0x20
+DATA b32x32<>+6(SB)/1, $0x20
+DATA b32x32<>+7(SB)/1, $0x20
+DATA b32x32<>+8(SB)/1, $0x20
+DATA b32x32<>+9(SB)/1, $0x20
+DATA b32x32<>+10(SB)/1, $0x20
+DATA b32x32<>+11(SB)/1, $0x20
+DATA b32x32<>+12(SB)/1, $0x20
+DATA b32x32<>+13(SB)/1, $0x20
+DATA b32x32<>+14(SB)/1, $0x20
+DATA b32x32<>+15(SB)/1, $0x20
+DATA b32x32<>+16(SB)/1, $0x20
+DATA b32x32<>+17(SB)/1, $0x20
+DATA b32x32<>+18(SB)/1, $0x20
+DATA b32x32<>+19(SB)/1, $0x20
+DATA b32x32<>+20(SB)/1, $0x20
+DATA b32x32<>+21(SB)/1, $0x20
+DATA b32x32<>+22(SB)/1, $0x20
+DATA b32x32<>+23(SB)/1, $0x20
+DATA b32x32<>+24(SB)/1, $0x20
+DATA b32x32<>+25(SB)/1, $0x20
+DATA b32x32<>+26(SB)/1, $0x20
+DATA b32x32<>+27(SB)/1, $0x20
+DATA b32x32<>+28(SB)/1, $0x20
+DATA b32x32<>+29(SB)/1, $0x20
+DATA b32x32<>+30(SB)/1, $0x20
+DATA b32x32<>+31(SB)/1, $0x20
+GLOBL b32x32<>(SB), RODATA|NOPTR, $32
 
 DATA wbcast01<>+0(SB)/1, $0x00
 DATA wbcast01<>+1(SB)/1, $0x01
@@ -4714,172 +4856,239 @@ gemmQ6KQ8Kx4Asm_blk:
 	VPSLLW       $0x04, 128(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y12, Y12
-	VPSHUFB      wbcast01<>+0(SB), Y10, Y13
-	VPMADDUBSW   4(R9), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VPSUBB       b32x32<>+0(SB), Y12, Y12
+	VPABSB       Y12, Y13
+	VPSHUFB      wbcast01<>+0(SB), Y10, Y14
+	VMOVDQU      4(R9), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   4(R10), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      4(R10), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   4(R9)(R8*2), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      4(R9)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   4(R10)(R8*2), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      4(R10)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPAND        32(CX), Y0, Y12
 	VPSLLW       $0x02, 128(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y12, Y12
-	VPSHUFB      wbcast23<>+0(SB), Y10, Y13
-	VPMADDUBSW   36(R9), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VPSUBB       b32x32<>+0(SB), Y12, Y12
+	VPABSB       Y12, Y13
+	VPSHUFB      wbcast23<>+0(SB), Y10, Y14
+	VMOVDQU      36(R9), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   36(R10), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      36(R10), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   36(R9)(R8*2), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      36(R9)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   36(R10)(R8*2), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      36(R10)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPSRLW       $0x04, (CX), Y12
 	VPAND        Y0, Y12, Y12
 	VMOVDQU      128(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y12, Y12
-	VPSHUFB      wbcast45<>+0(SB), Y10, Y13
-	VPMADDUBSW   68(R9), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VPSUBB       b32x32<>+0(SB), Y12, Y12
+	VPABSB       Y12, Y13
+	VPSHUFB      wbcast45<>+0(SB), Y10, Y14
+	VMOVDQU      68(R9), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   68(R10), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      68(R10), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   68(R9)(R8*2), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      68(R9)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   68(R10)(R8*2), Y12, Y9
-	VPMADDWD     Y13, Y9, Y9
+	VMOVDQU      68(R10)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
+	VPMADDWD     Y14, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPSRLW       $0x04, 32(CX), Y12
 	VPAND        Y0, Y12, Y12
 	VPSRLW       $0x02, 128(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y12, Y12
+	VPSUBB       b32x32<>+0(SB), Y12, Y12
+	VPABSB       Y12, Y13
 	VPSHUFB      wbcast67<>+0(SB), Y10, Y10
-	VPMADDUBSW   100(R9), Y12, Y9
+	VMOVDQU      100(R9), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
 	VPMADDWD     Y10, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   100(R10), Y12, Y9
+	VMOVDQU      100(R10), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
 	VPMADDWD     Y10, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   100(R9)(R8*2), Y12, Y9
+	VMOVDQU      100(R9)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
 	VPMADDWD     Y10, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   100(R10)(R8*2), Y12, Y9
+	VMOVDQU      100(R10)(R8*2), Y9
+	VPSIGNB      Y12, Y9, Y9
+	VPMADDUBSW   Y9, Y13, Y9
 	VPMADDWD     Y10, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPAND        64(CX), Y0, Y10
 	VPSLLW       $0x04, 160(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y10, Y10
-	VPSHUFB      wbcast01<>+0(SB), Y11, Y12
-	VPMADDUBSW   132(R9), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VPSUBB       b32x32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y12
+	VPSHUFB      wbcast01<>+0(SB), Y11, Y13
+	VMOVDQU      132(R9), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   132(R10), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      132(R10), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   132(R9)(R8*2), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      132(R9)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   132(R10)(R8*2), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      132(R10)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPAND        96(CX), Y0, Y10
 	VPSLLW       $0x02, 160(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y10, Y10
-	VPSHUFB      wbcast23<>+0(SB), Y11, Y12
-	VPMADDUBSW   164(R9), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VPSUBB       b32x32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y12
+	VPSHUFB      wbcast23<>+0(SB), Y11, Y13
+	VMOVDQU      164(R9), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   164(R10), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      164(R10), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   164(R9)(R8*2), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      164(R9)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   164(R10)(R8*2), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      164(R10)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPSRLW       $0x04, 64(CX), Y10
 	VPAND        Y0, Y10, Y10
 	VMOVDQU      160(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y10, Y10
-	VPSHUFB      wbcast45<>+0(SB), Y11, Y12
-	VPMADDUBSW   196(R9), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VPSUBB       b32x32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y12
+	VPSHUFB      wbcast45<>+0(SB), Y11, Y13
+	VMOVDQU      196(R9), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   196(R10), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      196(R10), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   196(R9)(R8*2), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      196(R9)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   196(R10)(R8*2), Y10, Y9
-	VPMADDWD     Y12, Y9, Y9
+	VMOVDQU      196(R10)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
+	VPMADDWD     Y13, Y9, Y9
 	VPADDD       Y9, Y8, Y8
 	VPSRLW       $0x04, 96(CX), Y10
 	VPAND        Y0, Y10, Y10
 	VPSRLW       $0x02, 160(CX), Y9
 	VPAND        bits45x32<>+0(SB), Y9, Y9
 	VPOR         Y9, Y10, Y10
+	VPSUBB       b32x32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y12
 	VPSHUFB      wbcast67<>+0(SB), Y11, Y11
-	VPMADDUBSW   228(R9), Y10, Y9
+	VMOVDQU      228(R9), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
 	VPMADDWD     Y11, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VPMADDUBSW   228(R10), Y10, Y9
+	VMOVDQU      228(R10), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
 	VPMADDWD     Y11, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VPMADDUBSW   228(R9)(R8*2), Y10, Y9
+	VMOVDQU      228(R9)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
 	VPMADDWD     Y11, Y9, Y9
 	VPADDD       Y9, Y7, Y7
-	VPMADDUBSW   228(R10)(R8*2), Y10, Y9
+	VMOVDQU      228(R10)(R8*2), Y9
+	VPSIGNB      Y10, Y9, Y9
+	VPMADDUBSW   Y9, Y12, Y9
 	VPMADDWD     Y11, Y9, Y9
 	VPADDD       Y9, Y8, Y8
-	VPMOVSXBW    192(CX), Y10
 	MOVWLZX      208(CX), R11
-	VMOVD        R11, X11
-	VCVTPH2PS    X11, X11
-	VPMADDWD     260(R9), Y10, Y9
-	VPSLLD       $0x05, Y9, Y9
-	VPSUBD       Y9, Y5, Y5
+	VMOVD        R11, X9
+	VCVTPH2PS    X9, X9
 	VCVTDQ2PS    Y5, Y5
-	VMULSS       (R9), X11, X9
-	VBROADCASTSS X9, Y9
-	VFMADD231PS  Y5, Y9, Y1
-	VPMADDWD     260(R10), Y10, Y9
-	VPSLLD       $0x05, Y9, Y9
-	VPSUBD       Y9, Y6, Y6
+	VMULSS       (R9), X9, X10
+	VBROADCASTSS X10, Y10
+	VFMADD231PS  Y5, Y10, Y1
 	VCVTDQ2PS    Y6, Y6
-	VMULSS       (R10), X11, X5
+	VMULSS       (R10), X9, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y6, Y5, Y2
-	VPMADDWD     260(R9)(R8*2), Y10, Y9
-	VPSLLD       $0x05, Y9, Y9
-	VPSUBD       Y9, Y7, Y7
 	VCVTDQ2PS    Y7, Y7
-	VMULSS       (R9)(R8*2), X11, X5
+	VMULSS       (R9)(R8*2), X9, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y7, Y5, Y3
-	VPMADDWD     260(R10)(R8*2), Y10, Y9
-	VPSLLD       $0x05, Y9, Y9
-	VPSUBD       Y9, Y8, Y8
 	VCVTDQ2PS    Y8, Y8
-	VMULSS       (R10)(R8*2), X11, X5
+	VMULSS       (R10)(R8*2), X9, X5
 	VBROADCASTSS X5, Y5
 	VFMADD231PS  Y8, Y5, Y4
 	ADDQ         $0x000000d2, CX

@@ -50,11 +50,14 @@ var (
 	gemvQ4SumImpl func(y []float32, w []byte, x, sx []float32)
 
 	gemvQ8Q8Impl = gemvQ8Q8Generic
-	gemvQ4Q8Impl = gemvQ4Q8Generic
-	f16ToF32Impl = f16ToF32Generic
-	f32ToF16Impl = f32ToF16Generic
-	dotF16Impl   = dotF16Generic
-	dotBF16Impl  = dotBF16Generic
+	// gemvQ8Q8RowImpl is the one-row, one-accumulator Q8_0·Q8_0 kernel
+	// whose float sums round as llama.cpp's (quant's table uses it).
+	gemvQ8Q8RowImpl = gemvQ8Q8Generic
+	gemvQ4Q8Impl    = gemvQ4Q8Generic
+	f16ToF32Impl    = f16ToF32Generic
+	f32ToF16Impl    = f32ToF16Generic
+	dotF16Impl      = dotF16Generic
+	dotBF16Impl     = dotBF16Generic
 
 	// gemvF16RowsImpl and gemvBF16RowsImpl, if set, compute four rows at
 	// a time over whole 8-element vectors (see gemvHalfRows).

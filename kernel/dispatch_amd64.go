@@ -279,6 +279,7 @@ func init() {
 		}
 	}
 	gemvQ4Q8Impl = gemvQ4Q8Asm
+	gemvQ8Q8RowImpl = gemvQ8Q8Asm
 	dotBF16Impl = func(w []uint16, x []float32) float32 {
 		k := len(w) &^ 7
 		s := dotBF16Asm(w[:k], x[:k])

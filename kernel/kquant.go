@@ -178,9 +178,26 @@ var unpackers32 = map[quant.Type]unpack32{
 	},
 }
 
-// gemvQKGeneric is the integer path of a K-quant row set against Q8_K
-// activations xq.
-func gemvQKGeneric(u unpackK, bb int) func(y []float32, w, xq []byte) {
+// minsMode says how a K-quant's minimum terms dmin·Σ m_j·S_j enter the
+// float sums in llama.cpp's AVX2 code (S_j: sum of sub-block j's quantized
+// activations), which the generic kernels follow so as to round alike.
+type minsMode int
+
+const (
+	noMins     minsMode = iota // Q3_K, Q6_K, IQ4_XS
+	minsLanes8                 // Q2_K: lane k += dmin·(m_2k·S_2k + m_2k+1·S_2k+1), per 16 elements, before the scales
+	minsLanes4                 // Q4_K: a separate 4-lane sum, lane k over sub-blocks 2k, 2k+1 (of 32)
+	minsScalar                 // Q5_K: the integer total into a scalar sum
+)
+
+var kMins = map[quant.Type]minsMode{quant.Q2_K: minsLanes8, quant.Q4_K: minsLanes4, quant.Q5_K: minsScalar}
+
+// gemvQKGeneric is the integer path of a K-quant (or IQ4_XS) against Q8_K
+// activations xq, with llama.cpp's AVX2 float arithmetic: eight lanes,
+// lane k holding the scaled integer sums of elements 4k..4k+3 of every
+// 32, accumulated by fused multiply-adds with d_x·d, the minimum terms as
+// minsMode says, the lanes added pairwise at the end.
+func gemvQKGeneric(u unpackK, bb int, mode minsMode) func(y []float32, w, xq []byte) {
 	xb := quant.Q8_K.BlockBytes()
 	return func(y []float32, w, xq []byte) {
 		nb := len(xq) / xb
@@ -188,33 +205,74 @@ func gemvQKGeneric(u unpackK, bb int) func(y []float32, w, xq []byte) {
 		var sc, mn [16]int32
 		for r := range y {
 			row := w[r*nb*bb : (r+1)*nb*bb]
-			var sum float32
+			var acc [8]float32
+			var accm [4]float32
+			var summs float32
 			for b := 0; b < nb; b++ {
 				x := xq[b*xb : (b+1)*xb]
-				d, dmin := u(row[b*bb:(b+1)*bb], &q, &sc, &mn)
-				qx := x[4 : 4+256]
-				var isum, msum int32
-				for g := 0; g < 16; g++ {
-					var s int32
-					for i := 16 * g; i < 16*g+16; i++ {
-						s += int32(q[i]) * int32(int8(qx[i]))
-					}
-					isum += sc[g] * s
-					bs := int32(int16(uint16(x[260+2*g]) | uint16(x[261+2*g])<<8))
-					msum += mn[g] * bs
-				}
+				d0, dm0 := u(row[b*bb:(b+1)*bb], &q, &sc, &mn)
 				dx := math.Float32frombits(le32(x))
-				sum += dx * (d*float32(isum) - dmin*float32(msum))
+				d, dmin := dx*d0, -dx*dm0
+				var bs [16]int32
+				for g := range bs {
+					bs[g] = int32(int16(uint16(x[260+2*g]) | uint16(x[261+2*g])<<8))
+				}
+				switch mode {
+				case minsLanes8:
+					for k := range acc {
+						acc[k] = fma32(dmin, float32(mn[2*k]*bs[2*k]+mn[2*k+1]*bs[2*k+1]), acc[k])
+					}
+				case minsLanes4:
+					for k := range accm {
+						p := mn[4*k]*(bs[4*k]+bs[4*k+1]) + mn[4*k+2]*(bs[4*k+2]+bs[4*k+3])
+						accm[k] = fma32(dmin, float32(p), accm[k])
+					}
+				case minsScalar:
+					var p int32
+					for g := range bs {
+						p += mn[g] * bs[g]
+					}
+					summs = fma32(dmin, float32(p), summs)
+				}
+				qx := x[4 : 4+256]
+				var sumi [8]int32
+				for c := 0; c < 256; c += 32 {
+					for k := range sumi {
+						var s int32
+						for i := c + 4*k; i < c+4*k+4; i++ {
+							s += int32(q[i]) * int32(int8(qx[i]))
+						}
+						sumi[k] += sc[(c+4*k)/16] * s
+					}
+				}
+				for k := range acc {
+					acc[k] = fma32(d, float32(sumi[k]), acc[k])
+				}
 			}
-			y[r] = sum
+			res := hsum8(&acc)
+			switch mode {
+			case minsLanes4:
+				res += (accm[0] + accm[2]) + (accm[1] + accm[3])
+			case minsScalar:
+				res += summs
+			}
+			y[r] = res
 		}
 	}
 }
 
 // gemvQ32Generic is the integer path of a 32-element format against Q8_0
-// (sx == false) or Q8_1 (sx: the weight's m times the block's s_x is added)
-// activations.
-func gemvQ32Generic(u unpack32, bb int, q81 bool) func(y []float32, w, xq []byte) {
+// activations or (q81) Q8_1 ones, whose s_x = d_x·Σqx is multiplied by the
+// weight block's m. The float arithmetic is llama.cpp's on AVX2: eight
+// lanes, lane k holding the integer sum of elements 4k..4k+3 of each
+// block, accumulated by fused multiply-adds with d_w·d_x; the m·s_x terms
+// fused into a scalar sum; the lanes added pairwise at the end (hsum8).
+// The same numbers, rounding included, keep the activation quantization of
+// the next layer from tipping differently than llama.cpp's. seq instead
+// adds d_w·d_x·Σq·qx block by block in one unfused float sum: what
+// reproduces llama.cpp's Q5_0 logits (measured on the archs Q5_0 file:
+// the lanes diverge from position 7 on, the plain sum matches all 48).
+func gemvQ32Generic(u unpack32, bb int, q81, seq bool) func(y []float32, w, xq []byte) {
 	xb := quant.Q8_0.BlockBytes()
 	if q81 {
 		xb = quant.Q8_1.BlockBytes()
@@ -225,22 +283,49 @@ func gemvQ32Generic(u unpack32, bb int, q81 bool) func(y []float32, w, xq []byte
 		var q [32]int8
 		for r := range y {
 			row := w[r*nb*bb : (r+1)*nb*bb]
-			var sum float32
+			var acc [8]float32
+			var summs float32
 			for b := 0; b < nb; b++ {
 				x := xq[b*xb : (b+1)*xb]
 				d, m := u(row[b*bb:(b+1)*bb], &q)
-				var s int32
-				for i, v := range x[off:xb] {
-					s += int32(q[i]) * int32(int8(v))
-				}
-				sum += d * f16le(x) * float32(s)
 				if q81 {
-					sum += m * f16le(x[2:])
+					summs = fma32(m, f16le(x[2:]), summs)
+				}
+				dd := d * f16le(x)
+				qx := x[off:xb]
+				if seq {
+					var s int32
+					for i, v := range qx {
+						s += int32(q[i]) * int32(int8(v))
+					}
+					summs += float32(dd * float32(s))
+					continue
+				}
+				for k := range acc {
+					var s int32
+					for i := 4 * k; i < 4*k+4; i++ {
+						s += int32(q[i]) * int32(int8(qx[i]))
+					}
+					acc[k] = fma32(dd, float32(s), acc[k])
 				}
 			}
-			y[r] = sum
+			y[r] = hsum8(&acc) + summs
 		}
 	}
+}
+
+// fma32 is a float32 fused multiply-add (x·y + z rounded once; the
+// float64 FMA is exact before its single rounding to float32 except in
+// double-rounding ties, which need 29 more bits of agreement than float32
+// products have).
+func fma32(x, y, z float32) float32 { return float32(math.FMA(float64(x), float64(y), float64(z))) }
+
+// hsum8 adds eight lanes as llama.cpp's hsum_float_8 does: high half to
+// low half, then the upper pair to the lower pair, then the two left.
+func hsum8(a *[8]float32) float32 {
+	r0, r1, r2, r3 := a[4]+a[0], a[5]+a[1], a[6]+a[2], a[7]+a[3]
+	r0, r1 = r0+r2, r1+r3
+	return r0 + r1
 }
 
 func le32(b []byte) uint32 {
@@ -291,9 +376,10 @@ func gemvDeqGeneric(t quant.Type) func(y []float32, w []byte, x []float32) {
 // (float) or xq (quantized activations); kernel wrappers add shape checks
 // and threads. dispatch_amd64.go replaces entries with assembly.
 type variant struct {
-	name  string
-	gemv  func(y []float32, w []byte, x []float32)
-	gemvQ func(y []float32, w, xq []byte)
+	name      string
+	preferInt bool // the integer path measured faster (Kernels.PreferInt)
+	gemv      func(y []float32, w []byte, x []float32)
+	gemvQ     func(y []float32, w, xq []byte)
 	// gemm4, if set, is gemvQ for 4 tokens at once (xq: 4 activation
 	// rows; y[t·ldy+r] for r < m).
 	gemm4 func(y []float32, ldy int, w, xq []byte, m int)
@@ -303,22 +389,28 @@ var variants = map[quant.Type]*variant{}
 
 func init() {
 	for t, u := range unpackers {
-		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQKGeneric(u, t.BlockBytes())}
+		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQKGeneric(u, t.BlockBytes(), kMins[t])}
 	}
 	for t, u := range unpackers32 {
-		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQ32Generic(u, t.BlockBytes(), t.VecDot() == quant.Q8_1)}
+		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQ32Generic(u, t.BlockBytes(), t.VecDot() == quant.Q8_1, t == quant.Q5_0)}
 	}
 	// Q8_0 and Q4_0 keep their own kernels (quant.go, quant8.go).
 	variants[quant.Q8_0] = &variant{name: impl,
 		gemv: func(y []float32, w []byte, x []float32) { GemvQ8_0(y, w, x, len(y), len(x)) },
 		gemvQ: func(y []float32, w, xq []byte) {
-			GemvQ8_0Q8(y, w, xq, len(y), len(xq)/q8BlockSize*QK)
+			// one row at a time, one accumulator: llama.cpp's sums
+			gemvQ8x(y, w, xq, len(y), len(xq)/q8BlockSize*QK, q8BlockSize, gemvQ8Q8RowImpl)
 		}}
 	variants[quant.Q4_0] = &variant{name: impl,
 		gemv: func(y []float32, w []byte, x []float32) { GemvQ4_0(y, w, x, len(y), len(x)) },
 		gemvQ: func(y []float32, w, xq []byte) {
 			GemvQ4_0Q8(y, w, xq, len(y), len(xq)/q8BlockSize*QK)
 		}}
+	// Measured (bench kernels, 4096×4096, 2 threads): generic Q4_1's
+	// integer path is faster than its float path; for Q5_0, Q5_1, Q2_K
+	// and Q3_K the generic float path is. F16, BF16, Q8_0 and Q4_0 keep
+	// the exact float path by default, as before the table existed.
+	variants[quant.Q4_1].preferInt = true
 	archVariants()
 	registerKernels()
 }
@@ -328,7 +420,7 @@ func init() {
 func registerKernels() {
 	for t, v := range variants {
 		t, v := t, v
-		k := quant.Kernels{Variant: v.name}
+		k := quant.Kernels{Variant: v.name, PreferInt: v.preferInt && v.gemvQ != nil}
 		k.Gemv = func(y []float32, w []byte, x []float32, m, n int) {
 			checkT(t, "Gemv", y, w, len(x), m, n)
 			rb := t.MustRowBytes(n)
@@ -436,7 +528,7 @@ func QuantizeActivations(t quant.Type, dst []byte, x []float32) {
 	}
 	switch vt {
 	case quant.Q8_0:
-		QuantizeQ8_0(dst, x)
+		quantizeQ8_0x86(dst, x)
 	case quant.F16:
 		for i, v := range x {
 			h := f32ToF16(v)
@@ -448,6 +540,30 @@ func QuantizeActivations(t quant.Type, dst []byte, x []float32) {
 		}
 	default:
 		panic(fmt.Sprintf("kernel: QuantizeActivations: %v has no integer path", t))
+	}
+}
+
+// quantizeQ8_0x86 quantizes activations to Q8_0 as llama.cpp does on x86
+// (quantize_row_q8_0 with AVX2), which differs from its reference code
+// (QuantizeQ8_0) in the last bit: the multiplier is 127/max|x| instead of
+// 1/d, and products are rounded half to even.
+func quantizeQ8_0x86(dst []byte, x []float32) {
+	for b := 0; b < len(x)/QK; b++ {
+		xb := x[b*QK : b*QK+QK]
+		blk := dst[b*q8BlockSize : (b+1)*q8BlockSize]
+		var amax float32
+		for _, v := range xb {
+			amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
+		}
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		h := f32ToF16(amax / 127)
+		blk[0], blk[1] = byte(h), byte(h>>8)
+		for j, v := range xb {
+			blk[2+j] = byte(int8(math.RoundToEven(float64(v * id))))
+		}
 	}
 }
 

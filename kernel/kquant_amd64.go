@@ -23,12 +23,12 @@ func archVariants() {
 		quant.Q6_K: {gemvQ6KQ8KAsm, gemmQ6KQ8Kx4Asm},
 	} {
 		v := variants[t]
-		v.gemvQ, v.gemm4, v.name = f.gemv, f.gemm4, "avx2 (int), generic (float)"
+		v.gemvQ, v.gemm4, v.name, v.preferInt = f.gemv, f.gemm4, "avx2 (int), generic (float)", true
 	}
 	v := variants[quant.IQ4_NL]
-	v.gemvQ, v.name = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)"
+	v.gemvQ, v.name, v.preferInt = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)", true
 	if cpu.X86.HasBMI2 { // PDEP assembles IQ4_XS's scales
 		v := variants[quant.IQ4_XS]
-		v.gemvQ, v.name = gemvIQ4XSQ8KAsm, "avx2 (int), generic (float)"
+		v.gemvQ, v.name, v.preferInt = gemvIQ4XSQ8KAsm, "avx2 (int), generic (float)", true
 	}
 }

@@ -249,3 +249,47 @@ func BenchmarkGemmQ(b *testing.B) {
 		})
 	}
 }
+
+// TestIntPathBitExact checks that every integer-path kernel gives exactly
+// the numbers of the generic Go version, which follows llama.cpp's AVX2
+// arithmetic lane by lane (so that activations quantized from our results
+// round as llama.cpp's do): assembly and Go must not differ in one bit.
+func TestIntPathBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	m, n := 37, 768
+	for _, typ := range computeTypes {
+		var ref func(y []float32, w, xq []byte)
+		switch {
+		case unpackers[typ] != nil:
+			ref = gemvQKGeneric(unpackers[typ], typ.BlockBytes(), kMins[typ])
+		case typ == quant.Q8_0:
+			ref = func(y []float32, w, xq []byte) {
+				gemvQ8x(y, w, xq, len(y), n, q8BlockSize, gemvQ8Q8Generic)
+			}
+		case unpackers32[typ] != nil && typ != quant.Q4_0:
+			ref = gemvQ32Generic(unpackers32[typ], typ.BlockBytes(), typ.VecDot() == quant.Q8_1, typ == quant.Q5_0)
+		default:
+			continue
+		}
+		w := randWeights(rng, typ, m, n)
+		x := make([]float32, 4*n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64()) * 3
+		}
+		xr := typ.VecDot().MustRowBytes(n)
+		xq := make([]byte, 4*xr)
+		for tk := 0; tk < 4; tk++ {
+			QuantizeActivations(typ, xq[tk*xr:(tk+1)*xr], x[tk*n:(tk+1)*n])
+		}
+		want, got := make([]float32, m), make([]float32, 4*m)
+		typ.Kernels().GemmQ(got, m, w, xq, m, n, 4)
+		for tk := 0; tk < 4; tk++ {
+			ref(want, w, xq[tk*xr:(tk+1)*xr])
+			for r := range want {
+				if math.Float32bits(want[r]) != math.Float32bits(got[tk*m+r]) {
+					t.Fatalf("%v token %d row %d: kernel %v, generic %v", typ, tk, r, got[tk*m+r], want[r])
+				}
+			}
+		}
+	}
+}

@@ -135,17 +135,20 @@ func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
 	rb := nb * q8BlockSize
 	for r := range y {
 		row := w[r*rb : r*rb+rb]
-		var sum float32
+		var acc [8]float32 // llama.cpp's lanes: 4 products each, one FMA chain
 		for b := 0; b < nb; b++ {
 			blk := row[b*q8BlockSize : b*q8BlockSize+q8BlockSize]
 			xb := xq[b*q8BlockSize+2 : b*q8BlockSize+q8BlockSize]
-			var isum int32
-			for j, q := range blk[2:] {
-				isum += int32(int8(q)) * int32(int8(xb[j]))
+			d := f16Table[uint16(blk[0])|uint16(blk[1])<<8] * xd[b]
+			for k := range acc {
+				var s int32
+				for j := 4 * k; j < 4*k+4; j++ {
+					s += int32(int8(blk[2+j])) * int32(int8(xb[j]))
+				}
+				acc[k] = fma32(d, float32(s), acc[k])
 			}
-			sum += f16Table[uint16(blk[0])|uint16(blk[1])<<8] * xd[b] * float32(isum)
 		}
-		y[r] = sum
+		y[r] = hsum8(&acc)
 	}
 }
 

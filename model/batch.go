@@ -138,6 +138,9 @@ func (j *batchAttnJob) run(lo, hi, wk int) {
 // shape whatever the batch.
 func (s *Session) rowMatmul(w *Tensor, y, x []float32, T int, add bool) {
 	s.rj = rowMatJob{m: s.m, w: w, y: y, x: x, T: T, add: add, scratch: s.scratch}
+	if s.m.intPath(w.Type) { // each row quantized on its own: batch-invariant
+		s.rj.xq = s.quantized(w.Type, x, T, w.Cols)
+	}
 	s.m.pool.parallel(&s.rj, w.Rows, w.Cols)
 }
 
@@ -147,6 +150,7 @@ type rowMatJob struct {
 	y, x    []float32
 	T       int
 	add     bool
+	xq      []byte // the rows of x quantized for w's integer path, or nil
 	scratch [][]float32
 }
 
@@ -161,11 +165,16 @@ func (j *rowMatJob) run(lo, hi, wk int) {
 	// Blocks of at most the widest activation row: gemvRows needs that
 	// much scratch for an add, besides one converted row (see grow).
 	c := &j.m.Config
-	R := min(max(8, rowBlockBytes/w.Type.rowBytes(cols)/8*8), max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
+	R := min(max(8, rowBlockBytes/w.rowBytes()/8*8), max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
 	for r0 := lo; r0 < hi; r0 += R {
 		r1 := min(hi, r0+R)
 		for t := 0; t < j.T; t++ {
-			gemvRows(matPart{w: w, y: j.y[t*rows : (t+1)*rows], add: j.add}, j.x[t*cols:(t+1)*cols], nil, r0, r1, j.scratch[wk])
+			p := matPart{w: w, y: j.y[t*rows : (t+1)*rows], add: j.add}
+			if j.xq != nil {
+				xr := len(j.xq) / j.T
+				p.xq = j.xq[t*xr : (t+1)*xr]
+			}
+			gemvRows(p, j.x[t*cols:(t+1)*cols], r0, r1, j.scratch[wk])
 		}
 	}
 }

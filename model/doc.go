@@ -82,12 +82,19 @@
 // decoding one token is a matrix-vector product and is bound by memory
 // bandwidth (every weight byte is read once per token).
 //
-// Weights are Tensors stored as F32, F16, Q8_0 or Q4_0 and computed on
-// in place from the memory-mapped file (Q8_0: blocks of 32 int8 values
-// with one float16 scale d, w = d·q; Q4_0: 4-bit values, w = d·(q−8));
-// other GGUF types are dequantized to F32 when the model loads. Weight
-// matrices are multiplied in one place (matmul.go), which picks the
-// kernel by storage type. The matrix-vector products are cut into chunks
+// Weights are Tensors whose Type is an entry of quant's table of types;
+// every type with kernels there (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1,
+// Q8_0, Q2_K … Q6_K, IQ4_NL, IQ4_XS) is computed on in place from the
+// memory-mapped file (Q8_0: blocks of 32 int8 values with one float16
+// scale d, w = d·q; Q4_K: super-blocks of 256 with 6-bit sub-block scales
+// and minimums, w = d·sc·q − dmin·m), the others (IQ1, IQ2, IQ3, TQ) are
+// dequantized to F32 when the model loads and listed in Info.Dequantized.
+// Weight matrices are multiplied in one place (matmul.go), which takes the
+// kernel from the type's table entry: with float32 activations (exact up
+// to rounding) or on llama.cpp's integer path (activations quantized per
+// block to Q8_0, Q8_1 or Q8_K, integer block dot products), per type by
+// its measured default or as Model.QuantizeActivations/FloatActivations
+// force. The matrix-vector products are cut into chunks
 // of rows that a fixed pool of worker goroutines claims from a shared
 // counter (a core that another process holds takes fewer; workers spin
 // briefly between the dispatches of a token instead of sleeping) and run

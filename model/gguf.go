@@ -26,7 +26,8 @@ func loadGGUF(path string) (*Model, error) {
 }
 
 // FromGGUF builds a model over an opened GGUF file of one of the
-// Families. F32, F16, Q8_0 and Q4_0 weights are used in place; other
+// Families. Weights of the types with kernels (InPlace: F32, F16, BF16,
+// Q4_0 … Q8_0, the K-quants, IQ4_NL, IQ4_XS) are used in place; other
 // types are dequantized to F32 and listed in Info.Dequantized. The file
 // must stay open while the model is used.
 func FromGGUF(f *gguf.File) (*Model, error) {
@@ -255,8 +256,8 @@ func (fam *Family) config(meta Meta, file string, has func(string) bool) (Config
 	return c, nil
 }
 
-// ggufSource reads tensors of a GGUF file: F32, F16, Q8_0 and Q4_0 in
-// place, other types dequantized to F32 (and listed).
+// ggufSource reads tensors of a GGUF file: the types with kernels (InPlace)
+// in place, other types dequantized to F32 (and listed).
 type ggufSource struct {
 	f           *gguf.File
 	dequantized []string
@@ -279,15 +280,8 @@ func (s *ggufSource) get(name string) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch ti.Type {
-	case quant.F32:
-		return NewRaw(name, F32, r, c, data)
-	case quant.F16:
-		return NewRaw(name, F16, r, c, data)
-	case quant.Q8_0:
-		return NewRaw(name, Q8_0, r, c, data)
-	case quant.Q4_0:
-		return NewRaw(name, Q4_0, r, c, data)
+	if InPlace(ti.Type) {
+		return NewRaw(name, ti.Type, r, c, data)
 	}
 	vals, err := dequantize(ti.Type, data, r*c)
 	if err != nil {
@@ -298,7 +292,7 @@ func (s *ggufSource) get(name string) (*Tensor, error) {
 }
 
 // dequantize converts n values of a type the forward pass does not compute
-// on directly (BF16, Q4_1, Q5_x, K-quants, ...) to float32.
+// on directly (IQ1_x, IQ2_x, IQ3_x, ...) to float32.
 func dequantize(t quant.Type, data []byte, n int) ([]float32, error) {
 	if !quant.CanDequantize(t) {
 		return nil, fmt.Errorf("type %v is not supported", t)

@@ -145,7 +145,7 @@ func TestSyntheticGGUF(t *testing.T) {
 	cases := map[string]func(s *synth){
 		"f32":  func(s *synth) {},
 		"q8_0": func(s *synth) { s.types = map[string]quant.Type{".weight": quant.Q8_0, "norm.weight": quant.F32} },
-		"q4_1 dequantized": func(s *synth) {
+		"q4_1 in place": func(s *synth) {
 			s.types = map[string]quant.Type{"ffn_up.weight": quant.Q4_1, "attn_k.weight": quant.Q4_1}
 		},
 		"q4_0": func(s *synth) {
@@ -175,10 +175,10 @@ func TestSyntheticGGUF(t *testing.T) {
 		if name == "qwen2" && (!m.Config.RoPE.Neox || m.Blocks[0].BQ == nil) {
 			t.Fatalf("qwen2 config %+v", m.Config)
 		}
-		if name == "q4_1 dequantized" && (len(m.Info.Dequantized) != 4 || m.Blocks[0].Up.Type != F32) {
-			t.Fatalf("dequantized %v", m.Info.Dequantized)
+		if name == "q4_1 in place" && (len(m.Info.Dequantized) != 0 || m.Blocks[0].Up.Type != quant.Q4_1) {
+			t.Fatalf("dequantized %v, ffn_up %v", m.Info.Dequantized, m.Blocks[0].Up.Type)
 		}
-		if name == "f16+bf16+tied" && (len(m.Info.Dequantized) != 2 || !m.Config.Tied) {
+		if name == "f16+bf16+tied" && (len(m.Info.Dequantized) != 0 || m.Blocks[0].Gate.Type != quant.BF16 || !m.Config.Tied) {
 			t.Fatalf("dequantized %v tied %v", m.Info.Dequantized, m.Config.Tied)
 		}
 		if name == "rope_freqs+linear" && (len(m.Config.RoPE.FreqFactors) != 8 || m.Config.RoPE.Factor != 4) {
@@ -191,8 +191,9 @@ func TestSyntheticGGUF(t *testing.T) {
 				t.Fatalf("yarn: inv %v mag %v err %v", inv, mag, err)
 			}
 		}
+		m.FloatActivations = true // the reference is the float path
 		checkAgainstReference(t, m, name)
-		m.QuantizeActivations = true
+		m.FloatActivations, m.QuantizeActivations = false, true
 		checkQuantizedActivations(t, m, name)
 		m.Close()
 	}

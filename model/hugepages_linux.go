@@ -3,6 +3,8 @@ package model
 import (
 	"syscall"
 	"unsafe"
+
+	"github.com/llmparts/llmparts/quant"
 )
 
 // copyToHugePages copies the weights into one anonymous mapping advised
@@ -15,7 +17,7 @@ func (m *Model) copyToHugePages() bool {
 	ts := m.tensors()
 	size := 0
 	for _, t := range ts {
-		if t.Bytes() == 0 || (t.Type == F32 && len(t.F32) == 0) || (t.Type != F32 && len(t.Raw) == 0) {
+		if t.Bytes() == 0 || (t.Type == quant.F32 && len(t.F32) == 0) || (t.Type != quant.F32 && len(t.Raw) == 0) {
 			return false
 		}
 	}
@@ -42,7 +44,7 @@ func (m *Model) copyToHugePages() bool {
 		n := int(t.Bytes())
 		dst := buf[p : p+n : p+n]
 		var src []byte
-		if t.Type == F32 {
+		if t.Type == quant.F32 {
 			src = unsafe.Slice((*byte)(unsafe.Pointer(&t.F32[0])), n)
 			copy(dst, src)
 			t.F32 = unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), n/4)

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"github.com/llmparts/llmparts/quant"
+
 	"math"
 	"testing"
 
@@ -61,7 +63,7 @@ func TestLlama2CVersion2(t *testing.T) {
 	}
 	defer m.Close()
 	m.SetThreads(2)
-	if m.Blocks[0].WQ.Type != Q8_0 || m.Blocks[0].Down.Type != F32 || len(m.Info.Dequantized) != 5 {
+	if m.Blocks[0].WQ.Type != quant.Q8_0 || m.Blocks[0].Down.Type != quant.F32 || len(m.Info.Dequantized) != 5 {
 		t.Fatalf("types %v %v, dequantized %v", m.Blocks[0].WQ.Type, m.Blocks[0].Down.Type, m.Info.Dequantized)
 	}
 	// The re-packed values equal the group values up to the float16

@@ -17,11 +17,12 @@ type Options struct {
 	// Threads is the number of goroutines for forward passes
 	// (0 = GOMAXPROCS).
 	Threads int
-	// QuantizeActivations sets Model.QuantizeActivations: decode Q8_0/Q4_0
-	// weights against Q8_0-quantized activations (llama.cpp's path) instead
-	// of exact float32 activations. With the current kernels the float
-	// path measured faster, so it is the default.
-	QuantizeActivations bool
+	// QuantizeActivations and FloatActivations set the Model fields of the
+	// same names: every quantized type on llama.cpp's integer path
+	// (activations quantized per block), or every type on the float path.
+	// With neither, each type takes its measured default
+	// (quant.Kernels.PreferInt).
+	QuantizeActivations, FloatActivations bool
 	// KeepMapped leaves the weight matrices of a memory-mapped file where
 	// they are. By default (on Linux, for at least 16 MiB of weights) they
 	// are copied into anonymous memory advised for transparent huge pages:
@@ -70,6 +71,7 @@ func Load(path string, opts Options) (*Model, error) {
 	}
 	m.SetThreads(opts.Threads)
 	m.QuantizeActivations = opts.QuantizeActivations
+	m.FloatActivations = opts.FloatActivations && !opts.QuantizeActivations
 	return m, nil
 }
 
@@ -150,15 +152,15 @@ func (s llama2cSource) get(name string) (*Tensor, error) { return s[name], nil }
 // 32 (int8 values, then float32 scales) as ggml Q8_0 blocks (float16 scale
 // then the 32 values), rounding each scale to float16.
 func q8FromGroups(t llama2c.Tensor) *Tensor {
-	nb := len(t.Q) / 32
-	raw := make([]byte, nb*34)
+	nb, bb := len(t.Q)/quant.QK, quant.Q8_0.BlockBytes()
+	raw := make([]byte, nb*bb)
 	for b := 0; b < nb; b++ {
+		blk := raw[b*bb : (b+1)*bb]
 		h := quant.F32ToF16(t.Scales[b])
-		raw[b*34] = byte(h)
-		raw[b*34+1] = byte(h >> 8)
-		for j, q := range t.Q[b*32 : b*32+32] {
-			raw[b*34+2+j] = byte(q)
+		blk[0], blk[1] = byte(h), byte(h>>8)
+		for j, q := range t.Q[b*quant.QK : (b+1)*quant.QK] {
+			blk[2+j] = byte(q)
 		}
 	}
-	return &Tensor{Name: t.Name, Type: Q8_0, Rows: t.Rows, Cols: t.Cols, Raw: raw}
+	return &Tensor{Name: t.Name, Type: quant.Q8_0, Rows: t.Rows, Cols: t.Cols, Raw: raw}
 }

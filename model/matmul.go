@@ -1,13 +1,53 @@
 package model
 
 import (
-	"github.com/llmparts/llmparts/internal/le"
 	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/quant"
 )
 
 // Weight matrices are multiplied here and only here: matmul (several
-// tokens, a GEMM) and gemvRows (one token), each picking the kernel by
-// the weight's storage type.
+// tokens, a GEMM) and gemvRows (one token), each taking the kernel from
+// the weight type's entry in quant's table of types. Each type is
+// multiplied either with float32 activations (Gemv; for several tokens,
+// rows dequantized a block at a time into Sgemm) or on the integer path
+// (activations quantized per block to the type's VecDot format, GemvQ and
+// GemmQ), as intPath decides.
+
+// IntegerPath reports whether weights of type t are multiplied on the
+// integer path (activations quantized per block to t.VecDot()): forced by
+// FloatActivations or QuantizeActivations, else the type's measured
+// default (quant.Kernels.PreferInt).
+func (m *Model) IntegerPath(t quant.Type) bool { return m.intPath(t) }
+
+func (m *Model) intPath(t quant.Type) bool {
+	k := t.Kernels()
+	switch {
+	case t == quant.F32 || k.GemvQ == nil || m.FloatActivations:
+		return false
+	case m.QuantizeActivations:
+		return true
+	}
+	return k.PreferInt
+}
+
+// quantized returns rows of x quantized for weights of type t (T rows of
+// cols values) in the session's buffer for t's VecDot format.
+func (s *Session) quantized(t quant.Type, x []float32, T, cols int) []byte {
+	vt := t.VecDot()
+	rb := vt.MustRowBytes(cols)
+	if s.xqs == nil {
+		s.xqs = map[quant.Type][]byte{}
+	}
+	buf := s.xqs[vt]
+	if len(buf) < T*rb {
+		buf = make([]byte, T*rb)
+		s.xqs[vt] = buf
+	}
+	for i := 0; i < T; i++ {
+		kernel.QuantizeActivations(t, buf[i*rb:(i+1)*rb], x[i*cols:(i+1)*cols])
+	}
+	return buf[:T*rb]
+}
 
 // matmul computes y[T][rows] = x[T][cols]·Wᵀ (or adds it to y). One
 // token is a GEMV split over the model's worker pool; several tokens are
@@ -19,7 +59,7 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		return
 	}
 	if T == 1 {
-		s.gemv(x, matPart{w, y, add})
+		s.gemv(x, matPart{w: w, y: y, add: add})
 		return
 	}
 	// The weight is op(A) here (m = rows, no transpose, so packing it is a
@@ -30,7 +70,20 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		s.yt = make([]float32, rows*T)
 	}
 	yt := s.yt[:rows*T]
-	if w.Type == F32 {
+	if s.m.intPath(w.Type) {
+		// Y[T][rows] directly (ldy = rows), into yt first when adding.
+		xq := s.quantized(w.Type, x, T, cols)
+		dst := y[:T*rows]
+		if add {
+			dst = yt
+		}
+		w.Type.Kernels().GemmQ(dst, rows, w.Raw, xq, rows, cols, T)
+		if add {
+			kernel.Add(y[:T*rows], y[:T*rows], yt)
+		}
+		return
+	}
+	if w.Type == quant.F32 {
 		kernel.Sgemm(false, true, rows, T, cols, 1, w.F32, cols, x, cols, 0, yt, T)
 	} else {
 		R := max(16, (1<<19)/cols/16*16)
@@ -58,23 +111,28 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 	}
 }
 
-// gemv computes every part's y = W·x for one token in one dispatch.
-// With Model.QuantizeActivations, x is quantized to Q8_0 once for all
-// parts with Q8_0 or Q4_0 weights, which then use integer dot products.
+// gemv computes every part's y = W·x for one token in one dispatch. The
+// parts on the integer path get x quantized once per VecDot format.
 func (s *Session) gemv(x []float32, parts ...matPart) {
 	s.mj = matJob{n: len(parts), x: x, scratch: s.scratch}
 	rows := 0
+	var done [4]quant.Type // VecDot formats already quantized in this call
+	nd := 0
 	for i, p := range parts {
+		if s.m.intPath(p.w.Type) {
+			vt, found := p.w.Type.VecDot(), false
+			for _, d := range done[:nd] {
+				found = found || d == vt
+			}
+			if !found {
+				s.quantized(p.w.Type, x, 1, p.w.Cols)
+				done[nd] = vt
+				nd++
+			}
+			p.xq = s.xqs[vt][:vt.MustRowBytes(p.w.Cols)]
+		}
 		s.mj.parts[i] = p
 		rows += p.w.Rows
-		if (p.w.Type == Q8_0 || p.w.Type == Q4_0) && s.m.QuantizeActivations && s.mj.xq == nil {
-			cols := p.w.Cols
-			if len(s.xq) < cols/32*34 {
-				s.xq = make([]byte, cols/32*34)
-			}
-			s.mj.xq = s.xq[:cols/32*34]
-			kernel.QuantizeQ8_0(s.mj.xq, x[:cols])
-		}
 	}
 	s.m.pool.parallel(&s.mj, rows, parts[0].w.Cols)
 }
@@ -100,14 +158,14 @@ type matJob struct {
 	parts   [3]matPart
 	n       int // parts in use
 	x       []float32
-	xq      []byte // x quantized to Q8_0, or nil
 	scratch [][]float32
 }
 
 type matPart struct {
 	w   *Tensor
 	y   []float32
-	add bool // y += W·x instead of y = W·x
+	add bool   // y += W·x instead of y = W·x
+	xq  []byte // x quantized to w's VecDot format (integer path), or nil
 }
 
 // kernelSerialBytes keeps every kernel call below the size at which the
@@ -121,14 +179,14 @@ func (j *matJob) run(lo, hi, wk int) {
 	for _, p := range j.parts[:j.n] {
 		rows := p.w.Rows
 		if a, b := max(lo, off), min(hi, off+rows); a < b {
-			gemvRows(p, j.x, j.xq, a-off, b-off, j.scratch[wk])
+			gemvRows(p, j.x, a-off, b-off, j.scratch[wk])
 		}
 		off += rows
 	}
 }
 
 // gemvRows computes rows lo..hi of p.y = p.w·x (or adds them).
-func gemvRows(p matPart, x []float32, xq []byte, lo, hi int, scratch []float32) {
+func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
 	w := p.w
 	cols := w.Cols
 	x = x[:cols]
@@ -136,38 +194,21 @@ func gemvRows(p matPart, x []float32, xq []byte, lo, hi int, scratch []float32) 
 	if p.add {
 		y = scratch[:hi-lo]
 	}
-	rb := w.Type.rowBytes(cols)
+	k := w.Type.Kernels()
+	rb := w.rowBytes()
 	step := max(1, kernelSerialBytes/rb)
 	for r0 := lo; r0 < hi; r0 += step {
 		r1 := min(hi, r0+step)
 		yy := y[r0-lo : r1-lo]
-		switch w.Type {
-		case F32:
+		switch {
+		case w.Type == quant.F32:
 			// Sgemv's four-row kernel is 30% faster than row dots on
 			// narrow matrices (stories260K) and equal when memory-bound.
 			kernel.Sgemv(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
-		case Q8_0:
-			if xq != nil {
-				kernel.GemvQ8_0Q8(yy, w.Raw[r0*rb:r1*rb], xq, r1-r0, cols)
-			} else {
-				kernel.GemvQ8_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
-			}
-		case Q4_0:
-			if xq != nil {
-				kernel.GemvQ4_0Q8(yy, w.Raw[r0*rb:r1*rb], xq, r1-r0, cols)
-			} else {
-				kernel.GemvQ4_0(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
-			}
-		default: // F16
-			if u := le.Uint16s(w.Raw[r0*rb : r1*rb]); u != nil {
-				kernel.GemvF16(yy, u, x, r1-r0, cols)
-				continue
-			}
-			buf := scratch[len(scratch)-cols:]
-			for r := r0; r < r1; r++ {
-				w.Row(r, buf)
-				yy[r-r0] = kernel.Dot(buf, x)
-			}
+		case p.xq != nil:
+			k.GemvQ(yy, w.Raw[r0*rb:r1*rb], p.xq, r1-r0, cols)
+		default:
+			k.Gemv(yy, w.Raw[r0*rb:r1*rb], x, r1-r0, cols)
 		}
 	}
 	if p.add {

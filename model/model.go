@@ -7,6 +7,7 @@ import (
 	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/norm"
+	"github.com/llmparts/llmparts/quant"
 )
 
 // Norm is one normalisation layer of the model, computed by package norm
@@ -90,12 +91,16 @@ type Model struct {
 	Blocks        []*Block
 	FinalNorm     Norm
 	Info          Info
-	// QuantizeActivations makes decoding with Q8_0 and Q4_0 weights
-	// quantize the activation vector to Q8_0 and use exact integer block
-	// dots, as llama.cpp's CPU path does: faster, with an error of up to
-	// ~0.4% of each 32-value block's largest |x|. Off by default
-	// (Options.QuantizeActivations).
-	QuantizeActivations bool
+	// QuantizeActivations puts every quantized weight type on the integer
+	// path, as llama.cpp's CPU code does: the activations are quantized per
+	// block (to Q8_0, Q8_1 or Q8_K: an error of up to ~0.4% of each block's
+	// largest |x|) and each block is an exact integer dot product.
+	// FloatActivations puts every type on the float path (float32
+	// activations; the product equals that of the dequantized weights up
+	// to rounding). With neither, each type takes its measured default
+	// (quant.Kernels.PreferInt: the K-quants and IQ4 types the integer
+	// path, F16, BF16, Q8_0 and Q4_0 the float path).
+	QuantizeActivations, FloatActivations bool
 
 	pool   *pool
 	closer func() error
@@ -279,7 +284,7 @@ func (m *Model) checkFinite(file string) error {
 		vs = append(vs, vec{b.BQ, p + "q bias"}, vec{b.BK, p + "k bias"}, vec{b.BV, p + "v bias"},
 			vec{b.BO, p + "output bias"}, vec{b.BUp, p + "up bias"}, vec{b.BDown, p + "down bias"})
 	}
-	if e := m.Embed; e != nil && e.Type == F32 && len(e.F32) <= maxScanEmbed {
+	if e := m.Embed; e != nil && e.Type == quant.F32 && len(e.F32) <= maxScanEmbed {
 		vs = append(vs, vec{e.F32, "token embedding " + e.Name})
 	}
 	for _, v := range vs {

@@ -7,6 +7,7 @@ import (
 	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/posenc"
+	"github.com/llmparts/llmparts/quant"
 )
 
 // Session is one generation stream: a key/value cache of ctx positions
@@ -32,7 +33,7 @@ type Session struct {
 	mj                                 matJob
 	dj                                 dequantJob
 	deq, yt                            []float32
-	xq                                 []byte
+	xqs                                map[quant.Type][]byte // activations quantized per VecDot format
 	aj                                 attnJob
 	ag                                 attnGemmJob
 	scores                             [][]float32 // per worker T×P attention scores

@@ -92,6 +92,10 @@ type Kernels struct {
 	// Variant names the implementation of Gemv and GemvQ ("avx2",
 	// "generic", …), for `llmparts info` and `bench kernels`.
 	Variant string
+	// PreferInt reports that GemvQ (with the cost of quantizing the
+	// activations) measured faster than Gemv on this machine, so callers
+	// use the integer path for this type unless told otherwise.
+	PreferInt bool
 }
 
 var table [40]Info

@@ -3,10 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llmparts/llmparts/quant"
 )
 
 func init() { register(newInfoCmd) }
@@ -57,25 +58,34 @@ func info(mf *modelFlags) error {
 		fmt.Fprintf(w, "%-16s%s\n", map[bool]string{true: "extras:", false: ""}[i == 0], e)
 	}
 	fmt.Fprintf(w, "LM head:        %s\n", map[bool]string{true: "tied to the token embedding", false: "separate"}[c.Tied])
-	counts := map[string]int{}
+	counts := map[quant.Type]int{}
 	var bytes int64
 	for _, t := range m.Tensors() {
-		counts[t.Type.String()]++
+		counts[t.Type]++
 		bytes += t.Bytes()
 	}
-	var kinds []string
-	for k, n := range counts {
-		kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+	var kinds, kernels []string
+	for _, t := range quant.Types() {
+		n := counts[t]
+		if n == 0 {
+			continue
+		}
+		kinds = append(kinds, fmt.Sprintf("%v ×%d", t, n))
+		k := t.Kernels()
+		how := fmt.Sprintf("float32 activations (%s)", k.Variant)
+		if m.IntegerPath(t) {
+			how = fmt.Sprintf("activations quantized to %v, integer block dots (%s)", t.VecDot(), k.Variant)
+		}
+		kernels = append(kernels, fmt.Sprintf("%v × %s", t, how))
 	}
-	sort.Strings(kinds)
 	fmt.Fprintf(w, "matrices:       %s (%.2f MB); norms and biases F32\n", strings.Join(kinds, ", "), float64(bytes)/1e6)
 	fmt.Fprintf(w, "parameters:     %d (%.2fM)\n", m.NumParams(), float64(m.NumParams())/1e6)
-	if counts["Q8_0"]+counts["Q4_0"] > 0 {
-		how := "float32 activations"
-		if m.QuantizeActivations {
-			how = "activations quantized to Q8_0, integer block dots"
+	for i, k := range kernels {
+		label := "kernels:"
+		if i > 0 {
+			label = ""
 		}
-		fmt.Fprintf(w, "decode:         Q8_0/Q4_0 weights × %s\n", how)
+		fmt.Fprintf(w, "%-15s %s\n", label, k)
 	}
 	if d := m.Info.Dequantized; len(d) > 0 {
 		list := d

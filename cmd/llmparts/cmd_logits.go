@@ -19,7 +19,6 @@ var logitsOut io.Writer = os.Stdout
 func newLogitsCmd() *cobra.Command {
 	var mf modelFlags
 	var ids string
-	var floatAct bool
 	var nCtx int
 	c := &cobra.Command{
 		Use:   "logits [-m MODEL] --ids 1,2,3 [--float-activations | --quantize-activations]",
@@ -35,9 +34,6 @@ go through one at a time, the path that has it).`,
   llmparts logits -m phi3.gguf --ids 1,2,3 -c 256`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if floatAct && mf.quantAct {
-				return usageErrorf("--float-activations and --quantize-activations exclude each other")
-			}
 			toks, err := parseIDs(ids)
 			if err != nil {
 				return err
@@ -51,7 +47,6 @@ go through one at a time, the path that has it).`,
 	mf.add(c.Flags())
 	mf.noTok = true
 	c.Flags().StringVar(&ids, "ids", "", "token ids, comma-separated (required)")
-	c.Flags().BoolVar(&floatAct, "float-activations", false, "float32 activations with Q8_0/Q4_0 weights (the default)")
 	c.Flags().IntVarP(&nCtx, "ctx-size", "c", 0, "session context in positions, as llama.cpp's -c (0: the number of ids); it decides Phi-3's LongRoPE factors (long when it exceeds the original context)")
 	return c
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type modelFlags struct {
 	threads    int
 	maxKV      string // --max-kv-memory: session memory limit (sysmem.ParseSize; 0 = MemAvailable)
 	quantAct   bool
+	floatAct   bool
 	keepMapped bool // leave the weights in the file mapping (info: no forward pass)
 	noTok      bool // no tokenizer needed (bench generate)
 }
@@ -31,7 +33,8 @@ func (mf *modelFlags) add(fs *pflag.FlagSet) {
 	// Shell completion offers model and tokenizer files (and folders).
 	cobra.MarkFlagFilename(fs, "model", "gguf", "bin")
 	cobra.MarkFlagFilename(fs, "tokenizer", "bin", "model", "json", "gguf")
-	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "decode Q8_0/Q4_0 weights against Q8_0-quantized activations (llama.cpp's integer path) instead of float32 ones")
+	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "multiply every quantized weight type with activations quantized per block to Q8_0/Q8_1/Q8_K (llama.cpp's integer path)")
+	fs.BoolVar(&mf.floatAct, "float-activations", false, "multiply every weight type with float32 activations (exact up to rounding); default: each type's measured faster path (llmparts info names it)")
 }
 
 // open loads -m (or the embedded default model when -m is absent) with
@@ -40,8 +43,11 @@ func (mf *modelFlags) open() (*llmparts.Model, error) {
 	if err := model.CheckThreads(mf.threads); err != nil {
 		return nil, usageErrorf("--%v", err)
 	}
+	if mf.quantAct && mf.floatAct {
+		return nil, usageErrorf("--quantize-activations and --float-activations exclude each other")
+	}
 	t0 := time.Now()
-	o := llmparts.Options{Tokenizer: mf.tok, Threads: mf.threads, QuantizeActivations: mf.quantAct, KeepMapped: mf.keepMapped, NoTokenizer: mf.noTok}
+	o := llmparts.Options{Tokenizer: mf.tok, Threads: mf.threads, QuantizeActivations: mf.quantAct, FloatActivations: mf.floatAct, KeepMapped: mf.keepMapped, NoTokenizer: mf.noTok}
 	var m *llmparts.Model
 	var err error
 	if mf.model == "" {
@@ -57,6 +63,13 @@ func (mf *modelFlags) open() (*llmparts.Model, error) {
 	fmt.Fprintf(os.Stderr, "loaded %s (%s, %s): %d layers, dim %d, %d heads (%d kv), vocab %d, ctx %d, %.2fM params, %d threads, %v\n",
 		n.Info.Path, n.Info.Format, c.Arch, c.NLayers, c.Dim, c.NHeads, c.NKVHeads, c.VocabSize, c.ContextLen,
 		float64(n.NumParams())/1e6, n.Threads(), time.Since(t0).Round(time.Millisecond))
+	if d := n.Info.Dequantized; len(d) > 0 {
+		list := strings.Join(d[:min(len(d), 4)], ", ")
+		if len(d) > 4 {
+			list += ", ..."
+		}
+		fmt.Fprintf(os.Stderr, "warning: %d tensors have a type with no kernels and were expanded to F32 at load (more memory, slower): %s\n", len(d), list)
+	}
 	if tok := m.Tokenizer; tok != nil {
 		fmt.Fprintf(os.Stderr, "tokenizer: %s (%s, %d tokens)\n", m.TokenizerSource, tok.Kind(), tok.VocabSize())
 		if tok.VocabSize() != c.VocabSize {
