@@ -295,13 +295,13 @@ func (e *engine) step() {
 func (e *engine) sampleNext(sl *slot, logits []float32) {
 	j := sl.j
 	var ev event
-	if j.logprobs >= 0 {
-		ev.top = topLogprobs(logits, max(j.logprobs, 1))
-	}
 	// Ids past the tokenizer's vocabulary (a model padded to a round
-	// vocabulary size) have no text: never sample them.
+	// vocabulary size) have no text: never sample or report them.
 	for id := e.tok.VocabSize(); id < len(logits); id++ {
 		logits[id] = float32(math.Inf(-1))
+	}
+	if j.logprobs >= 0 {
+		ev.top = topLogprobs(logits, max(j.logprobs, 1))
 	}
 	if j.ignoreEOS {
 		for id := range e.stopIDs {
