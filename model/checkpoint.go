@@ -8,11 +8,11 @@ import (
 	"io/fs"
 	"math"
 	"path"
-	"strings"
 
 	"github.com/llmparts/llmparts/format/safetensors"
 	"github.com/llmparts/llmparts/internal/checksum"
 	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/model/spec"
 )
 
 // hfConfig is the part of config.json a trainer checkpoint needs.
@@ -38,30 +38,14 @@ type hfConfig struct {
 	EmbedScale float64 `json:"llmparts_embed_scale"`
 }
 
-// CheckpointDir returns the folder of fsys holding the current checkpoint:
-// the name written in the file "current" if there is one, else ".".
-func CheckpointDir(fsys fs.FS) (string, error) {
-	if _, err := fs.Stat(fsys, "current"); err != nil {
-		return ".", nil
-	}
-	b, err := safeio.ReadFileFS(fsys, "current", safeio.MaxPointer, "a checkpoint pointer")
-	if err != nil {
-		return "", err
-	}
-	name := strings.TrimSpace(string(b))
-	if name == "" || !fs.ValidPath(name) {
-		return "", fmt.Errorf("file current names an invalid folder %q", name)
-	}
-	return name, nil
-}
-
 // LoadFS loads a trainer checkpoint (config.json with llmparts_* keys +
 // model.safetensors) or a Hugging Face folder (config.json with a
 // model_type, model.safetensors or shards, see hf.go) from fsys, following
-// the "current" pointer file; name is used in messages. Weights are read
+// the "current" pointer file by spec.ResolveFS's rule; name is used in
+// messages. Weights are read
 // into memory.
 func LoadFS(fsys fs.FS, name string) (*Model, error) {
-	dir, err := CheckpointDir(fsys)
+	dir, err := spec.ResolveFS(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %v", name, err)
 	}

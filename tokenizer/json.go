@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/model/spec"
 )
 
 // writeJSONAtomic writes v as JSON to path through a temporary file in the
@@ -267,7 +268,8 @@ func hfPre(raw json.RawMessage) (string, error) {
 // LoadFile loads a tokenizer of any supported kind, detected from the file:
 // GGUF (.gguf), llama2.c tokenizer.bin (.bin), SentencePiece (.model),
 // tokenizer.json (char or Hugging Face BPE), or a checkpoint folder holding
-// tokenizer.json (directly or in the subfolder named by a "current" file).
+// tokenizer.json (directly or in the checkpoint folder spec.Resolve finds
+// through a "current" file).
 func LoadFile(path string) (Tokenizer, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -276,14 +278,12 @@ func LoadFile(path string) (Tokenizer, error) {
 	if st.IsDir() {
 		p := filepath.Join(path, "tokenizer.json")
 		if _, err := os.Stat(p); err != nil {
-			if cur, err2 := safeio.ReadFile(filepath.Join(path, "current"), safeio.MaxPointer, "a checkpoint pointer"); err2 == nil {
-				sub := strings.TrimSpace(string(cur))
-				if !filepath.IsAbs(sub) {
-					sub = filepath.Join(path, sub)
+			if _, err2 := os.Stat(filepath.Join(path, spec.CurrentFile)); !errors.Is(err2, fs.ErrNotExist) {
+				sub, err := spec.Resolve(path)
+				if err != nil {
+					return nil, fmt.Errorf("tokenizer: %w", err)
 				}
 				p = filepath.Join(sub, "tokenizer.json")
-			} else if !errors.Is(err2, fs.ErrNotExist) {
-				return nil, fmt.Errorf("tokenizer: %w", err2)
 			}
 		}
 		path = p

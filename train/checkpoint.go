@@ -16,6 +16,7 @@ import (
 	"github.com/llmparts/llmparts/format/safetensors"
 	"github.com/llmparts/llmparts/internal/checksum"
 	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -138,8 +139,9 @@ type Checkpoint struct {
 	Tokenizer tokenizer.Tokenizer
 }
 
-// CurrentFile is the pointer file naming the current checkpoint folder.
-const CurrentFile = "current"
+// CurrentFile is the pointer file naming the current checkpoint folder
+// (spec.ResolveFS documents the rule that reads it).
+const CurrentFile = spec.CurrentFile
 
 // BestFile is the pointer file naming the checkpoint folder with the
 // lowest validation loss (pruning keeps that folder).
@@ -271,23 +273,6 @@ func pruneSteps(out, cur string, keep int) {
 	}
 }
 
-// ResolveCheckpoint returns the checkpoint folder for dir: dir itself if it
-// holds config.json, else the folder named by dir/current.
-func ResolveCheckpoint(dir string) (string, error) {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		return dir, nil
-	}
-	b, err := safeio.ReadFile(filepath.Join(dir, CurrentFile), safeio.MaxPointer, "a checkpoint pointer")
-	if err != nil {
-		return "", fmt.Errorf("train: %s is neither a checkpoint folder nor a training output with a %q file: %w", dir, CurrentFile, err)
-	}
-	name := strings.TrimSpace(string(b))
-	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return "", fmt.Errorf("train: %s/%s names a bad folder %q", dir, CurrentFile, name)
-	}
-	return filepath.Join(dir, name), nil
-}
-
 // LoadCheckpoint loads a checkpoint folder (or a training output folder,
 // through its current pointer): config, weights, optimizer moments,
 // tokenizer and state.
@@ -303,9 +288,9 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 // dir did not resolve, the error then being complete) and the error of
 // loading it without a prefix.
 func loadCheckpoint(dir string) (*Checkpoint, string, error) {
-	d, err := ResolveCheckpoint(dir)
+	d, err := spec.Resolve(dir)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("train: %w", err)
 	}
 	ck, err := LoadCheckpointFS(os.DirFS(d), ".")
 	if err != nil {

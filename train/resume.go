@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/llmparts/llmparts/internal/safeio"
+	"github.com/llmparts/llmparts/model/spec"
 )
 
 // resumable are the options (by JSON name) a resumed run may set
@@ -32,9 +33,9 @@ func Resumable(name string) bool { return resumable[strings.ReplaceAll(name, "-"
 // SavedOptions returns the options recorded in the state.json of the
 // current checkpoint of the training output folder out.
 func SavedOptions(out string) (Options, error) {
-	dir, err := ResolveCheckpoint(out)
+	dir, err := spec.Resolve(out)
 	if err != nil {
-		return Options{}, err
+		return Options{}, fmt.Errorf("train: %w", err)
 	}
 	sp := filepath.Join(dir, "state.json")
 	if _, err := os.Stat(sp); errors.Is(err, fs.ErrNotExist) {

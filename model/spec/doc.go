@@ -1,0 +1,17 @@
+// Package spec is the model description that the two executors share:
+// train (forward and backward, flat parameters, AdamW) and model
+// (inference with a KV cache, every family) run the same networks, as
+// llm.c keeps a training and an inference program over one description.
+//
+// What is shared lives here, once:
+//
+//   - the checkpoint-folder rule (Resolve, ResolveFS): which folder of a
+//     training output or a checkpoint holds the model;
+//
+// It is a leaf package (it imports no other part of the project except
+// internal/safeio) so that both executors, export and cmd import it without
+// cycles: model cannot import train (train's loader is model's test
+// oracle, and model's tests import train), and train should not import
+// model (it would pull the inference runtime, its kernels and formats into
+// the trainer, and model's internal tests would then form an import cycle).
+package spec
