@@ -54,8 +54,18 @@ func (c *Config) ToHF() HFConfig {
 	if c.MLP == MLPGELU {
 		act = "gelu_pytorch_tanh"
 	}
+	// Only the Llama variant is labelled as Llama: transformers would load
+	// any other one under that name without complaint and compute a
+	// different function (LayerNorm without its bias, SiLU for GELU, no
+	// positions...). The others carry our own name, which transformers
+	// refuses; llmparts export --to hf writes them as the architecture that
+	// matches, where there is one.
+	arch, mt := []string{"LlamaForCausalLM"}, "llama"
+	if c.Norm != NormRMS || c.Pos != PosRoPE || c.MLP != MLPSwiGLU || c.embedScale() != 1 {
+		arch, mt = []string{"LlmpartsForCausalLM"}, "llmparts"
+	}
 	return HFConfig{
-		Architectures: []string{"LlamaForCausalLM"}, ModelType: "llama",
+		Architectures: arch, ModelType: mt,
 		HiddenSize: c.Dim, IntermediateSize: c.Hidden, NumHiddenLayers: c.Layers,
 		NumAttentionHeads: c.Heads, NumKeyValueHeads: c.KVHeads, VocabSize: c.Vocab,
 		MaxPositionEmbeddings: c.Ctx, RMSNormEps: c.Eps, RopeTheta: c.RopeTheta,

@@ -57,3 +57,22 @@ func TestResumeRefusesOtherOptions(t *testing.T) {
 		t.Errorf("SavedOptions: %+v, %v", saved, err)
 	}
 }
+
+// TestConfigLabels: only the Llama variant's config.json says Llama.
+func TestConfigLabels(t *testing.T) {
+	for _, c := range []struct {
+		norm, pos, mlp, want string
+	}{
+		{NormRMS, PosRoPE, MLPSwiGLU, "llama"},
+		{NormLayer, PosRoPE, MLPSwiGLU, "llmparts"},
+		{NormRMS, PosRoPE, MLPGELU, "llmparts"},
+		{NormRMS, PosSinusoidal, MLPSwiGLU, "llmparts"},
+		{NormPRMS, PosRoPE, MLPSwiGLU, "llmparts"},
+	} {
+		cfg := Config{Norm: c.norm, Pos: c.pos, MLP: c.mlp}
+		h := cfg.ToHF()
+		if h.ModelType != c.want || (c.want == "llama") != (h.Architectures[0] == "LlamaForCausalLM") {
+			t.Errorf("%s+%s+%s: %v %q", c.norm, c.pos, c.mlp, h.Architectures, h.ModelType)
+		}
+	}
+}
