@@ -50,6 +50,20 @@
 // quantized to Q8_0 (QuantizeQ8_0, 8 bits per value plus a scale per 32),
 // then each block is an exact integer dot product scaled by d_w·d_x.
 //
+// # Every quant type
+//
+// kquant.go registers, for every weight type of quant's table of types
+// (quant.RegisterKernels), a float-activation GEMV (each block decoded by
+// the type's reference dequantizer and dotted with x), an integer-path
+// GEMV (activations quantized by QuantizeActivations to the type's VecDot
+// format, Q8_0, Q8_1 or Q8_K) and a matrix-matrix product over T tokens.
+// The integer kernels follow llama.cpp's AVX2 float arithmetic lane by
+// lane (eight lanes of 4-element integer sums, fused multiply-adds,
+// llama.cpp's horizontal sum), so a value that lands on an activation
+// rounding boundary in llama.cpp lands there here too; the assembly (Q4_K,
+// Q5_K, Q6_K with a four-token GEMM, IQ4_XS, IQ4_NL, Q8_0) is tested bit
+// for bit against the generic Go.
+//
 // Tests compare every kernel with a plain float64 reference (ref_test.go)
 // on lengths that are not multiples of the vector width, on unaligned
 // slices and with NaN/Inf, with the bound above; fuzz targets (FuzzDot,
