@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"math"
 	"path"
 
 	"github.com/llmparts/llmparts/format/safetensors"
@@ -14,29 +13,6 @@ import (
 	"github.com/llmparts/llmparts/internal/safeio"
 	"github.com/llmparts/llmparts/model/spec"
 )
-
-// hfConfig is the part of config.json a trainer checkpoint needs.
-type hfConfig struct {
-	HiddenSize            int      `json:"hidden_size"`
-	IntermediateSize      int      `json:"intermediate_size"`
-	NumHiddenLayers       int      `json:"num_hidden_layers"`
-	NumAttentionHeads     int      `json:"num_attention_heads"`
-	NumKeyValueHeads      int      `json:"num_key_value_heads"`
-	HeadDim               int      `json:"head_dim"`
-	VocabSize             int      `json:"vocab_size"`
-	MaxPositionEmbeddings int      `json:"max_position_embeddings"`
-	RMSNormEps            *float64 `json:"rms_norm_eps"` // nil: absent (1e-5)
-	RopeTheta             *float64 `json:"rope_theta"`   // nil: absent (10000)
-	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
-	Norm                  string   `json:"llmparts_norm"`
-	NormP                 float64  `json:"llmparts_norm_p"`
-	Pos                   string   `json:"llmparts_pos"`
-	MLP                   string   `json:"llmparts_mlp"`
-	RopeLayout            string   `json:"llmparts_rope_layout"`
-	// EmbedScale multiplies the token embeddings entering the first block
-	// (the trainer's x₀ = s·E[tok] + PE[t]); absent means 1.
-	EmbedScale float64 `json:"llmparts_embed_scale"`
-}
 
 // LoadFS loads a trainer checkpoint (config.json with llmparts_* keys +
 // model.safetensors) or a Hugging Face folder (config.json with a
@@ -67,7 +43,7 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 		}
 		return m, err
 	}
-	var hc hfConfig
+	var hc spec.Config
 	if err := json.Unmarshal(cb, &hc); err != nil {
 		return nil, fmt.Errorf("model: %s/config.json: %v", where, err)
 	}
@@ -101,58 +77,20 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 }
 
 // hfToConfig turns config.json values into a validated Config; file (the
-// config.json path) is named in errors. Absent keys take their defaults;
-// present but invalid values are errors.
-func hfToConfig(hc hfConfig, file string) (Config, error) {
+// config.json path) is named in errors. spec.Config.Check gives absent keys
+// their defaults and refuses values no executor can use.
+func hfToConfig(hc spec.Config, file string) (Config, error) {
+	hc, err := hc.Check(file)
+	if err != nil {
+		return Config{}, err
+	}
 	c := Config{
 		Arch: "llama", Dim: hc.HiddenSize, HiddenDim: hc.IntermediateSize, NLayers: hc.NumHiddenLayers,
 		NHeads: hc.NumAttentionHeads, NKVHeads: hc.NumKeyValueHeads, HeadDim: hc.HeadDim, VocabSize: hc.VocabSize,
-		ContextLen: hc.MaxPositionEmbeddings, NormEps: 1e-5, Norm: NormKind(hc.Norm), NormP: hc.NormP,
-		Pos: PosKind(hc.Pos), MLP: MLPKind(hc.MLP), Tied: hc.TieWordEmbeddings,
-		EmbedScale: hc.EmbedScale,
+		ContextLen: hc.MaxPositionEmbeddings, NormEps: *hc.RMSNormEps, Norm: hc.Norm, NormP: hc.NormP,
+		Pos: hc.Pos, MLP: hc.MLP, Tied: hc.TieWordEmbeddings, EmbedScale: hc.EmbedScale,
 	}
-	if hc.RMSNormEps != nil {
-		c.NormEps = *hc.RMSNormEps
-		if !(c.NormEps > 0) || math.IsInf(c.NormEps, 0) {
-			return c, fmt.Errorf("%s: rms_norm_eps %v must be a finite number > 0", file, c.NormEps)
-		}
-	}
-	if c.NKVHeads == 0 {
-		c.NKVHeads = c.NHeads
-	}
-	if c.HeadDim == 0 && c.NHeads > 0 {
-		c.HeadDim = c.Dim / c.NHeads
-	}
-	if c.Norm == "" {
-		c.Norm = RMSNorm
-	}
-	if c.Pos == "" {
-		c.Pos = PosRoPE
-	}
-	if c.MLP == "" {
-		c.MLP = SwiGLU
-	}
-	if c.ContextLen < 0 {
-		return c, fmt.Errorf("%s: max_position_embeddings %d is negative", file, c.ContextLen)
-	}
-	switch c.Norm {
-	case RMSNorm, PRMSNorm, LayerNorm:
-	default:
-		return c, fmt.Errorf("%s: unknown llmparts_norm %q (want rmsnorm, prmsnorm or layernorm)", file, c.Norm)
-	}
-	switch c.Pos {
-	case PosRoPE, PosSinusoidal, PosLearned, PosALiBi, PosNone:
-	default:
-		return c, fmt.Errorf("%s: unknown llmparts_pos %q (want rope, sinusoidal, learned, alibi or none)", file, c.Pos)
-	}
-	if c.MLP != SwiGLU && c.MLP != GELU {
-		return c, fmt.Errorf("%s: unknown llmparts_mlp %q (want swiglu or gelu)", file, c.MLP)
-	}
-	// HF Llama checkpoints use the half-split layout unless told otherwise.
-	c.RoPE = RoPE{Base: 10000, Dim: c.HeadDim, Neox: hc.RopeLayout != "normal"}
-	if hc.RopeTheta != nil {
-		c.RoPE.Base = *hc.RopeTheta
-	}
+	c.RoPE = RoPE{Base: *hc.RopeTheta, Dim: c.HeadDim, Neox: hc.RopeLayout == "neox"}
 	if err := c.validate(file); err != nil {
 		return c, err
 	}

@@ -4,36 +4,36 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/posenc"
 )
 
-// NormKind selects the normalisation layer.
-type NormKind string
-
-// PosKind selects how positions enter the model.
-type PosKind string
-
-// MLPKind selects the feed-forward block.
-type MLPKind string
+// NormKind, PosKind and MLPKind are the layer kinds of spec, the
+// description model shares with train.
+type (
+	NormKind = spec.NormKind
+	PosKind  = spec.PosKind
+	MLPKind  = spec.MLPKind
+)
 
 // QKNormKind selects a normalisation of the projected queries and keys.
 type QKNormKind string
 
 // Supported layer kinds.
 const (
-	RMSNorm   NormKind = "rmsnorm"   // y = x/√(mean(x²)+ε)·w
-	PRMSNorm  NormKind = "prmsnorm"  // RMS over the first k = max(1, ⌊p·n⌋) elements only
-	LayerNorm NormKind = "layernorm" // y = (x−μ)/√(σ²+ε)·w (+ b)
+	RMSNorm   = spec.RMSNorm
+	PRMSNorm  = spec.PRMSNorm
+	LayerNorm = spec.LayerNorm
 
-	PosRoPE       PosKind = "rope"       // rotate q and k
-	PosSinusoidal PosKind = "sinusoidal" // add sin/cos table to the embedding
-	PosLearned    PosKind = "learned"    // add a learned row per position
-	PosALiBi      PosKind = "alibi"      // add −slope_h·(i−j) to the attention scores
-	PosNone       PosKind = "none"       // no position information (causal mask only)
+	PosRoPE       = spec.PosRoPE
+	PosSinusoidal = spec.PosSinusoidal
+	PosLearned    = spec.PosLearned
+	PosALiBi      = spec.PosALiBi
+	PosNone       = spec.PosNone
 
-	SwiGLU MLPKind = "swiglu" // down(silu(gate·x) ⊙ up·x)
-	GeGLU  MLPKind = "geglu"  // down(gelu(gate·x) ⊙ up·x)
-	GELU   MLPKind = "gelu"   // down(gelu(up·x + b_up)) + b_down
+	SwiGLU = spec.SwiGLU
+	GeGLU  = spec.GeGLU
+	GELU   = spec.GELU
 
 	QKNormNone    QKNormKind = ""        // no q/k norm
 	QKNormWhole   QKNormKind = "whole"   // RMSNorm over the whole projected q (and k) vector (OLMo 2)

@@ -20,33 +20,8 @@ import (
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
-// HFConfig is config.json: the Hugging Face Llama fields plus the
-// llmparts_* fields that say which norm, positions and MLP were trained.
-type HFConfig struct {
-	Architectures         []string `json:"architectures"`
-	ModelType             string   `json:"model_type"`
-	HiddenSize            int      `json:"hidden_size"`
-	IntermediateSize      int      `json:"intermediate_size"`
-	NumHiddenLayers       int      `json:"num_hidden_layers"`
-	NumAttentionHeads     int      `json:"num_attention_heads"`
-	NumKeyValueHeads      int      `json:"num_key_value_heads"`
-	VocabSize             int      `json:"vocab_size"`
-	MaxPositionEmbeddings int      `json:"max_position_embeddings"`
-	RMSNormEps            float64  `json:"rms_norm_eps"`
-	RopeTheta             float64  `json:"rope_theta"`
-	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
-	HiddenAct             string   `json:"hidden_act"`
-	TorchDtype            string   `json:"torch_dtype"`
-	Norm                  string   `json:"llmparts_norm"`
-	NormP                 float64  `json:"llmparts_norm_p"`
-	Pos                   string   `json:"llmparts_pos"`
-	MLP                   string   `json:"llmparts_mlp"`
-	RopeLayout            string   `json:"llmparts_rope_layout"`
-	// EmbedScale multiplies the token embedding rows entering the first
-	// block (not the tied LM head): x₀ = s·E[tok] (+ PE[t]). Absent
-	// (checkpoints before it existed) means 1.
-	EmbedScale float64 `json:"llmparts_embed_scale,omitempty"`
-}
+// HFConfig is config.json, the schema model reads too (spec.Config).
+type HFConfig = spec.Config
 
 // ToHF converts c to config.json form.
 func (c *Config) ToHF() HFConfig {
@@ -64,39 +39,37 @@ func (c *Config) ToHF() HFConfig {
 	if c.Norm != NormRMS || c.Pos != PosRoPE || c.MLP != MLPSwiGLU || c.embedScale() != 1 {
 		arch, mt = []string{"LlmpartsForCausalLM"}, "llmparts"
 	}
+	eps, theta := c.Eps, c.RopeTheta
 	return HFConfig{
 		Architectures: arch, ModelType: mt,
 		HiddenSize: c.Dim, IntermediateSize: c.Hidden, NumHiddenLayers: c.Layers,
 		NumAttentionHeads: c.Heads, NumKeyValueHeads: c.KVHeads, VocabSize: c.Vocab,
-		MaxPositionEmbeddings: c.Ctx, RMSNormEps: c.Eps, RopeTheta: c.RopeTheta,
+		MaxPositionEmbeddings: c.Ctx, RMSNormEps: &eps, RopeTheta: &theta,
 		TieWordEmbeddings: c.Tied, HiddenAct: act, TorchDtype: "float32",
-		Norm: c.Norm, NormP: c.NormP, Pos: c.Pos, MLP: c.MLP, RopeLayout: "neox",
+		Norm: spec.NormKind(c.Norm), NormP: c.NormP, Pos: spec.PosKind(c.Pos), MLP: spec.MLPKind(c.MLP), RopeLayout: "neox",
 		EmbedScale: c.embedScale(),
 	}
 }
 
-// FromHF converts config.json back into a Config.
+// FromHF converts config.json back into a Config: spec.Config.Check gives
+// absent keys their defaults, then the trainer's own limits apply (it
+// trains the neox RoPE layout only).
 func FromHF(h HFConfig) (Config, error) {
+	h, err := h.Check("config.json")
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	c := Config{
 		Vocab: h.VocabSize, Dim: h.HiddenSize, Layers: h.NumHiddenLayers, Heads: h.NumAttentionHeads,
 		KVHeads: h.NumKeyValueHeads, Hidden: h.IntermediateSize, Ctx: h.MaxPositionEmbeddings,
-		Norm: h.Norm, NormP: h.NormP, Eps: h.RMSNormEps, Pos: h.Pos, RopeTheta: h.RopeTheta, MLP: h.MLP, Tied: h.TieWordEmbeddings,
-		EmbedScale: h.EmbedScale,
+		Norm: string(h.Norm), NormP: h.NormP, Eps: *h.RMSNormEps, Pos: string(h.Pos), RopeTheta: *h.RopeTheta,
+		MLP: string(h.MLP), Tied: h.TieWordEmbeddings, EmbedScale: h.EmbedScale,
 	}
-	if c.Norm == "" {
-		c.Norm = NormRMS
-	}
-	if c.Pos == "" {
-		c.Pos = PosRoPE
-	}
-	if c.MLP == "" {
-		c.MLP = MLPSwiGLU
-	}
-	if c.KVHeads == 0 {
-		c.KVHeads = c.Heads
-	}
-	if h.RopeLayout != "" && h.RopeLayout != "neox" {
+	if h.RopeLayout != "neox" {
 		return c, fmt.Errorf("%w: rope layout %q (the trainer uses neox)", ErrConfig, h.RopeLayout)
+	}
+	if c.Heads > 0 && h.HeadDim != c.Dim/c.Heads {
+		return c, fmt.Errorf("%w: head_dim %d (the trainer uses hidden_size/num_attention_heads = %d)", ErrConfig, h.HeadDim, c.Dim/c.Heads)
 	}
 	return c, c.Validate()
 }

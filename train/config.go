@@ -4,22 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/llmparts/llmparts/model/spec"
 )
 
-// Norm and position kinds accepted in Config.
+// Norm, position and MLP kinds accepted in Config: the values of spec's
+// kinds (the description train shares with model), as plain strings.
 const (
-	NormRMS   = "rmsnorm"
-	NormPRMS  = "prmsnorm"
-	NormLayer = "layernorm"
+	NormRMS   = string(spec.RMSNorm)
+	NormPRMS  = string(spec.PRMSNorm)
+	NormLayer = string(spec.LayerNorm)
 
-	PosRoPE       = "rope"
-	PosSinusoidal = "sinusoidal"
-	PosLearned    = "learned"
-	PosNone       = "none"
-	PosALiBi      = "alibi" // linear biases on the attention scores (Press et al. 2022), max bias 8
+	PosRoPE       = string(spec.PosRoPE)
+	PosSinusoidal = string(spec.PosSinusoidal)
+	PosLearned    = string(spec.PosLearned)
+	PosNone       = string(spec.PosNone)
+	PosALiBi      = string(spec.PosALiBi) // linear biases on the attention scores (Press et al. 2022), max bias 8
 
-	MLPSwiGLU = "swiglu"
-	MLPGELU   = "gelu"
+	MLPSwiGLU = string(spec.SwiGLU)
+	MLPGELU   = string(spec.GELU)
 )
 
 // Config is the shape of a model.

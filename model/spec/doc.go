@@ -7,6 +7,14 @@
 //
 //   - the checkpoint-folder rule (Resolve, ResolveFS): which folder of a
 //     training output or a checkpoint holds the model;
+//   - the layer kinds (NormKind, PosKind, MLPKind), which model re-exports
+//     and train's string constants take their values from;
+//   - config.json of a trainer checkpoint (Config) with its defaults and
+//     checks (Config.Check): train writes it, train and model read it.
+//
+// Each executor keeps its own Config of what it runs (model.Config adds
+// every family's variations; train.Config is the trainer's flag set) and
+// its own size limits; both convert from and to this one schema.
 //
 // It is a leaf package (it imports no other part of the project except
 // internal/safeio) so that both executors, export and cmd import it without
