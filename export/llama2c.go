@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/llmparts/llmparts/format/llama2c"
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/posenc"
 )
 
@@ -29,26 +30,25 @@ func WriteLlama2C(path string, s *Source) error {
 	cfg := llama2c.Config{Dim: c.Dim, HiddenDim: c.Hidden, NLayers: c.Layers, NHeads: c.Heads, NKVHeads: c.KVHeads,
 		VocabSize: c.Vocab, SeqLen: c.Ctx, SharedClassifier: c.Tied}
 	w := llama2c.Weights{
-		TokenEmbedding: s.get("model.embed_tokens.weight").data,
-		FinalNorm:      s.get("model.norm.weight").data,
+		TokenEmbedding: s.weight(spec.TokenEmbd, 0).data,
+		FinalNorm:      s.weight(spec.OutputNorm, 0).data,
 	}
 	if !c.Tied {
-		w.Classifier = s.get("lm_head.weight").data
+		w.Classifier = s.weight(spec.Output, 0).data
 	}
 	for l := 0; l < c.Layers; l++ {
-		p := fmt.Sprintf("model.layers.%d.", l)
-		q, err := posenc.PermuteHalfToInterleaved(s.get(p+"self_attn.q_proj.weight").data, c.Heads, hd, c.Dim)
+		q, err := posenc.PermuteHalfToInterleaved(s.weight(spec.AttnQ, l).data, c.Heads, hd, c.Dim)
 		if err != nil {
 			return err
 		}
-		k, err := posenc.PermuteHalfToInterleaved(s.get(p+"self_attn.k_proj.weight").data, c.KVHeads, hd, c.Dim)
+		k, err := posenc.PermuteHalfToInterleaved(s.weight(spec.AttnK, l).data, c.KVHeads, hd, c.Dim)
 		if err != nil {
 			return err
 		}
 		w.Layers = append(w.Layers, llama2c.LayerWeights{
-			AttnNorm: s.get(p + "input_layernorm.weight").data, FFNNorm: s.get(p + "post_attention_layernorm.weight").data,
-			WQ: q, WK: k, WV: s.get(p + "self_attn.v_proj.weight").data, WO: s.get(p + "self_attn.o_proj.weight").data,
-			W1: s.get(p + "mlp.gate_proj.weight").data, W2: s.get(p + "mlp.down_proj.weight").data, W3: s.get(p + "mlp.up_proj.weight").data,
+			AttnNorm: s.weight(spec.AttnNorm, l).data, FFNNorm: s.weight(spec.FFNNorm, l).data,
+			WQ: q, WK: k, WV: s.weight(spec.AttnV, l).data, WO: s.weight(spec.AttnOut, l).data,
+			W1: s.weight(spec.FFNGate, l).data, W2: s.weight(spec.FFNDown, l).data, W3: s.weight(spec.FFNUp, l).data,
 		})
 	}
 	return llama2c.WriteFile(path, cfg, w)

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/llmparts/llmparts/model"
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/posenc"
 	"github.com/llmparts/llmparts/train"
 )
@@ -32,13 +33,7 @@ var zeroBiases = map[string][]model.Role{
 // zero biases where llama.cpp needs them; the LM head only when untied.
 func (s *Source) weights(fam *model.Family) ([]weight, error) {
 	c := s.Config
-	trainer, _ := model.LookupFamily("llama") // the trainer writes Hugging Face Llama names
-	name := func(r model.Role, l int) string {
-		if r == model.PosEmbd {
-			return "model.embed_positions"
-		}
-		return trainer.HFName(r, l)
-	}
+	name := spec.TrainerName // the trainer's tensor names
 	var out []weight
 	add := func(r model.Role, l int) {
 		out = append(out, weight{role: r, layer: l, t: s.get(name(r, l) + ".weight")})

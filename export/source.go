@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/tokenizer"
 	"github.com/llmparts/llmparts/train"
 )
@@ -59,6 +60,9 @@ func FromModel(m *train.Model, tok tokenizer.Tokenizer, name string) (*Source, e
 	return s, nil
 }
 
+// weight returns the trainer's weight of role r in layer l (spec.TrainerName).
+func (s *Source) weight(r spec.Role, l int) tensor { return s.get(spec.TrainerName(r, l) + ".weight") }
+
 // get returns the tensor called name (which the layout guarantees exists).
 func (s *Source) get(name string) tensor {
 	t, ok := s.tensors[name]
@@ -74,9 +78,9 @@ func (s *Source) order() []string { return s.names }
 // output returns the LM head (the embedding when tied).
 func (s *Source) output() tensor {
 	if s.Config.Tied {
-		return s.get("model.embed_tokens.weight")
+		return s.weight(spec.TokenEmbd, 0)
 	}
-	return s.get("lm_head.weight")
+	return s.weight(spec.Output, 0)
 }
 
 // zeros returns a zero vector of n elements (the biases GPT-2 and GPT-NeoX

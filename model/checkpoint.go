@@ -97,17 +97,11 @@ func hfToConfig(hc spec.Config, file string) (Config, error) {
 	return c, nil
 }
 
-// fromHF binds a trainer checkpoint's tensors (Hugging Face Llama names,
-// plus model.embed_positions for learned positions).
+// fromHF binds a trainer checkpoint's tensors (spec.TrainerName: Hugging
+// Face Llama names, plus model.embed_positions for learned positions).
 func fromHF(c Config, sf *safetensors.File, file string) (*Model, error) {
 	fam, _ := LookupFamily("llama")
-	name := func(r Role, i int) string {
-		if r == PosEmbd {
-			return "model.embed_positions"
-		}
-		return fam.HFName(r, i)
-	}
-	b := binder{f: fam, c: &c, src: safetensorsSource{sf}, file: file, name: name}
+	b := binder{f: fam, c: &c, src: safetensorsSource{sf}, file: file, name: spec.TrainerName}
 	m, err := b.bind()
 	if err != nil {
 		return nil, err

@@ -1,65 +1,45 @@
 package model
 
 import (
-	"fmt"
 	"math"
 	"sort"
-	"strings"
+
+	"github.com/llmparts/llmparts/model/spec"
 )
 
-// Role names one kind of weight of a decoder. Its GGUF name is the same in
-// every family (llama.cpp's tensor names); its Hugging Face name is the
+// Role names one kind of weight of a decoder (spec.Role: the one table of
+// tensor names, GGUF and the trainer's Hugging Face Llama names, shared
+// with train and export). Its Hugging Face name in other families is the
 // family's (Family.HF).
-type Role int
+type Role = spec.Role
 
-// The weights a family may have. Per-layer roles have "{i}" in their names.
+// The weights a family may have (see spec.Role).
 const (
-	TokenEmbd        Role = iota // [vocab][dim]
-	PosEmbd                      // learned positions [ctx][dim]
-	TokenEmbdNorm                // norm of the embeddings (BLOOM)
-	OutputNorm                   // final norm
-	Output                       // LM head [vocab][dim] (absent: tied to TokenEmbd)
-	RopeFreqs                    // Llama 3.1 frequency factors [rot/2]
-	RopeFactorsLong              // LongRoPE factors (Phi-3) [rot/2]
-	RopeFactorsShort             // LongRoPE factors [rot/2]
-	AttnNorm                     // pre-attention norm
-	AttnQ                        // [heads·hd][dim]
-	AttnK                        // [kv·hd][dim]
-	AttnV                        // [kv·hd][dim]
-	AttnQKV                      // fused [Q;K;V] rows
-	AttnOut                      // [dim][heads·hd]
-	AttnQNorm                    // q norm (whole vector or per head)
-	AttnKNorm                    // k norm
-	AttnPostNorm                 // norm of the attention output (Gemma 2, OLMo 2)
-	FFNNorm                      // pre-MLP norm
-	FFNGate                      // [hidden][dim]
-	FFNUp                        // [hidden][dim]
-	FFNGateUp                    // fused [gate;up] rows (Phi-3)
-	FFNDown                      // [dim][hidden]
-	FFNPostNorm                  // norm of the MLP output (Gemma 2, OLMo 2)
-	numRoles
+	TokenEmbd        = spec.TokenEmbd
+	PosEmbd          = spec.PosEmbd
+	TokenEmbdNorm    = spec.TokenEmbdNorm
+	OutputNorm       = spec.OutputNorm
+	Output           = spec.Output
+	RopeFreqs        = spec.RopeFreqs
+	RopeFactorsLong  = spec.RopeFactorsLong
+	RopeFactorsShort = spec.RopeFactorsShort
+	AttnNorm         = spec.AttnNorm
+	AttnQ            = spec.AttnQ
+	AttnK            = spec.AttnK
+	AttnV            = spec.AttnV
+	AttnQKV          = spec.AttnQKV
+	AttnOut          = spec.AttnOut
+	AttnQNorm        = spec.AttnQNorm
+	AttnKNorm        = spec.AttnKNorm
+	AttnPostNorm     = spec.AttnPostNorm
+	FFNNorm          = spec.FFNNorm
+	FFNGate          = spec.FFNGate
+	FFNUp            = spec.FFNUp
+	FFNGateUp        = spec.FFNGateUp
+	FFNDown          = spec.FFNDown
+	FFNPostNorm      = spec.FFNPostNorm
+	numRoles         = spec.NumRoles
 )
-
-// ggufNames are llama.cpp's tensor names, shared by every architecture;
-// ".weight" or ".bias" is appended.
-var ggufNames = [numRoles]string{
-	TokenEmbd: "token_embd", PosEmbd: "position_embd", TokenEmbdNorm: "token_embd_norm",
-	OutputNorm: "output_norm", Output: "output", RopeFreqs: "rope_freqs",
-	RopeFactorsLong: "rope_factors_long", RopeFactorsShort: "rope_factors_short",
-	AttnNorm: "blk.{i}.attn_norm", AttnQ: "blk.{i}.attn_q", AttnK: "blk.{i}.attn_k", AttnV: "blk.{i}.attn_v",
-	AttnQKV: "blk.{i}.attn_qkv", AttnOut: "blk.{i}.attn_output", AttnQNorm: "blk.{i}.attn_q_norm",
-	AttnKNorm: "blk.{i}.attn_k_norm", AttnPostNorm: "blk.{i}.post_attention_norm",
-	FFNNorm: "blk.{i}.ffn_norm", FFNGate: "blk.{i}.ffn_gate", FFNUp: "blk.{i}.ffn_up",
-	FFNGateUp: "blk.{i}.ffn_up", FFNDown: "blk.{i}.ffn_down", FFNPostNorm: "blk.{i}.post_ffw_norm",
-}
-
-// GGUFName returns the GGUF name of a role's weight in layer i (without
-// ".weight"/".bias").
-func (r Role) GGUFName(i int) string { return layerName(ggufNames[r], i) }
-
-func layerName(pattern string, i int) string {
-	return strings.ReplaceAll(pattern, "{i}", fmt.Sprint(i))
-}
 
 // Residual says how a block adds its attention and MLP to the residual
 // stream.
@@ -194,7 +174,7 @@ func (f *Family) HFName(r Role, i int) string {
 	if !ok {
 		return ""
 	}
-	return layerName(p, i)
+	return spec.LayerName(p, i)
 }
 
 // qScale is the default attention scale 1/√head_dim.
@@ -206,17 +186,8 @@ func (f *Family) qScale(c *Config) float64 {
 }
 
 // hfLlamaNames are the Hugging Face names of Llama-style checkpoints
-// (LlamaForCausalLM and the many families that copied it).
-func hfLlamaNames() map[Role]string {
-	return map[Role]string{
-		TokenEmbd: "model.embed_tokens", OutputNorm: "model.norm", Output: "lm_head",
-		AttnNorm: "model.layers.{i}.input_layernorm", AttnQ: "model.layers.{i}.self_attn.q_proj",
-		AttnK: "model.layers.{i}.self_attn.k_proj", AttnV: "model.layers.{i}.self_attn.v_proj",
-		AttnOut: "model.layers.{i}.self_attn.o_proj", FFNNorm: "model.layers.{i}.post_attention_layernorm",
-		FFNGate: "model.layers.{i}.mlp.gate_proj", FFNUp: "model.layers.{i}.mlp.up_proj",
-		FFNDown: "model.layers.{i}.mlp.down_proj",
-	}
-}
+// (LlamaForCausalLM and the many families that copied it), spec's table.
+func hfLlamaNames() map[Role]string { return spec.HFLlamaNames() }
 
 // with returns a copy of m with the given entries changed ("" deletes).
 func with(m map[Role]string, kv ...any) map[Role]string {

@@ -124,6 +124,11 @@ type ParamTensor struct {
 	Init   string
 }
 
+// weightName and biasName are the names of a role's tensors in layer l
+// (spec.TrainerName: the Hugging Face Llama names).
+func weightName(r spec.Role, l int) string { return spec.TrainerName(r, l) + ".weight" }
+func biasName(r spec.Role, l int) string   { return spec.TrainerName(r, l) + ".bias" }
+
 // layout lists the parameter tensors of c in a fixed order.
 func (c *Config) layout() []ParamTensor {
 	var ps []ParamTensor
@@ -137,33 +142,32 @@ func (c *Config) layout() []ParamTensor {
 		off += n
 	}
 	D, F, kvd := c.Dim, c.Hidden, c.KVHeads*c.HeadDim()
-	add("model.embed_tokens.weight", false, "normal", c.Vocab, D)
+	add(weightName(spec.TokenEmbd, 0), false, "normal", c.Vocab, D)
 	if c.Pos == PosLearned {
-		add("model.embed_positions.weight", false, "normal", c.Ctx, D)
+		add(weightName(spec.PosEmbd, 0), false, "normal", c.Ctx, D)
 	}
-	normParams := func(prefix string) {
-		add(prefix+".weight", false, "one", D)
+	normParams := func(r spec.Role, l int) {
+		add(weightName(r, l), false, "one", D)
 		if c.Norm == NormLayer {
-			add(prefix+".bias", false, "zero", D)
+			add(biasName(r, l), false, "zero", D)
 		}
 	}
 	for l := 0; l < c.Layers; l++ {
-		p := fmt.Sprintf("model.layers.%d.", l)
-		normParams(p + "input_layernorm")
-		add(p+"self_attn.q_proj.weight", true, "normal", D, D)
-		add(p+"self_attn.k_proj.weight", true, "normal", kvd, D)
-		add(p+"self_attn.v_proj.weight", true, "normal", kvd, D)
-		add(p+"self_attn.o_proj.weight", true, "proj", D, D)
-		normParams(p + "post_attention_layernorm")
+		normParams(spec.AttnNorm, l)
+		add(weightName(spec.AttnQ, l), true, "normal", D, D)
+		add(weightName(spec.AttnK, l), true, "normal", kvd, D)
+		add(weightName(spec.AttnV, l), true, "normal", kvd, D)
+		add(weightName(spec.AttnOut, l), true, "proj", D, D)
+		normParams(spec.FFNNorm, l)
 		if c.MLP == MLPSwiGLU {
-			add(p+"mlp.gate_proj.weight", true, "normal", F, D)
+			add(weightName(spec.FFNGate, l), true, "normal", F, D)
 		}
-		add(p+"mlp.up_proj.weight", true, "normal", F, D)
-		add(p+"mlp.down_proj.weight", true, "proj", D, F)
+		add(weightName(spec.FFNUp, l), true, "normal", F, D)
+		add(weightName(spec.FFNDown, l), true, "proj", D, F)
 	}
-	normParams("model.norm")
+	normParams(spec.OutputNorm, 0)
 	if !c.Tied {
-		add("lm_head.weight", true, "normal", c.Vocab, D)
+		add(weightName(spec.Output, 0), true, "normal", c.Vocab, D)
 	}
 	return ps
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/posenc"
 )
 
@@ -70,7 +71,7 @@ func (m *Model) AtContext(ctx int, sc *RoPEScaling) (*Model, error) {
 				dst = out.Params[q.Offset : q.Offset+q.Size]
 			}
 		}
-		if p.Name == "model.embed_positions.weight" {
+		if p.Name == weightName(spec.PosEmbd, 0) {
 			D := c.Dim
 			for t := 0; t < ctx; t++ {
 				copy(dst[t*D:(t+1)*D], src[min(t, trained-1)*D:])

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/model/spec"
 	"github.com/llmparts/llmparts/posenc"
 )
 
@@ -34,28 +35,28 @@ func (c *Config) view(flat []float32, ps []ParamTensor) modelView {
 	span := func(first, last string) []float32 {
 		return flat[offset[first] : offset[last]+len(byName[last])]
 	}
+	w := func(r spec.Role, l int) []float32 { return byName[weightName(r, l)] }
+	b := func(r spec.Role, l int) []float32 { return byName[biasName(r, l)] }
 	mv := modelView{
-		emb:  byName["model.embed_tokens.weight"],
-		pos:  byName["model.embed_positions.weight"],
-		lnfw: byName["model.norm.weight"],
-		lnfb: byName["model.norm.bias"],
-		lm:   byName["lm_head.weight"],
+		emb:  w(spec.TokenEmbd, 0),
+		pos:  w(spec.PosEmbd, 0),
+		lnfw: w(spec.OutputNorm, 0),
+		lnfb: b(spec.OutputNorm, 0),
+		lm:   w(spec.Output, 0),
 	}
 	if c.Tied {
 		mv.lm = mv.emb
 	}
 	for l := 0; l < c.Layers; l++ {
-		p := fmt.Sprintf("model.layers.%d.", l)
 		mv.layers = append(mv.layers, layerView{
-			ln1w: byName[p+"input_layernorm.weight"], ln1b: byName[p+"input_layernorm.bias"],
-			wq: byName[p+"self_attn.q_proj.weight"], wk: byName[p+"self_attn.k_proj.weight"],
-			wv: byName[p+"self_attn.v_proj.weight"], wo: byName[p+"self_attn.o_proj.weight"],
-			ln2w: byName[p+"post_attention_layernorm.weight"], ln2b: byName[p+"post_attention_layernorm.bias"],
-			wg: byName[p+"mlp.gate_proj.weight"], wu: byName[p+"mlp.up_proj.weight"], wd: byName[p+"mlp.down_proj.weight"],
-			wqkv: span(p+"self_attn.q_proj.weight", p+"self_attn.v_proj.weight"),
+			ln1w: w(spec.AttnNorm, l), ln1b: b(spec.AttnNorm, l),
+			wq: w(spec.AttnQ, l), wk: w(spec.AttnK, l), wv: w(spec.AttnV, l), wo: w(spec.AttnOut, l),
+			ln2w: w(spec.FFNNorm, l), ln2b: b(spec.FFNNorm, l),
+			wg: w(spec.FFNGate, l), wu: w(spec.FFNUp, l), wd: w(spec.FFNDown, l),
+			wqkv: span(weightName(spec.AttnQ, l), weightName(spec.AttnV, l)),
 		})
 		if c.MLP == MLPSwiGLU {
-			mv.layers[l].wgu = span(p+"mlp.gate_proj.weight", p+"mlp.up_proj.weight")
+			mv.layers[l].wgu = span(weightName(spec.FFNGate, l), weightName(spec.FFNUp, l))
 		}
 	}
 	return mv
@@ -225,7 +226,7 @@ func (m *Model) alloc(B int) {
 	for _, p := range m.Tensors {
 		// Matrices are written (not added to) by their one linearBackward;
 		// with a tied head that includes the embedding.
-		if !p.Decay && !(c.Tied && p.Name == "model.embed_tokens.weight") {
+		if !p.Decay && !(c.Tied && p.Name == weightName(spec.TokenEmbd, 0)) {
 			m.zeroed = append(m.zeroed, [2]int{p.Offset, p.Size})
 		}
 	}

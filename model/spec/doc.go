@@ -10,7 +10,11 @@
 //   - the layer kinds (NormKind, PosKind, MLPKind), which model re-exports
 //     and train's string constants take their values from;
 //   - config.json of a trainer checkpoint (Config) with its defaults and
-//     checks (Config.Check): train writes it, train and model read it.
+//     checks (Config.Check): train writes it, train and model read it;
+//   - the tensor names (Role): llama.cpp's GGUF name of every role
+//     (Role.GGUFName) and the Hugging Face Llama names the trainer writes
+//     (TrainerName, HFLlamaNames), used by train's layout, model's
+//     checkpoint binder and families, and export.
 //
 // Each executor keeps its own Config of what it runs (model.Config adds
 // every family's variations; train.Config is the trainer's flag set) and
