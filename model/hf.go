@@ -680,7 +680,7 @@ func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) er
 			}
 		}
 	}
-	emb, ok := c.tensors["token_embd.weight"]
+	emb, ok := c.tensors[TokenEmbd.GGUFName(0)+".weight"]
 	if !ok {
 		return fmt.Errorf("%s: tensor %s.weight is missing", file, fam.HFName(TokenEmbd, 0))
 	}
@@ -688,7 +688,7 @@ func (c *hfConv) bindTensors(spec *hfSpec, sf *safetensors.File, file string) er
 		return fmt.Errorf("%s: config.json vocab_size %d, but %s.weight has %d rows", file, c.vocab, fam.HFName(TokenEmbd, 0), emb.rows)
 	}
 	out := fam.HFName(Output, 0)
-	if _, ok := c.tensors["output.weight"]; !ok && !c.tied && out != "" {
+	if _, ok := c.tensors[Output.GGUFName(0)+".weight"]; !ok && !c.tied && out != "" {
 		return fmt.Errorf("%s: tensor %s.weight is missing and tie_word_embeddings is false", file, out)
 	}
 	for _, t := range sf.Tensors {
