@@ -25,6 +25,7 @@ func main() {
 	expKernels()
 	normKernels()
 	sgemvKernel()
+	sgemvMultiKernel()
 	ropeKernels()
 	gemmKernel()
 	packB16Kernel()
@@ -896,6 +897,135 @@ func sgemvKernel() {
 	VZEROUPPER()
 	RET()
 }
+
+// sgemvMultiKernel: P weight rows against V activation vectors at a time
+// (V = 1..4), so each weight vector loaded is used for V sequences (the
+// batched decode of a server). Every (row, vector) pair has one 8-lane
+// accumulator, summed over the columns in order, and the same horizontal
+// sum tree (VHADDPS of four accumulators, each result lane depending only
+// on its own accumulator), so a vector's result is the same bits in every
+// variant and position (batch invariance). y gets row q of vector v at
+// y[v·multiStride+q]; rows are lda floats apart (lda 0 repeats one row);
+// n is a multiple of 8.
+func sgemvMultiKernel() {
+	for V := 1; V <= 4; V++ {
+		P := multiRows(V)
+		name := fmt.Sprintf("sgemvMulti%dAsm", V)
+		TEXT(name, NOSPLIT, "func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int)")
+		Pragma("noescape")
+		y := Load(Param("y"), GP64())
+		a := Load(Param("a"), GP64())
+		lda := Load(Param("lda"), GP64())
+		SHLQ(U8(2), lda)
+		xsp := Load(Param("xs"), GP64())
+		xs := make([]reg.Register, V)
+		for v := range xs {
+			xs[v] = GP64()
+			MOVQ(Mem{Base: xsp, Disp: 8 * v}, xs[v])
+		}
+		passes := Load(Param("passes"), GP64())
+		n := Load(Param("n"), GP64())
+		Label(name + "_rows")
+		TESTQ(passes, passes)
+		JZ(LabelRef(name + "_end"))
+		rows := []reg.Register{a}
+		for q := 1; q < P; q++ {
+			r := GP64()
+			LEAQ(Mem{Base: rows[q-1], Index: lda, Scale: 1}, r)
+			rows = append(rows, r)
+		}
+		acc := make([][]reg.VecVirtual, P)
+		for q := range acc {
+			acc[q] = make([]reg.VecVirtual, V)
+			for v := range acc[q] {
+				acc[q][v] = YMM()
+				VXORPS(acc[q][v], acc[q][v], acc[q][v])
+			}
+		}
+		i := GP64()
+		XORQ(i, i)
+		Label(name + "_cols")
+		CMPQ(i, n)
+		JAE(LabelRef(name + "_sum"))
+		if V == 1 {
+			xv := YMM()
+			VMOVUPS(at(xs[0], i, 0), xv)
+			for q := range rows {
+				VFMADD231PS(at(rows[q], i, 0), xv, acc[q][0])
+			}
+		} else {
+			w := make([]reg.VecVirtual, P)
+			for q := range w {
+				w[q] = YMM()
+				VMOVUPS(at(rows[q], i, 0), w[q])
+			}
+			for v := 0; v < V; v++ {
+				xv := YMM()
+				VMOVUPS(at(xs[v], i, 0), xv)
+				for q := range w {
+					VFMADD231PS(w[q], xv, acc[q][v])
+				}
+			}
+		}
+		ADDQ(U8(8), i)
+		JMP(LabelRef(name + "_cols"))
+		Label(name + "_sum")
+		// All P·V accumulators, four at a time through the same tree
+		// (the last four padded by repeating their last accumulator).
+		type slot struct{ q, v int }
+		var all []slot
+		for q := 0; q < P; q++ {
+			for v := 0; v < V; v++ {
+				all = append(all, slot{q, v})
+			}
+		}
+		for len(all) > 0 {
+			g := all[:min(4, len(all))]
+			all = all[len(g):]
+			src := make([]reg.VecVirtual, 4)
+			for k := range src {
+				sl := g[min(k, len(g)-1)]
+				src[k] = acc[sl.q][sl.v]
+			}
+			t0, t1 := YMM(), YMM()
+			VHADDPS(src[1], src[0], t0)
+			VHADDPS(src[3], src[2], t1)
+			VHADDPS(t1, t0, t0)
+			hi := XMM()
+			VEXTRACTF128(U8(1), t0, hi)
+			VADDPS(hi, t0.AsX(), hi)
+			for k, sl := range g {
+				dst := Mem{Base: y, Disp: 4 * (sl.v*multiStride + sl.q)}
+				if k == 0 {
+					VMOVSS(hi, dst)
+				} else {
+					VEXTRACTPS(U8(k), hi, dst)
+				}
+			}
+		}
+		ADDQ(U8(4*P), y)
+		LEAQ(Mem{Base: rows[P-1], Index: lda, Scale: 1}, a)
+		DECQ(passes)
+		JMP(LabelRef(name + "_rows"))
+		Label(name + "_end")
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// multiRows is how many weight rows sgemvMulti{V}Asm takes per pass: enough
+// accumulators to hide the FMA latency within 16 vector registers
+// (kernel.multiRows must be the same).
+func multiRows(V int) int {
+	if V <= 2 {
+		return 4
+	}
+	return 2
+}
+
+// multiStride is the distance in floats between the four output vectors
+// of sgemvMulti4Asm (kernel.multiStride must be the same).
+const multiStride = 66
 
 // packB16Kernel copies kc rows of 16 floats, row stride ldb (elements),
 // from src into dst contiguously: the packing of one full sliver of B.

@@ -1708,6 +1708,283 @@ end:
 	VZEROUPPER
 	RET
 
+// func sgemvMulti1Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, FMA3
+TEXT ·sgemvMulti1Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), BX
+	MOVQ passes+32(FP), SI
+	MOVQ n+40(FP), DI
+
+sgemvMulti1Asm_rows:
+	TESTQ  SI, SI
+	JZ     sgemvMulti1Asm_end
+	LEAQ   (CX)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   R11, R11
+
+sgemvMulti1Asm_cols:
+	CMPQ        R11, DI
+	JAE         sgemvMulti1Asm_sum
+	VMOVUPS     (BX)(R11*4), Y4
+	VFMADD231PS (CX)(R11*4), Y4, Y0
+	VFMADD231PS (R8)(R11*4), Y4, Y1
+	VFMADD231PS (R9)(R11*4), Y4, Y2
+	VFMADD231PS (R10)(R11*4), Y4, Y3
+	ADDQ        $0x08, R11
+	JMP         sgemvMulti1Asm_cols
+
+sgemvMulti1Asm_sum:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTPS   $0x01, X1, 4(AX)
+	VEXTRACTPS   $0x02, X1, 8(AX)
+	VEXTRACTPS   $0x03, X1, 12(AX)
+	ADDQ         $0x10, AX
+	LEAQ         (R10)(DX*1), CX
+	DECQ         SI
+	JMP          sgemvMulti1Asm_rows
+
+sgemvMulti1Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti2Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, FMA3
+TEXT ·sgemvMulti2Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	MOVQ 8(BX), BX
+	MOVQ passes+32(FP), DI
+	MOVQ n+40(FP), R8
+
+sgemvMulti2Asm_rows:
+	TESTQ  DI, DI
+	JZ     sgemvMulti2Asm_end
+	LEAQ   (CX)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	LEAQ   (R10)(DX*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   R12, R12
+
+sgemvMulti2Asm_cols:
+	CMPQ        R12, R8
+	JAE         sgemvMulti2Asm_sum
+	VMOVUPS     (CX)(R12*4), Y8
+	VMOVUPS     (R9)(R12*4), Y9
+	VMOVUPS     (R10)(R12*4), Y10
+	VMOVUPS     (R11)(R12*4), Y11
+	VMOVUPS     (SI)(R12*4), Y12
+	VFMADD231PS Y8, Y12, Y0
+	VFMADD231PS Y9, Y12, Y2
+	VFMADD231PS Y10, Y12, Y4
+	VFMADD231PS Y11, Y12, Y6
+	VMOVUPS     (BX)(R12*4), Y12
+	VFMADD231PS Y8, Y12, Y1
+	VFMADD231PS Y9, Y12, Y3
+	VFMADD231PS Y10, Y12, Y5
+	VFMADD231PS Y11, Y12, Y7
+	ADDQ        $0x08, R12
+	JMP         sgemvMulti2Asm_cols
+
+sgemvMulti2Asm_sum:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTPS   $0x01, X1, 264(AX)
+	VEXTRACTPS   $0x02, X1, 4(AX)
+	VEXTRACTPS   $0x03, X1, 268(AX)
+	VHADDPS      Y5, Y4, Y0
+	VHADDPS      Y7, Y6, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, 8(AX)
+	VEXTRACTPS   $0x01, X1, 272(AX)
+	VEXTRACTPS   $0x02, X1, 12(AX)
+	VEXTRACTPS   $0x03, X1, 276(AX)
+	ADDQ         $0x10, AX
+	LEAQ         (R11)(DX*1), CX
+	DECQ         DI
+	JMP          sgemvMulti2Asm_rows
+
+sgemvMulti2Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti3Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, FMA3
+TEXT ·sgemvMulti3Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	MOVQ 8(BX), DI
+	MOVQ 16(BX), BX
+	MOVQ passes+32(FP), R8
+	MOVQ n+40(FP), R9
+
+sgemvMulti3Asm_rows:
+	TESTQ  R8, R8
+	JZ     sgemvMulti3Asm_end
+	LEAQ   (CX)(DX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   R11, R11
+
+sgemvMulti3Asm_cols:
+	CMPQ        R11, R9
+	JAE         sgemvMulti3Asm_sum
+	VMOVUPS     (CX)(R11*4), Y6
+	VMOVUPS     (R10)(R11*4), Y7
+	VMOVUPS     (SI)(R11*4), Y8
+	VFMADD231PS Y6, Y8, Y0
+	VFMADD231PS Y7, Y8, Y3
+	VMOVUPS     (DI)(R11*4), Y8
+	VFMADD231PS Y6, Y8, Y1
+	VFMADD231PS Y7, Y8, Y4
+	VMOVUPS     (BX)(R11*4), Y8
+	VFMADD231PS Y6, Y8, Y2
+	VFMADD231PS Y7, Y8, Y5
+	ADDQ        $0x08, R11
+	JMP         sgemvMulti3Asm_cols
+
+sgemvMulti3Asm_sum:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTPS   $0x01, X1, 264(AX)
+	VEXTRACTPS   $0x02, X1, 528(AX)
+	VEXTRACTPS   $0x03, X1, 4(AX)
+	VHADDPS      Y5, Y4, Y0
+	VHADDPS      Y5, Y5, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, 268(AX)
+	VEXTRACTPS   $0x01, X1, 532(AX)
+	ADDQ         $0x08, AX
+	LEAQ         (R10)(DX*1), CX
+	DECQ         R8
+	JMP          sgemvMulti3Asm_rows
+
+sgemvMulti3Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti4Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, FMA3
+TEXT ·sgemvMulti4Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	MOVQ 8(BX), DI
+	MOVQ 16(BX), R8
+	MOVQ 24(BX), BX
+	MOVQ passes+32(FP), R9
+	MOVQ n+40(FP), R10
+
+sgemvMulti4Asm_rows:
+	TESTQ  R9, R9
+	JZ     sgemvMulti4Asm_end
+	LEAQ   (CX)(DX*1), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   R12, R12
+
+sgemvMulti4Asm_cols:
+	CMPQ        R12, R10
+	JAE         sgemvMulti4Asm_sum
+	VMOVUPS     (CX)(R12*4), Y8
+	VMOVUPS     (R11)(R12*4), Y9
+	VMOVUPS     (SI)(R12*4), Y10
+	VFMADD231PS Y8, Y10, Y0
+	VFMADD231PS Y9, Y10, Y4
+	VMOVUPS     (DI)(R12*4), Y10
+	VFMADD231PS Y8, Y10, Y1
+	VFMADD231PS Y9, Y10, Y5
+	VMOVUPS     (R8)(R12*4), Y10
+	VFMADD231PS Y8, Y10, Y2
+	VFMADD231PS Y9, Y10, Y6
+	VMOVUPS     (BX)(R12*4), Y10
+	VFMADD231PS Y8, Y10, Y3
+	VFMADD231PS Y9, Y10, Y7
+	ADDQ        $0x08, R12
+	JMP         sgemvMulti4Asm_cols
+
+sgemvMulti4Asm_sum:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTPS   $0x01, X1, 264(AX)
+	VEXTRACTPS   $0x02, X1, 528(AX)
+	VEXTRACTPS   $0x03, X1, 792(AX)
+	VHADDPS      Y5, Y4, Y0
+	VHADDPS      Y7, Y6, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVSS       X1, 4(AX)
+	VEXTRACTPS   $0x01, X1, 268(AX)
+	VEXTRACTPS   $0x02, X1, 532(AX)
+	VEXTRACTPS   $0x03, X1, 796(AX)
+	ADDQ         $0x08, AX
+	LEAQ         (R11)(DX*1), CX
+	DECQ         R9
+	JMP          sgemvMulti4Asm_rows
+
+sgemvMulti4Asm_end:
+	VZEROUPPER
+	RET
+
 // func ropeHalfHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
 // Requires: AVX, FMA3
 TEXT ·ropeHalfHeadsAsm(SB), NOSPLIT, $0-100

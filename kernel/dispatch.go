@@ -41,6 +41,7 @@ var (
 	// whether it could (false: the caller falls back to per-head code).
 	ropeHeadsImpl  func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool
 	sgemvRowsImpl  = sgemvRowsGeneric
+	sgemvMultiImpl = sgemvMultiGeneric
 	gemmKernelImpl = gemmKernelGeneric
 	packB16Impl    = packB16Generic
 	gemvQ8Impl     = gemvQ8Generic

@@ -241,6 +241,7 @@ func init() {
 		}
 		return false
 	}
+	sgemvMultiImpl = sgemvMultiAVX2
 	sgemvRowsImpl = func(y, a, x []float32, n int) {
 		m4 := len(y) &^ 3
 		n8 := n &^ 7
@@ -311,6 +312,76 @@ func init() {
 			f32ToF16Asm(dst[:k], src[:k])
 			if k < len(dst) {
 				f32ToF16Generic(dst[k:], src[k:len(dst)])
+			}
+		}
+	}
+}
+
+// multiStride is the distance in floats between sgemvMulti{V}Asm's output
+// vectors (asm/main.go has the same constant): a block of up to 64 rows
+// plus the repeated row of a lone last row.
+const multiStride = 66
+
+// multiRows is the number of weight rows sgemvMulti{V}Asm takes per pass
+// (asm/main.go has the same function).
+func multiRows(V int) int {
+	if V <= 2 {
+		return 4
+	}
+	return 2
+}
+
+var sgemvMultiAsm = [...]func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int){
+	nil, sgemvMulti1Asm, sgemvMulti2Asm, sgemvMulti3Asm, sgemvMulti4Asm,
+}
+
+// sgemvMultiAVX2 runs sgemvMulti{V}Asm over groups of up to four vectors
+// and blocks of 64 rows, then adds the columns past the last multiple of 8
+// and stores or accumulates. Every kernel computes a (row, vector) pair
+// the same way, so rows left over by a kernel's pass are recomputed by an
+// overlapping pass, or by the 4-vector kernel one row at a time.
+func sgemvMultiAVX2(y []float32, ldy int, a []float32, x []float32, ldx int, T, m, n int, accumulate bool) {
+	n8 := n &^ 7
+	if n8 == 0 {
+		sgemvMultiGeneric(y, ldy, a, x, ldx, T, m, n, accumulate)
+		return
+	}
+	var buf [4 * multiStride]float32
+	var xs [4]*float32
+	for c0 := 0; c0 < m; c0 += 64 { // 64 rows stay in cache for all groups
+		c := min(64, m-c0)
+		for g := 0; g < T; g += 4 {
+			V := min(4, T-g)
+			for v := range xs {
+				xs[v] = &x[(g+min(v, V-1))*ldx]
+			}
+			f, P := sgemvMultiAsm[V], multiRows(V)
+			if c >= P {
+				f(&buf[0], &a[c0*n], n, &xs, c/P, n8)
+				if c%P != 0 {
+					f(&buf[c-P], &a[(c0+c-P)*n], n, &xs, 1, n8)
+				}
+			} else {
+				for k := 0; k < c; k++ {
+					sgemvMulti4Asm(&buf[k], &a[(c0+k)*n], 0, &xs, 1, n8)
+				}
+			}
+			for v := 0; v < V; v++ {
+				t := g + v
+				xt := x[t*ldx : t*ldx+n]
+				yt := y[t*ldy+c0 : t*ldy+c0+c]
+				for k := range yt {
+					s := buf[v*multiStride+k]
+					if n8 < n {
+						r := (c0 + k) * n
+						s += dotGeneric(a[r+n8:r+n], xt[n8:])
+					}
+					if accumulate {
+						yt[k] += s
+					} else {
+						yt[k] = s
+					}
+				}
 			}
 		}
 	}

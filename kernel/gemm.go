@@ -21,6 +21,45 @@ func Sgemv(y, a, x []float32, m, n int) {
 	})
 }
 
+// SgemvMulti computes y_t = A·x_t (y_t += A·x_t when accumulate is true)
+// for T vectors at once, A row-major m×n: x_t is x[t·ldx : t·ldx+n] and
+// y_t is y[t·ldy : t·ldy+m]. It is the batched decode of a server (one
+// vector per sequence): on AVX2 each weight vector loaded is multiplied
+// into four activation vectors, so the weights stream from memory once
+// per four sequences instead of once per sequence.
+//
+// Batch invariance: y_t is bit-identical whatever T and the other vectors
+// are (every vector is summed in the same order in every position of the
+// kernel), though it may differ in the last bits from Sgemv. It runs on the
+// calling goroutine and allocates nothing; it panics on a shape mismatch.
+func SgemvMulti(y []float32, ldy int, a []float32, x []float32, ldx int, T, m, n int, accumulate bool) {
+	if T < 0 || m < 0 || n < 0 || ldy < m || ldx < n || len(a) < m*n ||
+		(T > 0 && (len(x) < (T-1)*ldx+n || len(y) < (T-1)*ldy+m)) {
+		panic(fmt.Sprintf("kernel: SgemvMulti: T=%d m=%d n=%d ldy=%d ldx=%d needs ldy≥m, ldx≥n, len(a)≥m·n, len(x)≥(T-1)·ldx+n, len(y)≥(T-1)·ldy+m; got %d, %d, %d", T, m, n, ldy, ldx, len(a), len(x), len(y)))
+	}
+	if T == 0 || m == 0 {
+		return
+	}
+	sgemvMultiImpl(y, ldy, a, x, ldx, T, m, n, accumulate)
+}
+
+// sgemvMultiGeneric is one row dot per (vector, row): the same code for
+// every vector, hence batch-invariant.
+func sgemvMultiGeneric(y []float32, ldy int, a []float32, x []float32, ldx int, T, m, n int, accumulate bool) {
+	for t := 0; t < T; t++ {
+		xt := x[t*ldx : t*ldx+n]
+		yt := y[t*ldy : t*ldy+m]
+		for r := range yt {
+			s := dotImpl(a[r*n:r*n+n], xt)
+			if accumulate {
+				yt[r] += s
+			} else {
+				yt[r] = s
+			}
+		}
+	}
+}
+
 func sgemvRowsGeneric(y, a, x []float32, n int) {
 	for i := range y {
 		y[i] = dotImpl(a[i*n:i*n+n], x)

@@ -2,6 +2,9 @@ package model
 
 import (
 	"fmt"
+
+	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/quant"
 )
 
 // Continuous batching: ForwardBatch advances several sequences, each in
@@ -166,6 +169,12 @@ func (j *rowMatJob) run(lo, hi, wk int) {
 	// much scratch for an add, besides one converted row (see grow).
 	c := &j.m.Config
 	R := min(max(8, rowBlockBytes/w.rowBytes()/8*8), max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
+	if w.Type == quant.F32 {
+		// Up to four sequences per pass over each block of rows, every
+		// sequence's sums in the same order whatever T (SgemvMulti).
+		kernel.SgemvMulti(j.y[lo:], rows, w.F32[lo*cols:hi*cols], j.x, cols, j.T, hi-lo, cols, j.add)
+		return
+	}
 	for r0 := lo; r0 < hi; r0 += R {
 		r1 := min(hi, r0+R)
 		for t := 0; t < j.T; t++ {
