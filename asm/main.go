@@ -1020,7 +1020,7 @@ func multiRows(V int) int {
 	if V <= 2 {
 		return 4
 	}
-	return 2
+	return 3
 }
 
 // multiStride is the distance in floats between the four output vectors

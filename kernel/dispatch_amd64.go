@@ -328,7 +328,7 @@ func multiRows(V int) int {
 	if V <= 2 {
 		return 4
 	}
-	return 2
+	return 3
 }
 
 var sgemvMultiAsm = [...]func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int){
