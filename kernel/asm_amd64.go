@@ -98,6 +98,18 @@ func sgemvMulti3Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int
 func sgemvMulti4Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
 
 //go:noescape
+func sgemvMulti1x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti2x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti3x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti4x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+
+//go:noescape
 func ropeHalfHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)
 
 //go:noescape

@@ -1818,18 +1818,18 @@ sgemvMulti2Asm_sum:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVSS       X1, (AX)
-	VEXTRACTPS   $0x01, X1, 264(AX)
+	VEXTRACTPS   $0x01, X1, 272(AX)
 	VEXTRACTPS   $0x02, X1, 4(AX)
-	VEXTRACTPS   $0x03, X1, 268(AX)
+	VEXTRACTPS   $0x03, X1, 276(AX)
 	VHADDPS      Y5, Y4, Y0
 	VHADDPS      Y7, Y6, Y1
 	VHADDPS      Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVSS       X1, 8(AX)
-	VEXTRACTPS   $0x01, X1, 272(AX)
+	VEXTRACTPS   $0x01, X1, 280(AX)
 	VEXTRACTPS   $0x02, X1, 12(AX)
-	VEXTRACTPS   $0x03, X1, 276(AX)
+	VEXTRACTPS   $0x03, X1, 284(AX)
 	ADDQ         $0x10, AX
 	LEAQ         (R11)(DX*1), CX
 	DECQ         DI
@@ -1897,24 +1897,24 @@ sgemvMulti3Asm_sum:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVSS       X1, (AX)
-	VEXTRACTPS   $0x01, X1, 264(AX)
-	VEXTRACTPS   $0x02, X1, 528(AX)
+	VEXTRACTPS   $0x01, X1, 272(AX)
+	VEXTRACTPS   $0x02, X1, 544(AX)
 	VEXTRACTPS   $0x03, X1, 4(AX)
 	VHADDPS      Y5, Y4, Y0
 	VHADDPS      Y7, Y6, Y1
 	VHADDPS      Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
-	VMOVSS       X1, 268(AX)
-	VEXTRACTPS   $0x01, X1, 532(AX)
+	VMOVSS       X1, 276(AX)
+	VEXTRACTPS   $0x01, X1, 548(AX)
 	VEXTRACTPS   $0x02, X1, 8(AX)
-	VEXTRACTPS   $0x03, X1, 272(AX)
+	VEXTRACTPS   $0x03, X1, 280(AX)
 	VHADDPS      Y8, Y8, Y0
 	VHADDPS      Y8, Y8, Y1
 	VHADDPS      Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
-	VMOVSS       X1, 536(AX)
+	VMOVSS       X1, 552(AX)
 	ADDQ         $0x0c, AX
 	LEAQ         (R11)(DX*1), CX
 	DECQ         R8
@@ -1990,33 +1990,459 @@ sgemvMulti4Asm_sum:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVSS       X1, (AX)
-	VEXTRACTPS   $0x01, X1, 264(AX)
-	VEXTRACTPS   $0x02, X1, 528(AX)
-	VEXTRACTPS   $0x03, X1, 792(AX)
+	VEXTRACTPS   $0x01, X1, 272(AX)
+	VEXTRACTPS   $0x02, X1, 544(AX)
+	VEXTRACTPS   $0x03, X1, 816(AX)
 	VHADDPS      Y5, Y4, Y0
 	VHADDPS      Y7, Y6, Y1
 	VHADDPS      Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVSS       X1, 4(AX)
-	VEXTRACTPS   $0x01, X1, 268(AX)
-	VEXTRACTPS   $0x02, X1, 532(AX)
-	VEXTRACTPS   $0x03, X1, 796(AX)
+	VEXTRACTPS   $0x01, X1, 276(AX)
+	VEXTRACTPS   $0x02, X1, 548(AX)
+	VEXTRACTPS   $0x03, X1, 820(AX)
 	VHADDPS      Y9, Y8, Y0
 	VHADDPS      Y11, Y10, Y1
 	VHADDPS      Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VMOVSS       X1, 8(AX)
-	VEXTRACTPS   $0x01, X1, 272(AX)
-	VEXTRACTPS   $0x02, X1, 536(AX)
-	VEXTRACTPS   $0x03, X1, 800(AX)
+	VEXTRACTPS   $0x01, X1, 280(AX)
+	VEXTRACTPS   $0x02, X1, 552(AX)
+	VEXTRACTPS   $0x03, X1, 824(AX)
 	ADDQ         $0x0c, AX
 	LEAQ         (R12)(DX*1), CX
 	DECQ         R9
 	JMP          sgemvMulti4Asm_rows
 
 sgemvMulti4Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti1x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sgemvMulti1x16Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), BX
+	MOVQ passes+32(FP), SI
+	MOVQ n+40(FP), DI
+
+sgemvMulti1x16Asm_rows:
+	TESTQ  SI, SI
+	JZ     sgemvMulti1x16Asm_end
+	LEAQ   (CX)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	XORQ   R11, R11
+
+sgemvMulti1x16Asm_cols:
+	CMPQ        R11, DI
+	JAE         sgemvMulti1x16Asm_sum
+	VMOVUPS     (CX)(R11*4), Z4
+	VMOVUPS     (R8)(R11*4), Z5
+	VMOVUPS     (R9)(R11*4), Z6
+	VMOVUPS     (R10)(R11*4), Z7
+	VMOVUPS     (BX)(R11*4), Z8
+	VFMADD231PS Z4, Z8, Z0
+	VFMADD231PS Z5, Z8, Z1
+	VFMADD231PS Z6, Z8, Z2
+	VFMADD231PS Z7, Z8, Z3
+	ADDQ        $0x10, R11
+	JMP         sgemvMulti1x16Asm_cols
+
+sgemvMulti1x16Asm_sum:
+	VSHUFPS       $0x88, Z1, Z0, Z4
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z4, Z4
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z4, Z1
+	VSHUFPS       $0xdd, Z0, Z4, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTPS    $0x01, X1, 4(AX)
+	VEXTRACTPS    $0x02, X1, 8(AX)
+	VEXTRACTPS    $0x03, X1, 12(AX)
+	ADDQ          $0x10, AX
+	LEAQ          (R10)(DX*1), CX
+	DECQ          SI
+	JMP           sgemvMulti1x16Asm_rows
+
+sgemvMulti1x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti2x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sgemvMulti2x16Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	MOVQ 8(BX), BX
+	MOVQ passes+32(FP), DI
+	MOVQ n+40(FP), R8
+
+sgemvMulti2x16Asm_rows:
+	TESTQ  DI, DI
+	JZ     sgemvMulti2x16Asm_end
+	LEAQ   (CX)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	LEAQ   (R10)(DX*1), R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ   R12, R12
+
+sgemvMulti2x16Asm_cols:
+	CMPQ        R12, R8
+	JAE         sgemvMulti2x16Asm_sum
+	VMOVUPS     (CX)(R12*4), Z8
+	VMOVUPS     (R9)(R12*4), Z9
+	VMOVUPS     (R10)(R12*4), Z10
+	VMOVUPS     (R11)(R12*4), Z11
+	VMOVUPS     (SI)(R12*4), Z12
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z12, Z2
+	VFMADD231PS Z10, Z12, Z4
+	VFMADD231PS Z11, Z12, Z6
+	VMOVUPS     (BX)(R12*4), Z12
+	VFMADD231PS Z8, Z12, Z1
+	VFMADD231PS Z9, Z12, Z3
+	VFMADD231PS Z10, Z12, Z5
+	VFMADD231PS Z11, Z12, Z7
+	ADDQ        $0x10, R12
+	JMP         sgemvMulti2x16Asm_cols
+
+sgemvMulti2x16Asm_sum:
+	VSHUFPS       $0x88, Z1, Z0, Z8
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z8, Z8
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z8, Z1
+	VSHUFPS       $0xdd, Z0, Z8, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTPS    $0x01, X1, 272(AX)
+	VEXTRACTPS    $0x02, X1, 4(AX)
+	VEXTRACTPS    $0x03, X1, 276(AX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 8(AX)
+	VEXTRACTPS    $0x01, X1, 280(AX)
+	VEXTRACTPS    $0x02, X1, 12(AX)
+	VEXTRACTPS    $0x03, X1, 284(AX)
+	ADDQ          $0x10, AX
+	LEAQ          (R11)(DX*1), CX
+	DECQ          DI
+	JMP           sgemvMulti2x16Asm_rows
+
+sgemvMulti2x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti3x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sgemvMulti3x16Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	MOVQ 8(BX), DI
+	MOVQ 16(BX), BX
+	MOVQ passes+32(FP), R8
+	MOVQ n+40(FP), R9
+
+sgemvMulti3x16Asm_rows:
+	TESTQ  R8, R8
+	JZ     sgemvMulti3x16Asm_end
+	LEAQ   (CX)(DX*1), R10
+	LEAQ   (R10)(DX*1), R11
+	LEAQ   (R11)(DX*1), R12
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	XORQ   R13, R13
+
+sgemvMulti3x16Asm_cols:
+	CMPQ        R13, R9
+	JAE         sgemvMulti3x16Asm_sum
+	VMOVUPS     (CX)(R13*4), Z12
+	VMOVUPS     (R10)(R13*4), Z13
+	VMOVUPS     (R11)(R13*4), Z14
+	VMOVUPS     (R12)(R13*4), Z15
+	VMOVUPS     (SI)(R13*4), Z16
+	VFMADD231PS Z12, Z16, Z0
+	VFMADD231PS Z13, Z16, Z3
+	VFMADD231PS Z14, Z16, Z6
+	VFMADD231PS Z15, Z16, Z9
+	VMOVUPS     (DI)(R13*4), Z16
+	VFMADD231PS Z12, Z16, Z1
+	VFMADD231PS Z13, Z16, Z4
+	VFMADD231PS Z14, Z16, Z7
+	VFMADD231PS Z15, Z16, Z10
+	VMOVUPS     (BX)(R13*4), Z16
+	VFMADD231PS Z12, Z16, Z2
+	VFMADD231PS Z13, Z16, Z5
+	VFMADD231PS Z14, Z16, Z8
+	VFMADD231PS Z15, Z16, Z11
+	ADDQ        $0x10, R13
+	JMP         sgemvMulti3x16Asm_cols
+
+sgemvMulti3x16Asm_sum:
+	VSHUFPS       $0x88, Z1, Z0, Z12
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z12, Z12
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z12, Z1
+	VSHUFPS       $0xdd, Z0, Z12, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTPS    $0x01, X1, 272(AX)
+	VEXTRACTPS    $0x02, X1, 544(AX)
+	VEXTRACTPS    $0x03, X1, 4(AX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 276(AX)
+	VEXTRACTPS    $0x01, X1, 548(AX)
+	VEXTRACTPS    $0x02, X1, 8(AX)
+	VEXTRACTPS    $0x03, X1, 280(AX)
+	VSHUFPS       $0x88, Z9, Z8, Z0
+	VSHUFPS       $0xdd, Z9, Z8, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z11, Z10, Z1
+	VSHUFPS       $0xdd, Z11, Z10, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 552(AX)
+	VEXTRACTPS    $0x01, X1, 12(AX)
+	VEXTRACTPS    $0x02, X1, 284(AX)
+	VEXTRACTPS    $0x03, X1, 556(AX)
+	ADDQ          $0x10, AX
+	LEAQ          (R12)(DX*1), CX
+	DECQ          R8
+	JMP           sgemvMulti3x16Asm_rows
+
+sgemvMulti3x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti4x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sgemvMulti4x16Asm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	MOVQ 8(BX), DI
+	MOVQ 16(BX), R8
+	MOVQ 24(BX), BX
+	MOVQ passes+32(FP), R9
+	MOVQ n+40(FP), R10
+
+sgemvMulti4x16Asm_rows:
+	TESTQ  R9, R9
+	JZ     sgemvMulti4x16Asm_end
+	LEAQ   (CX)(DX*1), R11
+	LEAQ   (R11)(DX*1), R12
+	LEAQ   (R12)(DX*1), R13
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	XORQ   R14, R14
+
+sgemvMulti4x16Asm_cols:
+	CMPQ        R14, R10
+	JAE         sgemvMulti4x16Asm_sum
+	VMOVUPS     (CX)(R14*4), Z16
+	VMOVUPS     (R11)(R14*4), Z17
+	VMOVUPS     (R12)(R14*4), Z18
+	VMOVUPS     (R13)(R14*4), Z19
+	VMOVUPS     (SI)(R14*4), Z20
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z17, Z20, Z4
+	VFMADD231PS Z18, Z20, Z8
+	VFMADD231PS Z19, Z20, Z12
+	VMOVUPS     (DI)(R14*4), Z20
+	VFMADD231PS Z16, Z20, Z1
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z18, Z20, Z9
+	VFMADD231PS Z19, Z20, Z13
+	VMOVUPS     (R8)(R14*4), Z20
+	VFMADD231PS Z16, Z20, Z2
+	VFMADD231PS Z17, Z20, Z6
+	VFMADD231PS Z18, Z20, Z10
+	VFMADD231PS Z19, Z20, Z14
+	VMOVUPS     (BX)(R14*4), Z20
+	VFMADD231PS Z16, Z20, Z3
+	VFMADD231PS Z17, Z20, Z7
+	VFMADD231PS Z18, Z20, Z11
+	VFMADD231PS Z19, Z20, Z15
+	ADDQ        $0x10, R14
+	JMP         sgemvMulti4x16Asm_cols
+
+sgemvMulti4x16Asm_sum:
+	VSHUFPS       $0x88, Z1, Z0, Z16
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z16, Z16
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z16, Z1
+	VSHUFPS       $0xdd, Z0, Z16, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTPS    $0x01, X1, 272(AX)
+	VEXTRACTPS    $0x02, X1, 544(AX)
+	VEXTRACTPS    $0x03, X1, 816(AX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTPS    $0x01, X1, 276(AX)
+	VEXTRACTPS    $0x02, X1, 548(AX)
+	VEXTRACTPS    $0x03, X1, 820(AX)
+	VSHUFPS       $0x88, Z9, Z8, Z0
+	VSHUFPS       $0xdd, Z9, Z8, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z11, Z10, Z1
+	VSHUFPS       $0xdd, Z11, Z10, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 8(AX)
+	VEXTRACTPS    $0x01, X1, 280(AX)
+	VEXTRACTPS    $0x02, X1, 552(AX)
+	VEXTRACTPS    $0x03, X1, 824(AX)
+	VSHUFPS       $0x88, Z13, Z12, Z0
+	VSHUFPS       $0xdd, Z13, Z12, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z15, Z14, Z1
+	VSHUFPS       $0xdd, Z15, Z14, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 12(AX)
+	VEXTRACTPS    $0x01, X1, 284(AX)
+	VEXTRACTPS    $0x02, X1, 556(AX)
+	VEXTRACTPS    $0x03, X1, 828(AX)
+	ADDQ          $0x10, AX
+	LEAQ          (R13)(DX*1), CX
+	DECQ          R9
+	JMP           sgemvMulti4x16Asm_rows
+
+sgemvMulti4x16Asm_end:
 	VZEROUPPER
 	RET
 

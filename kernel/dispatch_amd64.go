@@ -241,7 +241,10 @@ func init() {
 		}
 		return false
 	}
-	sgemvMultiImpl = sgemvMultiAVX2
+	sgemvMultiImpl = multiAVX2.run
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
+		sgemvMultiImpl = multiAVX512.run
+	}
 	sgemvRowsImpl = func(y, a, x []float32, n int) {
 		m4 := len(y) &^ 3
 		n8 := n &^ 7
@@ -317,53 +320,62 @@ func init() {
 	}
 }
 
-// multiStride is the distance in floats between sgemvMulti{V}Asm's output
+// multiStride is the distance in floats between sgemvMulti*Asm's output
 // vectors (asm/main.go has the same constant): a block of up to 64 rows
-// plus the repeated row of a lone last row.
-const multiStride = 66
+// plus the repeats of a lone row (lda 0) by a 4-row kernel.
+const multiStride = 68
 
-// multiRows is the number of weight rows sgemvMulti{V}Asm takes per pass
-// (asm/main.go has the same function).
-func multiRows(V int) int {
-	if V <= 2 {
-		return 4
+// multiKernels is one family of sgemvMulti kernels: fn[V] takes V vectors
+// and rows[V] weight rows per pass over whole groups of lanes columns.
+// Every kernel of a family computes a (row, vector) pair the same way.
+type multiKernels struct {
+	fn    [5]func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int)
+	rows  [5]int
+	lanes int
+}
+
+var (
+	multiAVX2 = multiKernels{
+		fn:    [5]func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int){nil, sgemvMulti1Asm, sgemvMulti2Asm, sgemvMulti3Asm, sgemvMulti4Asm},
+		rows:  [5]int{0, 4, 4, 3, 3}, // asm/main.go's multiRows
+		lanes: 8,
 	}
-	return 3
-}
+	multiAVX512 = multiKernels{
+		fn:    [5]func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int){nil, sgemvMulti1x16Asm, sgemvMulti2x16Asm, sgemvMulti3x16Asm, sgemvMulti4x16Asm},
+		rows:  [5]int{0, 4, 4, 4, 4},
+		lanes: 16,
+	}
+)
 
-var sgemvMultiAsm = [...]func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int){
-	nil, sgemvMulti1Asm, sgemvMulti2Asm, sgemvMulti3Asm, sgemvMulti4Asm,
-}
-
-// sgemvMultiAVX2 runs sgemvMulti{V}Asm over groups of up to four vectors
-// and blocks of 64 rows, then adds the columns past the last multiple of 8
-// and stores or accumulates. Every kernel computes a (row, vector) pair
-// the same way, so rows left over by a kernel's pass are recomputed by an
-// overlapping pass, or by the 4-vector kernel one row at a time.
-func sgemvMultiAVX2(y []float32, ldy int, a []float32, x []float32, ldx int, T, m, n int, accumulate bool) {
-	n8 := n &^ 7
-	if n8 == 0 {
+// run runs the family over groups of up to four vectors and blocks of 64
+// rows (a block stays in cache for all groups), then adds the columns past
+// the last multiple of lanes and stores or accumulates. Rows left over by
+// a kernel's pass are recomputed by an overlapping pass, or, in a block
+// of fewer rows than a pass, by the 4-vector kernel one row at a time.
+func (mk *multiKernels) run(y []float32, ldy int, a []float32, x []float32, ldx int, T, m, n int, accumulate bool) {
+	nl := n / mk.lanes * mk.lanes
+	if nl == 0 {
 		sgemvMultiGeneric(y, ldy, a, x, ldx, T, m, n, accumulate)
 		return
 	}
 	var buf [4 * multiStride]float32
 	var xs [4]*float32
-	for c0 := 0; c0 < m; c0 += 64 { // 64 rows stay in cache for all groups
+	for c0 := 0; c0 < m; c0 += 64 {
 		c := min(64, m-c0)
 		for g := 0; g < T; g += 4 {
 			V := min(4, T-g)
 			for v := range xs {
 				xs[v] = &x[(g+min(v, V-1))*ldx]
 			}
-			f, P := sgemvMultiAsm[V], multiRows(V)
+			f, P := mk.fn[V], mk.rows[V]
 			if c >= P {
-				f(&buf[0], &a[c0*n], n, &xs, c/P, n8)
+				f(&buf[0], &a[c0*n], n, &xs, c/P, nl)
 				if c%P != 0 {
-					f(&buf[c-P], &a[(c0+c-P)*n], n, &xs, 1, n8)
+					f(&buf[c-P], &a[(c0+c-P)*n], n, &xs, 1, nl)
 				}
 			} else {
 				for k := 0; k < c; k++ {
-					sgemvMulti4Asm(&buf[k], &a[(c0+k)*n], 0, &xs, 1, n8)
+					mk.fn[4](&buf[k], &a[(c0+k)*n], 0, &xs, 1, nl)
 				}
 			}
 			for v := 0; v < V; v++ {
@@ -372,9 +384,9 @@ func sgemvMultiAVX2(y []float32, ldy int, a []float32, x []float32, ldx int, T, 
 				yt := y[t*ldy+c0 : t*ldy+c0+c]
 				for k := range yt {
 					s := buf[v*multiStride+k]
-					if n8 < n {
+					if nl < n {
 						r := (c0 + k) * n
-						s += dotGeneric(a[r+n8:r+n], xt[n8:])
+						s += dotGeneric(a[r+nl:r+n], xt[nl:])
 					}
 					if accumulate {
 						yt[k] += s

@@ -11,9 +11,25 @@ import (
 // each vector's result is bit-identical whatever the number of vectors
 // computed with it and its position among them (batch invariance).
 func TestSgemvMulti(t *testing.T) {
+	saved := sgemvMultiImpl
+	defer func() { sgemvMultiImpl = saved }()
+	for _, impl := range multiTestImpls() {
+		t.Run(impl.name, func(t *testing.T) {
+			sgemvMultiImpl = impl.fn
+			testSgemvMulti(t)
+		})
+	}
+}
+
+type multiImpl struct {
+	name string
+	fn   func(y []float32, ldy int, a []float32, x []float32, ldx int, T, m, n int, accumulate bool)
+}
+
+func testSgemvMulti(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, m := range []int{1, 2, 3, 7, 64, 65, 130} {
-		for _, n := range []int{3, 8, 37, 64, 200} {
+		for _, n := range []int{3, 8, 16, 37, 64, 200} {
 			const T = 9
 			a := make([]float32, m*n)
 			x := make([]float32, T*n)
