@@ -1,5 +1,5 @@
 // Package kernel holds the numeric inner loops of llmparts: vector
-// primitives (Dot, Axpy, SumSq, ...), matrix products (Sgemv, MatMulT,
+// primitives (Dot, Axpy, SumSq, ...), matrix products (Sgemv, SgemvMulti, MatMulT,
 // Sgemm), matrix-vector products with quantized or half-precision weights
 // (GemvQ8_0, GemvQ4_0, GemvQ8_0Q8, GemvQ4_0Q8, GemvF16, GemvBF16), row-wise
 // normalisations (RMSNorm, LayerNorm, forward and backward), rotary position
