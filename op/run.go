@@ -273,14 +273,6 @@ func toFloat(v any, bitSize int) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("want a number, got %s", typeName(v))
 	}
-	switch n {
-	case "NaN":
-		return math.NaN(), nil
-	case "Infinity":
-		return math.Inf(1), nil
-	case "-Infinity":
-		return math.Inf(-1), nil
-	}
 	return parseFloat([]byte(n), bitSize)
 }
 
