@@ -23,30 +23,28 @@ var ggufTolerance = map[string]float64{"llama": 1e-4, "stablelm": 1e-4, "gptneox
 // TestGGUFMatchesLlamaCpp compares our logits for each fixture checkpoint
 // with those llama.cpp computed from its GGUF export (testdata/gen_golden.sh).
 func TestGGUFMatchesLlamaCpp(t *testing.T) {
-	g := readGolden(t, "golden_llamacpp.json")
-	dir := t.TempDir()
-	for _, f := range fixtures {
-		ck := saveFixture(t, f.name, dir)
-		d := maxDiff(ourLogits(t, ck), g.Logits[f.name])
-		t.Logf("%s: max |Δlogit| ours vs llama.cpp = %.3g", f.name, d)
-		if !(d <= ggufTolerance[f.name]) {
-			t.Errorf("%s: max |Δlogit| = %g, want ≤ %g", f.name, d, ggufTolerance[f.name])
-		}
-	}
+	checkGoldenLogits(t, "golden_llamacpp.json", "llama.cpp", func(name string) float64 { return ggufTolerance[name] })
 }
 
 // TestHFMatchesTorch compares our logits for each fixture checkpoint with
 // those of testdata/hf_reference.py (PyTorch, the transformers formulas)
 // on its Hugging Face export.
 func TestHFMatchesTorch(t *testing.T) {
-	g := readGolden(t, "golden_torch.json")
+	checkGoldenLogits(t, "golden_torch.json", "PyTorch", func(string) float64 { return 1e-4 })
+}
+
+// checkGoldenLogits compares our logits for each fixture checkpoint with
+// those of golden file (computed by who), within tol(fixture name).
+func checkGoldenLogits(t *testing.T, file, who string, tol func(name string) float64) {
+	t.Helper()
+	g := readGolden(t, file)
 	dir := t.TempDir()
 	for _, f := range fixtures {
 		ck := saveFixture(t, f.name, dir)
 		d := maxDiff(ourLogits(t, ck), g.Logits[f.name])
-		t.Logf("%s: max |Δlogit| ours vs PyTorch = %.3g", f.name, d)
-		if !(d <= 1e-4) {
-			t.Errorf("%s: max |Δlogit| = %g, want ≤ 1e-4", f.name, d)
+		t.Logf("%s: max |Δlogit| ours vs %s = %.3g", f.name, who, d)
+		if want := tol(f.name); !(d <= want) {
+			t.Errorf("%s: max |Δlogit| = %g, want ≤ %g", f.name, d, want)
 		}
 	}
 }
