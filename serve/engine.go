@@ -422,7 +422,7 @@ func holdBack(text string, stops []string) int {
 // topLogprobs returns the n most likely tokens of softmax(logits) with
 // their log-probabilities (IDs and Logprob set).
 func topLogprobs(logits []float32, n int) []tokenProb {
-	lse := logSumExp(logits)
+	lse := sample.LogSumExp(logits)
 	idx := make([]int, 0, n+1)
 	for i, l := range logits {
 		if len(idx) < n || l > logits[idx[len(idx)-1]] {
@@ -452,19 +452,7 @@ func logprobOf(logits []float32, id int, top []tokenProb) float64 {
 			return t.Logprob
 		}
 	}
-	return float64(logits[id]) - logSumExp(logits)
-}
-
-func logSumExp(x []float32) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = max(m, float64(v))
-	}
-	var s float64
-	for _, v := range x {
-		s += math.Exp(float64(v) - m)
-	}
-	return m + math.Log(s)
+	return float64(logits[id]) - sample.LogSumExp(logits)
 }
 
 // busy counts the slots with a job.

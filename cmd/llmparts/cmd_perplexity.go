@@ -15,6 +15,7 @@ import (
 
 	"github.com/llmparts/llmparts"
 	"github.com/llmparts/llmparts/internal/progress"
+	"github.com/llmparts/llmparts/sample"
 	"github.com/llmparts/llmparts/tokenizer"
 )
 
@@ -176,13 +177,5 @@ func perplexity(ctx context.Context, m *llmparts.Model, text string, n, maxChunk
 
 // negLogSoftmax returns −log softmax(row)[id], computed in float64.
 func negLogSoftmax(row []float32, id int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range row {
-		mx = max(mx, float64(v))
-	}
-	var z float64
-	for _, v := range row {
-		z += math.Exp(float64(v) - mx)
-	}
-	return mx + math.Log(z) - float64(row[id])
+	return sample.LogSumExp(row) - float64(row[id])
 }
