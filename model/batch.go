@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/quant"
@@ -40,20 +41,18 @@ func ForwardBatch(ss []*Session, tokens []int) ([][]float32, error) {
 		return nil, fmt.Errorf("model: ForwardBatch with %d sessions and %d tokens", B, len(tokens))
 	}
 	m := ss[0].m
-	seen := make(map[*Session]bool, B)
 	maxCtx := 0
 	for i, s := range ss {
 		switch {
 		case s.m != m:
 			return nil, fmt.Errorf("model: ForwardBatch: session %d belongs to another model", i)
-		case seen[s]:
+		case slices.Contains(ss[:i], s):
 			return nil, fmt.Errorf("model: ForwardBatch: session %d appears twice", i)
 		case s.Pos >= s.ctx:
 			return nil, fmt.Errorf("model: ForwardBatch: session %d is full (%d positions)", i, s.ctx)
 		case tokens[i] < 0 || tokens[i] >= m.Config.VocabSize:
 			return nil, fmt.Errorf("model: token id %d is outside the vocabulary of %d", tokens[i], m.Config.VocabSize)
 		}
-		seen[s] = true
 		maxCtx = max(maxCtx, s.ctx)
 		s.grow(1) // the row's attention runs in its own session
 	}
