@@ -30,6 +30,8 @@ type pplResult struct {
 	Chunks  int     `json:"chunks"`
 	Tokens  int     `json:"tokens"` // tokens of the text
 	Scored  int     `json:"scored"` // tokens whose likelihood was counted
+	Bytes   int     `json:"bytes"`  // UTF-8 bytes of the scored tokens' text
+	BPB     float64 `json:"bpb"`    // bits per byte: Σℓᵢ / (Bytes · ln 2)
 	Seconds float64 `json:"seconds"`
 }
 
@@ -52,6 +54,10 @@ least CTX/2 tokens of context. With N scored tokens of negative log-likelihood
 ℓᵢ = −ln p(xᵢ | x<ᵢ), mean ℓ̄ = Σℓᵢ/N:
 
   PPL = exp(ℓ̄),  standard error ≈ PPL · sqrt((mean ℓᵢ² − ℓ̄²) / (N − 1))
+
+Bits per byte, Σℓᵢ / (B · ln 2) with B the UTF-8 bytes of the scored tokens'
+text, compares models whose tokenizers differ (a character model and a BPE
+model on the same text).
 
 The running estimate is shown per window on stderr; the result goes to stdout.`,
 		Example: `  llmparts perplexity -m model.gguf -f wiki.test.raw -c 512
@@ -101,8 +107,8 @@ The running estimate is shown per window on stderr; the result goes to stdout.`,
 }
 
 func printPerplexity(w io.Writer, r pplResult) {
-	fmt.Fprintf(w, "PPL = %.4f +/- %.5f  (mean NLL %.6f nats/token; %d windows of %d tokens, %d tokens scored, %.2f s)\n",
-		r.PPL, r.StdErr, r.NLL, r.Chunks, r.Ctx, r.Scored, r.Seconds)
+	fmt.Fprintf(w, "PPL = %.4f +/- %.5f  (mean NLL %.6f nats/token, %.4f bits/byte; %d windows of %d tokens, %d tokens = %d bytes scored, %.2f s)\n",
+		r.PPL, r.StdErr, r.NLL, r.BPB, r.Chunks, r.Ctx, r.Scored, r.Bytes, r.Seconds)
 }
 
 // perplexity scores text with m in windows of n tokens (see the command's
@@ -157,9 +163,15 @@ func perplexity(ctx context.Context, m *llmparts.Model, text string, n, maxChunk
 			sum2 += nll * nll
 			r.Scored++
 		}
+		// The scored targets are ids[c·n+first+1 : (c+1)·n], a run of
+		// consecutive tokens: decoded together they are exactly their text.
+		r.Bytes += len(tok.Decode(ids[c*n+first+1 : (c+1)*n]))
 		r.Chunks = c + 1
 		r.NLL = sum / float64(r.Scored)
 		r.PPL = math.Exp(r.NLL)
+		if r.Bytes > 0 {
+			r.BPB = sum / (float64(r.Bytes) * math.Ln2)
+		}
 		if r.Scored > 1 {
 			v := sum2/float64(r.Scored) - r.NLL*r.NLL
 			r.StdErr = r.PPL * math.Sqrt(max(v, 0)/float64(r.Scored-1))

@@ -106,3 +106,29 @@ func TestBinaryTokenizeStdin(t *testing.T) {
 		t.Errorf("llama2.c: exit %d, %q %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestPerplexityBitsPerByte: with a vocabulary of byte tokens only (synth
+// --vocab 259: <unk>, <s>, </s> and <0x00>…<0xFF>) and a text without
+// spaces (SentencePiece turns a space into "▁", three bytes), every token
+// is one byte of the text, so the scored bytes equal the scored tokens and
+// bits per byte is the mean NLL over ln 2.
+func TestPerplexityBitsPerByte(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "bytes.gguf")
+	if r := runBin(t, "", "synth", "-o", model, "--dim", "32", "--hidden", "64", "--layers", "1", "--heads", "2", "--vocab", "259", "--ctx", "64"); r.code != 0 {
+		t.Fatalf("synth: %s", r.stderr)
+	}
+	text := strings.Repeat("To-be,or-not-to-be:that-is-the-question.Ça-va?", 40) // 'Ç' is two bytes, two tokens
+	r := runBin(t, text, "perplexity", "-m", model, "-f", "-", "-c", "64", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got pplResult
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%q: %v", r.stdout, err)
+	}
+	want := got.NLL / math.Ln2
+	if got.Scored == 0 || got.Bytes != got.Scored || math.Abs(got.BPB-want) > 1e-12*want {
+		t.Errorf("%d tokens, %d bytes scored, %.6f bits/byte; want bytes = tokens and %.6f bits/byte", got.Scored, got.Bytes, got.BPB, want)
+	}
+}
