@@ -450,11 +450,10 @@ func (s *Session) generate(ctx context.Context, prompt string, p Params, yield f
 	// The decoder: after BOS alone the first piece drops its leading
 	// space (SentencePiece's dummy prefix); after text it keeps it.
 	var dec tokenizer.Decoder
-	onlyBOS := len(s.hist) == 0 && len(ids) == 1 && ids[0] == tok.BOS()
-	if cd, ok := tok.(interface{ NewContinuationDecoder() tokenizer.Decoder }); ok && !onlyBOS {
-		dec = cd.NewContinuationDecoder()
-	} else {
+	if len(s.hist) == 0 && len(ids) == 1 && ids[0] == tok.BOS() {
 		dec = tok.NewDecoder()
+	} else {
+		dec = tokenizer.ContinuationDecoder(tok)
 	}
 	if len(ids) > 0 {
 		t0 := time.Now()

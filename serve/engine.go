@@ -219,11 +219,7 @@ func (e *engine) start(sl *slot, j *job) {
 	sl.hist = append(sl.hist[:0], j.prompt...)
 	sl.smp = sample.New(j.params)
 	sl.text.Reset()
-	if cd, ok := e.tok.(interface{ NewContinuationDecoder() tokenizer.Decoder }); ok {
-		sl.dec = cd.NewContinuationDecoder()
-	} else {
-		sl.dec = e.tok.NewDecoder()
-	}
+	sl.dec = tokenizer.ContinuationDecoder(e.tok)
 	e.met.active.Inc()
 }
 

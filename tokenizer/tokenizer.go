@@ -49,3 +49,14 @@ type Decoder interface {
 	// replaced by U+FFFD).
 	Flush() string
 }
+
+// ContinuationDecoder returns t's streaming decoder for tokens that continue
+// text already shown: it keeps the leading space of the first piece where t
+// has such a decoder (BPE, WordPiece, Char: NewContinuationDecoder), and is
+// t.NewDecoder otherwise.
+func ContinuationDecoder(t Tokenizer) Decoder {
+	if cd, ok := t.(interface{ NewContinuationDecoder() Decoder }); ok {
+		return cd.NewContinuationDecoder()
+	}
+	return t.NewDecoder()
+}
