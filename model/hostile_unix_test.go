@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmparts/llmparts/internal/testutil"
 )
 
 // TestHostileModelPaths (items 5, 6): devices, FIFOs and symbolic links to
@@ -16,23 +17,15 @@ import (
 func TestHostileModelPaths(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "model.gguf")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skip("mkfifo:", err)
-	}
+	testutil.FIFO(t, fifo)
 	link := filepath.Join(dir, "zero.bin")
 	if err := os.Symlink("/dev/zero", link); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/dev/zero", fifo, link} {
-		done := make(chan error, 1)
-		go func() { _, err := Load(p, Options{}); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), p) {
-				t.Errorf("Load(%s) = %v", p, err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("Load(%s) hangs", p)
+		err := testutil.Returns(t, 5*time.Second, "Load("+p+")", func() error { _, err := Load(p, Options{}); return err })
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), p) {
+			t.Errorf("Load(%s) = %v", p, err)
 		}
 	}
 }
@@ -61,7 +54,8 @@ func TestHostileCheckpointFolder(t *testing.T) {
 	}{
 		{"model.safetensors FIFO", func(d string) error {
 			os.Remove(filepath.Join(d, "model.safetensors"))
-			return syscall.Mkfifo(filepath.Join(d, "model.safetensors"), 0o644)
+			testutil.FIFO(t, filepath.Join(d, "model.safetensors"))
+			return nil
 		}, "model.safetensors: not a regular file: it is a named pipe (FIFO)"},
 		{"config.json → /dev/zero", func(d string) error {
 			os.Remove(filepath.Join(d, "config.json"))
@@ -80,15 +74,9 @@ func TestHostileCheckpointFolder(t *testing.T) {
 		if err := tc.make(dir); err != nil {
 			t.Skip(err)
 		}
-		done := make(chan error, 1)
-		go func() { _, err := Load(dir, Options{Threads: 1}); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: Load hangs", tc.name)
+		err := testutil.Returns(t, 10*time.Second, tc.name+": Load", func() error { _, err := Load(dir, Options{Threads: 1}); return err })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 	}
 }

@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmparts/llmparts/internal/testutil"
 )
 
 // TestHostileTokenizerPaths (items 5, 6): tokenizer paths that are
@@ -17,9 +18,7 @@ import (
 func TestHostileTokenizerPaths(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "tok.bin")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skip(err)
-	}
+	testutil.FIFO(t, fifo)
 	ck := filepath.Join(dir, "ck")
 	os.Mkdir(ck, 0o755)
 	os.Symlink("/dev/zero", filepath.Join(ck, "current"))
@@ -38,15 +37,8 @@ func TestHostileTokenizerPaths(t *testing.T) {
 		{"LoadFile(dir with current → /dev/zero)", func() error { _, err := LoadFile(ck); return err }, "current: not a regular file: it is a character device"},
 		{"LoadFile(dir with tokenizer.json → /dev/zero)", func() error { _, err := LoadFile(ck2); return err }, "tokenizer.json: not a regular file: it is a character device"},
 	} {
-		done := make(chan error, 1)
-		go func() { done <- tc.load() }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s hangs", tc.name)
+		if err := testutil.Returns(t, 5*time.Second, tc.name, tc.load); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
 }

@@ -7,34 +7,27 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmparts/llmparts/internal/testutil"
 )
 
 func TestFIFODoesNotBlock(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "model.safetensors")
-	if err := syscall.Mkfifo(p, 0o644); err != nil {
-		t.Skip("mkfifo:", err)
-	}
-	done := make(chan error, 1)
-	go func() {
+	testutil.FIFO(t, p)
+	err := testutil.Returns(t, 5*time.Second, "Open(FIFO)", func() error {
 		_, _, err := Open(p)
 		if err == nil {
 			_, err = ReadFileFS(os.DirFS(dir), "model.safetensors", 10, "")
 		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "FIFO") {
-			t.Fatalf("Open(FIFO) = %v, want a not-a-regular-file error naming the FIFO", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Open on a FIFO blocked")
+		return err
+	})
+	if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "FIFO") {
+		t.Fatalf("Open(FIFO) = %v, want a not-a-regular-file error naming the FIFO", err)
 	}
-	_, err := ReadFileFS(os.DirFS(dir), "model.safetensors", 10, "")
+	_, err = ReadFileFS(os.DirFS(dir), "model.safetensors", 10, "")
 	if !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("ReadFileFS(FIFO) = %v", err)
 	}
