@@ -221,10 +221,8 @@ func WriteGGUF(path string, s *Source, typ quant.Type) error {
 		return err
 	}
 	defer w.Abort() // no-op after a successful Close
-	for _, kv := range kvs {
-		if err := w.AddKV(kv.Key, kv.Value); err != nil {
-			return err
-		}
+	if err := w.AddKVs(kvs); err != nil {
+		return err
 	}
 	typeOf := func(t tensor) quant.Type {
 		if t.vector {

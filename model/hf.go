@@ -813,10 +813,8 @@ func (c *hfConv) get(name string) (*Tensor, error) {
 func (c *hfConv) write(tensors bool) (*gguf.File, error) {
 	var buf bytes.Buffer
 	w := gguf.NewWriter(&buf)
-	for _, kv := range c.kv {
-		if err := w.AddKV(kv.Key, kv.Value); err != nil {
-			return nil, err
-		}
+	if err := w.AddKVs(c.kv); err != nil {
+		return nil, err
 	}
 	order := c.order
 	if !tensors {

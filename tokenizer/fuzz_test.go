@@ -139,10 +139,8 @@ func FuzzLoadGGUFMeta(f *testing.F) {
 	} {
 		var buf bytes.Buffer
 		w := gguf.NewWriter(&buf)
-		for _, kv := range kvs {
-			if err := w.AddKV(kv.Key, kv.Value); err != nil {
-				f.Fatal(err)
-			}
+		if err := w.AddKVs(kvs); err != nil {
+			f.Fatal(err)
 		}
 		if err := w.Close(); err != nil {
 			f.Fatal(err)

@@ -16,10 +16,8 @@ func writeVocabGGUF(t *testing.T, kvs []gguf.KV) string {
 	p := filepath.Join(t.TempDir(), "vocab.gguf")
 	var buf bytes.Buffer
 	w := gguf.NewWriter(&buf)
-	for _, kv := range kvs {
-		if err := w.AddKV(kv.Key, kv.Value); err != nil {
-			t.Fatal(err)
-		}
+	if err := w.AddKVs(kvs); err != nil {
+		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

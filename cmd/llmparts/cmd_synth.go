@@ -243,10 +243,8 @@ func writeSynth(path string, c synthConfig, progress io.Writer) error {
 		return err
 	}
 	defer w.Abort() // no-op after a successful Close
-	for _, kv := range kvs {
-		if err := w.AddKV(kv.Key, kv.Value); err != nil {
-			return err
-		}
+	if err := w.AddKVs(kvs); err != nil {
+		return err
 	}
 	ts := c.tensors()
 	var total, params uint64

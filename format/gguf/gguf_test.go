@@ -68,10 +68,8 @@ func sampleTensors() []Tensor {
 func sampleFile(t testing.TB) []byte {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	for _, kv := range sampleKVs() {
-		if err := w.AddKV(kv.Key, kv.Value); err != nil {
-			t.Fatal(err)
-		}
+	if err := w.AddKVs(sampleKVs()); err != nil {
+		t.Fatal(err)
 	}
 	ts := sampleTensors()
 	for _, x := range ts {

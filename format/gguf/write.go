@@ -28,11 +28,9 @@ func Write(path string, kvs []KV, tensors []Tensor) error {
 	if err != nil {
 		return err
 	}
-	for _, kv := range kvs {
-		if err := w.AddKV(kv.Key, kv.Value); err != nil {
-			w.Abort()
-			return err
-		}
+	if err := w.AddKVs(kvs); err != nil {
+		w.Abort()
+		return err
 	}
 	for _, t := range tensors {
 		if err := w.AddTensor(t.Name, t.Type, t.Shape); err != nil {
@@ -126,6 +124,17 @@ func (w *Writer) AddKV(key string, v Value) error {
 	}
 	w.keys[key] = true
 	w.kvs = append(w.kvs, KV{key, v})
+	return nil
+}
+
+// AddKVs adds the metadata entries kvs in order (see AddKV), stopping at
+// the first error.
+func (w *Writer) AddKVs(kvs []KV) error {
+	for _, kv := range kvs {
+		if err := w.AddKV(kv.Key, kv.Value); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
