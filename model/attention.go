@@ -99,15 +99,20 @@ type attnTask struct {
 	out    []float32
 }
 
+// dims returns the head size hd, the widths qd and kvd of a token's query
+// and key/value rows, and the number of query heads per key/value head.
+func (j *attnTask) dims() (hd, qd, kvd, group int) {
+	c := &j.s.m.Config
+	hd = c.HeadDim
+	return hd, c.NHeads * hd, c.NKVHeads * hd, c.NHeads / c.NKVHeads
+}
+
 type attnGemmJob struct{ attnTask }
 
 // run computes heads lo..hi for all T tokens.
 func (j *attnGemmJob) run(lo, hi, wk int) {
 	s := j.s
-	c := &s.m.Config
-	hd := c.HeadDim
-	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
-	group := c.NHeads / c.NKVHeads
+	hd, qd, kvd, group := j.dims()
 	T, P := j.T, j.pos+j.T
 	if len(s.scores[wk]) < T*P {
 		s.scores[wk] = make([]float32, T*P)
@@ -135,9 +140,7 @@ type attnJob struct{ attnTask }
 func (j *attnJob) run(lo, hi, wk int) {
 	s := j.s
 	c := &s.m.Config
-	hd := c.HeadDim
-	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
-	group := c.NHeads / c.NKVHeads
+	hd, qd, kvd, group := j.dims()
 	kc, vc := s.k[j.layer], s.v[j.layer]
 	for idx := lo; idx < hi; idx++ {
 		// Pair short and long causal rows (t = 0, T−1, 1, T−2, ...) so that
