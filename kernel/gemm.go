@@ -274,21 +274,7 @@ func gemmMacro(buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m,
 			for ir := 0; ir < mc; ir += gemmMR {
 				mr := min(gemmMR, mc-ir)
 				as := buf.a[ir*kc : ir*kc+kc*gemmMR]
-				co := (ic+ir)*ldc + jc + jr
-				if mr == gemmMR && nr == gemmNR {
-					gemmKernelImpl(kc, as, bs, c[co:], ldc, alpha)
-					continue
-				}
-				// Edge tile: compute a full tile into a scratch buffer,
-				// then add the valid part.
-				clear(buf.c[:])
-				gemmKernelImpl(kc, as, bs, buf.c[:], gemmNR, alpha)
-				for i := 0; i < mr; i++ {
-					crow := c[co+i*ldc : co+i*ldc+nr]
-					for j := range crow {
-						crow[j] += buf.c[i*gemmNR+j]
-					}
-				}
+				gemmTile(buf, kc, as, bs, c, (ic+ir)*ldc+jc+jr, ldc, mr, nr, alpha)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/llmparts/llmparts/internal/sysmem"
 	"github.com/llmparts/llmparts/kernel"
@@ -104,6 +105,11 @@ type Model struct {
 
 	pool   *pool
 	closer func() error
+
+	// F32 weights packed for prompt GEMMs (kernel.PackB), each made on
+	// the first product of several tokens with the matrix (packedF32).
+	packMu sync.Mutex
+	packed map[*Tensor]packedF32
 	batch  *Session // ForwardBatch's rows (batch.go)
 }
 
@@ -226,6 +232,44 @@ func (m *Model) WeightBytes() int64 {
 		n += m.Output.Bytes()
 	}
 	return n
+}
+
+// PackedBytes is the memory held by packed copies of F32 weight matrices,
+// made by the first prompt (several tokens) multiplied with each matrix
+// so that prompts do not copy the weights into the GEMM's layout every
+// time. It is 0 before any prompt and for quantized weights.
+func (m *Model) PackedBytes() int64 {
+	m.packMu.Lock()
+	defer m.packMu.Unlock()
+	var n int64
+	for _, p := range m.packed {
+		n += p.p.Bytes()
+	}
+	return n
+}
+
+type packedF32 struct {
+	p  *kernel.PackedB
+	of *float32 // &F32[0] when packed: a replaced F32 is packed anew
+}
+
+// packedF32 returns w's F32 weights packed for kernel.MatMulPacked,
+// packing them on first use: the packed copy costs as much memory again
+// as the matrix (PackedBytes counts it) and saves copying the weights
+// into the GEMM's layout on every prompt. The values of w.F32 must not
+// change in place after that.
+func (m *Model) packedF32(w *Tensor) *kernel.PackedB {
+	m.packMu.Lock()
+	defer m.packMu.Unlock()
+	p, ok := m.packed[w]
+	if !ok || p.of != &w.F32[0] {
+		if m.packed == nil {
+			m.packed = map[*Tensor]packedF32{}
+		}
+		p = packedF32{kernel.PackB(w.F32, w.Rows, w.Cols), &w.F32[0]}
+		m.packed[w] = p
+	}
+	return p.p
 }
 
 // weightBytes is the storage size of the weight matrices.
