@@ -22,6 +22,15 @@ func nearest(x float32, lo, hi int) int {
 	return int(r)
 }
 
+// inv returns 1/d, or 0 for d = 0 (ggml's id = d ? 1.0f/d : 0.0f): an
+// all-zero block then quantizes to zeros instead of NaN.
+func inv(d float32) float32 {
+	if d == 0 {
+		return 0
+	}
+	return 1 / d
+}
+
 // QuantizeQ6_K encodes src (a multiple of 256 elements) as Q6_K blocks:
 // 16 sub-blocks of 16 with an int8 scale each, x ≈ d·sc·(q−32). Like
 // QuantizeQ4_K it uses a simple encoder, not llama-quantize's search.
@@ -37,28 +46,18 @@ func QuantizeQ6_K(src []float32, dst []byte) error {
 		var scales [16]float32
 		var maxScale float32
 		for s := range scales {
-			var amax float32
-			for _, v := range x[16*s : 16*s+16] {
-				amax = max(amax, float32(math.Abs(float64(v))))
-			}
-			scales[s] = amax / 31
+			scales[s] = absMax(x[16*s:16*s+16]) / 31
 			maxScale = max(maxScale, scales[s])
 		}
 		d := maxScale / 127
 		le.PutUint16(b[208:], F32ToF16(d))
 		d = F16ToF32(F32ToF16(d))
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inv(d)
 		for s := range scales {
 			sc := nearest(scales[s]*id, -128, 127)
 			b[192+s] = byte(int8(sc))
 			ds := d * float32(sc)
-			var ids float32
-			if ds != 0 {
-				ids = 1 / ds
-			}
+			ids := inv(ds)
 			for k, v := range x[16*s : 16*s+16] {
 				e := 16*s + k
 				q := nearest(v*ids, -32, 31) + 32
@@ -84,13 +83,7 @@ func kScalesMins(scales, mins *[8]float32, b []byte) (d, dmin float32, effScale,
 	dmin = F16ToF32(F32ToF16(maxMin / 63))
 	le.PutUint16(b, F32ToF16(d))
 	le.PutUint16(b[2:], F32ToF16(dmin))
-	var id, idm float32
-	if d != 0 {
-		id = 1 / d
-	}
-	if dmin != 0 {
-		idm = 1 / dmin
-	}
+	id, idm := inv(d), inv(dmin)
 	p := b[4:16]
 	clear(p)
 	for s := 0; s < 8; s++ {
@@ -151,10 +144,7 @@ func quantizeQxK(t Type, src []float32, dst []byte) error {
 		}
 		_, _, sc, mn := kScalesMins(&scales, &mins, b)
 		for s := 0; s < 8; s++ {
-			var ids float32
-			if sc[s] != 0 {
-				ids = 1 / sc[s]
-			}
+			ids := inv(sc[s])
 			for k, v := range x[32*s : 32*s+32] {
 				e := 32*s + k
 				q := nearest((v+mn[s])*ids, 0, levels)
@@ -222,10 +212,7 @@ func QuantizeQ2_K(src []float32, dst []byte) error {
 			}
 			b[g] = byte(ls) | byte(lm)<<4
 			sc, mn := d*float32(ls), dmin*float32(lm)
-			var ids float32
-			if sc != 0 {
-				ids = 1 / sc
-			}
+			ids := inv(sc)
 			for k, v := range x[16*g : 16*g+16] {
 				e := 16*g + k
 				q := nearest((v+mn)*ids, 0, 3)
@@ -271,10 +258,7 @@ func QuantizeQ3_K(src []float32, dst []byte) error {
 			}
 			p[8+g%4] |= (u >> 4) << (2 * uint(g/4))
 			sc := d * float32(ls)
-			var ids float32
-			if sc != 0 {
-				ids = 1 / sc
-			}
+			ids := inv(sc)
 			for k, v := range x[16*g : 16*g+16] {
 				e := 16*g + k
 				q := byte(nearest(v*ids, -4, 3) + 4)
@@ -311,10 +295,7 @@ func QuantizeIQ4_NL(src []float32, dst []byte) error {
 		b := dst[i*bb : (i+1)*bb]
 		d := F16ToF32(F32ToF16(signedScale(x, -127, 113)))
 		le.PutUint16(b, F32ToF16(d))
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inv(d)
 		for j := 0; j < 16; j++ {
 			b[2+j] = nearestIQ4(x[j]*id) | nearestIQ4(x[j+16]*id)<<4
 		}
@@ -352,10 +333,7 @@ func QuantizeIQ4_XS(src []float32, dst []byte) error {
 			b[4+ib/2] |= byte(u&15) << (4 * uint(ib%2))
 			sh |= uint16(u>>4) << (2 * uint(ib))
 			sc := d * float32(ls)
-			var ids float32
-			if sc != 0 {
-				ids = 1 / sc
-			}
+			ids := inv(sc)
 			xb, q := x[32*ib:32*ib+32], b[8+16*ib:8+16*ib+16]
 			for j := 0; j < 16; j++ {
 				q[j] = nearestIQ4(xb[j]*ids) | nearestIQ4(xb[j+16]*ids)<<4

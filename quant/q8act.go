@@ -22,13 +22,8 @@ func QuantizeQ8_K(src []float32, dst []byte) error {
 	for i := 0; i < len(src)/QKK; i++ {
 		x := src[i*QKK : (i+1)*QKK]
 		b := dst[i*bb : (i+1)*bb]
-		var amax, mx float32
-		for _, v := range x {
-			if a := float32(math.Abs(float64(v))); a > amax {
-				amax, mx = a, v
-			}
-		}
-		if amax == 0 {
+		mx := signedMax(x)
+		if mx == 0 {
 			clear(b)
 			continue
 		}
@@ -64,10 +59,7 @@ func QuantizeQ8_1(src []float32, dst []byte) error {
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
 		b := dst[i*bb : (i+1)*bb]
-		var amax float32
-		for _, v := range x {
-			amax = max(amax, float32(math.Abs(float64(v))))
-		}
+		amax := absMax(x)
 		d := amax / 127
 		var id float32
 		if amax != 0 {

@@ -17,15 +17,8 @@ func QuantizeQ8_0(src []float32, dst []byte) error {
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
 		b := dst[i*bb : (i+1)*bb]
-		var amax float32
-		for _, v := range x {
-			amax = max(amax, float32(math.Abs(float64(v))))
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		d := absMax(x) / 127
+		id := inv(d)
 		le.PutUint16(b, F32ToF16(d))
 		for j, v := range x {
 			b[2+j] = byte(int8(nearest(v*id, -127, 127)))
@@ -46,17 +39,9 @@ func QuantizeQ4_0(src []float32, dst []byte) error {
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
 		b := dst[i*bb : (i+1)*bb]
-		var amax, mx float32
-		for _, v := range x {
-			if a := float32(math.Abs(float64(v))); amax < a {
-				amax, mx = a, v
-			}
-		}
+		mx := signedMax(x)
 		d := mx / -8
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inv(d)
 		le.PutUint16(b, F32ToF16(d))
 		for j := 0; j < 16; j++ {
 			// float32(…) keeps the product rounded on its own (no FMA).
@@ -80,10 +65,7 @@ func QuantizeQ4_1(src []float32, dst []byte) error {
 		b := dst[i*bb : (i+1)*bb]
 		lo, hi := minMax(x)
 		d := (hi - lo) / 15
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inv(d)
 		le.PutUint16(b, F32ToF16(d))
 		le.PutUint16(b[2:], F32ToF16(lo))
 		for j := 0; j < 16; j++ {
@@ -106,17 +88,9 @@ func QuantizeQ5_0(src []float32, dst []byte) error {
 	for i := 0; i < len(src)/QK; i++ {
 		x := src[i*QK : (i+1)*QK]
 		b := dst[i*bb : (i+1)*bb]
-		var amax, mx float32
-		for _, v := range x {
-			if a := float32(math.Abs(float64(v))); amax < a {
-				amax, mx = a, v
-			}
-		}
+		mx := signedMax(x)
 		d := mx / -16
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inv(d)
 		le.PutUint16(b, F32ToF16(d))
 		var qh uint32
 		for j := 0; j < 16; j++ {
@@ -142,10 +116,7 @@ func QuantizeQ5_1(src []float32, dst []byte) error {
 		b := dst[i*bb : (i+1)*bb]
 		lo, hi := minMax(x)
 		d := (hi - lo) / 31
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inv(d)
 		le.PutUint16(b, F32ToF16(d))
 		le.PutUint16(b[2:], F32ToF16(lo))
 		var qh uint32
@@ -158,6 +129,28 @@ func QuantizeQ5_1(src []float32, dst []byte) error {
 		le.PutUint32(b[4:], qh)
 	}
 	return nil
+}
+
+// absMax returns max|x| (0 for an empty x, NaN if an element is NaN).
+func absMax(x []float32) float32 {
+	var amax float32
+	for _, v := range x {
+		amax = max(amax, float32(math.Abs(float64(v))))
+	}
+	return amax
+}
+
+// signedMax returns the element of x of largest magnitude, keeping its
+// sign (the first of equal magnitudes; 0 for an all-zero x; NaN elements
+// are passed over), as ggml's reference code finds it.
+func signedMax(x []float32) float32 {
+	var amax, mx float32
+	for _, v := range x {
+		if a := float32(math.Abs(float64(v))); amax < a {
+			amax, mx = a, v
+		}
+	}
+	return mx
 }
 
 // minMax returns the smallest and largest element of x, as ggml's
