@@ -237,12 +237,10 @@ func QuantizeQ3_K(src []float32, dst []byte) error {
 		b := dst[i*bb : (i+1)*bb]
 		clear(b)
 		var scales [16]float32
-		var maxAbs float32
 		for g := range scales {
 			scales[g] = signedScale(x[16*g:16*g+16], -4, 3)
-			maxAbs = max(maxAbs, float32(math.Abs(float64(scales[g]))))
 		}
-		d := F16ToF32(F32ToF16(maxAbs / 31))
+		d := F16ToF32(F32ToF16(absMax(scales[:]) / 31))
 		le.PutUint16(b[108:], F32ToF16(d))
 		hm, qs, p := b[0:32], b[32:96], b[96:108]
 		for g := range scales {
@@ -316,12 +314,10 @@ func QuantizeIQ4_XS(src []float32, dst []byte) error {
 		b := dst[i*bb : (i+1)*bb]
 		clear(b)
 		var scales [8]float32
-		var maxAbs float32
 		for ib := range scales {
 			scales[ib] = signedScale(x[32*ib:32*ib+32], -127, 113)
-			maxAbs = max(maxAbs, float32(math.Abs(float64(scales[ib]))))
 		}
-		d := F16ToF32(F32ToF16(maxAbs / 31))
+		d := F16ToF32(F32ToF16(absMax(scales[:]) / 31))
 		le.PutUint16(b, F32ToF16(d))
 		var sh uint16
 		for ib := range scales {
