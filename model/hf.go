@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -515,7 +516,7 @@ func hfRope(r *hfReader, c *hfConv, ctx int) error {
 			{"original_max_position_embeddings", s.OriginalMaxPositionEmbeddings != nil},
 			{"low_freq_factor", s.LowFreqFactor != nil}, {"high_freq_factor", s.HighFreqFactor != nil},
 			{"short_factor", s.ShortFactor != nil}, {"long_factor", s.LongFactor != nil}} {
-			if f.set && !contains(keys, f.name) {
+			if f.set && !slices.Contains(keys, f.name) {
 				return fmt.Errorf("%s: rope_scaling %s with %s is not supported", r.file, typ, f.name)
 			}
 		}
@@ -573,15 +574,6 @@ func hfRope(r *hfReader, c *hfConv, ctx int) error {
 	// A top-level original_max_position_embeddings (Phi-3) matters only
 	// to longrope; transformers ignores it otherwise, and so does this.
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func f32s(v []float64) []float32 {
@@ -732,12 +724,12 @@ var hfNormRoles = []Role{TokenEmbdNorm, OutputNorm, AttnNorm, AttnQNorm, AttnKNo
 // the weight or bias (suffix) of role r, in place.
 func (c *hfConv) convert(r Role, suffix string, t *hfTensor) error {
 	l := c.fam.HFLayout
-	if l.NormWeightOffset != 0 && suffix == ".weight" && containsRole(hfNormRoles, r) {
+	if l.NormWeightOffset != 0 && suffix == ".weight" && slices.Contains(hfNormRoles, r) {
 		for i := range t.v {
 			t.v[i] += l.NormWeightOffset
 		}
 	}
-	if containsRole(l.Transposed, r) && !t.vec {
+	if slices.Contains(l.Transposed, r) && !t.vec {
 		out := make([]float32, len(t.v))
 		for i := 0; i < t.rows; i++ {
 			for j := 0; j < t.cols; j++ {
@@ -784,15 +776,6 @@ func (c *hfConv) convert(r Role, suffix string, t *hfTensor) error {
 		t.v = v
 	}
 	return nil
-}
-
-func containsRole(list []Role, r Role) bool {
-	for _, x := range list {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // meta returns the converted metadata as an in-memory GGUF file without
