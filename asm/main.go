@@ -29,6 +29,7 @@ func main() {
 	sgemvMulti16Kernel()
 	ropeKernels()
 	gemmKernel()
+	avx512GemmKernels()
 	packB16Kernel()
 	quantKernels()
 	gemvQ4SumKernel()
@@ -1164,91 +1165,11 @@ func packB16Kernel() {
 	RET()
 }
 
-// gemmKernel emits the MR×NR micro-kernels: c[r·ldc + j] += alpha·Σ_p
-// a[p·MR+r]·b[p·NR+j] for r < MR, j < NR. NR/8 vectors of B are loaded per
-// step and each of the MR values of A is broadcast against them, so
-// MR·NR/8 accumulators stay in registers (12 of the 16 YMM registers).
+// gemmKernel emits the AVX2 MR×NR micro-kernels (gemmKernelVec with
+// 8-lane YMM registers): 12 of the 16 YMM registers hold the 6×16 tile.
 func gemmKernel() {
-	gemmKernelMRNR("gemmKernelAsm", 6, 16)
-	gemmKernelMRNR("gemmKernel4x24Asm", 4, 24)
-}
-
-func gemmKernelMRNR(name string, mr, nr int) {
-	nv := nr / 8
-	TEXT(name, NOSPLIT, "func(kc int, a, b, c []float32, ldc int, alpha float32)")
-	Pragma("noescape")
-	kc := Load(Param("kc"), GP64())
-	a, b, c := base("a"), base("b"), base("c")
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	// Prefetch the C tile: it is read only at the end, and usually comes
-	// from L3 or memory.
-	{
-		p := GP64()
-		MOVQ(c, p)
-		for r := 0; r < mr; r++ {
-			PREFETCHT0(Mem{Base: p})
-			PREFETCHT0(Mem{Base: p, Disp: 4*nr - 4})
-			if r < mr-1 {
-				ADDQ(ldc, p)
-			}
-		}
-	}
-	acc := make([][]reg.VecVirtual, mr)
-	for r := range acc {
-		acc[r] = make([]reg.VecVirtual, nv)
-		for j := range acc[r] {
-			acc[r][j] = YMM()
-			VXORPS(acc[r][j], acc[r][j], acc[r][j])
-		}
-	}
-	step := func(p int) {
-		bv := make([]reg.VecVirtual, nv)
-		for j := range bv {
-			bv[j] = YMM()
-			VMOVUPS(Mem{Base: b, Disp: 4*nr*p + 32*j}, bv[j])
-		}
-		for r := 0; r < mr; r++ {
-			t := YMM()
-			VBROADCASTSS(Mem{Base: a, Disp: 4*mr*p + 4*r}, t)
-			for j := range bv {
-				VFMADD231PS(bv[j], t, acc[r][j])
-			}
-		}
-	}
-	Label(name + "_k4")
-	CMPQ(kc, U8(4))
-	JL(LabelRef(name + "_k1"))
-	for p := 0; p < 4; p++ {
-		step(p)
-	}
-	ADDQ(U32(4*4*mr), a)
-	ADDQ(U32(4*4*nr), b)
-	SUBQ(U8(4), kc)
-	JMP(LabelRef(name + "_k4"))
-	Label(name + "_k1")
-	TESTQ(kc, kc)
-	JZ(LabelRef(name + "_store"))
-	step(0)
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(4*nr), b)
-	DECQ(kc)
-	JMP(LabelRef(name + "_k1"))
-	Label(name + "_store")
-	al := bcast("alpha")
-	for r := 0; r < mr; r++ {
-		for j := 0; j < nv; j++ {
-			cv := YMM()
-			VMOVUPS(Mem{Base: c, Disp: 32 * j}, cv)
-			VFMADD231PS(acc[r][j], al, cv)
-			VMOVUPS(cv, Mem{Base: c, Disp: 32 * j})
-		}
-		if r < mr-1 {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	gemmKernelVec("gemmKernelAsm", 6, 16, 8, 0)
+	gemmKernelVec("gemmKernel4x24Asm", 4, 24, 8, 0)
 }
 
 // gemvQ8Prefetch is how far ahead (bytes) gemvQ8Asm prefetches its row:

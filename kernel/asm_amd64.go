@@ -122,6 +122,12 @@ func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha
 func gemmKernel4x24Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
+func gemmKernel8x32Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
+
+//go:noescape
+func packB32Asm(dst []float32, src []float32, ldb int, kc int)
+
+//go:noescape
 func packB16Asm(dst []float32, src []float32, ldb int, kc int)
 
 //go:noescape

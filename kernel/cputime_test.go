@@ -36,9 +36,10 @@ func cpuBench(b *testing.B, flopsPerOp, bytesPerOp float64, op func()) {
 
 func BenchmarkCPUGemmKernel(b *testing.B) {
 	const kc = gemmKC
-	a, bb := benchVec(kc*gemmMR), benchVec(kc*gemmNR)
-	c := make([]float32, gemmMR*gemmNR)
-	cpuBench(b, 2*kc*gemmMR*gemmNR, 0, func() { gemmKernelImpl(kc, a, bb, c, gemmNR, 1) })
+	f := gemmFam
+	a, bb := benchVec(kc*f.mr), benchVec(kc*f.nr)
+	c := make([]float32, f.mr*f.nr)
+	cpuBench(b, float64(2*kc*f.mr*f.nr), 0, func() { f.kernel(kc, a, bb, c, f.nr, 1) })
 }
 
 func BenchmarkCPUSgemm1024(b *testing.B) {
@@ -92,12 +93,14 @@ func BenchmarkCPUSgemmTransA(b *testing.B) {
 // block of A (L2-resident) with one B sliver, as the macro-kernel does.
 func BenchmarkCPUGemmKernelL2(b *testing.B) {
 	const kc = gemmKC
-	a, bb := benchVec(kc*gemmMC), benchVec(kc*gemmNR*64)
+	f := gemmFam
+	jn := 1024 / f.nr
+	a, bb := benchVec(kc*gemmMC), benchVec(kc*1024)
 	c := make([]float32, gemmMC*1024)
-	cpuBench(b, 2*kc*gemmMC*gemmNR*64, 0, func() {
-		for jr := 0; jr < 64; jr++ {
-			for ir := 0; ir < gemmMC; ir += gemmMR {
-				gemmKernelImpl(kc, a[ir*kc:], bb[jr*kc*gemmNR:], c[ir*1024+jr*16:], 1024, 1)
+	cpuBench(b, 2*kc*gemmMC*1024, 0, func() {
+		for jr := 0; jr < jn; jr++ {
+			for ir := 0; ir < gemmMC; ir += f.mr {
+				f.kernel(kc, a[ir*kc:], bb[jr*kc*f.nr:], c[ir*1024+jr*f.nr:], 1024, 1)
 			}
 		}
 	})

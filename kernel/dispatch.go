@@ -42,8 +42,6 @@ var (
 	ropeHeadsImpl  func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool
 	sgemvRowsImpl  = sgemvRowsGeneric
 	sgemvMultiImpl = sgemvMultiGeneric
-	gemmKernelImpl = gemmKernelGeneric
-	packB16Impl    = packB16Generic
 	gemvQ8Impl     = gemvQ8Generic
 	gemvQ4Impl     = gemvQ4Generic
 

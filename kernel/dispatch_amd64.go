@@ -262,8 +262,10 @@ func init() {
 			y[i] = dotImpl(a[i*n:i*n+n], x)
 		}
 	}
-	gemmKernelImpl = gemmKernelAsm
-	packB16Impl = packB16Asm
+	gemmFam = gemmAVX2
+	if cpu.X86.HasAVX512F {
+		gemmFam = gemmAVX512
+	}
 	// GEMV with float32 x stays one row at a time: four-row versions
 	// (x loaded once, VHADDPS fold) measured 10–30% slower here for both
 	// Q8_0 and Q4_0 weights, whether widening with VPMOVSXBD or VPSHUFB.
@@ -319,6 +321,14 @@ func init() {
 		}
 	}
 }
+
+// The assembly SGEMM families: the 6×16 AVX2 kernel (12 YMM accumulators)
+// and the 8×32 AVX-512 one (16 ZMM accumulators, B prefetched). Both give the same
+// bits: each element of C is one chain of fused multiply-adds per KC block.
+var (
+	gemmAVX2   = &gemmFamily{name: "avx2", mr: 6, nr: 16, kernel: gemmKernelAsm, packRows: packB16Asm}
+	gemmAVX512 = &gemmFamily{name: "avx512", mr: 8, nr: 32, kernel: gemmKernel8x32Asm, packRows: packB32Asm}
+)
 
 // multiStride is the distance in floats between sgemvMulti*Asm's output
 // vectors (asm/main.go has the same constant): a block of up to 64 rows

@@ -124,26 +124,56 @@ func checkMat(fn, name string, l, rows, cols, ld int) {
 
 // Blocking parameters (BLIS notation). The micro-kernel computes an MR×NR
 // tile of C from an MR-row sliver of packed A and an NR-column sliver of
-// packed B, both KC long. KC·NR floats of B (16 KiB) stay in L1, MC·KC of
-// A (144 KiB) in L2, KC·NC of B in L3.
+// packed B, both KC long; MR and NR belong to the kernel family
+// (gemmFamily: 6×16 for AVX2 and pure Go, 8×32 for AVX-512). KC·NR
+// floats of B (16 or 32 KiB) stay in L1 or L2, MC·KC of A (144 KiB) in
+// L2, KC·NC of B in L3. KC is the same for every family: each element of
+// C is then the same chain of fused multiply-adds whichever kernel runs.
 const (
-	gemmMR = 6
-	gemmNR = 16
 	gemmKC = 256
-	gemmMC = 144
+	gemmMC = 144 // a multiple of every family's MR (6 and 8)
 	gemmNC = 3072
+	// gemmMaxTile bounds MR·NR over the families (the edge-tile buffer).
+	gemmMaxTile = 8 * 32
 )
+
+// gemmFamily is one SGEMM micro-kernel with the tile it computes: kernel
+// adds alpha·(MR×kc sliver of A)·(kc×NR sliver of B) to the MR×NR tile of
+// c with row stride ldc (a sliver of A holds, for each p, MR values; of B,
+// NR values); packRows copies kc rows of NR floats (row stride ldb) into
+// a sliver.
+type gemmFamily struct {
+	name     string
+	mr, nr   int
+	kernel   func(kc int, a, b, c []float32, ldc int, alpha float32)
+	packRows func(dst, src []float32, ldb, kc int)
+}
+
+// gemmGeneric is the pure-Go family; dispatch_amd64.go sets gemmFam to an
+// assembly one at start-up.
+var gemmGeneric = &gemmFamily{name: "generic", mr: 6, nr: 16, kernel: gemmKernelGeneric, packRows: packB16Generic}
+
+// gemmFam is the family the SGEMMs use (GemmImpl names it).
+var gemmFam = gemmGeneric
+
+// GemmImpl names the SGEMM micro-kernel chosen at start-up and its tile:
+// "avx512 8x32" (AVX-512F), "avx2 6x16" (AVX2 + FMA), or "generic 6x16"
+// (pure Go).
+func GemmImpl() string { return fmt.Sprintf("%s %dx%d", gemmFam.name, gemmFam.mr, gemmFam.nr) }
 
 // gemmBuf holds the packing buffers of one goroutine.
 type gemmBuf struct {
 	a []float32 // MC×KC, as MC/MR slivers of MR×KC (column-major within)
 	b []float32 // KC×NC, as NC/NR slivers of KC×NR (row-major within)
-	c [gemmMR * gemmNR]float32
+	c [gemmMaxTile]float32
 }
 
 var gemmPool = sync.Pool{New: func() any {
 	return &gemmBuf{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
 }}
+
+// roundUp rounds n up to a multiple of q.
+func roundUp(n, q int) int { return (n + q - 1) / q * q }
 
 // sgemm is Sgemm without argument checks.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -164,6 +194,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if k == 0 || alpha == 0 {
 		return
 	}
+	f := gemmFam
 	// Large products: all goroutines first pack one KC×NC panel of B
 	// together, then each multiplies its own rows of A with it. Products
 	// with few rows split the columns instead, each goroutine packing its
@@ -172,16 +203,16 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m*n*k < 1<<22 { // below ~8 MFLOP a hand-off costs more than it saves
 		t = 1
 	}
-	if t <= 1 || (n <= gemmNR && m < t*gemmMR*4) {
-		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+	if t <= 1 || (n <= f.nr && m < t*f.mr*4) {
+		sgemmSerial(f, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}
-	if m >= t*gemmMR*4 {
-		sgemmRows(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+	if m >= t*f.mr*4 {
+		sgemmRows(f, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}
-	parallelForT(t, n, gemmNR, func(lo, hi int) {
-		sgemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc)
+	parallelForT(t, n, f.nr, func(lo, hi int) {
+		sgemmSerial(f, transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc)
 	})
 }
 
@@ -189,10 +220,10 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // the goroutines first pack a panel of B together (all of k when it fits
 // in sgemmSharedMax floats, so there are only two hand-offs per panel),
 // then each multiplies its own rows of A with it.
-func sgemmRows(t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func sgemmRows(f *gemmFamily, t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
-		ncPad := (nc + gemmNR - 1) / gemmNR * gemmNR
+		ncPad := roundUp(nc, f.nr)
 		kAll := k
 		if k*ncPad > sgemmSharedMax {
 			kAll = gemmKC
@@ -205,20 +236,20 @@ func sgemmRows(t int, transA, transB bool, m, n, k int, alpha float32, a []float
 		for p0 := 0; p0 < k; p0 += kAll {
 			kk := min(kAll, k-p0)
 			// Pack blocks pc = p0, p0+KC, ... of B: block q at q·KC·ncPad.
-			parallelForT(t, nc, gemmNR, func(lo, hi int) {
+			parallelForT(t, nc, f.nr, func(lo, hi int) {
 				for pc := p0; pc < p0+kk; pc += gemmKC {
 					kc := min(gemmKC, p0+kk-pc)
 					off := (pc - p0) * ncPad
-					packB(shared[off+lo*kc:], transB, b, ldb, pc, jc+lo, kc, hi-lo)
+					packB(f, shared[off+lo*kc:], transB, b, ldb, pc, jc+lo, kc, hi-lo)
 				}
 			})
 			// 2·t equal row chunks: balanced when all cores are free,
 			// still dynamic enough when one is busy.
-			parallelChunks(t, m, gemmMR, 2*t, func(lo, hi int) {
+			parallelChunks(t, m, f.mr, 2*t, func(lo, hi int) {
 				buf := gemmPool.Get().(*gemmBuf)
 				for pc := p0; pc < p0+kk; pc += gemmKC {
 					kc := min(gemmKC, p0+kk-pc)
-					gemmMacro(buf, shared[(pc-p0)*ncPad:], transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha)
+					gemmMacro(f, buf, shared[(pc-p0)*ncPad:], transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha)
 				}
 				gemmPool.Put(buf)
 			})
@@ -248,15 +279,15 @@ func offB(transB bool, j, ldb int) int {
 	return j
 }
 
-func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func sgemmSerial(f *gemmFamily, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	buf := gemmPool.Get().(*gemmBuf)
 	defer gemmPool.Put(buf)
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			packB(buf.b, transB, b, ldb, pc, jc, kc, nc)
-			gemmMacro(buf, buf.b, transA, a, lda, 0, m, pc, kc, jc, nc, c, ldc, alpha)
+			packB(f, buf.b, transB, b, ldb, pc, jc, kc, nc)
+			gemmMacro(f, buf, buf.b, transA, a, lda, 0, m, pc, kc, jc, nc, c, ldc, alpha)
 		}
 	}
 }
@@ -264,18 +295,38 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 // gemmMacro multiplies rows [i0, i0+m) of op(A), columns [pc, pc+kc), by
 // the packed kc×nc panel bp of op(B) (columns jc..jc+nc of C), adding
 // alpha times the product into C. It packs A block by block into buf.a.
-func gemmMacro(buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m, pc, kc, jc, nc int, c []float32, ldc int, alpha float32) {
+func gemmMacro(f *gemmFamily, buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m, pc, kc, jc, nc int, c []float32, ldc int, alpha float32) {
+	mr, nr := f.mr, f.nr
 	for ic := i0; ic < i0+m; ic += gemmMC {
 		mc := min(gemmMC, i0+m-ic)
-		packA(buf.a, transA, a, lda, ic, pc, mc, kc)
-		for jr := 0; jr < nc; jr += gemmNR {
-			nr := min(gemmNR, nc-jr)
-			bs := bp[jr*kc : jr*kc+kc*gemmNR]
-			for ir := 0; ir < mc; ir += gemmMR {
-				mr := min(gemmMR, mc-ir)
-				as := buf.a[ir*kc : ir*kc+kc*gemmMR]
-				gemmTile(buf, kc, as, bs, c, (ic+ir)*ldc+jc+jr, ldc, mr, nr, alpha)
+		packA(f, buf.a, transA, a, lda, ic, pc, mc, kc)
+		for jr := 0; jr < nc; jr += nr {
+			bs := bp[jr*kc : jr*kc+kc*nr]
+			for ir := 0; ir < mc; ir += mr {
+				as := buf.a[ir*kc : ir*kc+kc*mr]
+				gemmTile(f, buf, kc, as, bs, c, (ic+ir)*ldc+jc+jr, ldc, min(mr, mc-ir), min(nr, nc-jr), alpha)
 			}
+		}
+	}
+}
+
+// gemmTile adds alpha times the product of an MR sliver of packed A and
+// an NR sliver of packed B to the mr×nr tile of c at offset co: directly
+// for a whole tile, through buf.c at an edge.
+func gemmTile(f *gemmFamily, buf *gemmBuf, kc int, as, bs, c []float32, co, ldc, mr, nr int, alpha float32) {
+	if mr == f.mr && nr == f.nr {
+		f.kernel(kc, as, bs, c[co:], ldc, alpha)
+		return
+	}
+	// Edge tile: compute a full tile into a scratch buffer, then add the
+	// valid part.
+	t := buf.c[:f.mr*f.nr]
+	clear(t)
+	f.kernel(kc, as, bs, t, f.nr, alpha)
+	for i := 0; i < mr; i++ {
+		crow := c[co+i*ldc : co+i*ldc+nr]
+		for j := range crow {
+			crow[j] += t[i*f.nr+j]
 		}
 	}
 }
@@ -283,36 +334,38 @@ func gemmMacro(buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m,
 // packA copies the mc×kc block of op(A) starting at (ic, pc) into dst as
 // slivers of MR rows: sliver s holds, for p = 0..kc-1, the MR values
 // op(A)[ic+s·MR+r][pc+p] at dst[s·MR·kc + p·MR + r]. Rows past mc are 0.
-func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
-	for s := 0; s < mc; s += gemmMR {
-		d := dst[s*kc : s*kc+kc*gemmMR]
-		rows := min(gemmMR, mc-s)
+func packA(f *gemmFamily, dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
+	mr := f.mr
+	for s := 0; s < mc; s += mr {
+		d := dst[s*kc : s*kc+kc*mr]
+		rows := min(mr, mc-s)
 		if !transA {
-			if rows == gemmMR {
-				// Read the six rows in lockstep, write sequentially.
-				o := (ic+s)*lda + pc
-				r0 := a[o : o+kc]
-				r1 := a[o+lda : o+lda+kc]
-				r2 := a[o+2*lda : o+2*lda+kc]
-				r3 := a[o+3*lda : o+3*lda+kc]
-				r4 := a[o+4*lda : o+4*lda+kc]
-				r5 := a[o+5*lda : o+5*lda+kc]
+			// Read six rows in lockstep, write them interleaved.
+			o := (ic+s)*lda + pc
+			r := 0
+			for ; r+6 <= rows; r += 6 {
+				r0 := a[o+r*lda : o+r*lda+kc]
+				r1 := a[o+(r+1)*lda : o+(r+1)*lda+kc]
+				r2 := a[o+(r+2)*lda : o+(r+2)*lda+kc]
+				r3 := a[o+(r+3)*lda : o+(r+3)*lda+kc]
+				r4 := a[o+(r+4)*lda : o+(r+4)*lda+kc]
+				r5 := a[o+(r+5)*lda : o+(r+5)*lda+kc]
 				for p := range r0 {
-					dd := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+					q := p*mr + r
+					dd := d[q : q+6 : q+6]
 					dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 				}
-				continue
 			}
-			for r := 0; r < gemmMR; r++ {
+			for ; r < mr; r++ {
 				if r >= rows {
 					for p := 0; p < kc; p++ {
-						d[p*gemmMR+r] = 0
+						d[p*mr+r] = 0
 					}
 					continue
 				}
-				src := a[(ic+s+r)*lda+pc : (ic+s+r)*lda+pc+kc]
+				src := a[o+r*lda : o+r*lda+kc]
 				for p, v := range src {
-					d[p*gemmMR+r] = v
+					d[p*mr+r] = v
 				}
 			}
 			continue
@@ -320,8 +373,8 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
 		// op(A)[i][p] = a[p*lda+i]: rows of a hold MR consecutive values.
 		for p := 0; p < kc; p++ {
 			src := a[(pc+p)*lda+ic+s:]
-			dd := d[p*gemmMR : p*gemmMR+gemmMR]
-			for r := 0; r < gemmMR; r++ {
+			dd := d[p*mr : p*mr+mr]
+			for r := range dd {
 				if r < rows {
 					dd[r] = src[r]
 				} else {
@@ -335,20 +388,21 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mc, kc int) {
 // packB copies the kc×nc block of op(B) starting at (pc, jc) into dst as
 // slivers of NR columns: sliver s holds, for p = 0..kc-1, the NR values
 // op(B)[pc+p][jc+s·NR+j] at dst[s·kc·NR + p·NR + j]. Columns past nc are 0.
-func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
-	for s := 0; s < nc; s += gemmNR {
-		d := dst[s*kc : s*kc+kc*gemmNR]
-		cols := min(gemmNR, nc-s)
+func packB(f *gemmFamily, dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
+	nr := f.nr
+	for s := 0; s < nc; s += nr {
+		d := dst[s*kc : s*kc+kc*nr]
+		cols := min(nr, nc-s)
 		if !transB {
-			if cols == gemmNR {
-				// Whole slivers: 64-byte rows, copied by an assembly loop
-				// (a memmove call per 64 bytes cost 5% of Sgemm).
+			if cols == nr {
+				// Whole slivers: rows of NR floats, copied by an assembly
+				// loop (a memmove call per 64 bytes cost 5% of Sgemm).
 				o := pc*ldb + jc + s
-				packB16Impl(d[:kc*gemmNR], b[o:o+(kc-1)*ldb+gemmNR], ldb, kc)
+				f.packRows(d[:kc*nr], b[o:o+(kc-1)*ldb+nr], ldb, kc)
 				continue
 			}
 			for p := 0; p < kc; p++ {
-				dd := d[p*gemmNR : p*gemmNR+gemmNR]
+				dd := d[p*nr : p*nr+nr]
 				src := b[(pc+p)*ldb+jc+s:]
 				copy(dd[:cols], src[:cols])
 				clear(dd[cols:])
@@ -356,16 +410,16 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
 			continue
 		}
 		// op(B)[p][j] = b[j*ldb+p]: each row of b is one column of op(B).
-		for j := 0; j < gemmNR; j++ {
+		for j := 0; j < nr; j++ {
 			if j >= cols {
 				for p := 0; p < kc; p++ {
-					d[p*gemmNR+j] = 0
+					d[p*nr+j] = 0
 				}
 				continue
 			}
 			src := b[(jc+s+j)*ldb+pc : (jc+s+j)*ldb+pc+kc]
 			for p, v := range src {
-				d[p*gemmNR+j] = v
+				d[p*nr+j] = v
 			}
 		}
 	}
@@ -375,23 +429,24 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
 // into dst contiguously.
 func packB16Generic(dst, src []float32, ldb, kc int) {
 	for p := 0; p < kc; p++ {
-		copy(dst[p*gemmNR:p*gemmNR+gemmNR], src[p*ldb:p*ldb+gemmNR])
+		copy(dst[p*16:p*16+16], src[p*ldb:p*ldb+16])
 	}
 }
 
-// gemmKernelGeneric adds alpha·(MR×kc sliver of A)·(kc×NR sliver of B) to
-// the MR×NR tile of c with row stride ldc.
+// gemmKernelGeneric adds alpha·(6×kc sliver of A)·(kc×16 sliver of B) to
+// the 6×16 tile of c with row stride ldc.
 func gemmKernelGeneric(kc int, a, b, c []float32, ldc int, alpha float32) {
-	var acc [gemmMR][gemmNR]float32
-	a = a[:kc*gemmMR]
-	b = b[:kc*gemmNR]
+	const mr, nr = 6, 16
+	var acc [mr][nr]float32
+	a = a[:kc*mr]
+	b = b[:kc*nr]
 	for p := 0; p < kc; p++ {
-		ap := a[p*gemmMR : p*gemmMR+gemmMR]
-		bp := b[p*gemmNR : p*gemmNR+gemmNR]
-		for r := 0; r < gemmMR; r++ {
+		ap := a[p*mr : p*mr+mr]
+		bp := b[p*nr : p*nr+nr]
+		for r := 0; r < mr; r++ {
 			ar := ap[r]
 			row := &acc[r]
-			for j := 0; j < gemmNR; j += 4 {
+			for j := 0; j < nr; j += 4 {
 				row[j] += ar * bp[j]
 				row[j+1] += ar * bp[j+1]
 				row[j+2] += ar * bp[j+2]
@@ -399,8 +454,8 @@ func gemmKernelGeneric(kc int, a, b, c []float32, ldc int, alpha float32) {
 			}
 		}
 	}
-	for r := 0; r < gemmMR; r++ {
-		crow := c[r*ldc : r*ldc+gemmNR]
+	for r := 0; r < mr; r++ {
+		crow := c[r*ldc : r*ldc+nr]
 		for j := range crow {
 			crow[j] += alpha * acc[r][j]
 		}

@@ -2,14 +2,15 @@ package kernel
 
 import "testing"
 
-// BenchmarkGemmKernel times the 6×16 micro-kernel alone on cache-resident
+// BenchmarkGemmKernel times the micro-kernel (gemmFam) alone on cache-resident
 // panels (kc = 256): its GFLOP/s is the ceiling for Sgemm on one core.
 func BenchmarkGemmKernel(b *testing.B) {
 	const kc = gemmKC
-	a, bb := benchVec(kc*gemmMR), benchVec(kc*gemmNR)
-	c := make([]float32, gemmMR*gemmNR)
+	f := gemmFam
+	a, bb := benchVec(kc*f.mr), benchVec(kc*f.nr)
+	c := make([]float32, f.mr*f.nr)
 	for b.Loop() {
-		gemmKernelImpl(kc, a, bb, c, gemmNR, 1)
+		f.kernel(kc, a, bb, c, f.nr, 1)
 	}
-	reportFlops(b, 2*kc*gemmMR*gemmNR)
+	reportFlops(b, float64(2*kc*f.mr*f.nr))
 }

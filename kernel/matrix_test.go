@@ -45,7 +45,9 @@ func TestSgemv(t *testing.T) {
 	}
 }
 
-func TestSgemm(t *testing.T) {
+func TestSgemm(t *testing.T) { forGemmFamilies(t, testSgemm) }
+
+func testSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 5}, {5, 15, 3}, {13, 33, 70}, {64, 64, 64}, {1, 40, 300}, {50, 3, 260}, {150, 70, 513}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}}
 	for _, s := range shapes {
@@ -157,7 +159,9 @@ func TestGemvQuant(t *testing.T) {
 
 // TestSgemmSharedPerBlock exercises the multi-goroutine path that packs B
 // one KC block at a time (taken when k·n is large) by lowering its limit.
-func TestSgemmSharedPerBlock(t *testing.T) {
+func TestSgemmSharedPerBlock(t *testing.T) { forGemmFamilies(t, testSgemmSharedPerBlock) }
+
+func testSgemmSharedPerBlock(t *testing.T) {
 	old := sgemmSharedMax
 	sgemmSharedMax = 1000
 	defer func() { sgemmSharedMax = old }()

@@ -17,6 +17,7 @@ import (
 // where nPad is n rounded up to NR: a sliver is read front to back by the
 // micro-kernel, NR weight rows side by side. It costs 4·nPad·k bytes.
 type PackedB struct {
+	f    *gemmFamily // the kernel family whose NR the slivers have
 	n, k int
 	nPad int
 	data []float32
@@ -28,8 +29,9 @@ func PackB(w []float32, n, k int) *PackedB {
 	if n < 0 || k < 0 || len(w) != n*k {
 		panic(fmt.Sprintf("kernel: PackB: n=%d k=%d needs len(w)=n·k; got %d", n, k, len(w)))
 	}
-	nPad := (n + gemmNR - 1) / gemmNR * gemmNR
-	p := &PackedB{n: n, k: k, nPad: nPad, data: make([]float32, nPad*k)}
+	f := gemmFam
+	nPad := roundUp(n, f.nr)
+	p := &PackedB{f: f, n: n, k: k, nPad: nPad, data: make([]float32, nPad*k)}
 	if n == 0 || k == 0 {
 		return p
 	}
@@ -37,10 +39,10 @@ func PackB(w []float32, n, k int) *PackedB {
 	if 4*n*k < parallelMinBytes {
 		t = 1
 	}
-	parallelForT(t, n, gemmNR, func(lo, hi int) {
+	parallelForT(t, n, f.nr, func(lo, hi int) {
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			packB(p.data[pc*nPad+lo*kc:], true, w, k, pc, lo, kc, hi-lo)
+			packB(f, p.data[pc*nPad+lo*kc:], true, w, k, pc, lo, kc, hi-lo)
 		}
 	})
 	return p
@@ -86,12 +88,14 @@ var packedAPool = sync.Pool{New: func() any { return new([]float32) }}
 // multiplied with every MR sliver of A (in L2), so W streams from memory
 // once per call.
 func sgemmPackedB(m int, a []float32, lda int, w *PackedB, c []float32, ldc int) {
+	f := w.f
+	mr, nr := f.mr, f.nr
 	n, k := w.n, w.k
 	t := Threads()
 	if m*n*k < 1<<22 {
 		t = 1
 	}
-	mPad := (m + gemmMR - 1) / gemmMR * gemmMR
+	mPad := roundUp(m, mr)
 	bufp := packedAPool.Get().(*[]float32)
 	if cap(*bufp) < mPad*k {
 		*bufp = make([]float32, mPad*k)
@@ -101,44 +105,23 @@ func sgemmPackedB(m int, a []float32, lda int, w *PackedB, c []float32, ldc int)
 	parallelForT(min(t, nb), nb, 1, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
 			pc := q * gemmKC
-			packA(ap[pc*mPad:], false, a, lda, 0, pc, m, min(gemmKC, k-pc))
+			packA(f, ap[pc*mPad:], false, a, lda, 0, pc, m, min(gemmKC, k-pc))
 		}
 	})
-	parallelChunks(t, n, gemmNR, 4*t, func(lo, hi int) {
+	parallelChunks(t, n, nr, 4*t, func(lo, hi int) {
 		buf := gemmPool.Get().(*gemmBuf)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
 			as := ap[pc*mPad:]
 			bs := w.data[pc*w.nPad:]
-			for jr := lo; jr < hi; jr += gemmNR {
-				nr := min(gemmNR, n-jr)
-				b := bs[jr*kc : jr*kc+kc*gemmNR]
-				for ir := 0; ir < m; ir += gemmMR {
-					gemmTile(buf, kc, as[ir*kc:ir*kc+kc*gemmMR], b, c, ir*ldc+jr, ldc, min(gemmMR, m-ir), nr, 1)
+			for jr := lo; jr < hi; jr += nr {
+				b := bs[jr*kc : jr*kc+kc*nr]
+				for ir := 0; ir < m; ir += mr {
+					gemmTile(f, buf, kc, as[ir*kc:ir*kc+kc*mr], b, c, ir*ldc+jr, ldc, min(mr, m-ir), min(nr, n-jr), 1)
 				}
 			}
 		}
 		gemmPool.Put(buf)
 	})
 	packedAPool.Put(bufp)
-}
-
-// gemmTile adds alpha times the product of an MR sliver of packed A and
-// an NR sliver of packed B to the mr×nr tile of c at offset co: directly
-// for a whole tile, through buf.c at an edge.
-func gemmTile(buf *gemmBuf, kc int, as, bs, c []float32, co, ldc, mr, nr int, alpha float32) {
-	if mr == gemmMR && nr == gemmNR {
-		gemmKernelImpl(kc, as, bs, c[co:], ldc, alpha)
-		return
-	}
-	// Edge tile: compute a full tile into a scratch buffer, then add the
-	// valid part.
-	clear(buf.c[:])
-	gemmKernelImpl(kc, as, bs, buf.c[:], gemmNR, alpha)
-	for i := 0; i < mr; i++ {
-		crow := c[co+i*ldc : co+i*ldc+nr]
-		for j := range crow {
-			crow[j] += buf.c[i*gemmNR+j]
-		}
-	}
 }

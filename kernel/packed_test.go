@@ -13,16 +13,61 @@ import (
 // each KC block, whichever operand is packed and however the work is
 // split, so the three agree exactly.
 func TestMatMulPacked(t *testing.T) {
-	saved := gemmKernelImpl
-	defer func() { gemmKernelImpl = saved }()
-	for _, v := range []struct {
-		name string
-		fn   func(kc int, a, b, c []float32, ldc int, alpha float32)
-	}{{"generic", gemmKernelGeneric}, {Impl(), saved}} {
-		t.Run(v.name, func(t *testing.T) {
-			gemmKernelImpl = v.fn
-			testMatMulPacked(t)
+	forGemmFamilies(t, testMatMulPacked)
+}
+
+// forGemmFamilies runs test once with each SGEMM kernel family the CPU
+// has as gemmFam.
+func forGemmFamilies(t *testing.T, test func(t *testing.T)) {
+	saved := gemmFam
+	defer func() { gemmFam = saved }()
+	for _, f := range gemmTestFamilies() {
+		t.Run(f.name, func(t *testing.T) {
+			gemmFam = f
+			test(t)
 		})
+	}
+}
+
+// TestGemmFamiliesAgree checks that the assembly families give the same
+// bits as each other (one chain of fused multiply-adds per element and KC
+// block in every kernel), and that the pure-Go kernel agrees within
+// rounding, on products with edges in every direction.
+func TestGemmFamiliesAgree(t *testing.T) {
+	saved := gemmFam
+	defer func() { gemmFam = saved }()
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, s := range [][3]int{{37, 70, 300}, {128, 96, 768}, {200, 150, 513}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randVec(rng, m*k), randVec(rng, n*k)
+		var first []float32
+		var firstName string
+		for _, f := range gemmTestFamilies() {
+			gemmFam = f
+			c := make([]float32, m*n)
+			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			p := make([]float32, m*n)
+			MatMulPacked(p, a, PackB(b, n, k), m, false)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(p[i]) {
+					t.Fatalf("%s %dx%dx%d: Sgemm and MatMulPacked differ at %d: %v, %v", f.name, m, n, k, i, c[i], p[i])
+				}
+			}
+			if f == gemmGeneric {
+				want, bound := refSgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+				checkMat64(t, "generic", c, n, n, want, bound, k)
+				continue
+			}
+			if first == nil {
+				first, firstName = c, f.name
+				continue
+			}
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%dx%dx%d: %s and %s differ at %d: %v, %v", m, n, k, firstName, f.name, i, c[i], first[i])
+				}
+			}
+		}
 	}
 }
 

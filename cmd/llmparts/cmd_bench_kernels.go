@@ -237,6 +237,12 @@ func kernelBenches(quick bool) []kernelBench {
 	if quick {
 		copyMiB, nd, nt, gemv, gemm, small = 1, 64, 8, 256, 32, 2
 	}
+	// sgemm_packed: a 128-token prompt through the 134M model's gate
+	// projection (768 inputs, 2048 outputs).
+	pm, pn, pk := 128, 2048, 768
+	if quick {
+		pm, pn, pk = 9, 40, 24
+	}
 	shape2 := func(a, b int) string { return fmt.Sprintf("%dx%d", a, b) }
 	const d = 4096
 	bs := []kernelBench{
@@ -300,10 +306,16 @@ func kernelBenches(quick bool) []kernelBench {
 				a, x, y := randFloats(gemv*gemv), randFloats(gemv), make([]float32, gemv)
 				return func() { kernel.Sgemv(y, a, x, gemv, gemv) }
 			}},
-		{name: "sgemm", shape: fmt.Sprintf("%dx%dx%d", gemm, gemm, gemm), flops: 2 * float64(gemm*gemm*gemm),
+		{name: "sgemm", shape: fmt.Sprintf("%dx%dx%d", gemm, gemm, gemm), flops: 2 * float64(gemm*gemm*gemm), variant: kernel.GemmImpl(),
 			setup: func(t int) func() {
 				a, b, c := randFloats(gemm*gemm), randFloats(gemm*gemm), make([]float32, gemm*gemm)
 				return func() { kernel.Sgemm(false, false, gemm, gemm, gemm, 1, a, gemm, b, gemm, 0, c, gemm) }
+			}},
+		// A prompt's product: tokens × inputs times packed weights [outputs][inputs].
+		{name: "sgemm_packed", shape: fmt.Sprintf("%dx%dx%d", pm, pn, pk), flops: 2 * float64(pm*pn*pk), variant: kernel.GemmImpl(),
+			setup: func(t int) func() {
+				x, w, c := randFloats(pm*pk), kernel.PackB(randFloats(pn*pk), pn, pk), make([]float32, pm*pn)
+				return func() { kernel.MatMulPacked(c, x, w, pm, false) }
 			}},
 		{name: "f16_gemv", shape: shape2(gemv, gemv), bytes: 2 * float64(gemv*gemv), flops: 2 * float64(gemv*gemv), memBound: true,
 			setup: func(t int) func() {
