@@ -30,6 +30,7 @@ func main() {
 	ropeKernels()
 	gemmKernel()
 	avx512GemmKernels()
+	sgemvZKernels()
 	packB16Kernel()
 	quantKernels()
 	gemvQ4SumKernel()

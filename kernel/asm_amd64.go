@@ -128,6 +128,9 @@ func gemmKernel8x32Asm(kc int, a []float32, b []float32, c []float32, ldc int, a
 func packB32Asm(dst []float32, src []float32, ldb int, kc int)
 
 //go:noescape
+func sgemv1x32Asm(y []float32, a []float32, x []float32, lda int)
+
+//go:noescape
 func packB16Asm(dst []float32, src []float32, ldb int, kc int)
 
 //go:noescape

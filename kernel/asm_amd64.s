@@ -3299,6 +3299,54 @@ packB32Asm_done:
 	VZEROUPPER
 	RET
 
+// func sgemv1x32Asm(y []float32, a []float32, x []float32, lda int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sgemv1x32Asm(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ x_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	MOVQ x_len+56(FP), SI
+	MOVQ lda+72(FP), DI
+	SHLQ $0x02, DI
+	XORQ R8, R8
+
+sgemv1x32Asm_rows:
+	CMPQ   R8, BX
+	JAE    sgemv1x32Asm_end
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	XORQ   R9, R9
+
+sgemv1x32Asm_cols:
+	CMPQ        R9, SI
+	JAE         sgemv1x32Asm_sum
+	VMOVUPS     (DX)(R9*4), Z2
+	VFMADD231PS (CX)(R9*4), Z2, Z0
+	VMOVUPS     64(DX)(R9*4), Z2
+	VFMADD231PS 64(CX)(R9*4), Z2, Z1
+	ADDQ        $0x20, R9
+	JMP         sgemv1x32Asm_cols
+
+sgemv1x32Asm_sum:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X0
+	VSHUFPS       $0x4e, X0, X0, X1
+	VADDPS        X1, X0, X0
+	VSHUFPS       $0xb1, X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)(R8*4)
+	ADDQ          DI, CX
+	INCQ          R8
+	JMP           sgemv1x32Asm_rows
+
+sgemv1x32Asm_end:
+	VZEROUPPER
+	RET
+
 // func packB16Asm(dst []float32, src []float32, ldb int, kc int)
 // Requires: AVX
 TEXT ·packB16Asm(SB), NOSPLIT, $0-64

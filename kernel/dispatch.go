@@ -39,11 +39,14 @@ var (
 
 	// ropeHeadsImpl, if set, rotates all heads of one token and reports
 	// whether it could (false: the caller falls back to per-head code).
-	ropeHeadsImpl  func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool
-	sgemvRowsImpl  = sgemvRowsGeneric
-	sgemvMultiImpl = sgemvMultiGeneric
-	gemvQ8Impl     = gemvQ8Generic
-	gemvQ4Impl     = gemvQ4Generic
+	ropeHeadsImpl func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool
+	sgemvRowsImpl = sgemvRowsGeneric
+	// sgemvStreamImpl is SgemvStream's kernel: row dots (dotImpl), or
+	// the AVX-512 one-row kernel.
+	sgemvStreamImpl = sgemvRowsGeneric
+	sgemvMultiImpl  = sgemvMultiGeneric
+	gemvQ8Impl      = gemvQ8Generic
+	gemvQ4Impl      = gemvQ4Generic
 
 	// gemvQ4SumImpl, if set, is a Q4_0 GEMV given the block sums sx of x.
 	gemvQ4SumImpl func(y []float32, w []byte, x, sx []float32)

@@ -245,22 +245,9 @@ func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
 		sgemvMultiImpl = multiAVX512.run
 	}
-	sgemvRowsImpl = func(y, a, x []float32, n int) {
-		m4 := len(y) &^ 3
-		n8 := n &^ 7
-		if m4 > 0 && n8 > 0 {
-			sgemv4Asm(y[:m4], a, x[:n8], n)
-		} else {
-			clear(y[:m4])
-		}
-		if n8 < n {
-			for i := 0; i < m4; i++ {
-				y[i] += dotGeneric(a[i*n+n8:i*n+n], x[n8:])
-			}
-		}
-		for i := m4; i < len(y); i++ {
-			y[i] = dotImpl(a[i*n:i*n+n], x)
-		}
+	sgemvRowsImpl = sgemvRowsVec(sgemv4Asm, 4, 8)
+	if cpu.X86.HasAVX512F {
+		sgemvStreamImpl = sgemvRowsVec(sgemv1x32Asm, 1, 32)
 	}
 	gemmFam = gemmAVX2
 	if cpu.X86.HasAVX512F {

@@ -24,12 +24,7 @@ func TestSgemv(t *testing.T) {
 			a, x := offset(randVec(rng, m*n)), offset(randVec(rng, n))
 			y := make([]float32, m)
 			Sgemv(y, a, x, m, n)
-			for i := 0; i < m; i++ {
-				want, abs := refDot(a[i*n:i*n+n], x)
-				if !near(y[i], want, sumTol(n, abs)) {
-					t.Fatalf("Sgemv %dx%d row %d: got %v want %v", m, n, i, y[i], want)
-				}
-			}
+			checkGemvRef(t, "Sgemv", y, a, x, m, n)
 		}
 	}
 	// Large enough to be split over goroutines.
@@ -37,12 +32,7 @@ func TestSgemv(t *testing.T) {
 	a, x := randVec(rng, m*n), randVec(rng, n)
 	y := make([]float32, m)
 	Sgemv(y, a, x, m, n)
-	for i := 0; i < m; i++ {
-		want, abs := refDot(a[i*n:i*n+n], x)
-		if !near(y[i], want, sumTol(n, abs)) {
-			t.Fatalf("Sgemv %dx%d row %d: got %v want %v", m, n, i, y[i], want)
-		}
-	}
+	checkGemvRef(t, "Sgemv", y, a, x, m, n)
 }
 
 func TestSgemm(t *testing.T) { forGemmFamilies(t, testSgemm) }
