@@ -427,7 +427,26 @@ func packB(f *gemmFamily, dst []float32, transB bool, b []float32, ldb, pc, jc, 
 			continue
 		}
 		// op(B)[p][j] = b[j*ldb+p]: each row of b is one column of op(B).
-		for j := 0; j < nr; j++ {
+		// Eight rows in lockstep, written eight floats at a time.
+		j := 0
+		for ; j+8 <= cols; j += 8 {
+			o := (jc+s+j)*ldb + pc
+			r0 := b[o : o+kc]
+			r1 := b[o+ldb : o+ldb+kc]
+			r2 := b[o+2*ldb : o+2*ldb+kc]
+			r3 := b[o+3*ldb : o+3*ldb+kc]
+			r4 := b[o+4*ldb : o+4*ldb+kc]
+			r5 := b[o+5*ldb : o+5*ldb+kc]
+			r6 := b[o+6*ldb : o+6*ldb+kc]
+			r7 := b[o+7*ldb : o+7*ldb+kc]
+			for p := range r0 {
+				q := p*nr + j
+				dd := d[q : q+8 : q+8]
+				dd[0], dd[1], dd[2], dd[3] = r0[p], r1[p], r2[p], r3[p]
+				dd[4], dd[5], dd[6], dd[7] = r4[p], r5[p], r6[p], r7[p]
+			}
+		}
+		for ; j < nr; j++ {
 			if j >= cols {
 				for p := 0; p < kc; p++ {
 					d[p*nr+j] = 0

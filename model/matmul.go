@@ -63,29 +63,29 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		return
 	}
 	rows, cols := w.Rows, w.Cols
-	if w.Type == quant.F32 {
-		// Y[T][rows] = X·Wᵀ with W packed once for the GEMM (bit-identical
-		// to multiplying the unpacked W), into yt first when adding.
-		if len(s.yt) < rows*T {
-			s.yt = make([]float32, rows*T)
-		}
-		dst := y[:T*rows]
-		if add {
-			dst = s.yt[:rows*T]
-		}
-		kernel.MatMulPacked(dst, x[:T*cols], s.m.packedF32(w), T, false)
-		if add {
-			kernel.Add(y[:T*rows], y[:T*rows], dst)
-		}
-		return
-	}
-	// The weight is op(A) here (m = rows, no transpose, so packing it is a
-	// straight copy) and the activations are op(B) = xᵀ; the product
-	// yᵀ[rows][T] is then transposed into y.
 	if len(s.yt) < rows*T {
 		s.yt = make([]float32, rows*T)
 	}
 	yt := s.yt[:rows*T]
+	if w.Type == quant.F32 {
+		if pw := s.m.packedF32(w); pw != nil {
+			// Y[T][rows] = X·Wᵀ with W packed once for the GEMM
+			// (bit-identical to the unpacked product below), into yt
+			// first when adding.
+			dst := y[:T*rows]
+			if add {
+				dst = yt
+			}
+			kernel.MatMulPacked(dst, x[:T*cols], pw, T, false)
+			if add {
+				kernel.Add(y[:T*rows], y[:T*rows], dst)
+			}
+			return
+		}
+	}
+	// The weight is op(A) here (m = rows, no transpose, so packing it is a
+	// straight copy) and the activations are op(B) = xᵀ; the product
+	// yᵀ[rows][T] is then transposed into y.
 	if s.m.intPath(w.Type) {
 		// Y[T][rows] directly (ldy = rows), into yt first when adding.
 		xq := s.quantized(w.Type, x, T, cols)
@@ -99,15 +99,19 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		}
 		return
 	}
-	R := max(16, (1<<19)/cols/16*16)
-	if len(s.deq) < R*cols {
-		s.deq = make([]float32, R*cols)
-	}
-	for r0 := 0; r0 < rows; r0 += R {
-		r1 := min(rows, r0+R)
-		s.dj = dequantJob{w: w, r0: r0, dst: s.deq}
-		s.m.pool.parallel(&s.dj, r1-r0, cols)
-		kernel.Sgemm(false, true, r1-r0, T, cols, 1, s.deq[:(r1-r0)*cols], cols, x, cols, 0, yt[r0*T:], T)
+	if w.Type == quant.F32 {
+		kernel.Sgemm(false, true, rows, T, cols, 1, w.F32, cols, x, cols, 0, yt, T)
+	} else {
+		R := max(16, (1<<19)/cols/16*16)
+		if len(s.deq) < R*cols {
+			s.deq = make([]float32, R*cols)
+		}
+		for r0 := 0; r0 < rows; r0 += R {
+			r1 := min(rows, r0+R)
+			s.dj = dequantJob{w: w, r0: r0, dst: s.deq}
+			s.m.pool.parallel(&s.dj, r1-r0, cols)
+			kernel.Sgemm(false, true, r1-r0, T, cols, 1, s.deq[:(r1-r0)*cols], cols, x, cols, 0, yt[r0*T:], T)
+		}
 	}
 	for t := 0; t < T; t++ {
 		row := y[t*rows : (t+1)*rows]

@@ -105,12 +105,12 @@ type Model struct {
 
 	pool   *pool
 	closer func() error
+	batch  *Session // ForwardBatch's rows (batch.go)
 
 	// F32 weights packed for prompt GEMMs (kernel.PackB), each made on
-	// the first product of several tokens with the matrix (packedF32).
+	// the second product of several tokens with the matrix (packedF32).
 	packMu sync.Mutex
 	packed map[*Tensor]packedF32
-	batch  *Session // ForwardBatch's rows (batch.go)
 }
 
 // Info describes where a model came from, for display.
@@ -235,38 +235,47 @@ func (m *Model) WeightBytes() int64 {
 }
 
 // PackedBytes is the memory held by packed copies of F32 weight matrices,
-// made by the first prompt (several tokens) multiplied with each matrix
-// so that prompts do not copy the weights into the GEMM's layout every
-// time. It is 0 before any prompt and for quantized weights.
+// made when a second prompt (several tokens) is multiplied with each
+// matrix, so that later prompts do not copy the weights into the GEMM's
+// layout every time. It is 0 before that and for quantized weights.
 func (m *Model) PackedBytes() int64 {
 	m.packMu.Lock()
 	defer m.packMu.Unlock()
 	var n int64
 	for _, p := range m.packed {
-		n += p.p.Bytes()
+		if p.p != nil {
+			n += p.p.Bytes()
+		}
 	}
 	return n
 }
 
 type packedF32 struct {
-	p  *kernel.PackedB
-	of *float32 // &F32[0] when packed: a replaced F32 is packed anew
+	p  *kernel.PackedB // nil until the second use
+	of *float32        // &F32[0] when first used: a replaced F32 starts over
 }
 
-// packedF32 returns w's F32 weights packed for kernel.MatMulPacked,
-// packing them on first use: the packed copy costs as much memory again
-// as the matrix (PackedBytes counts it) and saves copying the weights
-// into the GEMM's layout on every prompt. The values of w.F32 must not
-// change in place after that.
+// packedF32 returns w's F32 weights packed for kernel.MatMulPacked, or nil
+// on the first prompt that uses w, which multiplies the unpacked weights
+// (packing them as part of that product) as a single prompt has nothing
+// to gain from a packed copy: making it costs more than the product's own
+// packing (a new allocation the size of the matrix). From the second use
+// on, the packed copy spares the copy of the weights that every prompt
+// made; it costs as much memory again as the matrix (PackedBytes counts
+// it). The values of w.F32 must not change in place once packed.
 func (m *Model) packedF32(w *Tensor) *kernel.PackedB {
 	m.packMu.Lock()
 	defer m.packMu.Unlock()
 	p, ok := m.packed[w]
-	if !ok || p.of != &w.F32[0] {
+	switch {
+	case !ok || p.of != &w.F32[0]:
 		if m.packed == nil {
 			m.packed = map[*Tensor]packedF32{}
 		}
-		p = packedF32{kernel.PackB(w.F32, w.Rows, w.Cols), &w.F32[0]}
+		m.packed[w] = packedF32{of: &w.F32[0]}
+		return nil
+	case p.p == nil:
+		p.p = kernel.PackB(w.F32, w.Rows, w.Cols)
 		m.packed[w] = p
 	}
 	return p.p

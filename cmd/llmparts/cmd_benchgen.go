@@ -32,7 +32,8 @@ func newBenchGenerateCmd() *cobra.Command {
 		Use:   "generate [-m MODEL] [--prompt-tokens N] [--tokens N] [--json]",
 		Short: "prompt and decode tokens/s of a model",
 		Long: `Time, like llama-bench's pp and tg tests, a prompt of fixed pseudo-random tokens
-and, from an empty cache, greedy decode steps; each is the best of -r runs.`,
+and, from an empty cache, greedy decode steps; each is the best of -r runs, after
+one untimed warm-up (the prompt and one decode step) as llama-bench makes.`,
 		Example: "  llmparts bench generate -m model.gguf --prompt-tokens 128 --tokens 128 -t 2 --json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,7 +81,7 @@ func runBenchGenerate(mf *modelFlags, np, nt, reps int, js bool) error {
 
 // benchGenerate times, like llama-bench's pp and tg tests, a prompt of np
 // fixed pseudo-random tokens and, from an empty cache, nt greedy decode
-// steps; each is the best of reps runs.
+// steps; each is the best of reps runs, after an untimed warm-up.
 func benchGenerate(m *model.Model, np, nt, reps int) (benchResult, error) {
 	c := m.Config
 	np = max(1, np)
@@ -96,6 +97,14 @@ func benchGenerate(m *model.Model, np, nt, reps int) (benchResult, error) {
 	}
 	s := m.NewSession(max(np, nt))
 	best := benchResult{Threads: m.Threads(), PromptTokens: np, DecodeTokens: nt}
+	// Warm up as llama-bench does before its timed runs: the prompt once
+	// and one decode step (first-touch page faults, the pool's threads,
+	// the model's one-time packing of F32 weights for prompts).
+	for _, w := range [][]int{prompt, prompt[:1]} {
+		if _, err := s.Forward(w, 0); err != nil {
+			return best, err
+		}
+	}
 	for r := 0; r < max(1, reps); r++ {
 		t0 := time.Now()
 		if _, err := s.Forward(prompt, 0); err != nil {
