@@ -1,4 +1,4 @@
-// Command asm generates the AVX2+FMA assembly kernels of package kernel
+// Command asm generates the AVX2+FMA (and AVX-512) assembly kernels of package kernel
 // (github.com/llmparts/llmparts/kernel) with avo. It lives in its own
 // module so that avo never becomes a dependency of the main module. Run it
 // through go generate in kernel/:

@@ -1,6 +1,7 @@
 // Package kernel holds the numeric inner loops of llmparts: vector
-// primitives (Dot, Axpy, SumSq, ...), matrix products (Sgemv, SgemvMulti, MatMulT,
-// Sgemm), matrix-vector products with quantized or half-precision weights
+// primitives (Dot, Axpy, SumSq, ...), matrix products (Sgemv, SgemvStream,
+// SgemvMulti, MatMulT, Sgemm, and MatMulPacked with weights packed once by
+// PackB), matrix-vector products with quantized or half-precision weights
 // (GemvQ8_0, GemvQ4_0, GemvQ8_0Q8, GemvQ4_0Q8, GemvF16, GemvBF16), row-wise
 // normalisations (RMSNorm, LayerNorm, forward and backward), rotary position
 // embedding, softmax, SwiGLU and half-precision conversion.
@@ -10,7 +11,8 @@
 // A transformer spends nearly all its time in a handful of loops. Each loop
 // here exists twice: a plain Go version (4-way unrolled so the compiler keeps
 // four independent accumulators in registers, but otherwise obvious) and,
-// on amd64 with AVX2 and FMA, a Go-assembly version generated with avo from
+// on amd64 with AVX2 and FMA (and AVX-512 for the SGEMM micro-kernel and
+// SgemvStream), a Go-assembly version generated with avo from
 // the generator in the separate module under asm/ (go generate ./kernel).
 // The version is picked once at start-up from the CPU's feature bits
 // (golang.org/x/sys/cpu); Impl reports which. Building with -tags purego
@@ -27,13 +29,23 @@
 //     GemvQ8_0Q8 compute four rows at a time, loading each piece of x once
 //     for the four; the one-row GemvQ8_0 and GemvQ4_0 kernels prefetch
 //     their row 2 KiB ahead (which choice is faster was measured from
-//     memory on 4096×4096, not in cache, where it can differ).
+//     memory on 4096×4096, not in cache, where it can differ). A model's
+//     decode step calls SgemvStream for its large F32 matrices instead: one
+//     row at a time, a single stream per core, which read memory faster
+//     than four rows side by side on the 134M model's shapes.
 //   - Compute-bound loops (Sgemm, MatMulT) reuse each byte many times. They
 //     are fast when operands come from cache: the matrices are cut into
 //     blocks that fit the caches (KC×NR panels of B in L1, MC×KC blocks of A
 //     in L2), the blocks are copied ("packed") into contiguous panels, and a
-//     small register-blocked micro-kernel (6×16 with 12 AVX2 accumulators)
-//     does all the arithmetic. This is the BLIS/GotoBLAS design.
+//     small register-blocked micro-kernel does all the arithmetic: an MR×NR
+//     tile of C in registers, C[i][j] += Σ_p A[i][p]·B[p][j] over a KC
+//     block, one fused multiply-add chain per element. This is the
+//     BLIS/GotoBLAS design. The kernel families (GemmImpl names the one in
+//     use) are 8×32 with 16 AVX-512 accumulators, 6×16 with 12 AVX2
+//     accumulators, and pure Go; with the same KC they give the same bits.
+//     A weight matrix multiplied by many prompts is packed once (PackB, in
+//     the layout of B's panels) so MatMulPacked copies only the
+//     activations.
 //
 // # Precision
 //
@@ -93,6 +105,6 @@
 //
 // # Regenerating the assembly
 //
-// asm_amd64.s and asm_amd64.go are generated; edit ../asm/main.go and run
+// asm_amd64.s and asm_amd64.go are generated; edit ../asm/*.go and run
 // go generate ./kernel (needs the avo module, fetched by the Go toolchain).
 package kernel
