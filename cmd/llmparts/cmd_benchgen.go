@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmparts/llmparts/kernel"
 	"github.com/llmparts/llmparts/model"
 )
 
@@ -20,6 +21,9 @@ type benchResult struct {
 	PromptTokens       int     `json:"prompt_tokens"`
 	DecodeTokens       int     `json:"decode_tokens"`
 	WeightBytesPerSec  float64 `json:"decode_weight_bytes_per_sec"`
+	// PackedWeightBytes is the memory of the F32 weights packed for
+	// prompts (model.Model.PackedBytes), on top of the weights.
+	PackedWeightBytes int64 `json:"packed_weight_bytes"`
 }
 
 func newBenchGenerateCmd() *cobra.Command {
@@ -72,6 +76,9 @@ func runBenchGenerate(mf *modelFlags, np, nt, reps int, js bool) error {
 	fmt.Printf("model %s: %d threads\n", m.Info.Path, r.Threads)
 	fmt.Printf("prompt: %d tokens, %.1f tok/s\n", r.PromptTokens, r.PromptTokensPerSec)
 	fmt.Printf("decode: %d tokens, %.1f tok/s, %.2f GB/s of weights\n", r.DecodeTokens, r.DecodeTokensPerSec, r.WeightBytesPerSec/1e9)
+	if r.PackedWeightBytes > 0 {
+		fmt.Printf("F32 weights packed for prompts: %.1f MB more memory (SGEMM kernel %s)\n", float64(r.PackedWeightBytes)/1e6, kernel.GemmImpl())
+	}
 	if js {
 		b, _ := json.Marshal(r)
 		fmt.Println(string(b))
@@ -130,5 +137,6 @@ func benchGenerate(m *model.Model, np, nt, reps int) (benchResult, error) {
 		best.DecodeTokensPerSec = max(best.DecodeTokensPerSec, float64(nt)/dd.Seconds())
 	}
 	best.WeightBytesPerSec = best.DecodeTokensPerSec * float64(m.WeightBytes())
+	best.PackedWeightBytes = m.PackedBytes()
 	return best, nil
 }
