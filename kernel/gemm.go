@@ -357,9 +357,12 @@ func packA(f *gemmFamily, dst []float32, transA bool, a []float32, lda, ic, pc, 
 		d := dst[s*kc : s*kc+kc*mr]
 		rows := min(mr, mc-s)
 		if !transA {
-			// Read six rows in lockstep, write them interleaved.
+			// Read eight or six rows in lockstep, write them interleaved.
 			o := (ic+s)*lda + pc
 			r := 0
+			for ; r+8 <= rows; r += 8 {
+				interleave8(d, mr, r, a, o+r*lda, lda, kc)
+			}
 			for ; r+6 <= rows; r += 6 {
 				r0 := a[o+r*lda : o+r*lda+kc]
 				r1 := a[o+(r+1)*lda : o+(r+1)*lda+kc]
@@ -430,21 +433,7 @@ func packB(f *gemmFamily, dst []float32, transB bool, b []float32, ldb, pc, jc, 
 		// Eight rows in lockstep, written eight floats at a time.
 		j := 0
 		for ; j+8 <= cols; j += 8 {
-			o := (jc+s+j)*ldb + pc
-			r0 := b[o : o+kc]
-			r1 := b[o+ldb : o+ldb+kc]
-			r2 := b[o+2*ldb : o+2*ldb+kc]
-			r3 := b[o+3*ldb : o+3*ldb+kc]
-			r4 := b[o+4*ldb : o+4*ldb+kc]
-			r5 := b[o+5*ldb : o+5*ldb+kc]
-			r6 := b[o+6*ldb : o+6*ldb+kc]
-			r7 := b[o+7*ldb : o+7*ldb+kc]
-			for p := range r0 {
-				q := p*nr + j
-				dd := d[q : q+8 : q+8]
-				dd[0], dd[1], dd[2], dd[3] = r0[p], r1[p], r2[p], r3[p]
-				dd[4], dd[5], dd[6], dd[7] = r4[p], r5[p], r6[p], r7[p]
-			}
+			interleave8(d, nr, j, b, (jc+s+j)*ldb+pc, ldb, kc)
 		}
 		for ; j < nr; j++ {
 			if j >= cols {
@@ -458,6 +447,26 @@ func packB(f *gemmFamily, dst []float32, transB bool, b []float32, ldb, pc, jc, 
 				d[p*nr+j] = v
 			}
 		}
+	}
+}
+
+// interleave8 reads eight rows of kc floats in lockstep (row i at
+// src[o+i·ld:]) and writes value p of row i to d[p·stride + off + i]: a
+// transposition of 8-row strips, written eight floats at a time.
+func interleave8(d []float32, stride, off int, src []float32, o, ld, kc int) {
+	r0 := src[o : o+kc]
+	r1 := src[o+ld : o+ld+kc]
+	r2 := src[o+2*ld : o+2*ld+kc]
+	r3 := src[o+3*ld : o+3*ld+kc]
+	r4 := src[o+4*ld : o+4*ld+kc]
+	r5 := src[o+5*ld : o+5*ld+kc]
+	r6 := src[o+6*ld : o+6*ld+kc]
+	r7 := src[o+7*ld : o+7*ld+kc]
+	for p := range r0 {
+		q := p*stride + off
+		dd := d[q : q+8 : q+8]
+		dd[0], dd[1], dd[2], dd[3] = r0[p], r1[p], r2[p], r3[p]
+		dd[4], dd[5], dd[6], dd[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 
