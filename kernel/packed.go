@@ -58,7 +58,8 @@ func (p *PackedB) Cols() int { return p.k }
 func (p *PackedB) Bytes() int64 { return 4 * int64(len(p.data)) }
 
 // MatMulPacked computes C = A·Wᵀ (C += A·Wᵀ when accumulate is true) for
-// row-major A (m×k) and C (m×n) and W packed by PackB: the result is
+// row-major A (m×k) and C (m×n) and W packed by PackB, with the SGEMM
+// kernel family that was current when W was packed: the result is
 // bit-identical to Sgemm(false, true, m, n, k, 1, a, k, w, k, β, c, n)
 // with the unpacked W (the same blocks, the same order of the sums), but
 // W is not copied. It panics on a shape mismatch.
