@@ -227,3 +227,78 @@ func sgemvRowZ(name string, K int) {
 	VZEROUPPER()
 	RET()
 }
+
+// transpose8Kernel emits transpose8Asm(dst, stride, src, ld, kc): for
+// eight rows of src (row i at src + i·ld floats) and p < kc (a multiple
+// of 8), dst[p·stride + i] = src[i·ld + p]. It loads an 8×8 block (eight
+// YMM rows), transposes it with unpack, shuffle and lane permutes, and
+// stores eight columns: the packing of eight rows of A, or of B read
+// transposed, into the micro-kernels' slivers.
+func transpose8Kernel() {
+	TEXT("transpose8Asm", NOSPLIT, "func(dst []float32, stride int, src []float32, ld, kc int)")
+	Pragma("noescape")
+	d, s := base("dst"), base("src")
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride)
+	ld := Load(Param("ld"), GP64())
+	SHLQ(U8(2), ld)
+	kc := Load(Param("kc"), GP64())
+	ld3, ld5, ld7 := GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 4}, ld5)
+	LEAQ(Mem{Base: ld3, Index: ld, Scale: 4}, ld7)
+	st3, st5, st7 := GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, st3)
+	LEAQ(Mem{Base: stride, Index: stride, Scale: 4}, st5)
+	LEAQ(Mem{Base: st3, Index: stride, Scale: 4}, st7)
+	s4 := GP64()
+	Label("transpose8_loop")
+	CMPQ(kc, U8(8))
+	JL(LabelRef("transpose8_done"))
+	LEAQ(Mem{Base: s, Index: ld, Scale: 4}, s4)
+	r := make([]reg.VecVirtual, 8)
+	for i := range r {
+		r[i] = YMM()
+	}
+	VMOVUPS(Mem{Base: s}, r[0])
+	VMOVUPS(Mem{Base: s, Index: ld, Scale: 1}, r[1])
+	VMOVUPS(Mem{Base: s, Index: ld, Scale: 2}, r[2])
+	VMOVUPS(Mem{Base: s, Index: ld3, Scale: 1}, r[3])
+	VMOVUPS(Mem{Base: s4}, r[4])
+	VMOVUPS(Mem{Base: s, Index: ld5, Scale: 1}, r[5])
+	VMOVUPS(Mem{Base: s4, Index: ld, Scale: 2}, r[6])
+	VMOVUPS(Mem{Base: s, Index: ld7, Scale: 1}, r[7])
+	t := make([]reg.VecVirtual, 8)
+	for i := 0; i < 4; i++ {
+		t[2*i], t[2*i+1] = YMM(), YMM()
+		VUNPCKLPS(r[2*i+1], r[2*i], t[2*i])   // a0 b0 a1 b1 | a4 b4 a5 b5
+		VUNPCKHPS(r[2*i+1], r[2*i], t[2*i+1]) // a2 b2 a3 b3 | a6 b6 a7 b7
+	}
+	u := make([]reg.VecVirtual, 8)
+	for h := 0; h < 2; h++ { // rows 0–3, rows 4–7
+		for q := 0; q < 2; q++ {
+			lo, hi := t[4*h+q], t[4*h+2+q]
+			u[4*h+2*q], u[4*h+2*q+1] = YMM(), YMM()
+			VSHUFPS(U8(0x44), hi, lo, u[4*h+2*q])   // column 2q (and 2q+4)
+			VSHUFPS(U8(0xEE), hi, lo, u[4*h+2*q+1]) // column 2q+1 (and 2q+5)
+		}
+	}
+	dst := []Mem{
+		{Base: d}, {Base: d, Index: stride, Scale: 1}, {Base: d, Index: stride, Scale: 2}, {Base: d, Index: st3, Scale: 1},
+		{Base: d, Index: stride, Scale: 4}, {Base: d, Index: st5, Scale: 1}, {Base: d, Index: st3, Scale: 2}, {Base: d, Index: st7, Scale: 1},
+	}
+	for c := 0; c < 4; c++ {
+		lo, hi := YMM(), YMM()
+		VPERM2F128(U8(0x20), u[4+c], u[c], lo)
+		VPERM2F128(U8(0x31), u[4+c], u[c], hi)
+		VMOVUPS(lo, dst[c])
+		VMOVUPS(hi, dst[c+4])
+	}
+	ADDQ(U8(32), s)
+	LEAQ(Mem{Base: d, Index: stride, Scale: 8}, d)
+	SUBQ(U8(8), kc)
+	JMP(LabelRef("transpose8_loop"))
+	Label("transpose8_done")
+	VZEROUPPER()
+	RET()
+}

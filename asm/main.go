@@ -31,6 +31,7 @@ func main() {
 	gemmKernel()
 	avx512GemmKernels()
 	sgemvZKernels()
+	transpose8Kernel()
 	packB16Kernel()
 	quantKernels()
 	gemvQ4SumKernel()

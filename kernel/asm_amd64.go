@@ -131,6 +131,9 @@ func packB32Asm(dst []float32, src []float32, ldb int, kc int)
 func sgemv1x32Asm(y []float32, a []float32, x []float32, lda int)
 
 //go:noescape
+func transpose8Asm(dst []float32, stride int, src []float32, ld int, kc int)
+
+//go:noescape
 func packB16Asm(dst []float32, src []float32, ldb int, kc int)
 
 //go:noescape

@@ -3347,6 +3347,76 @@ sgemv1x32Asm_end:
 	VZEROUPPER
 	RET
 
+// func transpose8Asm(dst []float32, stride int, src []float32, ld int, kc int)
+// Requires: AVX
+TEXT ·transpose8Asm(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+32(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $0x02, DX
+	MOVQ ld+56(FP), BX
+	SHLQ $0x02, BX
+	MOVQ kc+64(FP), SI
+	LEAQ (BX)(BX*2), DI
+	LEAQ (BX)(BX*4), R8
+	LEAQ (DI)(BX*4), R9
+	LEAQ (DX)(DX*2), R10
+	LEAQ (DX)(DX*4), R11
+	LEAQ (R10)(DX*4), R12
+
+transpose8_loop:
+	CMPQ       SI, $0x08
+	JL         transpose8_done
+	LEAQ       (CX)(BX*4), R13
+	VMOVUPS    (CX), Y0
+	VMOVUPS    (CX)(BX*1), Y1
+	VMOVUPS    (CX)(BX*2), Y2
+	VMOVUPS    (CX)(DI*1), Y3
+	VMOVUPS    (R13), Y4
+	VMOVUPS    (CX)(R8*1), Y5
+	VMOVUPS    (R13)(BX*2), Y6
+	VMOVUPS    (CX)(R9*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y6, (AX)
+	VMOVUPS    Y2, (AX)(DX*4)
+	VPERM2F128 $0x20, Y3, Y1, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y2, (AX)(DX*1)
+	VMOVUPS    Y1, (AX)(R11*1)
+	VPERM2F128 $0x20, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y2
+	VMOVUPS    Y1, (AX)(DX*2)
+	VMOVUPS    Y2, (AX)(R10*2)
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y1, (AX)(R10*1)
+	VMOVUPS    Y0, (AX)(R12*1)
+	ADDQ       $0x20, CX
+	LEAQ       (AX)(DX*8), AX
+	SUBQ       $0x08, SI
+	JMP        transpose8_loop
+
+transpose8_done:
+	VZEROUPPER
+	RET
+
 // func packB16Asm(dst []float32, src []float32, ldb int, kc int)
 // Requires: AVX
 TEXT ·packB16Asm(SB), NOSPLIT, $0-64

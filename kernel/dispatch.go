@@ -44,9 +44,12 @@ var (
 	// sgemvStreamImpl is SgemvStream's kernel: row dots (dotImpl), or
 	// the AVX-512 one-row kernel.
 	sgemvStreamImpl = sgemvRowsGeneric
-	sgemvMultiImpl  = sgemvMultiGeneric
-	gemvQ8Impl      = gemvQ8Generic
-	gemvQ4Impl      = gemvQ4Generic
+	// transpose8Impl, if set, transposes 8-row strips for the GEMM's
+	// packing (see interleave8).
+	transpose8Impl func(dst []float32, stride int, src []float32, ld, kc int)
+	sgemvMultiImpl = sgemvMultiGeneric
+	gemvQ8Impl     = gemvQ8Generic
+	gemvQ4Impl     = gemvQ4Generic
 
 	// gemvQ4SumImpl, if set, is a Q4_0 GEMV given the block sums sx of x.
 	gemvQ4SumImpl func(y []float32, w []byte, x, sx []float32)

@@ -249,6 +249,7 @@ func init() {
 	if cpu.X86.HasAVX512F {
 		sgemvStreamImpl = sgemvRowsVec(sgemv1x32Asm, 1, 32)
 	}
+	transpose8Impl = transpose8Asm
 	gemmFam = gemmAVX2
 	if cpu.X86.HasAVX512F {
 		gemmFam = gemmAVX512

@@ -454,6 +454,15 @@ func packB(f *gemmFamily, dst []float32, transB bool, b []float32, ldb, pc, jc, 
 // src[o+i·ld:]) and writes value p of row i to d[p·stride + off + i]: a
 // transposition of 8-row strips, written eight floats at a time.
 func interleave8(d []float32, stride, off int, src []float32, o, ld, kc int) {
+	p0 := 0
+	if transpose8Impl != nil && kc >= 8 {
+		// Whole 8×8 blocks in assembly (bounds checked here).
+		k8 := kc &^ 7
+		_ = d[(k8-1)*stride+off+7]
+		_ = src[o+7*ld+k8-1]
+		transpose8Impl(d[off:], stride, src[o:], ld, k8)
+		p0 = k8
+	}
 	r0 := src[o : o+kc]
 	r1 := src[o+ld : o+ld+kc]
 	r2 := src[o+2*ld : o+2*ld+kc]
@@ -462,7 +471,7 @@ func interleave8(d []float32, stride, off int, src []float32, o, ld, kc int) {
 	r5 := src[o+5*ld : o+5*ld+kc]
 	r6 := src[o+6*ld : o+6*ld+kc]
 	r7 := src[o+7*ld : o+7*ld+kc]
-	for p := range r0 {
+	for p := p0; p < kc; p++ {
 		q := p*stride + off
 		dd := d[q : q+8 : q+8]
 		dd[0], dd[1], dd[2], dd[3] = r0[p], r1[p], r2[p], r3[p]

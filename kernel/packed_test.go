@@ -143,3 +143,26 @@ func TestMatMulPackedPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestInterleave8 checks the 8-row strip transposition of the packing
+// (assembly blocks where present, Go for the rest) element by element.
+func TestInterleave8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, kc := range []int{1, 7, 8, 9, 16, 23, 256} {
+		for _, stride := range []int{8, 16, 32} {
+			for _, off := range []int{0, stride - 8} {
+				ld := kc + 5
+				src := randVec(rng, 3+8*ld)
+				d := make([]float32, kc*stride+8)
+				interleave8(d, stride, off, src, 3, ld, kc)
+				for p := 0; p < kc; p++ {
+					for i := 0; i < 8; i++ {
+						if got, want := d[p*stride+off+i], src[3+i*ld+p]; got != want {
+							t.Fatalf("kc=%d stride=%d off=%d: d[%d·%d+%d+%d] = %v, want row %d col %d = %v", kc, stride, off, p, stride, off, i, got, i, p, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
