@@ -9,7 +9,7 @@ import (
 )
 
 // Load the embedded default model (llmparts.Open("model.gguf") loads a
-// file) and stream 50 tokens after a prompt, greedily (the zero
+// file) and stream 24 tokens after a prompt, greedily (the zero
 // Params.Sample; sample.DefaultParams() gives llama.cpp's sampling).
 func Example() {
 	m, err := llmparts.OpenDefault() // or llmparts.Open("model.gguf")
@@ -19,7 +19,7 @@ func Example() {
 	defer m.Close()
 	prompt := "// Copyright"
 	fmt.Print(prompt)
-	for piece, err := range m.NewSession(0).Generate(context.Background(), prompt, llmparts.Params{MaxTokens: 50}) {
+	for piece, err := range m.NewSession(0).Generate(context.Background(), prompt, llmparts.Params{MaxTokens: 24}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -27,5 +27,5 @@ func Example() {
 	}
 	// Output:
 	// // Copyright 2025 The Go Authors. All rights reserved.
-	// // Use
+	// // Use of this source code is governed by a BSD-style
 }

@@ -27,7 +27,7 @@ func Example() {
 	fmt.Printf("%s: %d layers, dim %d, context %d\n", m.Config.Arch, m.Config.NLayers, m.Config.Dim, m.Config.ContextLen)
 	prompt := "// Copyright"
 	ids, _ := tok.Encode(prompt, tokenizer.EncodeOptions{AddBOS: tok.AddBOSDefault()})
-	s := m.NewSession(len(ids) + 50)
+	s := m.NewSession(len(ids) + 24)
 	logits, err := s.Forward(ids, 0) // the whole prompt as one matrix
 	if err != nil {
 		log.Fatal(err)
@@ -42,7 +42,7 @@ func Example() {
 		logits, _ = s.Forward([]int{next}, pos) // one token, cached keys/values
 	}
 	// Output:
-	// llama: 4 layers, dim 128, context 128
+	// llama: 4 layers, dim 128, context 512
 	// // Copyright 2025 The Go Authors. All rights reserved.
-	// // Use
+	// // Use of this source code is governed by a BSD-style
 }

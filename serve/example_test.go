@@ -45,5 +45,5 @@ func Example() {
 		panic(err)
 	}
 	fmt.Printf("%q %s %d\n", out.Choices[0].Text, out.Choices[0].FinishReason, out.Usage.CompletionTokens)
-	// Output: "\"%s\", test.in)" length 14
+	// Output: "fmt.Fprintf(w, \"\")\n\tfmt.F" length 14
 }

@@ -209,25 +209,25 @@ func TestBinaryOldSpellings(t *testing.T) {
 
 // copyright is the embedded model's greedy continuation of "// Copyright"
 // (the package example's output).
-const copyright = "// Copyright 2025 The Go Authors. All rights reserved.\n// Use "
+const copyright = "// Copyright 2025 The Go Authors. All rights reserved.\n// Use of this source code is governed by a BSD-style"
 
 func TestBinaryGenerate(t *testing.T) {
 	// Positional prompt with flags after it.
-	r := runBin(t, "", "generate", "// Copyright", "-n", "50", "--temp", "0")
+	r := runBin(t, "", "generate", "// Copyright", "-n", "24", "--temp", "0")
 	if r.code != 0 || r.stdout != copyright {
 		t.Fatalf("exit %d, stdout %q, want %q; stderr %s", r.code, r.stdout, copyright, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "prompt: 12 tokens") || !strings.Contains(r.stderr, "generated: 50 tokens") {
+	if !strings.Contains(r.stderr, "prompt: 2 tokens") || !strings.Contains(r.stderr, "generated: 24 tokens") {
 		t.Errorf("stderr: %s", r.stderr)
 	}
 	// The prompt from standard input, not echoed.
-	r = runBin(t, "// Copyright", "generate", "-f", "-", "--no-display-prompt", "-n", "50", "--temp", "0")
+	r = runBin(t, "// Copyright", "generate", "-f", "-", "--no-display-prompt", "-n", "24", "--temp", "0")
 	if r.code != 0 || r.stdout != strings.TrimPrefix(copyright, "// Copyright") {
 		t.Fatalf("-f - --no-display-prompt: exit %d, stdout %q", r.code, r.stdout)
 	}
-	// -n -1: until the context (128 for the embedded model) is full.
+	// -n -1: until the context (512 for the embedded model) is full.
 	r = runBin(t, "", "generate", "-p", "// Copyright", "-n", "-1", "--temp", "0")
-	if r.code != 0 || !strings.Contains(r.stderr, "context limit of 128 tokens reached") || !strings.HasPrefix(r.stdout, copyright) {
+	if r.code != 0 || !strings.Contains(r.stderr, "context limit of 512 tokens reached") || !strings.HasPrefix(r.stdout, copyright) {
 		t.Fatalf("-n -1: exit %d, stderr %s", r.code, r.stderr)
 	}
 	// -c limits the context; -s makes sampling reproducible.
@@ -252,7 +252,7 @@ func TestBinaryTerminal(t *testing.T) {
 		t.Fatalf("no completion in %q", out)
 	}
 	rest := out[i:]
-	if !strings.HasPrefix(rest, "// Copyright 20\r\nprompt:") {
+	if !strings.HasPrefix(rest, "// Copyright 2025 The\r\nprompt:") {
 		t.Errorf("completion not ended by a newline on a terminal: %q", rest)
 	}
 	// tokenize with no text and a terminal for standard input says what to

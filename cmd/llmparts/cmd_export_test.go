@@ -24,7 +24,7 @@ func TestExportDefaultModel(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.to, err)
 		}
-		if m.Config.VocabSize != 218 || m.Config.NLayers != 4 {
+		if m.Config.VocabSize != 2048 || m.Config.NLayers != 4 {
 			t.Errorf("%s: vocab %d, layers %d", c.to, m.Config.VocabSize, m.Config.NLayers)
 		}
 		m.Close()

@@ -31,10 +31,12 @@ var llamaPerplexity = []struct {
 	{"archs/llama_q_Q8_0.gguf", 128, 48, 698.0108, 10.22062},
 	{"archs/qwen2.gguf", 128, 39, 640.1515, 10.51377},
 	{"gguf/llama-2-tiny-random.gguf", 128, 19, 32122.4055, 56.90575},
-	// The embedded default model (trained), exported by
-	// llmparts export --to gguf [--type q8_0] -o FILE.
-	{"export:f32", 128, 64, 13.9550, 0.49886},
-	{"export:q8_0", 128, 64, 13.9533, 0.49889},
+	// The embedded default model (trained on Go sources, byte-level BPE,
+	// context 512), exported by llmparts export --to gguf [--type q8_0]
+	// -o FILE.
+	{"export:f32", 128, 30, 168.7380, 10.04837},
+	{"export:f32", 512, 7, 166.0051, 10.21909},
+	{"export:q8_0", 128, 30, 168.9297, 10.05874},
 }
 
 // TestPerplexityMatchesLlamaCpp runs `llmparts perplexity --json` on the

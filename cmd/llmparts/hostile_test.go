@@ -34,7 +34,7 @@ func TestHostileGenerateFlags(t *testing.T) {
 	// limit of the embedded model instead of emitting one token (without
 	// --no-context-shift it would go on shifting the context for ever).
 	out, errs, code := capture(t, "generate", "-n", "9223372036854775807", "--temp", "0", "--no-context-shift")
-	if code != 0 || !strings.Contains(errs, "context limit of 128 tokens reached") || len(out) < 100 {
+	if code != 0 || !strings.Contains(errs, "context limit of 512 tokens reached") || len(out) < 100 {
 		t.Fatalf("-n MaxInt64: exit %d, %d bytes out, stderr %s", code, len(out), errs)
 	}
 }
