@@ -26,7 +26,7 @@ func main() {
 	normKernels()
 	sgemvKernel()
 	sgemvMultiKernel()
-	sgemvMulti16Kernel()
+	sgemvMulti8Kernels()
 	ropeKernels()
 	gemmKernel()
 	avx512GemmKernels()
@@ -916,7 +916,7 @@ func sgemvMultiKernel() {
 	for V := 1; V <= 4; V++ {
 		P := multiRows(V)
 		name := fmt.Sprintf("sgemvMulti%dAsm", V)
-		TEXT(name, NOSPLIT, "func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int)")
+		TEXT(name, NOSPLIT, "func(y *float32, a *float32, lda int, xs *[8]*float32, passes, n int)")
 		Pragma("noescape")
 		y := Load(Param("y"), GP64())
 		a := Load(Param("a"), GP64())
@@ -975,23 +975,7 @@ func sgemvMultiKernel() {
 		ADDQ(U8(8), i)
 		JMP(LabelRef(name + "_cols"))
 		Label(name + "_sum")
-		// All P·V accumulators, four at a time through the same tree
-		// (the last four padded by repeating their last accumulator).
-		type slot struct{ q, v int }
-		var all []slot
-		for q := 0; q < P; q++ {
-			for v := 0; v < V; v++ {
-				all = append(all, slot{q, v})
-			}
-		}
-		for len(all) > 0 {
-			g := all[:min(4, len(all))]
-			all = all[len(g):]
-			src := make([]reg.VecVirtual, 4)
-			for k := range src {
-				sl := g[min(k, len(g)-1)]
-				src[k] = acc[sl.q][sl.v]
-			}
+		storeSums(y, acc, func(src [4]reg.VecVirtual) reg.VecVirtual {
 			t0, t1 := YMM(), YMM()
 			VHADDPS(src[1], src[0], t0)
 			VHADDPS(src[3], src[2], t1)
@@ -999,124 +983,8 @@ func sgemvMultiKernel() {
 			hi := XMM()
 			VEXTRACTF128(U8(1), t0, hi)
 			VADDPS(hi, t0.AsX(), hi)
-			for k, sl := range g {
-				dst := Mem{Base: y, Disp: 4 * (sl.v*multiStride + sl.q)}
-				if k == 0 {
-					VMOVSS(hi, dst)
-				} else {
-					VEXTRACTPS(U8(k), hi, dst)
-				}
-			}
-		}
-		ADDQ(U8(4*P), y)
-		LEAQ(Mem{Base: rows[P-1], Index: lda, Scale: 1}, a)
-		DECQ(passes)
-		JMP(LabelRef(name + "_rows"))
-		Label(name + "_end")
-		VZEROUPPER()
-		RET()
-	}
-}
-
-// sgemvMulti16Kernel is sgemvMultiKernel with AVX-512: 16-lane
-// accumulators (four rows by up to four vectors), each first folded to 8
-// lanes (low half plus high half) and then summed by the same tree. n is a
-// multiple of 16. Its results differ from the 8-lane kernels' in the last
-// bits, so a machine uses one family or the other, never both.
-func sgemvMulti16Kernel() {
-	for V := 1; V <= 4; V++ {
-		const P = 4
-		name := fmt.Sprintf("sgemvMulti%dx16Asm", V)
-		TEXT(name, NOSPLIT, "func(y *float32, a *float32, lda int, xs *[4]*float32, passes, n int)")
-		Pragma("noescape")
-		y := Load(Param("y"), GP64())
-		a := Load(Param("a"), GP64())
-		lda := Load(Param("lda"), GP64())
-		SHLQ(U8(2), lda)
-		xsp := Load(Param("xs"), GP64())
-		xs := make([]reg.Register, V)
-		for v := range xs {
-			xs[v] = GP64()
-			MOVQ(Mem{Base: xsp, Disp: 8 * v}, xs[v])
-		}
-		passes := Load(Param("passes"), GP64())
-		n := Load(Param("n"), GP64())
-		Label(name + "_rows")
-		TESTQ(passes, passes)
-		JZ(LabelRef(name + "_end"))
-		rows := []reg.Register{a}
-		for q := 1; q < P; q++ {
-			r := GP64()
-			LEAQ(Mem{Base: rows[q-1], Index: lda, Scale: 1}, r)
-			rows = append(rows, r)
-		}
-		acc := make([][]reg.VecVirtual, P)
-		for q := range acc {
-			acc[q] = make([]reg.VecVirtual, V)
-			for v := range acc[q] {
-				acc[q][v] = ZMM()
-				VXORPS(acc[q][v], acc[q][v], acc[q][v])
-			}
-		}
-		i := GP64()
-		XORQ(i, i)
-		Label(name + "_cols")
-		CMPQ(i, n)
-		JAE(LabelRef(name + "_sum"))
-		w := make([]reg.VecVirtual, P)
-		for q := range w {
-			w[q] = ZMM()
-			VMOVUPS(Mem{Base: rows[q], Index: i, Scale: 4}, w[q])
-		}
-		for v := 0; v < V; v++ {
-			xv := ZMM()
-			VMOVUPS(Mem{Base: xs[v], Index: i, Scale: 4}, xv)
-			for q := range w {
-				VFMADD231PS(w[q], xv, acc[q][v])
-			}
-		}
-		ADDQ(U8(16), i)
-		JMP(LabelRef(name + "_cols"))
-		Label(name + "_sum")
-		type slot struct{ q, v int }
-		var all []slot
-		for q := 0; q < P; q++ {
-			for v := 0; v < V; v++ {
-				all = append(all, slot{q, v})
-			}
-		}
-		for len(all) > 0 {
-			g := all[:min(4, len(all))]
-			all = all[len(g):]
-			src := make([]reg.VecVirtual, 4)
-			for k := range src {
-				sl := g[min(k, len(g)-1)]
-				src[k] = acc[sl.q][sl.v]
-			}
-			// VHADDPS has no EVEX form (no Z16-Z31): shuffles and an add.
-			hadd := func(a, b reg.VecVirtual) reg.VecVirtual {
-				t1, t2 := ZMM(), ZMM()
-				VSHUFPS(U8(0x88), b, a, t1)
-				VSHUFPS(U8(0xDD), b, a, t2)
-				VADDPS(t2, t1, t1)
-				return t1
-			}
-			t := hadd(hadd(src[0], src[1]), hadd(src[2], src[3]))
-			h := YMM()
-			VEXTRACTF64X4(U8(1), t, h)
-			VADDPS(h, t.AsY(), h)
-			hi := XMM()
-			VEXTRACTF32X4(U8(1), h, hi)
-			VADDPS(hi, h.AsX(), hi)
-			for k, sl := range g {
-				dst := Mem{Base: y, Disp: 4 * (sl.v*multiStride + sl.q)}
-				if k == 0 {
-					VMOVSS(hi, dst)
-				} else {
-					VEXTRACTPS(U8(k), hi, dst)
-				}
-			}
-		}
+			return hi
+		})
 		ADDQ(U8(4*P), y)
 		LEAQ(Mem{Base: rows[P-1], Index: lda, Scale: 1}, a)
 		DECQ(passes)
@@ -1137,8 +1005,8 @@ func multiRows(V int) int {
 	return 3
 }
 
-// multiStride is the distance in floats between the four output vectors
-// of sgemvMulti4Asm (kernel.multiStride must be the same).
+// multiStride is the distance in floats between the output vectors of the
+// sgemvMulti kernels (kernel.multiStride must be the same).
 const multiStride = 68
 
 // packB16Kernel copies kc rows of 16 floats, row stride ldb (elements),

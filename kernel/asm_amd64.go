@@ -86,28 +86,40 @@ func ropeHalfAsm(a []float32, b []float32, c []float32, s []float32, sign float3
 func sgemv4Asm(y []float32, a []float32, x []float32, lda int)
 
 //go:noescape
-func sgemvMulti1Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti1Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti2Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti2Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti3Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti3Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti4Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti4Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti1x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti1x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti2x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti2x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti3x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti3x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
-func sgemvMulti4x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+func sgemvMulti4x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti5x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti6x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti7x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+
+//go:noescape
+func sgemvMulti8x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 
 //go:noescape
 func ropeHalfHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDim int, nDims int, sign float32)

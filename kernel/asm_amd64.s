@@ -1708,7 +1708,7 @@ end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti1Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// func sgemvMulti1Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 // Requires: AVX, FMA3
 TEXT ·sgemvMulti1Asm(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), AX
@@ -1762,7 +1762,7 @@ sgemvMulti1Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti2Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// func sgemvMulti2Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 // Requires: AVX, FMA3
 TEXT ·sgemvMulti2Asm(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), AX
@@ -1839,7 +1839,7 @@ sgemvMulti2Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti3Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// func sgemvMulti3Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 // Requires: AVX, FMA3
 TEXT ·sgemvMulti3Asm(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), AX
@@ -1924,7 +1924,7 @@ sgemvMulti3Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti4Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
+// func sgemvMulti4Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
 // Requires: AVX, FMA3
 TEXT ·sgemvMulti4Asm(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), AX
@@ -2020,46 +2020,53 @@ sgemvMulti4Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti1x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// func sgemvMulti1x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
 TEXT ·sgemvMulti1x16Asm(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), AX
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
 	MOVQ a+8(FP), CX
+	ADDQ AX, CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ xs+24(FP), BX
 	MOVQ (BX), BX
-	MOVQ passes+32(FP), SI
-	MOVQ n+40(FP), DI
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti1x16Asm_end
 
 sgemvMulti1x16Asm_rows:
-	TESTQ  SI, SI
-	JZ     sgemvMulti1x16Asm_end
-	LEAQ   (CX)(DX*1), R8
-	LEAQ   (R8)(DX*1), R9
-	LEAQ   (R9)(DX*1), R10
+	LEAQ   (CX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
-	XORQ   R11, R11
+	MOVQ   AX, R9
+	IMUL3Q $0x00000008, DX, R10
+	ADDQ   CX, R10
 
 sgemvMulti1x16Asm_cols:
-	CMPQ        R11, DI
-	JAE         sgemvMulti1x16Asm_sum
-	VMOVUPS     (CX)(R11*4), Z4
-	VMOVUPS     (R8)(R11*4), Z5
-	VMOVUPS     (R9)(R11*4), Z6
-	VMOVUPS     (R10)(R11*4), Z7
-	VMOVUPS     (BX)(R11*4), Z8
-	VFMADD231PS Z4, Z8, Z0
-	VFMADD231PS Z5, Z8, Z1
-	VFMADD231PS Z6, Z8, Z2
-	VFMADD231PS Z7, Z8, Z3
-	ADDQ        $0x10, R11
-	JMP         sgemvMulti1x16Asm_cols
-
-sgemvMulti1x16Asm_sum:
+	PREFETCHT1    (R10)
+	PREFETCHT1    64(R10)
+	PREFETCHT1    128(R10)
+	PREFETCHT1    192(R10)
+	ADDQ          $0x00000100, R10
+	VMOVUPS       (CX)(R9*4), Z4
+	VMOVUPS       (SI)(R9*4), Z5
+	VMOVUPS       (DI)(R9*4), Z6
+	VMOVUPS       (R8)(R9*4), Z7
+	VMOVUPS       (BX)(R9*4), Z8
+	VFMADD231PS   Z4, Z8, Z0
+	VFMADD231PS   Z5, Z8, Z1
+	VFMADD231PS   Z6, Z8, Z2
+	VFMADD231PS   Z7, Z8, Z3
+	ADDQ          $0x10, R9
+	JNZ           sgemvMulti1x16Asm_cols
+	MOVQ          y+0(FP), CX
 	VSHUFPS       $0x88, Z1, Z0, Z4
 	VSHUFPS       $0xdd, Z1, Z0, Z0
 	VADDPS        Z0, Z4, Z4
@@ -2073,38 +2080,42 @@ sgemvMulti1x16Asm_sum:
 	VADDPS        Y0, Y1, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, (AX)
-	VEXTRACTPS    $0x01, X1, 4(AX)
-	VEXTRACTPS    $0x02, X1, 8(AX)
-	VEXTRACTPS    $0x03, X1, 12(AX)
-	ADDQ          $0x10, AX
-	LEAQ          (R10)(DX*1), CX
-	DECQ          SI
-	JMP           sgemvMulti1x16Asm_rows
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 4(CX)
+	VEXTRACTPS    $0x02, X1, 8(CX)
+	VEXTRACTPS    $0x03, X1, 12(CX)
+	ADDQ          $0x10, y+0(FP)
+	LEAQ          (R8)(DX*1), CX
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti1x16Asm_rows
 
 sgemvMulti1x16Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti2x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// func sgemvMulti2x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
 TEXT ·sgemvMulti2x16Asm(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), AX
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
 	MOVQ a+8(FP), CX
+	ADDQ AX, CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ xs+24(FP), BX
 	MOVQ (BX), SI
+	ADDQ AX, SI
 	MOVQ 8(BX), BX
-	MOVQ passes+32(FP), DI
-	MOVQ n+40(FP), R8
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti2x16Asm_end
 
 sgemvMulti2x16Asm_rows:
-	TESTQ  DI, DI
-	JZ     sgemvMulti2x16Asm_end
-	LEAQ   (CX)(DX*1), R9
-	LEAQ   (R9)(DX*1), R10
-	LEAQ   (R10)(DX*1), R11
+	LEAQ   (CX)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2113,29 +2124,33 @@ sgemvMulti2x16Asm_rows:
 	VXORPS Z5, Z5, Z5
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
-	XORQ   R12, R12
+	MOVQ   AX, R10
+	IMUL3Q $0x00000008, DX, R11
+	ADDQ   CX, R11
 
 sgemvMulti2x16Asm_cols:
-	CMPQ        R12, R8
-	JAE         sgemvMulti2x16Asm_sum
-	VMOVUPS     (CX)(R12*4), Z8
-	VMOVUPS     (R9)(R12*4), Z9
-	VMOVUPS     (R10)(R12*4), Z10
-	VMOVUPS     (R11)(R12*4), Z11
-	VMOVUPS     (SI)(R12*4), Z12
-	VFMADD231PS Z8, Z12, Z0
-	VFMADD231PS Z9, Z12, Z2
-	VFMADD231PS Z10, Z12, Z4
-	VFMADD231PS Z11, Z12, Z6
-	VMOVUPS     (BX)(R12*4), Z12
-	VFMADD231PS Z8, Z12, Z1
-	VFMADD231PS Z9, Z12, Z3
-	VFMADD231PS Z10, Z12, Z5
-	VFMADD231PS Z11, Z12, Z7
-	ADDQ        $0x10, R12
-	JMP         sgemvMulti2x16Asm_cols
-
-sgemvMulti2x16Asm_sum:
+	PREFETCHT1    (R11)
+	PREFETCHT1    64(R11)
+	PREFETCHT1    128(R11)
+	PREFETCHT1    192(R11)
+	ADDQ          $0x00000100, R11
+	VMOVUPS       (CX)(R10*4), Z8
+	VMOVUPS       (DI)(R10*4), Z9
+	VMOVUPS       (R8)(R10*4), Z10
+	VMOVUPS       (R9)(R10*4), Z11
+	VMOVUPS       (SI)(R10*4), Z12
+	VFMADD231PS   Z8, Z12, Z0
+	VFMADD231PS   Z9, Z12, Z2
+	VFMADD231PS   Z10, Z12, Z4
+	VFMADD231PS   Z11, Z12, Z6
+	VMOVUPS       (BX)(R10*4), Z12
+	VFMADD231PS   Z8, Z12, Z1
+	VFMADD231PS   Z9, Z12, Z3
+	VFMADD231PS   Z10, Z12, Z5
+	VFMADD231PS   Z11, Z12, Z7
+	ADDQ          $0x10, R10
+	JNZ           sgemvMulti2x16Asm_cols
+	MOVQ          y+0(FP), CX
 	VSHUFPS       $0x88, Z1, Z0, Z8
 	VSHUFPS       $0xdd, Z1, Z0, Z0
 	VADDPS        Z0, Z8, Z8
@@ -2149,10 +2164,10 @@ sgemvMulti2x16Asm_sum:
 	VADDPS        Y0, Y1, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, (AX)
-	VEXTRACTPS    $0x01, X1, 272(AX)
-	VEXTRACTPS    $0x02, X1, 4(AX)
-	VEXTRACTPS    $0x03, X1, 276(AX)
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 4(CX)
+	VEXTRACTPS    $0x03, X1, 276(CX)
 	VSHUFPS       $0x88, Z5, Z4, Z0
 	VSHUFPS       $0xdd, Z5, Z4, Z1
 	VADDPS        Z1, Z0, Z0
@@ -2166,36 +2181,331 @@ sgemvMulti2x16Asm_sum:
 	VADDPS        Y0, Y2, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, 8(AX)
-	VEXTRACTPS    $0x01, X1, 280(AX)
-	VEXTRACTPS    $0x02, X1, 12(AX)
-	VEXTRACTPS    $0x03, X1, 284(AX)
-	ADDQ          $0x10, AX
-	LEAQ          (R11)(DX*1), CX
-	DECQ          DI
-	JMP           sgemvMulti2x16Asm_rows
+	VMOVSS        X1, 8(CX)
+	VEXTRACTPS    $0x01, X1, 280(CX)
+	VEXTRACTPS    $0x02, X1, 12(CX)
+	VEXTRACTPS    $0x03, X1, 284(CX)
+	ADDQ          $0x10, y+0(FP)
+	LEAQ          (R9)(DX*1), CX
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti2x16Asm_rows
 
 sgemvMulti2x16Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti3x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+// func sgemvMulti3x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
 TEXT ·sgemvMulti3x16Asm(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), AX
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
 	MOVQ a+8(FP), CX
+	ADDQ AX, CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ xs+24(FP), BX
 	MOVQ (BX), SI
+	ADDQ AX, SI
 	MOVQ 8(BX), DI
+	ADDQ AX, DI
 	MOVQ 16(BX), BX
-	MOVQ passes+32(FP), R8
-	MOVQ n+40(FP), R9
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti3x16Asm_end
 
 sgemvMulti3x16Asm_rows:
-	TESTQ  R8, R8
-	JZ     sgemvMulti3x16Asm_end
+	LEAQ   (CX)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   AX, R11
+	IMUL3Q $0x00000008, DX, R12
+	ADDQ   CX, R12
+
+sgemvMulti3x16Asm_cols:
+	PREFETCHT1    (R12)
+	PREFETCHT1    64(R12)
+	PREFETCHT1    128(R12)
+	PREFETCHT1    192(R12)
+	ADDQ          $0x00000100, R12
+	VMOVUPS       (CX)(R11*4), Z12
+	VMOVUPS       (R8)(R11*4), Z13
+	VMOVUPS       (R9)(R11*4), Z14
+	VMOVUPS       (R10)(R11*4), Z15
+	VMOVUPS       (SI)(R11*4), Z16
+	VFMADD231PS   Z12, Z16, Z0
+	VFMADD231PS   Z13, Z16, Z3
+	VFMADD231PS   Z14, Z16, Z6
+	VFMADD231PS   Z15, Z16, Z9
+	VMOVUPS       (DI)(R11*4), Z16
+	VFMADD231PS   Z12, Z16, Z1
+	VFMADD231PS   Z13, Z16, Z4
+	VFMADD231PS   Z14, Z16, Z7
+	VFMADD231PS   Z15, Z16, Z10
+	VMOVUPS       (BX)(R11*4), Z16
+	VFMADD231PS   Z12, Z16, Z2
+	VFMADD231PS   Z13, Z16, Z5
+	VFMADD231PS   Z14, Z16, Z8
+	VFMADD231PS   Z15, Z16, Z11
+	ADDQ          $0x10, R11
+	JNZ           sgemvMulti3x16Asm_cols
+	MOVQ          y+0(FP), CX
+	VSHUFPS       $0x88, Z1, Z0, Z12
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z12, Z12
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z12, Z1
+	VSHUFPS       $0xdd, Z0, Z12, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 544(CX)
+	VEXTRACTPS    $0x03, X1, 4(CX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 276(CX)
+	VEXTRACTPS    $0x01, X1, 548(CX)
+	VEXTRACTPS    $0x02, X1, 8(CX)
+	VEXTRACTPS    $0x03, X1, 280(CX)
+	VSHUFPS       $0x88, Z9, Z8, Z0
+	VSHUFPS       $0xdd, Z9, Z8, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z11, Z10, Z1
+	VSHUFPS       $0xdd, Z11, Z10, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 552(CX)
+	VEXTRACTPS    $0x01, X1, 12(CX)
+	VEXTRACTPS    $0x02, X1, 284(CX)
+	VEXTRACTPS    $0x03, X1, 556(CX)
+	ADDQ          $0x10, y+0(FP)
+	LEAQ          (R10)(DX*1), CX
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti3x16Asm_rows
+
+sgemvMulti3x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti4x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
+TEXT ·sgemvMulti4x16Asm(SB), NOSPLIT, $0-48
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ a+8(FP), CX
+	ADDQ AX, CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	ADDQ AX, SI
+	MOVQ 8(BX), DI
+	ADDQ AX, DI
+	MOVQ 16(BX), R8
+	ADDQ AX, R8
+	MOVQ 24(BX), BX
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti4x16Asm_end
+
+sgemvMulti4x16Asm_rows:
+	LEAQ   (CX)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	LEAQ   (R10)(DX*1), R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, R12
+	IMUL3Q $0x00000008, DX, R13
+	ADDQ   CX, R13
+
+sgemvMulti4x16Asm_cols:
+	PREFETCHT1    (R13)
+	PREFETCHT1    64(R13)
+	PREFETCHT1    128(R13)
+	PREFETCHT1    192(R13)
+	ADDQ          $0x00000100, R13
+	VMOVUPS       (CX)(R12*4), Z16
+	VMOVUPS       (R9)(R12*4), Z17
+	VMOVUPS       (R10)(R12*4), Z18
+	VMOVUPS       (R11)(R12*4), Z19
+	VMOVUPS       (SI)(R12*4), Z20
+	VFMADD231PS   Z16, Z20, Z0
+	VFMADD231PS   Z17, Z20, Z4
+	VFMADD231PS   Z18, Z20, Z8
+	VFMADD231PS   Z19, Z20, Z12
+	VMOVUPS       (DI)(R12*4), Z20
+	VFMADD231PS   Z16, Z20, Z1
+	VFMADD231PS   Z17, Z20, Z5
+	VFMADD231PS   Z18, Z20, Z9
+	VFMADD231PS   Z19, Z20, Z13
+	VMOVUPS       (R8)(R12*4), Z20
+	VFMADD231PS   Z16, Z20, Z2
+	VFMADD231PS   Z17, Z20, Z6
+	VFMADD231PS   Z18, Z20, Z10
+	VFMADD231PS   Z19, Z20, Z14
+	VMOVUPS       (BX)(R12*4), Z20
+	VFMADD231PS   Z16, Z20, Z3
+	VFMADD231PS   Z17, Z20, Z7
+	VFMADD231PS   Z18, Z20, Z11
+	VFMADD231PS   Z19, Z20, Z15
+	ADDQ          $0x10, R12
+	JNZ           sgemvMulti4x16Asm_cols
+	MOVQ          y+0(FP), CX
+	VSHUFPS       $0x88, Z1, Z0, Z16
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z16, Z16
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z16, Z1
+	VSHUFPS       $0xdd, Z0, Z16, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 544(CX)
+	VEXTRACTPS    $0x03, X1, 816(CX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 4(CX)
+	VEXTRACTPS    $0x01, X1, 276(CX)
+	VEXTRACTPS    $0x02, X1, 548(CX)
+	VEXTRACTPS    $0x03, X1, 820(CX)
+	VSHUFPS       $0x88, Z9, Z8, Z0
+	VSHUFPS       $0xdd, Z9, Z8, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z11, Z10, Z1
+	VSHUFPS       $0xdd, Z11, Z10, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 8(CX)
+	VEXTRACTPS    $0x01, X1, 280(CX)
+	VEXTRACTPS    $0x02, X1, 552(CX)
+	VEXTRACTPS    $0x03, X1, 824(CX)
+	VSHUFPS       $0x88, Z13, Z12, Z0
+	VSHUFPS       $0xdd, Z13, Z12, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z15, Z14, Z1
+	VSHUFPS       $0xdd, Z15, Z14, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 12(CX)
+	VEXTRACTPS    $0x01, X1, 284(CX)
+	VEXTRACTPS    $0x02, X1, 556(CX)
+	VEXTRACTPS    $0x03, X1, 828(CX)
+	ADDQ          $0x10, y+0(FP)
+	LEAQ          (R11)(DX*1), CX
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti4x16Asm_rows
+
+sgemvMulti4x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti5x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
+TEXT ·sgemvMulti5x16Asm(SB), NOSPLIT, $0-48
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ a+8(FP), CX
+	ADDQ AX, CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	ADDQ AX, SI
+	MOVQ 8(BX), DI
+	ADDQ AX, DI
+	MOVQ 16(BX), R8
+	ADDQ AX, R8
+	MOVQ 24(BX), R9
+	ADDQ AX, R9
+	MOVQ 32(BX), BX
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti5x16Asm_end
+
+sgemvMulti5x16Asm_rows:
 	LEAQ   (CX)(DX*1), R10
 	LEAQ   (R10)(DX*1), R11
 	LEAQ   (R11)(DX*1), R12
@@ -2211,51 +2521,73 @@ sgemvMulti3x16Asm_rows:
 	VXORPS Z9, Z9, Z9
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
-	XORQ   R13, R13
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	MOVQ   AX, R13
+	IMUL3Q $0x00000008, DX, R14
+	ADDQ   CX, R14
 
-sgemvMulti3x16Asm_cols:
-	CMPQ        R13, R9
-	JAE         sgemvMulti3x16Asm_sum
-	VMOVUPS     (CX)(R13*4), Z12
-	VMOVUPS     (R10)(R13*4), Z13
-	VMOVUPS     (R11)(R13*4), Z14
-	VMOVUPS     (R12)(R13*4), Z15
-	VMOVUPS     (SI)(R13*4), Z16
-	VFMADD231PS Z12, Z16, Z0
-	VFMADD231PS Z13, Z16, Z3
-	VFMADD231PS Z14, Z16, Z6
-	VFMADD231PS Z15, Z16, Z9
-	VMOVUPS     (DI)(R13*4), Z16
-	VFMADD231PS Z12, Z16, Z1
-	VFMADD231PS Z13, Z16, Z4
-	VFMADD231PS Z14, Z16, Z7
-	VFMADD231PS Z15, Z16, Z10
-	VMOVUPS     (BX)(R13*4), Z16
-	VFMADD231PS Z12, Z16, Z2
-	VFMADD231PS Z13, Z16, Z5
-	VFMADD231PS Z14, Z16, Z8
-	VFMADD231PS Z15, Z16, Z11
-	ADDQ        $0x10, R13
-	JMP         sgemvMulti3x16Asm_cols
-
-sgemvMulti3x16Asm_sum:
-	VSHUFPS       $0x88, Z1, Z0, Z12
+sgemvMulti5x16Asm_cols:
+	PREFETCHT1    (R14)
+	PREFETCHT1    64(R14)
+	PREFETCHT1    128(R14)
+	PREFETCHT1    192(R14)
+	ADDQ          $0x00000100, R14
+	VMOVUPS       (CX)(R13*4), Z20
+	VMOVUPS       (R10)(R13*4), Z21
+	VMOVUPS       (R11)(R13*4), Z22
+	VMOVUPS       (R12)(R13*4), Z23
+	VMOVUPS       (SI)(R13*4), Z24
+	VFMADD231PS   Z20, Z24, Z0
+	VFMADD231PS   Z21, Z24, Z5
+	VFMADD231PS   Z22, Z24, Z10
+	VFMADD231PS   Z23, Z24, Z15
+	VMOVUPS       (DI)(R13*4), Z24
+	VFMADD231PS   Z20, Z24, Z1
+	VFMADD231PS   Z21, Z24, Z6
+	VFMADD231PS   Z22, Z24, Z11
+	VFMADD231PS   Z23, Z24, Z16
+	VMOVUPS       (R8)(R13*4), Z24
+	VFMADD231PS   Z20, Z24, Z2
+	VFMADD231PS   Z21, Z24, Z7
+	VFMADD231PS   Z22, Z24, Z12
+	VFMADD231PS   Z23, Z24, Z17
+	VMOVUPS       (R9)(R13*4), Z24
+	VFMADD231PS   Z20, Z24, Z3
+	VFMADD231PS   Z21, Z24, Z8
+	VFMADD231PS   Z22, Z24, Z13
+	VFMADD231PS   Z23, Z24, Z18
+	VMOVUPS       (BX)(R13*4), Z24
+	VFMADD231PS   Z20, Z24, Z4
+	VFMADD231PS   Z21, Z24, Z9
+	VFMADD231PS   Z22, Z24, Z14
+	VFMADD231PS   Z23, Z24, Z19
+	ADDQ          $0x10, R13
+	JNZ           sgemvMulti5x16Asm_cols
+	MOVQ          y+0(FP), CX
+	VSHUFPS       $0x88, Z1, Z0, Z20
 	VSHUFPS       $0xdd, Z1, Z0, Z0
-	VADDPS        Z0, Z12, Z12
+	VADDPS        Z0, Z20, Z20
 	VSHUFPS       $0x88, Z3, Z2, Z0
 	VSHUFPS       $0xdd, Z3, Z2, Z1
 	VADDPS        Z1, Z0, Z0
-	VSHUFPS       $0x88, Z0, Z12, Z1
-	VSHUFPS       $0xdd, Z0, Z12, Z0
+	VSHUFPS       $0x88, Z0, Z20, Z1
+	VSHUFPS       $0xdd, Z0, Z20, Z0
 	VADDPS        Z0, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VADDPS        Y0, Y1, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, (AX)
-	VEXTRACTPS    $0x01, X1, 272(AX)
-	VEXTRACTPS    $0x02, X1, 544(AX)
-	VEXTRACTPS    $0x03, X1, 4(AX)
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 544(CX)
+	VEXTRACTPS    $0x03, X1, 816(CX)
 	VSHUFPS       $0x88, Z5, Z4, Z0
 	VSHUFPS       $0xdd, Z5, Z4, Z1
 	VADDPS        Z1, Z0, Z0
@@ -2269,10 +2601,10 @@ sgemvMulti3x16Asm_sum:
 	VADDPS        Y0, Y2, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, 276(AX)
-	VEXTRACTPS    $0x01, X1, 548(AX)
-	VEXTRACTPS    $0x02, X1, 8(AX)
-	VEXTRACTPS    $0x03, X1, 280(AX)
+	VMOVSS        X1, 1088(CX)
+	VEXTRACTPS    $0x01, X1, 4(CX)
+	VEXTRACTPS    $0x02, X1, 276(CX)
+	VEXTRACTPS    $0x03, X1, 548(CX)
 	VSHUFPS       $0x88, Z9, Z8, Z0
 	VSHUFPS       $0xdd, Z9, Z8, Z1
 	VADDPS        Z1, Z0, Z0
@@ -2286,37 +2618,81 @@ sgemvMulti3x16Asm_sum:
 	VADDPS        Y0, Y2, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, 552(AX)
-	VEXTRACTPS    $0x01, X1, 12(AX)
-	VEXTRACTPS    $0x02, X1, 284(AX)
-	VEXTRACTPS    $0x03, X1, 556(AX)
-	ADDQ          $0x10, AX
+	VMOVSS        X1, 820(CX)
+	VEXTRACTPS    $0x01, X1, 1092(CX)
+	VEXTRACTPS    $0x02, X1, 8(CX)
+	VEXTRACTPS    $0x03, X1, 280(CX)
+	VSHUFPS       $0x88, Z13, Z12, Z0
+	VSHUFPS       $0xdd, Z13, Z12, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z15, Z14, Z1
+	VSHUFPS       $0xdd, Z15, Z14, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 552(CX)
+	VEXTRACTPS    $0x01, X1, 824(CX)
+	VEXTRACTPS    $0x02, X1, 1096(CX)
+	VEXTRACTPS    $0x03, X1, 12(CX)
+	VSHUFPS       $0x88, Z17, Z16, Z0
+	VSHUFPS       $0xdd, Z17, Z16, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z19, Z18, Z1
+	VSHUFPS       $0xdd, Z19, Z18, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 284(CX)
+	VEXTRACTPS    $0x01, X1, 556(CX)
+	VEXTRACTPS    $0x02, X1, 828(CX)
+	VEXTRACTPS    $0x03, X1, 1100(CX)
+	ADDQ          $0x10, y+0(FP)
 	LEAQ          (R12)(DX*1), CX
-	DECQ          R8
-	JMP           sgemvMulti3x16Asm_rows
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti5x16Asm_rows
 
-sgemvMulti3x16Asm_end:
+sgemvMulti5x16Asm_end:
 	VZEROUPPER
 	RET
 
-// func sgemvMulti4x16Asm(y *float32, a *float32, lda int, xs *[4]*float32, passes int, n int)
-// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
-TEXT ·sgemvMulti4x16Asm(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), AX
+// func sgemvMulti6x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
+TEXT ·sgemvMulti6x16Asm(SB), NOSPLIT, $0-48
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
 	MOVQ a+8(FP), CX
+	ADDQ AX, CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ xs+24(FP), BX
 	MOVQ (BX), SI
+	ADDQ AX, SI
 	MOVQ 8(BX), DI
+	ADDQ AX, DI
 	MOVQ 16(BX), R8
-	MOVQ 24(BX), BX
-	MOVQ passes+32(FP), R9
-	MOVQ n+40(FP), R10
+	ADDQ AX, R8
+	MOVQ 24(BX), R9
+	ADDQ AX, R9
+	MOVQ 32(BX), R10
+	ADDQ AX, R10
+	MOVQ 40(BX), BX
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti6x16Asm_end
 
-sgemvMulti4x16Asm_rows:
-	TESTQ  R9, R9
-	JZ     sgemvMulti4x16Asm_end
+sgemvMulti6x16Asm_rows:
 	LEAQ   (CX)(DX*1), R11
 	LEAQ   (R11)(DX*1), R12
 	LEAQ   (R12)(DX*1), R13
@@ -2336,56 +2712,78 @@ sgemvMulti4x16Asm_rows:
 	VXORPS Z13, Z13, Z13
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
-	XORQ   R14, R14
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   AX, R14
+	IMUL3Q $0x00000008, DX, R15
+	ADDQ   CX, R15
 
-sgemvMulti4x16Asm_cols:
-	CMPQ        R14, R10
-	JAE         sgemvMulti4x16Asm_sum
-	VMOVUPS     (CX)(R14*4), Z16
-	VMOVUPS     (R11)(R14*4), Z17
-	VMOVUPS     (R12)(R14*4), Z18
-	VMOVUPS     (R13)(R14*4), Z19
-	VMOVUPS     (SI)(R14*4), Z20
-	VFMADD231PS Z16, Z20, Z0
-	VFMADD231PS Z17, Z20, Z4
-	VFMADD231PS Z18, Z20, Z8
-	VFMADD231PS Z19, Z20, Z12
-	VMOVUPS     (DI)(R14*4), Z20
-	VFMADD231PS Z16, Z20, Z1
-	VFMADD231PS Z17, Z20, Z5
-	VFMADD231PS Z18, Z20, Z9
-	VFMADD231PS Z19, Z20, Z13
-	VMOVUPS     (R8)(R14*4), Z20
-	VFMADD231PS Z16, Z20, Z2
-	VFMADD231PS Z17, Z20, Z6
-	VFMADD231PS Z18, Z20, Z10
-	VFMADD231PS Z19, Z20, Z14
-	VMOVUPS     (BX)(R14*4), Z20
-	VFMADD231PS Z16, Z20, Z3
-	VFMADD231PS Z17, Z20, Z7
-	VFMADD231PS Z18, Z20, Z11
-	VFMADD231PS Z19, Z20, Z15
-	ADDQ        $0x10, R14
-	JMP         sgemvMulti4x16Asm_cols
-
-sgemvMulti4x16Asm_sum:
-	VSHUFPS       $0x88, Z1, Z0, Z16
+sgemvMulti6x16Asm_cols:
+	PREFETCHT1    (R15)
+	PREFETCHT1    64(R15)
+	PREFETCHT1    128(R15)
+	PREFETCHT1    192(R15)
+	ADDQ          $0x00000100, R15
+	VMOVUPS       (CX)(R14*4), Z24
+	VMOVUPS       (R11)(R14*4), Z25
+	VMOVUPS       (R12)(R14*4), Z26
+	VMOVUPS       (R13)(R14*4), Z27
+	VMOVUPS       (SI)(R14*4), Z28
+	VFMADD231PS   Z24, Z28, Z0
+	VFMADD231PS   Z25, Z28, Z6
+	VFMADD231PS   Z26, Z28, Z12
+	VFMADD231PS   Z27, Z28, Z18
+	VMOVUPS       (DI)(R14*4), Z28
+	VFMADD231PS   Z24, Z28, Z1
+	VFMADD231PS   Z25, Z28, Z7
+	VFMADD231PS   Z26, Z28, Z13
+	VFMADD231PS   Z27, Z28, Z19
+	VMOVUPS       (R8)(R14*4), Z28
+	VFMADD231PS   Z24, Z28, Z2
+	VFMADD231PS   Z25, Z28, Z8
+	VFMADD231PS   Z26, Z28, Z14
+	VFMADD231PS   Z27, Z28, Z20
+	VMOVUPS       (R9)(R14*4), Z28
+	VFMADD231PS   Z24, Z28, Z3
+	VFMADD231PS   Z25, Z28, Z9
+	VFMADD231PS   Z26, Z28, Z15
+	VFMADD231PS   Z27, Z28, Z21
+	VMOVUPS       (R10)(R14*4), Z28
+	VFMADD231PS   Z24, Z28, Z4
+	VFMADD231PS   Z25, Z28, Z10
+	VFMADD231PS   Z26, Z28, Z16
+	VFMADD231PS   Z27, Z28, Z22
+	VMOVUPS       (BX)(R14*4), Z28
+	VFMADD231PS   Z24, Z28, Z5
+	VFMADD231PS   Z25, Z28, Z11
+	VFMADD231PS   Z26, Z28, Z17
+	VFMADD231PS   Z27, Z28, Z23
+	ADDQ          $0x10, R14
+	JNZ           sgemvMulti6x16Asm_cols
+	MOVQ          y+0(FP), CX
+	VSHUFPS       $0x88, Z1, Z0, Z24
 	VSHUFPS       $0xdd, Z1, Z0, Z0
-	VADDPS        Z0, Z16, Z16
+	VADDPS        Z0, Z24, Z24
 	VSHUFPS       $0x88, Z3, Z2, Z0
 	VSHUFPS       $0xdd, Z3, Z2, Z1
 	VADDPS        Z1, Z0, Z0
-	VSHUFPS       $0x88, Z0, Z16, Z1
-	VSHUFPS       $0xdd, Z0, Z16, Z0
+	VSHUFPS       $0x88, Z0, Z24, Z1
+	VSHUFPS       $0xdd, Z0, Z24, Z0
 	VADDPS        Z0, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VADDPS        Y0, Y1, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, (AX)
-	VEXTRACTPS    $0x01, X1, 272(AX)
-	VEXTRACTPS    $0x02, X1, 544(AX)
-	VEXTRACTPS    $0x03, X1, 816(AX)
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 544(CX)
+	VEXTRACTPS    $0x03, X1, 816(CX)
 	VSHUFPS       $0x88, Z5, Z4, Z0
 	VSHUFPS       $0xdd, Z5, Z4, Z1
 	VADDPS        Z1, Z0, Z0
@@ -2399,10 +2797,10 @@ sgemvMulti4x16Asm_sum:
 	VADDPS        Y0, Y2, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, 4(AX)
-	VEXTRACTPS    $0x01, X1, 276(AX)
-	VEXTRACTPS    $0x02, X1, 548(AX)
-	VEXTRACTPS    $0x03, X1, 820(AX)
+	VMOVSS        X1, 1088(CX)
+	VEXTRACTPS    $0x01, X1, 1360(CX)
+	VEXTRACTPS    $0x02, X1, 4(CX)
+	VEXTRACTPS    $0x03, X1, 276(CX)
 	VSHUFPS       $0x88, Z9, Z8, Z0
 	VSHUFPS       $0xdd, Z9, Z8, Z1
 	VADDPS        Z1, Z0, Z0
@@ -2416,10 +2814,10 @@ sgemvMulti4x16Asm_sum:
 	VADDPS        Y0, Y2, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, 8(AX)
-	VEXTRACTPS    $0x01, X1, 280(AX)
-	VEXTRACTPS    $0x02, X1, 552(AX)
-	VEXTRACTPS    $0x03, X1, 824(AX)
+	VMOVSS        X1, 548(CX)
+	VEXTRACTPS    $0x01, X1, 820(CX)
+	VEXTRACTPS    $0x02, X1, 1092(CX)
+	VEXTRACTPS    $0x03, X1, 1364(CX)
 	VSHUFPS       $0x88, Z13, Z12, Z0
 	VSHUFPS       $0xdd, Z13, Z12, Z1
 	VADDPS        Z1, Z0, Z0
@@ -2433,16 +2831,470 @@ sgemvMulti4x16Asm_sum:
 	VADDPS        Y0, Y2, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X1
-	VMOVSS        X1, 12(AX)
-	VEXTRACTPS    $0x01, X1, 284(AX)
-	VEXTRACTPS    $0x02, X1, 556(AX)
-	VEXTRACTPS    $0x03, X1, 828(AX)
-	ADDQ          $0x10, AX
+	VMOVSS        X1, 8(CX)
+	VEXTRACTPS    $0x01, X1, 280(CX)
+	VEXTRACTPS    $0x02, X1, 552(CX)
+	VEXTRACTPS    $0x03, X1, 824(CX)
+	VSHUFPS       $0x88, Z17, Z16, Z0
+	VSHUFPS       $0xdd, Z17, Z16, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z19, Z18, Z1
+	VSHUFPS       $0xdd, Z19, Z18, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1096(CX)
+	VEXTRACTPS    $0x01, X1, 1368(CX)
+	VEXTRACTPS    $0x02, X1, 12(CX)
+	VEXTRACTPS    $0x03, X1, 284(CX)
+	VSHUFPS       $0x88, Z21, Z20, Z0
+	VSHUFPS       $0xdd, Z21, Z20, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z23, Z22, Z1
+	VSHUFPS       $0xdd, Z23, Z22, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 556(CX)
+	VEXTRACTPS    $0x01, X1, 828(CX)
+	VEXTRACTPS    $0x02, X1, 1100(CX)
+	VEXTRACTPS    $0x03, X1, 1372(CX)
+	ADDQ          $0x10, y+0(FP)
 	LEAQ          (R13)(DX*1), CX
-	DECQ          R9
-	JMP           sgemvMulti4x16Asm_rows
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti6x16Asm_rows
 
-sgemvMulti4x16Asm_end:
+sgemvMulti6x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti7x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
+TEXT ·sgemvMulti7x16Asm(SB), NOSPLIT, $0-48
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ a+8(FP), CX
+	ADDQ AX, CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	ADDQ AX, SI
+	MOVQ 8(BX), DI
+	ADDQ AX, DI
+	MOVQ 16(BX), R8
+	ADDQ AX, R8
+	MOVQ 24(BX), R9
+	ADDQ AX, R9
+	MOVQ 32(BX), R10
+	ADDQ AX, R10
+	MOVQ 40(BX), R11
+	ADDQ AX, R11
+	MOVQ 48(BX), BX
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti7x16Asm_end
+
+sgemvMulti7x16Asm_rows:
+	LEAQ   (CX)(DX*1), R12
+	LEAQ   (R12)(DX*1), R13
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	MOVQ   AX, R14
+	IMUL3Q $0x00000006, DX, R15
+	ADDQ   CX, R15
+
+sgemvMulti7x16Asm_cols:
+	PREFETCHT1    (R15)
+	PREFETCHT1    64(R15)
+	PREFETCHT1    128(R15)
+	ADDQ          $0x000000c0, R15
+	VMOVUPS       (CX)(R14*4), Z21
+	VMOVUPS       (R12)(R14*4), Z22
+	VMOVUPS       (R13)(R14*4), Z23
+	VMOVUPS       (SI)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z0
+	VFMADD231PS   Z22, Z24, Z7
+	VFMADD231PS   Z23, Z24, Z14
+	VMOVUPS       (DI)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z1
+	VFMADD231PS   Z22, Z24, Z8
+	VFMADD231PS   Z23, Z24, Z15
+	VMOVUPS       (R8)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z2
+	VFMADD231PS   Z22, Z24, Z9
+	VFMADD231PS   Z23, Z24, Z16
+	VMOVUPS       (R9)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z3
+	VFMADD231PS   Z22, Z24, Z10
+	VFMADD231PS   Z23, Z24, Z17
+	VMOVUPS       (R10)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z4
+	VFMADD231PS   Z22, Z24, Z11
+	VFMADD231PS   Z23, Z24, Z18
+	VMOVUPS       (R11)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z5
+	VFMADD231PS   Z22, Z24, Z12
+	VFMADD231PS   Z23, Z24, Z19
+	VMOVUPS       (BX)(R14*4), Z24
+	VFMADD231PS   Z21, Z24, Z6
+	VFMADD231PS   Z22, Z24, Z13
+	VFMADD231PS   Z23, Z24, Z20
+	ADDQ          $0x10, R14
+	JNZ           sgemvMulti7x16Asm_cols
+	MOVQ          y+0(FP), CX
+	VSHUFPS       $0x88, Z1, Z0, Z21
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z21, Z21
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z21, Z1
+	VSHUFPS       $0xdd, Z0, Z21, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 544(CX)
+	VEXTRACTPS    $0x03, X1, 816(CX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1088(CX)
+	VEXTRACTPS    $0x01, X1, 1360(CX)
+	VEXTRACTPS    $0x02, X1, 1632(CX)
+	VEXTRACTPS    $0x03, X1, 4(CX)
+	VSHUFPS       $0x88, Z9, Z8, Z0
+	VSHUFPS       $0xdd, Z9, Z8, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z11, Z10, Z1
+	VSHUFPS       $0xdd, Z11, Z10, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 276(CX)
+	VEXTRACTPS    $0x01, X1, 548(CX)
+	VEXTRACTPS    $0x02, X1, 820(CX)
+	VEXTRACTPS    $0x03, X1, 1092(CX)
+	VSHUFPS       $0x88, Z13, Z12, Z0
+	VSHUFPS       $0xdd, Z13, Z12, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z15, Z14, Z1
+	VSHUFPS       $0xdd, Z15, Z14, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1364(CX)
+	VEXTRACTPS    $0x01, X1, 1636(CX)
+	VEXTRACTPS    $0x02, X1, 8(CX)
+	VEXTRACTPS    $0x03, X1, 280(CX)
+	VSHUFPS       $0x88, Z17, Z16, Z0
+	VSHUFPS       $0xdd, Z17, Z16, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z19, Z18, Z1
+	VSHUFPS       $0xdd, Z19, Z18, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 552(CX)
+	VEXTRACTPS    $0x01, X1, 824(CX)
+	VEXTRACTPS    $0x02, X1, 1096(CX)
+	VEXTRACTPS    $0x03, X1, 1368(CX)
+	VSHUFPS       $0x88, Z20, Z20, Z0
+	VSHUFPS       $0xdd, Z20, Z20, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z20, Z20, Z1
+	VSHUFPS       $0xdd, Z20, Z20, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1640(CX)
+	ADDQ          $0x0c, y+0(FP)
+	LEAQ          (R13)(DX*1), CX
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti7x16Asm_rows
+
+sgemvMulti7x16Asm_end:
+	VZEROUPPER
+	RET
+
+// func sgemvMulti8x16Asm(y *float32, a *float32, lda int, xs *[8]*float32, passes int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
+TEXT ·sgemvMulti8x16Asm(SB), NOSPLIT, $8-48
+	MOVQ n+40(FP), AX
+	SHLQ $0x02, AX
+	MOVQ a+8(FP), CX
+	ADDQ AX, CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xs+24(FP), BX
+	MOVQ (BX), SI
+	ADDQ AX, SI
+	MOVQ 8(BX), DI
+	ADDQ AX, DI
+	MOVQ 16(BX), R8
+	ADDQ AX, R8
+	MOVQ 24(BX), R9
+	ADDQ AX, R9
+	MOVQ 32(BX), R10
+	ADDQ AX, R10
+	MOVQ 40(BX), R11
+	ADDQ AX, R11
+	MOVQ 48(BX), R12
+	ADDQ AX, R12
+	MOVQ 56(BX), BX
+	ADDQ AX, BX
+	NEGQ AX
+	SARQ $0x02, AX
+	CMPQ passes+32(FP), $0x00
+	JE   sgemvMulti8x16Asm_end
+
+sgemvMulti8x16Asm_rows:
+	LEAQ   (CX)(DX*1), R13
+	LEAQ   (R13)(DX*1), R14
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   AX, R15
+	IMUL3Q $0x00000006, DX, BP
+	ADDQ   CX, BP
+
+sgemvMulti8x16Asm_cols:
+	PREFETCHT1    (BP)
+	PREFETCHT1    64(BP)
+	PREFETCHT1    128(BP)
+	ADDQ          $0x000000c0, BP
+	VMOVUPS       (CX)(R15*4), Z24
+	VMOVUPS       (R13)(R15*4), Z25
+	VMOVUPS       (R14)(R15*4), Z26
+	VMOVUPS       (SI)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z0
+	VFMADD231PS   Z25, Z27, Z8
+	VFMADD231PS   Z26, Z27, Z16
+	VMOVUPS       (DI)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z1
+	VFMADD231PS   Z25, Z27, Z9
+	VFMADD231PS   Z26, Z27, Z17
+	VMOVUPS       (R8)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z2
+	VFMADD231PS   Z25, Z27, Z10
+	VFMADD231PS   Z26, Z27, Z18
+	VMOVUPS       (R9)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z3
+	VFMADD231PS   Z25, Z27, Z11
+	VFMADD231PS   Z26, Z27, Z19
+	VMOVUPS       (R10)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z4
+	VFMADD231PS   Z25, Z27, Z12
+	VFMADD231PS   Z26, Z27, Z20
+	VMOVUPS       (R11)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z5
+	VFMADD231PS   Z25, Z27, Z13
+	VFMADD231PS   Z26, Z27, Z21
+	VMOVUPS       (R12)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z6
+	VFMADD231PS   Z25, Z27, Z14
+	VFMADD231PS   Z26, Z27, Z22
+	VMOVUPS       (BX)(R15*4), Z27
+	VFMADD231PS   Z24, Z27, Z7
+	VFMADD231PS   Z25, Z27, Z15
+	VFMADD231PS   Z26, Z27, Z23
+	ADDQ          $0x10, R15
+	JNZ           sgemvMulti8x16Asm_cols
+	MOVQ          y+0(FP), CX
+	VSHUFPS       $0x88, Z1, Z0, Z24
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z24, Z24
+	VSHUFPS       $0x88, Z3, Z2, Z0
+	VSHUFPS       $0xdd, Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z0, Z24, Z1
+	VSHUFPS       $0xdd, Z0, Z24, Z0
+	VADDPS        Z0, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, (CX)
+	VEXTRACTPS    $0x01, X1, 272(CX)
+	VEXTRACTPS    $0x02, X1, 544(CX)
+	VEXTRACTPS    $0x03, X1, 816(CX)
+	VSHUFPS       $0x88, Z5, Z4, Z0
+	VSHUFPS       $0xdd, Z5, Z4, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z7, Z6, Z1
+	VSHUFPS       $0xdd, Z7, Z6, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1088(CX)
+	VEXTRACTPS    $0x01, X1, 1360(CX)
+	VEXTRACTPS    $0x02, X1, 1632(CX)
+	VEXTRACTPS    $0x03, X1, 1904(CX)
+	VSHUFPS       $0x88, Z9, Z8, Z0
+	VSHUFPS       $0xdd, Z9, Z8, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z11, Z10, Z1
+	VSHUFPS       $0xdd, Z11, Z10, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 4(CX)
+	VEXTRACTPS    $0x01, X1, 276(CX)
+	VEXTRACTPS    $0x02, X1, 548(CX)
+	VEXTRACTPS    $0x03, X1, 820(CX)
+	VSHUFPS       $0x88, Z13, Z12, Z0
+	VSHUFPS       $0xdd, Z13, Z12, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z15, Z14, Z1
+	VSHUFPS       $0xdd, Z15, Z14, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1092(CX)
+	VEXTRACTPS    $0x01, X1, 1364(CX)
+	VEXTRACTPS    $0x02, X1, 1636(CX)
+	VEXTRACTPS    $0x03, X1, 1908(CX)
+	VSHUFPS       $0x88, Z17, Z16, Z0
+	VSHUFPS       $0xdd, Z17, Z16, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z19, Z18, Z1
+	VSHUFPS       $0xdd, Z19, Z18, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 8(CX)
+	VEXTRACTPS    $0x01, X1, 280(CX)
+	VEXTRACTPS    $0x02, X1, 552(CX)
+	VEXTRACTPS    $0x03, X1, 824(CX)
+	VSHUFPS       $0x88, Z21, Z20, Z0
+	VSHUFPS       $0xdd, Z21, Z20, Z1
+	VADDPS        Z1, Z0, Z0
+	VSHUFPS       $0x88, Z23, Z22, Z1
+	VSHUFPS       $0xdd, Z23, Z22, Z2
+	VADDPS        Z2, Z1, Z1
+	VSHUFPS       $0x88, Z1, Z0, Z2
+	VSHUFPS       $0xdd, Z1, Z0, Z0
+	VADDPS        Z0, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVSS        X1, 1096(CX)
+	VEXTRACTPS    $0x01, X1, 1368(CX)
+	VEXTRACTPS    $0x02, X1, 1640(CX)
+	VEXTRACTPS    $0x03, X1, 1912(CX)
+	ADDQ          $0x0c, y+0(FP)
+	LEAQ          (R14)(DX*1), CX
+	DECQ          passes+32(FP)
+	JNZ           sgemvMulti8x16Asm_rows
+
+sgemvMulti8x16Asm_end:
 	VZEROUPPER
 	RET
 

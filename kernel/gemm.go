@@ -41,10 +41,10 @@ func checkGemv(fn string, y, a, x []float32, m, n int) {
 // SgemvMulti computes y_t = A·x_t (y_t += A·x_t when accumulate is true)
 // for T vectors at once, A row-major m×n: x_t is x[t·ldx : t·ldx+n] and
 // y_t is y[t·ldy : t·ldy+m]. It is the batched decode of a server (one
-// vector per sequence): with AVX2 (AVX-512 where present, 16 lanes) each
-// weight vector loaded is multiplied into four activation vectors, so the
-// weights stream from memory once per four sequences instead of once per
-// sequence.
+// vector per sequence): each weight vector loaded is multiplied into up to
+// four activation vectors with AVX2 and up to eight with AVX-512 (16 lanes,
+// the weights prefetched ahead), so the weights stream from memory once per
+// four (eight) sequences instead of once per sequence.
 //
 // Batch invariance: y_t is bit-identical whatever T and the other vectors
 // are (every vector is summed in the same order in every position of the
