@@ -30,9 +30,10 @@
 //     for the four; the one-row GemvQ8_0 and GemvQ4_0 kernels prefetch
 //     their row 2 KiB ahead (which choice is faster was measured from
 //     memory on 4096×4096, not in cache, where it can differ). A model's
-//     decode step calls SgemvStream for its large F32 matrices instead: one
-//     row at a time, a single stream per core, which read memory faster
-//     than four rows side by side on the 134M model's shapes.
+//     decode step calls SgemvStream for its large F32 matrices with rows
+//     of up to 2048 floats instead: one row at a time, a single stream per
+//     core, which read memory faster than four rows side by side on such
+//     rows (slower on rows of 4096).
 //   - Compute-bound loops (Sgemm, MatMulT) reuse each byte many times. They
 //     are fast when operands come from cache: the matrices are cut into
 //     blocks that fit the caches (KC×NR panels of B in L1, MC×KC blocks of A

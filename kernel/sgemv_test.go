@@ -47,10 +47,11 @@ func checkGemvRef(t *testing.T, what string, y, a, x []float32, m, n int) {
 
 // BenchmarkSgemvStream compares, as a model's decode calls them (row
 // blocks of up to 1 MiB on each of Threads() goroutines), Sgemv's
-// four-row kernel and SgemvStream on the 134M model's matrix shapes, 12
-// copies of each so the weights stream from memory.
+// four-row kernel and SgemvStream on rows of 768 to 4096 floats (the 134M
+// model's are 768 and 2048), 12 copies of each so the weights stream from
+// memory.
 func BenchmarkSgemvStream(b *testing.B) {
-	for _, shape := range [][2]int{{2048, 768}, {768, 2048}, {768, 768}} {
+	for _, shape := range [][2]int{{2048, 768}, {2048, 1024}, {2048, 1536}, {2048, 2048}, {2048, 4096}} {
 		m, n := shape[0], shape[1]
 		const copies = 12
 		as := make([][]float32, copies)

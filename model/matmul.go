@@ -189,9 +189,13 @@ type matPart struct {
 // pool already gives each core its share.
 const kernelSerialBytes = 1<<20 - 1
 
-// streamMinBytes is the size from which an F32 matrix is multiplied by
-// kernel.SgemvStream in a decode step (see gemvRows).
+// streamMinBytes is the size from which an F32 matrix of rows up to
+// streamMaxCols floats is multiplied by kernel.SgemvStream in a decode
+// step (see gemvRows).
 const streamMinBytes = 1 << 20
+
+// streamMaxCols is the longest row (floats) multiplied by SgemvStream.
+const streamMaxCols = 2048
 
 // run computes rows lo..hi of the concatenated outputs.
 func (j *matJob) run(lo, hi, wk int) {
@@ -220,9 +224,11 @@ func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
 	// A matrix larger than a core's L2 streams from memory every token:
 	// SgemvStream reads it one row at a time, which read memory 40–60 %
 	// faster than Sgemv's four-row kernel in the 134M F32 model's decode
-	// on a shared machine. Sgemv's kernel shares the loads of x over four
-	// rows, 30 % faster on small cache-resident matrices (stories260K).
-	stream := w.Bytes() >= streamMinBytes
+	// on a shared machine (rows of 768 and 2048 floats). Sgemv's kernel
+	// shares the loads of x over four rows: 30 % faster on small
+	// cache-resident matrices (stories260K), and 15 % faster from memory
+	// on rows of 4096 floats (BenchmarkSgemvStream; equal at 1024–2048).
+	stream := w.Bytes() >= streamMinBytes && cols <= streamMaxCols
 	for r0 := lo; r0 < hi; r0 += step {
 		r1 := min(hi, r0+step)
 		yy := y[r0-lo : r1-lo]
