@@ -36,25 +36,51 @@ import (
 // The sessions must belong to one model and be distinct; like Forward,
 // ForwardBatch must not run concurrently with other passes of the model.
 func ForwardBatch(ss []*Session, tokens []int) ([][]float32, error) {
+	if len(tokens) != len(ss) {
+		return nil, fmt.Errorf("model: ForwardBatch with %d sessions and %d tokens", len(ss), len(tokens))
+	}
+	runs := make([][]int, len(tokens))
+	for i := range tokens {
+		runs[i] = tokens[i : i+1]
+	}
+	return ForwardChunks(ss, runs)
+}
+
+// ForwardChunks is ForwardBatch with a run of tokens per session: tokens[i]
+// (at least one) go to session ss[i] at positions ss[i].Pos, ss[i].Pos+1,
+// …, every token one row of the same pass, and out[i] is the logits of the
+// last of them. A server feeds a short prompt this way beside the
+// sequences it is decoding, so the prompt costs no pass of its own. Each
+// row is computed as a ForwardBatch row (the same kernels, attention over
+// its own session's cache up to its own position), so a sequence's logits
+// do not depend on the other runs of the pass.
+func ForwardChunks(ss []*Session, tokens [][]int) ([][]float32, error) {
 	B := len(ss)
 	if B == 0 || len(tokens) != B {
-		return nil, fmt.Errorf("model: ForwardBatch with %d sessions and %d tokens", B, len(tokens))
+		return nil, fmt.Errorf("model: ForwardChunks with %d sessions and %d token runs", B, len(tokens))
 	}
 	m := ss[0].m
-	maxCtx := 0
+	maxCtx, T := 0, 0
 	for i, s := range ss {
+		n := len(tokens[i])
 		switch {
 		case s.m != m:
 			return nil, fmt.Errorf("model: ForwardBatch: session %d belongs to another model", i)
 		case slices.Contains(ss[:i], s):
 			return nil, fmt.Errorf("model: ForwardBatch: session %d appears twice", i)
-		case s.Pos >= s.ctx:
+		case n == 0:
+			return nil, fmt.Errorf("model: ForwardChunks: no tokens for session %d", i)
+		case s.Pos+n > s.ctx:
 			return nil, fmt.Errorf("model: ForwardBatch: session %d is full (%d positions)", i, s.ctx)
-		case tokens[i] < 0 || tokens[i] >= m.Config.VocabSize:
-			return nil, fmt.Errorf("model: token id %d is outside the vocabulary of %d", tokens[i], m.Config.VocabSize)
+		}
+		for _, t := range tokens[i] {
+			if t < 0 || t >= m.Config.VocabSize {
+				return nil, fmt.Errorf("model: token id %d is outside the vocabulary of %d", t, m.Config.VocabSize)
+			}
 		}
 		maxCtx = max(maxCtx, s.ctx)
-		s.grow(1) // the row's attention runs in its own session
+		T += n
+		s.grow(n) // the rows' attention runs in their own session
 	}
 	bs := m.batch
 	if bs == nil || bs.ctx < maxCtx {
@@ -62,17 +88,25 @@ func ForwardBatch(ss []*Session, tokens []int) ([][]float32, error) {
 		bs = &Session{m: m, ctx: maxCtx}
 		m.batch = bs
 	}
-	bs.grow(B)
+	bs.grow(T)
+	flat := make([]int, 0, T)
+	seqs := make([]*Session, 0, T)
+	bs.outRows = bs.outRows[:0]
 	for i, s := range ss {
-		bs.pos[i] = s.Pos
+		for k := range tokens[i] {
+			bs.pos[len(flat)] = s.Pos + k
+			flat = append(flat, tokens[i][k])
+			seqs = append(seqs, s)
+		}
+		bs.outRows = append(bs.outRows, len(flat)-1)
 	}
-	bs.seqs = ss
-	logits := bs.run(tokens, 0, true)
+	bs.seqs = seqs
+	logits := bs.run(flat, 0, true)
 	bs.seqs = nil
 	V := m.Config.VocabSize
 	out := make([][]float32, B)
 	for i, s := range ss {
-		s.Pos++
+		s.Pos += len(tokens[i])
 		out[i] = logits[i*V : (i+1)*V]
 		if err := finite(out[i], s.Pos-1); err != nil {
 			return nil, fmt.Errorf("%w (batch row %d)", err, i)
@@ -84,17 +118,16 @@ func ForwardBatch(ss []*Session, tokens []int) ([][]float32, error) {
 // batchAttention finishes the attention of a batch session's T rows
 // after their q, k and v projections (biases and q/k norms applied): each
 // row is rotated with its own session's RoPE table, its key and value
-// join that session's cache, and its heads attend over that cache exactly
-// as a single-token Forward of the session does.
+// join that session's cache, and its heads attend over that cache up to
+// its position exactly as a single-token Forward of the session does (a
+// session's consecutive rows form one job over its consecutive positions).
 func (s *Session) batchAttention(b *Block, T int) []float32 {
 	c := &s.m.Config
 	hd := c.HeadDim
 	qd, kvd := c.NHeads*hd, c.NKVHeads*hd
 	att := s.att[:T*qd]
-	if cap(s.bj) < T {
-		s.bj = make([]attnJob, T)
-	}
-	jobs := s.bj[:T]
+	jobs := s.bj[:0]
+	work := 0
 	for i, seq := range s.seqs {
 		p := s.pos[i]
 		q, k, v := s.q[i*qd:(i+1)*qd], s.kk[i*kvd:(i+1)*kvd], s.vv[i*kvd:(i+1)*kvd]
@@ -103,31 +136,54 @@ func (s *Session) batchAttention(b *Block, T int) []float32 {
 			_ = seq.rope.Apply(q, 1, c.NHeads, ps)
 			_ = seq.rope.Apply(k, 1, c.NKVHeads, ps)
 		}
-		copy(seq.q[:qd], q)
+		t := 0
+		if n := len(jobs); n > 0 && jobs[n-1].s == seq {
+			t = jobs[n-1].T
+			jobs[n-1].T++
+			jobs[n-1].out = att[(i-t)*qd : (i+1)*qd]
+		} else {
+			jobs = append(jobs, attnJob{attnTask{s: seq, layer: b.Index, T: 1, pos: p, out: att[i*qd : (i+1)*qd]}})
+		}
+		copy(seq.q[t*qd:(t+1)*qd], q)
 		copy(seq.k[b.Index][p*kvd:(p+1)*kvd], k)
 		copy(seq.v[b.Index][p*kvd:(p+1)*kvd], v)
-		jobs[i] = attnJob{attnTask{s: seq, layer: b.Index, T: 1, pos: p, out: att[i*qd : (i+1)*qd]}}
+		work += (p + 1) * hd * 2
 	}
-	s.baj = batchAttnJob{jobs: jobs, heads: c.NHeads}
-	work := 0
-	for _, j := range jobs {
-		work += (j.pos + 1) * hd * 2
+	s.bj = jobs
+	if cap(s.bjEnd) < len(jobs) {
+		s.bjEnd = make([]int, len(jobs))
 	}
-	s.m.pool.parallel(&s.baj, T*c.NHeads, work/T)
+	ends := s.bjEnd[:len(jobs)]
+	n := 0
+	for i, j := range jobs {
+		n += j.T * c.NHeads
+		ends[i] = n
+	}
+	s.baj = batchAttnJob{jobs: jobs, ends: ends, heads: c.NHeads}
+	s.m.pool.parallel(&s.baj, n, work/T)
 	return att
 }
 
-// batchAttnJob runs the single-token attention jobs of a batch, split
-// over (row, head) pairs.
+// batchAttnJob runs the attention jobs of a batch (one per session, over
+// its rows), split over (row, head) pairs: pairs ends[i-1]..ends[i]-1 are
+// those of jobs[i], in its own order.
 type batchAttnJob struct {
 	jobs  []attnJob
+	ends  []int
 	heads int
 }
 
 func (j *batchAttnJob) run(lo, hi, wk int) {
-	for idx := lo; idx < hi; idx++ {
-		h := idx % j.heads
-		j.jobs[idx/j.heads].run(h, h+1, wk)
+	i, _ := slices.BinarySearch(j.ends, lo+1)
+	for lo < hi {
+		start := 0
+		if i > 0 {
+			start = j.ends[i-1]
+		}
+		end := min(hi, j.ends[i])
+		j.jobs[i].run(lo-start, end-start, wk)
+		lo = end
+		i++
 	}
 }
 

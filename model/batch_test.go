@@ -147,7 +147,71 @@ func TestForwardBatchErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+	for name, runs := range map[string][][]int{
+		"empty run": {{1}, {}},
+		"too long":  {{1, 2, 3, 4, 5}, {1}},
+		"bad token": {{1, -1}, {1}},
+	} {
+		if _, err := ForwardChunks([]*Session{a, b}, runs); err == nil {
+			t.Errorf("ForwardChunks %s: no error", name)
+		}
+	}
 	if a.Pos != 0 || b.Pos != 0 {
 		t.Errorf("failed calls moved positions: %d %d", a.Pos, b.Pos)
+	}
+}
+
+// A run of tokens fed through ForwardChunks, alone or beside other runs
+// and single tokens, gives the same bits as the same tokens fed one per
+// ForwardBatch, and leaves the same cache behind (the next token's logits
+// agree too).
+func TestForwardChunks(t *testing.T) {
+	for name, m := range batchModels(t) {
+		V := m.Config.VocabSize
+		tok := func(i int) int { return (i*7919 + 13) % V }
+		run := []int{tok(1), tok(2), tok(3), tok(4), tok(5)}
+		one := m.NewSession(64)
+		var want []float32
+		for _, id := range run {
+			ls, err := ForwardBatch([]*Session{one}, []int{id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = slices.Clone(ls[0])
+		}
+		nextWant, err := ForwardBatch([]*Session{one}, []int{tok(6)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nextW := slices.Clone(nextWant[0])
+		for _, others := range []int{0, 3, 7} {
+			a := m.NewSession(64)
+			ss, runs := []*Session{a}, [][]int{run}
+			for k := range others {
+				o := m.NewSession(64)
+				if k%2 == 1 { // a decoding neighbour: some positions cached
+					if _, err := o.Forward([]int{tok(50 + k), tok(60 + k)}, 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ss = append(ss, o)
+				runs = append(runs, []int{tok(200 + k), tok(300 + k), tok(400 + k)}[:1+k%3])
+			}
+			ls, err := ForwardChunks(ss, runs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ls[0], want) || a.Pos != len(run) {
+				t.Errorf("%s: a run beside %d others: logits differ from one token at a time (pos %d)", name, others, a.Pos)
+			}
+			next, err := ForwardBatch([]*Session{a}, []int{tok(6)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(next[0], nextW) {
+				t.Errorf("%s: after a run beside %d others: the next token's logits differ", name, others)
+			}
+		}
+		m.Close()
 	}
 }

@@ -40,9 +40,13 @@ type Session struct {
 	// seqs is set on a model's batch session during ForwardBatch: row i
 	// belongs to seqs[i] (its KV cache, position tables and attention).
 	seqs []*Session
-	bj   []attnJob
-	baj  batchAttnJob
-	rj   rowMatJob
+	// outRows are the rows whose logits a batch pass returns (the last
+	// row of each session's run).
+	outRows []int
+	bj      []attnJob
+	bjEnd   []int
+	baj     batchAttnJob
+	rj      rowMatJob
 }
 
 // NewSession returns a session whose cache holds ctx positions (ctx ≤ 0
@@ -288,8 +292,16 @@ func (s *Session) run(tokens []int, pos int, all bool) []float32 {
 		first = 0
 	}
 	n := T - first
+	src := x[first*D:]
+	if s.seqs != nil { // a batch pass: the logits of outRows only
+		n = len(s.outRows)
+		src = s.ao[:n*D]
+		for k, r := range s.outRows {
+			copy(src[k*D:(k+1)*D], x[r*D:(r+1)*D])
+		}
+	}
 	xb := s.xb[:n*D]
-	m.FinalNorm.forward(xb, x[first*D:])
+	m.FinalNorm.forward(xb, src)
 	V := c.VocabSize
 	if cap(s.logits) < n*V {
 		s.logits = make([]float32, n*V)

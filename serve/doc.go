@@ -12,11 +12,13 @@
 // bounded queue (429 with Retry-After when it is full) and enter a free
 // slot between steps. Each step
 //
-//  1. feeds every slot still reading its prompt one chunk of at most
-//     PrefillChunk tokens (a batched forward pass of that chunk), and
-//  2. advances every decoding slot by one token in one multi-sequence
-//     forward pass, so that each weight matrix is read from memory once
-//     per step for all of them rather than once per request.
+//  1. feeds every slot still reading a long prompt (over 32 tokens) one
+//     chunk of at most PrefillChunk tokens (a batched forward pass of that
+//     chunk), and
+//  2. advances every decoding slot by one token, and feeds the whole of
+//     each short prompt just admitted, in one multi-sequence forward pass
+//     (model.ForwardChunks), so that each weight matrix is read from
+//     memory once per step for all of them rather than once per request.
 //
 // A request leaves its slot the moment it finishes (a stop token or
 // string, its token limit, the context end) or its client goes away, and
@@ -25,10 +27,11 @@
 // # Batch invariance
 //
 // At temperature 0 a request gets the same text alone or beside others:
-// prompt chunks are cut from the prompt alone, never by what else runs,
-// and in the decode step every row's arithmetic is a function of that
-// row alone (see model.ForwardBatch), so the logits — and the greedy
-// tokens — do not depend on the batch.
+// whether a prompt is chunked or joins the pass, and where its chunks
+// end, depend on the prompt alone, never on what else runs, and in the
+// multi-sequence pass every row's arithmetic is a function of that row
+// alone (see model.ForwardBatch), so the logits — and the greedy tokens —
+// do not depend on the batch.
 //
 // # Limits
 //

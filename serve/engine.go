@@ -94,7 +94,7 @@ type engine struct {
 	chunk    int // prompt tokens per prefill chunk
 	queue    chan *job
 	met      *metrics
-	forward  func(ss []*model.Session, toks []int) ([][]float32, error)
+	forward  func(ss []*model.Session, runs [][]int) ([][]float32, error)
 	log      io.Writer
 	quit     chan struct{}
 	stopOnce sync.Once
@@ -107,7 +107,7 @@ func newEngine(m *model.Model, tok tokenizer.Tokenizer, stopIDs map[int]bool, pa
 	for range parallel {
 		e.slots = append(e.slots, &slot{s: m.NewSession(ctx)})
 	}
-	e.forward = model.ForwardBatch
+	e.forward = model.ForwardChunks
 	go e.loop()
 	return e
 }
@@ -223,8 +223,18 @@ func (e *engine) start(sl *slot, j *job) {
 	e.met.active.Inc()
 }
 
-// step runs one prefill chunk for every slot still reading its prompt and
-// one decode step for all the others. A panic in the model fails the jobs
+// batchPrompt is the longest prompt fed whole through the decode pass (its
+// tokens as rows beside the decoding sequences' tokens, model.ForwardChunks)
+// rather than by prefill chunks of its own: a short prompt's pass is bound
+// by reading the weights, like a decode step, so sharing the step's read
+// saves a pass (eight requests arriving together: eight passes), while a
+// long prompt goes faster through the prompt GEMM. The choice depends on
+// the prompt alone, never on what else runs (batch invariance).
+const batchPrompt = 32
+
+// step runs one prefill chunk for every slot still reading a long prompt,
+// and one pass for all the others: the decoding slots' next tokens and the
+// short prompts of slots just started. A panic in the model fails the jobs
 // in flight instead of the server.
 func (e *engine) step() {
 	defer func() {
@@ -245,6 +255,11 @@ func (e *engine) step() {
 		}
 		if err := sl.j.ctx.Err(); err != nil {
 			e.finish(sl, "", err)
+			continue
+		}
+		if sl.fed == 0 && len(sl.j.prompt) > 0 && len(sl.j.prompt) <= batchPrompt && len(sl.j.prompt) < sl.s.Context() {
+			// A short prompt joins the decode pass as one run of rows.
+			dec = append(dec, sl)
 			continue
 		}
 		if sl.fed < len(sl.j.prompt) {
@@ -270,11 +285,17 @@ func (e *engine) step() {
 		return
 	}
 	ss := make([]*model.Session, len(dec))
-	toks := make([]int, len(dec))
+	runs := make([][]int, len(dec))
 	for i, sl := range dec {
-		ss[i], toks[i] = sl.s, sl.next
+		ss[i] = sl.s
+		if sl.fed < len(sl.j.prompt) { // a short prompt, whole
+			runs[i] = sl.j.prompt
+			sl.fed = len(sl.j.prompt)
+		} else {
+			runs[i] = []int{sl.next}
+		}
 	}
-	logits, err := e.forward(ss, toks)
+	logits, err := e.forward(ss, runs)
 	if err != nil {
 		for _, sl := range dec {
 			e.finish(sl, "", err)
