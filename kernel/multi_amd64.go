@@ -71,19 +71,20 @@ func (mk *multiKernels) run(y []float32, ldy int, a []float32, x []float32, ldx 
 			}
 			for v := 0; v < V; v++ {
 				t := g + v
-				xt := x[t*ldx : t*ldx+n]
 				yt := y[t*ldy+c0 : t*ldy+c0+c]
-				for k := range yt {
-					s := buf[v*multiStride+k]
-					if nl < n {
+				bv := buf[v*multiStride : v*multiStride+c]
+				if nl < n {
+					xt := x[t*ldx+nl : t*ldx+n]
+					for k := range bv {
 						r := (c0 + k) * n
-						s += dotGeneric(a[r+nl:r+n], xt[nl:])
+						bv[k] += dotGeneric(a[r+nl:r+n], xt)
 					}
-					if accumulate {
-						yt[k] += s
-					} else {
-						yt[k] = s
-					}
+				}
+				// One float32 add or copy per element, as vectors.
+				if accumulate {
+					addImpl(yt, yt, bv)
+				} else {
+					copy(yt, bv)
 				}
 			}
 		}
