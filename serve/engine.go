@@ -232,6 +232,10 @@ func (e *engine) start(sl *slot, j *job) {
 // the prompt alone, never on what else runs (batch invariance).
 const batchPrompt = 32
 
+// batchRows bounds the prompt rows of one pass (its buffers grow with the
+// rows); a short prompt that does not fit waits for the next step.
+const batchRows = 256
+
 // step runs one prefill chunk for every slot still reading a long prompt,
 // and one pass for all the others: the decoding slots' next tokens and the
 // short prompts of slots just started. A panic in the model fails the jobs
@@ -249,6 +253,7 @@ func (e *engine) step() {
 		}
 	}()
 	var dec []*slot
+	rows := 0 // prompt rows in the pass
 	for _, sl := range e.slots {
 		if sl.j == nil {
 			continue
@@ -258,8 +263,12 @@ func (e *engine) step() {
 			continue
 		}
 		if sl.fed == 0 && len(sl.j.prompt) > 0 && len(sl.j.prompt) <= batchPrompt && len(sl.j.prompt) < sl.s.Context() {
-			// A short prompt joins the decode pass as one run of rows.
-			dec = append(dec, sl)
+			// A short prompt joins the decode pass as one run of rows
+			// (whole, or at a later step when the pass is full).
+			if rows+len(sl.j.prompt) <= batchRows {
+				dec = append(dec, sl)
+				rows += len(sl.j.prompt)
+			}
 			continue
 		}
 		if sl.fed < len(sl.j.prompt) {

@@ -574,3 +574,68 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(b)
 }
+
+// Short prompts (at most batchPrompt tokens) join the decode pass whole;
+// ten of about 30 tokens arriving together exceed batchRows, so some wait
+// a step, and an eleventh, long prompt is chunked beside them: every answer is
+// complete, and the first prompt's text is the one it gets alone.
+func TestShortPromptsFillPass(t *testing.T) {
+	_, base := start(t, Options{Parallel: 11})
+	prompt := func(i int) string {
+		p := ""
+		for k := 0; defaultTokens(t, p) < 27; k++ {
+			p += fmt.Sprintf("v%d := %d\n", i, k)
+		}
+		if n := defaultTokens(t, p); n > batchPrompt-1 {
+			t.Fatalf("prompt %d has %d tokens", i, n)
+		}
+		return p
+	}
+	long := ""
+	for defaultTokens(t, long) <= 2*batchPrompt {
+		long += "long := 1\n"
+	}
+	body := func(p string) string {
+		b, _ := json.Marshal(map[string]any{"prompt": p, "max_tokens": 12, "temperature": 0})
+		return string(b)
+	}
+	text := func(v map[string]any) string {
+		ch, _ := v["choices"].([]any)
+		if len(ch) == 0 {
+			return ""
+		}
+		s, _ := ch[0].(map[string]any)["text"].(string)
+		return s
+	}
+	if 10*27 <= batchRows {
+		t.Fatalf("ten prompts of 27 tokens fit in one pass of %d rows: the test no longer overflows it", batchRows)
+	}
+	_, _, v := post(t, base+"/v1/completions", body(prompt(0)))
+	alone := text(v)
+	if alone == "" {
+		t.Fatalf("no text: %v", v)
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 11)
+	for i := range 11 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := prompt(i)
+			if i == 10 {
+				p = long
+			}
+			_, _, v := post(t, base+"/v1/completions", body(p))
+			got[i] = text(v)
+		}()
+	}
+	wg.Wait()
+	for i, g := range got {
+		if g == "" {
+			t.Errorf("request %d: no text", i)
+		}
+	}
+	if got[0] != alone {
+		t.Errorf("beside ten others %q, alone %q", got[0], alone)
+	}
+}
