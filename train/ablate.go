@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 )
@@ -27,15 +28,76 @@ func AblationVariants() []Variant {
 	}
 }
 
-// AblationResult is one row of the ablation table.
+// AblationResult is one row of the ablation table: one configuration
+// trained with one seed.
 type AblationResult struct {
 	Variant
+	Seed         uint64     `json:"seed"`
 	MSPerStep    float64    `json:"ms_per_step"`
 	TokensPerSec float64    `json:"tokens_per_sec"`
 	TrainLoss    float64    `json:"train_loss"`
 	ValLoss      float64    `json:"val_loss"`
 	Losses       []float64  `json:"-"`
 	Val          []ValPoint `json:"-"`
+}
+
+// SeedSummary is one configuration's final losses over several seeds:
+// their mean and sample standard deviation.
+type SeedSummary struct {
+	Variant
+	Seeds     int     `json:"seeds"`
+	TrainMean float64 `json:"train_loss_mean"`
+	TrainSD   float64 `json:"train_loss_sd"`
+	ValMean   float64 `json:"val_loss_mean"`
+	ValSD     float64 `json:"val_loss_sd"`
+}
+
+// SummarizeSeeds groups results by configuration (in the order of their
+// first appearance) and returns the mean and sample standard deviation
+// of each one's train and validation losses.
+func SummarizeSeeds(rs []AblationResult) []SeedSummary {
+	var order []string
+	by := map[string][]AblationResult{}
+	for _, r := range rs {
+		if _, ok := by[r.Name]; !ok {
+			order = append(order, r.Name)
+		}
+		by[r.Name] = append(by[r.Name], r)
+	}
+	out := make([]SeedSummary, 0, len(order))
+	for _, name := range order {
+		g := by[name]
+		tr := make([]float64, len(g))
+		va := make([]float64, len(g))
+		for i, r := range g {
+			tr[i], va[i] = r.TrainLoss, r.ValLoss
+		}
+		s := SeedSummary{Variant: g[0].Variant, Seeds: len(g)}
+		s.TrainMean, s.TrainSD = MeanSD(tr)
+		s.ValMean, s.ValSD = MeanSD(va)
+		out = append(out, s)
+	}
+	return out
+}
+
+// MeanSD returns the mean of xs and their sample standard deviation
+// sqrt(Σ(x−mean)²/(n−1)) (0 for fewer than two values).
+func MeanSD(xs []float64) (mean, sd float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // TimeSteps measures the wall time of full training steps (forward,

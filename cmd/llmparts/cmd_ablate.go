@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -26,6 +27,7 @@ func newAblateCmd() *cobra.Command {
 		jsonOut     bool
 		extrapolate bool
 		evalTokens  int
+		seeds       int
 	)
 	c := &cobra.Command{
 		Use:   "ablate [--data PATH] [--steps N] [--json] [flags]",
@@ -33,8 +35,11 @@ func newAblateCmd() *cobra.Command {
 		Long: `Train the same small model (same seed, data and steps) with LayerNorm, RMSNorm and
 pRMSNorm (RoPE fixed), then with RoPE, sinusoidal, learned and no positions (RMSNorm
 fixed), and report ms per step (median of interleaved timing rounds), tokens/s and
-final losses (docs/ABLATION.md).`,
-		Example: "  llmparts ablate --data input.txt --steps 300 --figs docs/img",
+final losses (docs/ABLATION.md). With --seeds N every configuration is trained
+with the seeds S, S+1, …, S+N−1 (S = --seed; the seed sets the initial weights
+and the batches), and the table gives each loss as mean ± sample standard
+deviation, then says which differences exceed the spread.`,
+		Example: "  llmparts ablate --data input.txt --steps 300 --figs docs/img\n  llmparts ablate --data input.txt --steps 300 --seeds 3 --json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("warmup") && o.Warmup > o.Steps {
@@ -46,7 +51,10 @@ final losses (docs/ABLATION.md).`,
 				}
 				return runExtrapolate(o, figs, jsonOut, evalTokens)
 			}
-			return runAblate(o, figs, rounds, jsonOut)
+			if seeds < 1 || seeds > 100 {
+				return usageErrorf("--seeds %d: want 1 to 100", seeds)
+			}
+			return runAblate(o, figs, rounds, seeds, jsonOut)
 		},
 	}
 	fs := c.Flags()
@@ -56,11 +64,12 @@ final losses (docs/ABLATION.md).`,
 	fs.IntVar(&rounds, "timing-rounds", 20, "interleaved timing rounds for ms per step")
 	fs.BoolVar(&jsonOut, "json", false, "print one JSON line per configuration on stdout")
 	fs.BoolVar(&extrapolate, "extrapolate", false, "length extrapolation instead: train RMSNorm models at --ctx with RoPE, sinusoidal, learned, ALiBi and no positions, evaluate at 64…1024 (RoPE also with linear/NTK/YaRN scaling 4× and 16×); --json prints {name,pos,train_ctx,eval_ctx,val_loss} per line")
+	fs.IntVar(&seeds, "seeds", 1, "train every configuration with this many seeds (--seed, --seed+1, …) and report mean ± sd; --json adds one summary line per configuration")
 	fs.IntVar(&evalTokens, "eval-tokens", 8192, "with --extrapolate: validation tokens per evaluation (whole windows of the evaluation context)")
 	return c
 }
 
-func runAblate(o train.Options, figs string, rounds int, jsonOut bool) error {
+func runAblate(o train.Options, figs string, rounds, seeds int, jsonOut bool) error {
 	if rounds < 1 {
 		return usageErrorf("--timing-rounds %d must be ≥ 1", rounds)
 	}
@@ -74,32 +83,40 @@ func runAblate(o train.Options, figs string, rounds int, jsonOut bool) error {
 	vs := train.AblationVariants()
 	var results []train.AblationResult
 	vocab := 0
-	for _, v := range vs {
-		vo := o
-		vo.Norm, vo.Pos = v.Norm, v.Pos
-		tr, err := train.NewTrainer(vo, corpus)
-		if err != nil {
-			return err
+	for k := range seeds {
+		seed := o.Seed + uint64(k)
+		for _, v := range vs {
+			vo := o
+			vo.Norm, vo.Pos, vo.Seed = v.Norm, v.Pos, seed
+			tr, err := train.NewTrainer(vo, corpus)
+			if err != nil {
+				return err
+			}
+			vocab = tr.Model.Config.Vocab
+			prefix := v.Name + ": "
+			if seeds > 1 {
+				prefix = fmt.Sprintf("%s (seed %d): ", v.Name, seed)
+			}
+			onStep, line := progressPrinter(os.Stderr, prefix)
+			tr.OnStep = onStep
+			res, err := tr.Run()
+			line.Done()
+			if err != nil {
+				return fmt.Errorf("%s (seed %d): %w", v.Name, seed, err)
+			}
+			results = append(results, train.AblationResult{Variant: v, Seed: seed, TrainLoss: res.TrainLoss, ValLoss: res.ValLoss, Losses: res.Losses, Val: res.Val})
 		}
-		vocab = tr.Model.Config.Vocab
-		onStep, line := progressPrinter(os.Stderr, v.Name+": ")
-		tr.OnStep = onStep
-		res, err := tr.Run()
-		line.Done()
-		if err != nil {
-			return fmt.Errorf("%s: %w", v.Name, err)
-		}
-		results = append(results, train.AblationResult{Variant: v, TrainLoss: res.TrainLoss, ValLoss: res.ValLoss, Losses: res.Losses, Val: res.Val})
 	}
 	fmt.Fprintf(os.Stderr, "timing %d interleaved rounds of one training step per configuration...\n", rounds)
 	ms, err := train.TimeSteps(o, vocab, vs, rounds)
 	if err != nil {
 		return err
 	}
+	// Step time does not depend on the seed: one timing per configuration.
 	tokens := float64(o.Batch * o.Ctx)
 	for i := range results {
-		results[i].MSPerStep = ms[i]
-		results[i].TokensPerSec = tokens / (ms[i] / 1000)
+		results[i].MSPerStep = ms[i%len(vs)]
+		results[i].TokensPerSec = tokens / (ms[i%len(vs)] / 1000)
 	}
 	nt, err := train.TimeNorm(o.Batch*o.Ctx, o.Dim, o.P, 10*rounds)
 	if err != nil {
@@ -109,7 +126,12 @@ func runAblate(o train.Options, figs string, rounds int, jsonOut bool) error {
 	if jsonOut {
 		tw = os.Stderr
 	}
-	printAblation(tw, o, results)
+	printAblation(tw, o, results[:len(vs)])
+	var sum []train.SeedSummary
+	if seeds > 1 {
+		sum = train.SummarizeSeeds(results)
+		printSeeds(tw, o, seeds, sum, ms)
+	}
 	fmt.Fprintf(tw, "\nnorm alone (forward+backward over %d×%d, median of %d): layernorm %.3f ms, rmsnorm %.3f ms (%+.1f%%), prmsnorm %.3f ms (%+.1f%%)\n",
 		o.Batch*o.Ctx, o.Dim, 10*rounds, nt[train.NormLayer], nt[train.NormRMS], (nt[train.NormLayer]/nt[train.NormRMS]-1)*100,
 		nt[train.NormPRMS], (nt[train.NormLayer]/nt[train.NormPRMS]-1)*100)
@@ -118,13 +140,70 @@ func runAblate(o train.Options, figs string, rounds int, jsonOut bool) error {
 			b, _ := json.Marshal(r)
 			fmt.Println(string(b))
 		}
+		for _, r := range sum {
+			b, _ := json.Marshal(r)
+			fmt.Println(string(b))
+		}
 	}
 	if figs != "" {
-		if err := ablationCharts(figs, results); err != nil {
+		if err := ablationCharts(figs, meanCurves(results, len(vs))); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// printSeeds prints the mean ± sd table and the differences that matter:
+// a difference of means is called larger than the spread when it exceeds
+// twice the larger of the two standard deviations.
+func printSeeds(w io.Writer, o train.Options, n int, sum []train.SeedSummary, ms []float64) {
+	fmt.Fprintf(w, "\n%d seeds (%d…%d): mean ± sample standard deviation\n\n", n, o.Seed, o.Seed+uint64(n)-1)
+	fmt.Fprintf(w, "%-20s %10s %20s %20s\n", "configuration", "ms/step", "train loss", "val loss")
+	by := map[string]train.SeedSummary{}
+	for i, s := range sum {
+		by[s.Name] = s
+		fmt.Fprintf(w, "%-20s %10.1f %11.4f ± %.4f %11.4f ± %.4f\n", s.Name, ms[i], s.TrainMean, s.TrainSD, s.ValMean, s.ValSD)
+	}
+	fmt.Fprintf(w, "\nvalidation loss differences (larger than the spread: |Δ| > 2 × the larger sd)\n")
+	for _, p := range [][2]string{
+		{"rmsnorm+rope", "layernorm+rope"}, {"prmsnorm+rope", "rmsnorm+rope"},
+		{"rmsnorm+sinusoidal", "rmsnorm+rope"}, {"rmsnorm+learned", "rmsnorm+rope"}, {"rmsnorm+none", "rmsnorm+rope"},
+		{"rmsnorm+learned", "rmsnorm+sinusoidal"}, {"rmsnorm+none", "rmsnorm+learned"},
+	} {
+		a, okA := by[p[0]]
+		b, okB := by[p[1]]
+		if !okA || !okB {
+			continue
+		}
+		d, spread := a.ValMean-b.ValMean, max(a.ValSD, b.ValSD)
+		verdict := "within the spread"
+		if math.Abs(d) > 2*spread {
+			verdict = "larger than the spread"
+		}
+		fmt.Fprintf(w, "  %-20s − %-20s %+8.4f  (sd ≤ %.4f): %s\n", p[0], p[1], d, spread, verdict)
+	}
+}
+
+// meanCurves returns one result per configuration (the first nv of rs are
+// the configurations of the first seed, the next nv the second, …) whose
+// loss curve is the mean over the seeds, for the figures.
+func meanCurves(rs []train.AblationResult, nv int) []train.AblationResult {
+	if len(rs) == nv {
+		return rs
+	}
+	out := make([]train.AblationResult, nv)
+	copy(out, rs[:nv])
+	n := float64(len(rs) / nv)
+	for i := range out {
+		ls := make([]float64, len(out[i].Losses))
+		for k := i; k < len(rs); k += nv {
+			for j, l := range rs[k].Losses {
+				ls[j] += l / n
+			}
+		}
+		out[i].Losses = ls
+	}
+	return out
 }
 
 func printAblation(w io.Writer, o train.Options, rs []train.AblationResult) {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +127,66 @@ func TestAblateCommandJSON(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
+	}
+}
+
+// TestAblateSeeds: --seeds 2 trains every configuration with seeds 1337
+// and 1338; the first seed's rows equal a single-seed run, the second
+// differs, and the summary lines hold the mean and the sample standard
+// deviation of the two (for two values: (a+b)/2 and |a−b|/√2).
+func TestAblateSeeds(t *testing.T) {
+	data := writeCorpus(t)
+	args := []string{"ablate", "--data", data, "--dim", "16", "--layers", "1", "--heads", "2", "--ctx", "16",
+		"--batch", "2", "--steps", "4", "--eval-iters", "1", "--timing-rounds", "1", "--figs", "", "--json"}
+	type row struct {
+		Name      string  `json:"name"`
+		Seed      uint64  `json:"seed"`
+		Train     float64 `json:"train_loss"`
+		Val       float64 `json:"val_loss"`
+		Seeds     int     `json:"seeds"`
+		TrainMean float64 `json:"train_loss_mean"`
+		TrainSD   float64 `json:"train_loss_sd"`
+		ValMean   float64 `json:"val_loss_mean"`
+		ValSD     float64 `json:"val_loss_sd"`
+	}
+	run := func(extra ...string) []row {
+		stdout, err := captureStdout(t, func() error { return execute(append(args, extra...)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs []row
+		for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var r row
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			rs = append(rs, r)
+		}
+		return rs
+	}
+	one, two := run(), run("--seeds", "2")
+	if len(one) != 6 || len(two) != 6*2+6 {
+		t.Fatalf("%d and %d JSON lines, want 6 and 18", len(one), len(two))
+	}
+	for i := range 6 {
+		a, b, s := two[i], two[6+i], two[12+i]
+		if a.Seed != 1337 || b.Seed != 1338 || a.Name != one[i].Name || b.Name != a.Name || s.Name != a.Name {
+			t.Fatalf("rows %d: %+v %+v %+v", i, a, b, s)
+		}
+		if a.Train != one[i].Train || a.Val != one[i].Val {
+			t.Errorf("%s seed 1337: %v/%v, single-seed run %v/%v", a.Name, a.Train, a.Val, one[i].Train, one[i].Val)
+		}
+		if b.Val == a.Val {
+			t.Errorf("%s: seeds 1337 and 1338 gave the same validation loss %v", a.Name, a.Val)
+		}
+		close := func(x, y float64) bool { return math.Abs(x-y) <= 1e-12*math.Max(1, math.Abs(y)) }
+		if s.Seeds != 2 || !close(s.ValMean, (a.Val+b.Val)/2) || !close(s.ValSD, math.Abs(a.Val-b.Val)/math.Sqrt2) ||
+			!close(s.TrainMean, (a.Train+b.Train)/2) || !close(s.TrainSD, math.Abs(a.Train-b.Train)/math.Sqrt2) {
+			t.Errorf("%s summary %+v from %v, %v", a.Name, s, a, b)
+		}
+	}
+	if err := execute(append(args, "--seeds", "0")); err == nil {
+		t.Error("--seeds 0 accepted")
 	}
 }
 
