@@ -146,7 +146,11 @@ func runAblate(o train.Options, figs string, rounds, seeds int, jsonOut bool) er
 		}
 	}
 	if figs != "" {
-		if err := ablationCharts(figs, meanCurves(results, len(vs))); err != nil {
+		note := ""
+		if seeds > 1 {
+			note = fmt.Sprintf(", mean of %d seeds", seeds)
+		}
+		if err := ablationCharts(figs, note, meanCurves(results, len(vs))); err != nil {
 			return err
 		}
 	}
@@ -225,7 +229,9 @@ func printAblation(w io.Writer, o train.Options, rs []train.AblationResult) {
 	}
 }
 
-func ablationCharts(dir string, rs []train.AblationResult) error {
+// ablationCharts draws the loss curves and step times; note is added to
+// the curves' titles.
+func ablationCharts(dir, note string, rs []train.AblationResult) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -252,10 +258,10 @@ func ablationCharts(dir string, rs []train.AblationResult) error {
 		c := chart.Line{Title: title, XLabel: "step", YLabel: "train loss (20-step mean)", Series: ss}
 		return c.Save(filepath.Join(dir, file), 0, 0)
 	}
-	if err := curves(func(r train.AblationResult) bool { return r.Pos == train.PosRoPE }, "Norms (RoPE fixed)", "ablation-loss-norm.png"); err != nil {
+	if err := curves(func(r train.AblationResult) bool { return r.Pos == train.PosRoPE }, "Norms (RoPE fixed"+note+")", "ablation-loss-norm.png"); err != nil {
 		return err
 	}
-	if err := curves(func(r train.AblationResult) bool { return r.Norm == train.NormRMS }, "Positions (RMSNorm fixed)", "ablation-loss-pos.png"); err != nil {
+	if err := curves(func(r train.AblationResult) bool { return r.Norm == train.NormRMS }, "Positions (RMSNorm fixed"+note+")", "ablation-loss-pos.png"); err != nil {
 		return err
 	}
 	b := chart.Bar{Title: "Training step time", YLabel: "ms per step (median)"}
