@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -148,9 +149,9 @@ func runAblate(o train.Options, figs string, rounds, seeds int, jsonOut bool) er
 	if figs != "" {
 		note := ""
 		if seeds > 1 {
-			note = fmt.Sprintf(", mean of %d seeds", seeds)
+			note = fmt.Sprintf(", mean of %d seeds, band min–max", seeds)
 		}
-		if err := ablationCharts(figs, note, meanCurves(results, len(vs))); err != nil {
+		if err := ablationCharts(figs, note, results, len(vs)); err != nil {
 			return err
 		}
 	}
@@ -188,28 +189,6 @@ func printSeeds(w io.Writer, o train.Options, n int, sum []train.SeedSummary, ms
 	}
 }
 
-// meanCurves returns one result per configuration (the first nv of rs are
-// the configurations of the first seed, the next nv the second, …) whose
-// loss curve is the mean over the seeds, for the figures.
-func meanCurves(rs []train.AblationResult, nv int) []train.AblationResult {
-	if len(rs) == nv {
-		return rs
-	}
-	out := make([]train.AblationResult, nv)
-	copy(out, rs[:nv])
-	n := float64(len(rs) / nv)
-	for i := range out {
-		ls := make([]float64, len(out[i].Losses))
-		for k := i; k < len(rs); k += nv {
-			for j, l := range rs[k].Losses {
-				ls[j] += l / n
-			}
-		}
-		out[i].Losses = ls
-	}
-	return out
-}
-
 func printAblation(w io.Writer, o train.Options, rs []train.AblationResult) {
 	fmt.Fprintf(w, "ablation: dim %d, %d layers, %d heads, ctx %d, batch %d, %s MLP, %d steps, seed %d\n\n",
 		o.Dim, o.Layers, o.Heads, o.Ctx, o.Batch, o.MLP, o.Steps, o.Seed)
@@ -230,30 +209,53 @@ func printAblation(w io.Writer, o train.Options, rs []train.AblationResult) {
 }
 
 // ablationCharts draws the loss curves and step times; note is added to
-// the curves' titles.
-func ablationCharts(dir, note string, rs []train.AblationResult) error {
+// the curves' titles. rs holds nv configurations per seed, seed after seed
+// (rs[k] and rs[k+nv] are the same configuration); with several seeds each
+// curve is the mean over the seeds with a band from their minimum to their
+// maximum.
+func ablationCharts(dir, note string, rs []train.AblationResult, nv int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// smooth is the batch loss under a 20-step moving average.
+	smooth := func(losses []float64) []float64 {
+		ys := make([]float64, len(losses))
+		var run float64
+		for i, l := range losses {
+			run += l
+			if i >= 20 {
+				run -= losses[i-20]
+			}
+			ys[i] = run / float64(min(i+1, 20))
+		}
+		return ys
+	}
 	curves := func(keep func(train.AblationResult) bool, title, file string) error {
 		var ss []chart.Series
-		for _, r := range rs {
+		for i := 0; i < nv; i++ {
+			r := rs[i]
 			if !keep(r) {
 				continue
 			}
-			// Smooth the batch loss with a 20-step moving average.
-			xs := make([]float64, len(r.Losses))
-			ys := make([]float64, len(r.Losses))
-			var run float64
-			for i, l := range r.Losses {
-				run += l
-				if i >= 20 {
-					run -= r.Losses[i-20]
-				}
-				xs[i] = float64(i + 1)
-				ys[i] = run / float64(min(i+1, 20))
+			s := chart.Series{Name: r.Name, X: make([]float64, len(r.Losses)), Y: smooth(r.Losses)}
+			for j := range s.X {
+				s.X[j] = float64(j + 1)
 			}
-			ss = append(ss, chart.Series{Name: r.Name, X: xs, Y: ys})
+			if n := len(rs) / nv; n > 1 {
+				s.Lo, s.Hi = slices.Clone(s.Y), slices.Clone(s.Y)
+				for k := i + nv; k < len(rs); k += nv {
+					ys := smooth(rs[k].Losses)
+					for j := range min(len(ys), len(s.Y)) {
+						y := ys[j]
+						s.Y[j] += y
+						s.Lo[j], s.Hi[j] = min(s.Lo[j], y), max(s.Hi[j], y)
+					}
+				}
+				for j := range s.Y {
+					s.Y[j] /= float64(n)
+				}
+			}
+			ss = append(ss, s)
 		}
 		c := chart.Line{Title: title, XLabel: "step", YLabel: "train loss (20-step mean)", Series: ss}
 		return c.Save(filepath.Join(dir, file), 0, 0)
@@ -265,7 +267,7 @@ func ablationCharts(dir, note string, rs []train.AblationResult) error {
 		return err
 	}
 	b := chart.Bar{Title: "Training step time", YLabel: "ms per step (median)"}
-	for _, r := range rs {
+	for _, r := range rs[:nv] {
 		b.Labels = append(b.Labels, r.Name)
 		b.Values = append(b.Values, r.MSPerStep)
 	}

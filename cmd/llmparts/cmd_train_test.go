@@ -131,8 +131,8 @@ func TestAblateCommandJSON(t *testing.T) {
 }
 
 // TestAblateSeeds: --seeds 2 trains every configuration with seeds 1337
-// and 1338; the first seed's rows equal a single-seed run, the second
-// differs, and the summary lines hold the mean and the sample standard
+// and 1338; each seed's rows equal a single-seed run with that seed, the
+// two differ, the figures are written, and the summary lines hold the mean and the sample standard
 // deviation of the two (for two values: (a+b)/2 and |a−b|/√2).
 func TestAblateSeeds(t *testing.T) {
 	data := writeCorpus(t)
@@ -164,9 +164,15 @@ func TestAblateSeeds(t *testing.T) {
 		}
 		return rs
 	}
-	one, two := run(), run("--seeds", "2")
-	if len(one) != 6 || len(two) != 6*2+6 {
-		t.Fatalf("%d and %d JSON lines, want 6 and 18", len(one), len(two))
+	figs := t.TempDir()
+	one, two, second := run(), run("--seeds", "2", "--figs", figs), run("--seed", "1338")
+	if len(one) != 6 || len(two) != 6*2+6 || len(second) != 6 {
+		t.Fatalf("%d, %d and %d JSON lines, want 6, 18 and 6", len(one), len(two), len(second))
+	}
+	for _, f := range []string{"ablation-loss-norm.png", "ablation-loss-pos.png", "ablation-step-time.png"} {
+		if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
+			t.Error(err)
+		}
 	}
 	for i := range 6 {
 		a, b, s := two[i], two[6+i], two[12+i]
@@ -175,6 +181,9 @@ func TestAblateSeeds(t *testing.T) {
 		}
 		if a.Train != one[i].Train || a.Val != one[i].Val {
 			t.Errorf("%s seed 1337: %v/%v, single-seed run %v/%v", a.Name, a.Train, a.Val, one[i].Train, one[i].Val)
+		}
+		if b.Train != second[i].Train || b.Val != second[i].Val {
+			t.Errorf("%s seed 1338: %v/%v, single run with --seed 1338 %v/%v", b.Name, b.Train, b.Val, second[i].Train, second[i].Val)
 		}
 		if b.Val == a.Val {
 			t.Errorf("%s: seeds 1337 and 1338 gave the same validation loss %v", a.Name, a.Val)

@@ -14,10 +14,13 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// Series is one named line: X and Y must have the same length.
+// Series is one named line: X and Y must have the same length. Lo and Hi,
+// when set (both, of X's length), draw a translucent band of the line's
+// colour between them, e.g. the min–max range over several runs.
 type Series struct {
-	Name string
-	X, Y []float64
+	Name   string
+	X, Y   []float64
+	Lo, Hi []float64
 }
 
 // Line describes a line chart.
@@ -58,11 +61,32 @@ func (l Line) Save(path string, width, height vg.Length) error {
 		for j := range s.X {
 			pts[j].X, pts[j].Y = s.X[j], s.Y[j]
 		}
+		col := palette[i%len(palette)]
+		if s.Lo != nil || s.Hi != nil {
+			if len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X) {
+				return fmt.Errorf("chart: series %q has %d x values but a band of %d lo and %d hi", s.Name, len(s.X), len(s.Lo), len(s.Hi))
+			}
+			// The band is one polygon: along Hi forwards, back along Lo.
+			poly := make(plotter.XYs, 0, 2*len(s.X))
+			for j := range s.X {
+				poly = append(poly, plotter.XY{X: s.X[j], Y: s.Hi[j]})
+			}
+			for j := len(s.X) - 1; j >= 0; j-- {
+				poly = append(poly, plotter.XY{X: s.X[j], Y: s.Lo[j]})
+			}
+			band, err := plotter.NewPolygon(poly)
+			if err != nil {
+				return fmt.Errorf("chart: series %q band: %w", s.Name, err)
+			}
+			band.Color = color.RGBA{col.R / 4, col.G / 4, col.B / 4, 64} // premultiplied alpha 0.25
+			band.LineStyle.Width = 0
+			p.Add(band)
+		}
 		ln, err := plotter.NewLine(pts)
 		if err != nil {
 			return fmt.Errorf("chart: series %q: %w", s.Name, err)
 		}
-		ln.Color = palette[i%len(palette)]
+		ln.Color = col
 		ln.Width = vg.Points(1.5)
 		p.Add(ln)
 		if s.Name != "" {
