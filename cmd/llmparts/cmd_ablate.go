@@ -31,8 +31,8 @@ func newAblateCmd() *cobra.Command {
 		seeds       int
 	)
 	c := &cobra.Command{
-		Use:   "ablate [--data PATH] [--steps N] [--json] [flags]",
-		Short: "the seed papers' claims measured: LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions side by side (docs/ABLATION.md)",
+		Use:   "ablate [--data PATH] [--steps N] [--seeds N] [--json] [flags]",
+		Short: "the seed papers' claims measured: LayerNorm/RMSNorm/pRMSNorm and RoPE/sinusoidal/learned/no positions side by side, over N seeds as mean ± sd (docs/ABLATION.md)",
 		Long: `Train the same small model (same seed, data and steps) with LayerNorm, RMSNorm and
 pRMSNorm (RoPE fixed), then with RoPE, sinusoidal, learned and no positions (RMSNorm
 fixed), and report ms per step (median of interleaved timing rounds), tokens/s and
