@@ -933,20 +933,8 @@ func sgemvMultiKernel() {
 		Label(name + "_rows")
 		TESTQ(passes, passes)
 		JZ(LabelRef(name + "_end"))
-		rows := []reg.Register{a}
-		for q := 1; q < P; q++ {
-			r := GP64()
-			LEAQ(Mem{Base: rows[q-1], Index: lda, Scale: 1}, r)
-			rows = append(rows, r)
-		}
-		acc := make([][]reg.VecVirtual, P)
-		for q := range acc {
-			acc[q] = make([]reg.VecVirtual, V)
-			for v := range acc[q] {
-				acc[q][v] = YMM()
-				VXORPS(acc[q][v], acc[q][v], acc[q][v])
-			}
-		}
+		rows := rowPointers(a, lda, P)
+		acc := zeroAccs(P, V, YMM)
 		i := GP64()
 		XORQ(i, i)
 		Label(name + "_cols")
@@ -998,6 +986,30 @@ func sgemvMultiKernel() {
 // multiRows is how many weight rows sgemvMulti{V}Asm takes per pass: enough
 // accumulators to hide the FMA latency within 16 vector registers
 // (kernel.multiRows must be the same).
+// rowPointers returns P registers pointing at rows a, a+lda, a+2·lda, …
+func rowPointers(a, lda reg.Register, P int) []reg.Register {
+	rows := []reg.Register{a}
+	for q := 1; q < P; q++ {
+		r := GP64()
+		LEAQ(Mem{Base: rows[q-1], Index: lda, Scale: 1}, r)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// zeroAccs returns P×V zeroed accumulators made by vec (YMM or ZMM).
+func zeroAccs(P, V int, vec func() reg.VecVirtual) [][]reg.VecVirtual {
+	acc := make([][]reg.VecVirtual, P)
+	for q := range acc {
+		acc[q] = make([]reg.VecVirtual, V)
+		for v := range acc[q] {
+			acc[q][v] = vec()
+			VXORPS(acc[q][v], acc[q][v], acc[q][v])
+		}
+	}
+	return acc
+}
+
 func multiRows(V int) int {
 	if V <= 2 {
 		return 4

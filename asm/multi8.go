@@ -63,20 +63,8 @@ func sgemvMulti8Kernels() {
 		CMPQ(passes, U8(0))
 		JE(LabelRef(name + "_end"))
 		Label(name + "_rows")
-		rows := []reg.Register{a}
-		for q := 1; q < P; q++ {
-			r := GP64()
-			LEAQ(Mem{Base: rows[q-1], Index: lda, Scale: 1}, r)
-			rows = append(rows, r)
-		}
-		acc := make([][]reg.VecVirtual, P)
-		for q := range acc {
-			acc[q] = make([]reg.VecVirtual, V)
-			for v := range acc[q] {
-				acc[q][v] = ZMM()
-				VXORPS(acc[q][v], acc[q][v], acc[q][v])
-			}
-		}
+		rows := rowPointers(a, lda, P)
+		acc := zeroAccs(P, V, ZMM)
 		i := GP64()
 		MOVQ(n, i)
 		// pf walks the rows of the pass after next, P cache lines per
