@@ -67,6 +67,17 @@ func defaultTokens(t testing.TB, text string) int {
 	return len(ids)
 }
 
+// completionText is choices[0].text of a decoded /v1/completions body
+// ("" when absent).
+func completionText(v map[string]any) string {
+	ch, _ := v["choices"].([]any)
+	if len(ch) == 0 {
+		return ""
+	}
+	s, _ := ch[0].(map[string]any)["text"].(string)
+	return s
+}
+
 func client(base string, opts ...option.RequestOption) openai.Client {
 	return openai.NewClient(append([]option.RequestOption{option.WithBaseURL(base + "/v1/"), option.WithAPIKey("none"), option.WithMaxRetries(0)}, opts...)...)
 }
@@ -474,16 +485,8 @@ func TestBatchInvariance(t *testing.T) {
 	body := func(p string) string {
 		return `{"prompt":"` + p + `","max_tokens":40,"temperature":0}`
 	}
-	text := func(v map[string]any) string {
-		ch, _ := v["choices"].([]any)
-		if len(ch) == 0 {
-			return ""
-		}
-		s, _ := ch[0].(map[string]any)["text"].(string)
-		return s
-	}
 	_, _, v := post(t, base+"/v1/completions", body(`package main\n\nimport (`))
-	alone := text(v)
+	alone := completionText(v)
 	if alone == "" {
 		t.Fatalf("no text: %v", v)
 	}
@@ -499,7 +502,7 @@ func TestBatchInvariance(t *testing.T) {
 					p = fmt.Sprintf(`func f%d(x int) {\n\t`, i*(round+1))
 				}
 				_, _, v := post(t, base+"/v1/completions", body(p))
-				got[i] = text(v)
+				got[i] = completionText(v)
 			}()
 		}
 		wg.Wait()
@@ -599,19 +602,11 @@ func TestShortPromptsFillPass(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"prompt": p, "max_tokens": 12, "temperature": 0})
 		return string(b)
 	}
-	text := func(v map[string]any) string {
-		ch, _ := v["choices"].([]any)
-		if len(ch) == 0 {
-			return ""
-		}
-		s, _ := ch[0].(map[string]any)["text"].(string)
-		return s
-	}
 	if 10*27 <= batchRows {
 		t.Fatalf("ten prompts of 27 tokens fit in one pass of %d rows: the test no longer overflows it", batchRows)
 	}
 	_, _, v := post(t, base+"/v1/completions", body(prompt(0)))
-	alone := text(v)
+	alone := completionText(v)
 	if alone == "" {
 		t.Fatalf("no text: %v", v)
 	}
@@ -626,7 +621,7 @@ func TestShortPromptsFillPass(t *testing.T) {
 				p = long
 			}
 			_, _, v := post(t, base+"/v1/completions", body(p))
-			got[i] = text(v)
+			got[i] = completionText(v)
 		}()
 	}
 	wg.Wait()
