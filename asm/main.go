@@ -37,6 +37,7 @@ func main() {
 	gemvQ4SumKernel()
 	quantQ8Kernels()
 	quantQ8x4Kernels()
+	gemmQ8VNNIKernel()
 	halfKernels()
 	halfDotKernels()
 	halfGemvKernels()

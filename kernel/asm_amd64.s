@@ -4880,6 +4880,115 @@ gemvQ8Q8x4Asm_end:
 	VZEROUPPER
 	RET
 
+// func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, m int, nb int)
+// Requires: AVX, AVX2, AVX512VL, AVX512VNNI, F16C, FMA3
+TEXT ·gemmQ8Q8x4VNNIAsm(SB), NOSPLIT, $0-120
+	MOVQ   y_base+0(FP), AX
+	MOVQ   w_base+32(FP), CX
+	MOVQ   ldy+24(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   m+104(FP), BX
+	MOVQ   nb+112(FP), SI
+	IMUL3Q $0x00000022, SI, SI
+	LEAQ   (AX)(DX*1), DI
+	XORQ   R8, R8
+
+gemmQ8Q8x4VNNIAsm_row:
+	CMPQ   R8, BX
+	JAE    gemmQ8Q8x4VNNIAsm_end
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   xq_base+56(FP), R9
+	MOVQ   xd_base+80(FP), R11
+	LEAQ   (R9)(SI*1), R10
+	LEAQ   (R9)(SI*1), R12
+
+gemmQ8Q8x4VNNIAsm_blk:
+	CMPQ         R9, R12
+	JAE          gemmQ8Q8x4VNNIAsm_rowdone
+	VMOVDQU      2(CX), Y4
+	VPSIGNB      Y4, Y4, Y5
+	MOVWLZX      (CX), R13
+	VMOVD        R13, X6
+	VCVTPH2PS    X6, X6
+	VMOVDQU      2(R9), Y7
+	VPSIGNB      Y4, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPDPBUSD     Y7, Y5, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULSS       (R11), X6, X7
+	VBROADCASTSS X7, Y7
+	VFMADD231PS  Y8, Y7, Y0
+	VMOVDQU      2(R10), Y7
+	VPSIGNB      Y4, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPDPBUSD     Y7, Y5, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULSS       4(R11), X6, X7
+	VBROADCASTSS X7, Y7
+	VFMADD231PS  Y8, Y7, Y1
+	VMOVDQU      2(R9)(SI*2), Y7
+	VPSIGNB      Y4, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPDPBUSD     Y7, Y5, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULSS       8(R11), X6, X7
+	VBROADCASTSS X7, Y7
+	VFMADD231PS  Y8, Y7, Y2
+	VMOVDQU      2(R10)(SI*2), Y7
+	VPSIGNB      Y4, Y7, Y7
+	VPXOR        Y4, Y4, Y4
+	VPDPBUSD     Y7, Y5, Y4
+	VCVTDQ2PS    Y4, Y4
+	VMULSS       12(R11), X6, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x00000022, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000022, R10
+	ADDQ         $0x00000010, R11
+	JMP          gemmQ8Q8x4VNNIAsm_blk
+
+gemmQ8Q8x4VNNIAsm_rowdone:
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, (AX)(R8*4)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (DI)(R8*4)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	LEAQ         (AX)(R8*4), R9
+	VMOVSS       X0, (R9)(DX*2)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	LEAQ         (DI)(R8*4), R9
+	VMOVSS       X0, (R9)(DX*2)
+	INCQ         R8
+	JMP          gemmQ8Q8x4VNNIAsm_row
+
+gemmQ8Q8x4VNNIAsm_end:
+	VZEROUPPER
+	RET
+
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C
 TEXT ·f16ToF32Asm(SB), NOSPLIT, $0-48

@@ -25,6 +25,10 @@ func archVariants() {
 		v := variants[t]
 		v.gemvQ, v.gemm4, v.name, v.preferInt = f.gemv, f.gemm4, "avx2 (int), generic (float)", true
 	}
+	if hasVNNI {
+		v := variants[quant.Q8_0]
+		v.gemm4, v.name = gemmQ8Q8x4VNNI, v.name+", avx512-vnni (int gemm)"
+	}
 	v := variants[quant.IQ4_NL]
 	v.gemvQ, v.name, v.preferInt = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)", true
 	if cpu.X86.HasBMI2 { // PDEP assembles IQ4_XS's scales

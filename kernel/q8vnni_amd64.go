@@ -1,0 +1,36 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// hasVNNI reports AVX-512 VNNI with 256-bit forms (AVX512VL), what
+// gemmQ8Q8x4VNNIAsm needs.
+var hasVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX2 && cpu.X86.HasF16C
+
+// gemmQ8Q8x4VNNI is the Q8_0 integer path for four tokens at once
+// (variant.gemm4): y[t·ldy+r] = Σ_b d_w·d_x·(w_b · x_b) for rows r < m,
+// bit-identical to four gemvQ8Q8Asm calls, each weight block loaded once
+// for the four tokens.
+func gemmQ8Q8x4VNNI(y []float32, ldy int, w, xq []byte, m int) {
+	nb := len(xq) / 4 / q8BlockSize
+	if m == 0 || nb == 0 {
+		return
+	}
+	if len(w) < m*nb*q8BlockSize || len(y) < 3*ldy+m || ldy < m {
+		panic("kernel: gemmQ8Q8x4VNNI: short w or y")
+	}
+	p := scalePool.Get().(*[]float32)
+	if cap(*p) < 4*nb {
+		*p = make([]float32, 4*nb)
+	}
+	xd := (*p)[:4*nb]
+	for t := 0; t < 4; t++ {
+		row := xq[t*nb*q8BlockSize:]
+		for b := 0; b < nb; b++ {
+			xd[4*b+t] = f16Table[uint16(row[b*q8BlockSize])|uint16(row[b*q8BlockSize+1])<<8]
+		}
+	}
+	gemmQ8Q8x4VNNIAsm(y, ldy, w, xq, xd, m, nb)
+	scalePool.Put(p)
+}
