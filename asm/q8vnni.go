@@ -9,18 +9,22 @@ import (
 // gemmQ8VNNIKernel emits gemmQ8Q8x4VNNIAsm: Q8_0 weights times four
 // tokens of Q8_0 activations, each weight block loaded once for the four
 // tokens, the integer dot products by AVX-512 VNNI (VPDPBUSD on YMM, so
-// AVX512_VNNI + AVX512VL): |w| as the unsigned operand and x·sign(w) as
-// the signed one, four products per lane, the same lane sums as
-// VPMADDUBSW + VPMADDWD. Per (row, token) the float arithmetic is that of
-// gemvQ8Q8Asm (lane sums to float, times d_w·d_x, one FMA chain over the
-// blocks, the same horizontal sum), so the results are bit-identical.
+// AVX512_VNNI + AVX512VL). VPDPBUSD multiplies unsigned by signed bytes:
+// the weights are biased to w+128 (unsigned) and the caller passes, per
+// token and block, nc = −128·Σx over each lane's four bytes, so a lane
+// starts at nc and ends at Σ(w+128)·x − 128·Σx = Σw·x, the same lane
+// sums as VPMADDUBSW + VPMADDWD. The float arithmetic per (row, token) is
+// that of gemvQ8Q8Asm (lane sums to float, times d_w·d_x rounded to
+// float32, one FMA chain over the blocks, the same horizontal sum), so
+// the results are bit-identical.
 //
 // y[t·ldy + r] for rows r < m and tokens t < 4; xq holds the four tokens'
-// rows of nb blocks of 34 bytes one after another; xd[4b+t] is token t's
-// scale of block b as float32.
+// rows of nb blocks of 34 bytes one after another. xd (4·nb floats) and
+// nc (32·nb int32) are scratch the kernel fills first: xd[4b+t] is token
+// t's scale of block b as float32, nc[32b+8t+i] its lane correction.
 func gemmQ8VNNIKernel() {
 	name := "gemmQ8Q8x4VNNIAsm"
-	TEXT(name, NOSPLIT, "func(y []float32, ldy int, w, xq []byte, xd []float32, m, nb int)")
+	TEXT(name, NOSPLIT, "func(y []float32, ldy int, w, xq []byte, xd []float32, nc []int32, m, nb int)")
 	Pragma("noescape")
 	y, w := base("y"), base("w")
 	ldy := Load(Param("ldy"), GP64())
@@ -31,13 +35,53 @@ func gemmQ8VNNIKernel() {
 	IMUL3Q(U32(34), nb, xr) // bytes per token's activation row
 	y1 := GP64()
 	LEAQ(Mem{Base: y, Index: ldy, Scale: 1}, y1)
+	bias := YMM()
+	VMOVDQU(cmemBytes("bias80x32", 0x80), bias)
+	idx := make([]reg.VecVirtual, 4)
+	for t := range idx {
+		idx[t] = YMM()
+		VMOVDQU(cmemIdx([]string{"perm0x8", "perm1x8", "perm2x8", "perm3x8"}[t], []uint32{uint32(t), uint32(t), uint32(t), uint32(t), uint32(t), uint32(t), uint32(t), uint32(t)}), idx[t])
+	}
+	// Prologue: the activations' float scales and lane corrections, once
+	// for all rows.
+	{
+		xp, xp1, dp, cp := base("xq"), GP64(), base("xd"), base("nc")
+		LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xp1)
+		xend := GP64()
+		LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xend)
+		xs := []Mem{{Base: xp}, {Base: xp1}, {Base: xp, Index: xr, Scale: 2}, {Base: xp1, Index: xr, Scale: 2}}
+		Label(name + "_prep")
+		CMPQ(xp, xend)
+		JAE(LabelRef(name + "_prepdone"))
+		for t := 0; t < 4; t++ {
+			z := YMM()
+			VPXOR(z, z, z)
+			VPDPBUSD(xs[t].Offset(2), bias, z) // 128·Σx per lane
+			zero := YMM()
+			VPXOR(zero, zero, zero)
+			VPSUBD(z, zero, z)
+			VMOVDQU(z, Mem{Base: cp, Disp: 32 * t})
+			h := GP32()
+			MOVWLZX(xs[t], h)
+			dx := XMM()
+			VMOVD(h, dx)
+			VCVTPH2PS(dx, dx)
+			VMOVSS(dx, Mem{Base: dp, Disp: 4 * t})
+		}
+		ADDQ(U32(34), xp)
+		ADDQ(U32(34), xp1)
+		ADDQ(U32(16), dp)
+		ADDQ(U32(128), cp)
+		JMP(LabelRef(name + "_prep"))
+		Label(name + "_prepdone")
+	}
 	r := GP64()
 	XORQ(r, r)
 	Label(name + "_row")
 	CMPQ(r, m)
 	JAE(LabelRef(name + "_end"))
 	acc := zeros(4)
-	xp, xp1, dp := base("xq"), GP64(), base("xd")
+	xp, xp1, dp, cp := base("xq"), GP64(), base("xd"), base("nc")
 	LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xp1)
 	xs := []Mem{{Base: xp, Disp: 2}, {Base: xp1, Disp: 2}, {Base: xp, Index: xr, Scale: 2, Disp: 2}, {Base: xp1, Index: xr, Scale: 2, Disp: 2}}
 	xend := GP64() // the end of token 0's row
@@ -46,32 +90,29 @@ func gemmQ8VNNIKernel() {
 	CMPQ(xp, xend)
 	JAE(LabelRef(name + "_rowdone"))
 	qw := YMM()
-	VMOVDQU(Mem{Base: w, Disp: 2}, qw)
-	ax := YMM()
-	VPSIGNB(qw, qw, ax) // |w|, unsigned
+	VPXOR(Mem{Base: w, Disp: 2}, bias, qw) // w+128 as unsigned bytes
 	h := GP32()
 	MOVWLZX(Mem{Base: w}, h)
 	dw := XMM()
 	VMOVD(h, dw)
 	VCVTPH2PS(dw, dw)
+	VBROADCASTSS(dw, dw)
+	ds := XMM()
+	VMULPS(Mem{Base: dp}, dw, ds) // d_w·d_x of the four tokens
 	for t := 0; t < 4; t++ {
-		sx := YMM()
-		VMOVDQU(xs[t], sx)
-		VPSIGNB(qw, sx, sx) // x·sign(w), signed
 		z := YMM()
-		VPXOR(z, z, z)
-		VPDPBUSD(sx, ax, z)
+		VMOVDQU(Mem{Base: cp, Disp: 32 * t}, z)
+		VPDPBUSD(xs[t], qw, z)
 		VCVTDQ2PS(z, z)
-		dx := XMM()
-		VMULSS(Mem{Base: dp, Disp: 4 * t}, dw, dx)
 		d := YMM()
-		VBROADCASTSS(dx, d)
+		VPERMPS(ds.AsY(), idx[t], d)
 		VFMADD231PS(z, d, acc[t])
 	}
 	ADDQ(U32(34), w)
 	ADDQ(U32(34), xp)
 	ADDQ(U32(34), xp1)
 	ADDQ(U32(16), dp)
+	ADDQ(U32(128), cp)
 	JMP(LabelRef(name + "_blk"))
 	Label(name + "_rowdone")
 	for t, yt := range []reg.Register{y, y1, y, y1} {

@@ -164,7 +164,7 @@ func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
 func gemvQ8Q8x4Asm(y []float32, w []byte, xq []byte, xd []float32)
 
 //go:noescape
-func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, m int, nb int)
+func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
 
 //go:noescape
 func f16ToF32Asm(dst []float32, src []uint16)

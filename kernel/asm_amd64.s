@@ -4880,114 +4880,236 @@ gemvQ8Q8x4Asm_end:
 	VZEROUPPER
 	RET
 
-// func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, m int, nb int)
+// func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
 // Requires: AVX, AVX2, AVX512VL, AVX512VNNI, F16C, FMA3
-TEXT ·gemmQ8Q8x4VNNIAsm(SB), NOSPLIT, $0-120
-	MOVQ   y_base+0(FP), AX
-	MOVQ   w_base+32(FP), CX
-	MOVQ   ldy+24(FP), DX
-	SHLQ   $0x02, DX
-	MOVQ   m+104(FP), BX
-	MOVQ   nb+112(FP), SI
-	IMUL3Q $0x00000022, SI, SI
-	LEAQ   (AX)(DX*1), DI
-	XORQ   R8, R8
+TEXT ·gemmQ8Q8x4VNNIAsm(SB), NOSPLIT, $0-144
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+32(FP), CX
+	MOVQ    ldy+24(FP), DX
+	SHLQ    $0x02, DX
+	MOVQ    m+128(FP), BX
+	MOVQ    nb+136(FP), SI
+	IMUL3Q  $0x00000022, SI, SI
+	LEAQ    (AX)(DX*1), DI
+	VMOVDQU bias80x32<>+0(SB), Y0
+	VMOVDQU perm0x8<>+0(SB), Y1
+	VMOVDQU perm1x8<>+0(SB), Y2
+	VMOVDQU perm2x8<>+0(SB), Y3
+	VMOVDQU perm3x8<>+0(SB), Y4
+	MOVQ    xq_base+56(FP), R8
+	MOVQ    xd_base+80(FP), R10
+	MOVQ    nc_base+104(FP), R11
+	LEAQ    (R8)(SI*1), R9
+	LEAQ    (R8)(SI*1), R12
+
+gemmQ8Q8x4VNNIAsm_prep:
+	CMPQ      R8, R12
+	JAE       gemmQ8Q8x4VNNIAsm_prepdone
+	VPXOR     Y5, Y5, Y5
+	VPDPBUSD  2(R8), Y0, Y5
+	VPXOR     Y6, Y6, Y6
+	VPSUBD    Y5, Y6, Y5
+	VMOVDQU   Y5, (R11)
+	MOVWLZX   (R8), R13
+	VMOVD     R13, X5
+	VCVTPH2PS X5, X5
+	VMOVSS    X5, (R10)
+	VPXOR     Y5, Y5, Y5
+	VPDPBUSD  2(R9), Y0, Y5
+	VPXOR     Y6, Y6, Y6
+	VPSUBD    Y5, Y6, Y5
+	VMOVDQU   Y5, 32(R11)
+	MOVWLZX   (R9), R13
+	VMOVD     R13, X5
+	VCVTPH2PS X5, X5
+	VMOVSS    X5, 4(R10)
+	VPXOR     Y5, Y5, Y5
+	VPDPBUSD  2(R8)(SI*2), Y0, Y5
+	VPXOR     Y6, Y6, Y6
+	VPSUBD    Y5, Y6, Y5
+	VMOVDQU   Y5, 64(R11)
+	MOVWLZX   (R8)(SI*2), R13
+	VMOVD     R13, X5
+	VCVTPH2PS X5, X5
+	VMOVSS    X5, 8(R10)
+	VPXOR     Y5, Y5, Y5
+	VPDPBUSD  2(R9)(SI*2), Y0, Y5
+	VPXOR     Y6, Y6, Y6
+	VPSUBD    Y5, Y6, Y5
+	VMOVDQU   Y5, 96(R11)
+	MOVWLZX   (R9)(SI*2), R13
+	VMOVD     R13, X5
+	VCVTPH2PS X5, X5
+	VMOVSS    X5, 12(R10)
+	ADDQ      $0x00000022, R8
+	ADDQ      $0x00000022, R9
+	ADDQ      $0x00000010, R10
+	ADDQ      $0x00000080, R11
+	JMP       gemmQ8Q8x4VNNIAsm_prep
+
+gemmQ8Q8x4VNNIAsm_prepdone:
+	XORQ R8, R8
 
 gemmQ8Q8x4VNNIAsm_row:
 	CMPQ   R8, BX
 	JAE    gemmQ8Q8x4VNNIAsm_end
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 	MOVQ   xq_base+56(FP), R9
 	MOVQ   xd_base+80(FP), R11
+	MOVQ   nc_base+104(FP), R12
 	LEAQ   (R9)(SI*1), R10
-	LEAQ   (R9)(SI*1), R12
+	LEAQ   (R9)(SI*1), R13
 
 gemmQ8Q8x4VNNIAsm_blk:
-	CMPQ         R9, R12
+	CMPQ         R9, R13
 	JAE          gemmQ8Q8x4VNNIAsm_rowdone
-	VMOVDQU      2(CX), Y4
-	VPSIGNB      Y4, Y4, Y5
-	MOVWLZX      (CX), R13
-	VMOVD        R13, X6
-	VCVTPH2PS    X6, X6
-	VMOVDQU      2(R9), Y7
-	VPSIGNB      Y4, Y7, Y7
-	VPXOR        Y8, Y8, Y8
-	VPDPBUSD     Y7, Y5, Y8
-	VCVTDQ2PS    Y8, Y8
-	VMULSS       (R11), X6, X7
-	VBROADCASTSS X7, Y7
-	VFMADD231PS  Y8, Y7, Y0
-	VMOVDQU      2(R10), Y7
-	VPSIGNB      Y4, Y7, Y7
-	VPXOR        Y8, Y8, Y8
-	VPDPBUSD     Y7, Y5, Y8
-	VCVTDQ2PS    Y8, Y8
-	VMULSS       4(R11), X6, X7
-	VBROADCASTSS X7, Y7
-	VFMADD231PS  Y8, Y7, Y1
-	VMOVDQU      2(R9)(SI*2), Y7
-	VPSIGNB      Y4, Y7, Y7
-	VPXOR        Y8, Y8, Y8
-	VPDPBUSD     Y7, Y5, Y8
-	VCVTDQ2PS    Y8, Y8
-	VMULSS       8(R11), X6, X7
-	VBROADCASTSS X7, Y7
-	VFMADD231PS  Y8, Y7, Y2
-	VMOVDQU      2(R10)(SI*2), Y7
-	VPSIGNB      Y4, Y7, Y7
-	VPXOR        Y4, Y4, Y4
-	VPDPBUSD     Y7, Y5, Y4
-	VCVTDQ2PS    Y4, Y4
-	VMULSS       12(R11), X6, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS  Y4, Y5, Y3
+	VPXOR        2(CX), Y0, Y10
+	MOVWLZX      (CX), R14
+	VMOVD        R14, X7
+	VCVTPH2PS    X7, X7
+	VBROADCASTSS X7, X7
+	VMULPS       (R11), X7, X7
+	VMOVDQU      (R12), Y11
+	VPDPBUSD     2(R9), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y7, Y1, Y12
+	VFMADD231PS  Y11, Y12, Y5
+	VMOVDQU      32(R12), Y11
+	VPDPBUSD     2(R10), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y7, Y2, Y12
+	VFMADD231PS  Y11, Y12, Y6
+	VMOVDQU      64(R12), Y11
+	VPDPBUSD     2(R9)(SI*2), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y7, Y3, Y12
+	VFMADD231PS  Y11, Y12, Y8
+	VMOVDQU      96(R12), Y11
+	VPDPBUSD     2(R10)(SI*2), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y7, Y4, Y10
+	VFMADD231PS  Y11, Y10, Y9
 	ADDQ         $0x00000022, CX
 	ADDQ         $0x00000022, R9
 	ADDQ         $0x00000022, R10
 	ADDQ         $0x00000010, R11
+	ADDQ         $0x00000080, R12
 	JMP          gemmQ8Q8x4VNNIAsm_blk
 
 gemmQ8Q8x4VNNIAsm_rowdone:
-	VEXTRACTF128 $0x01, Y0, X4
-	VADDPS       X4, X0, X4
-	VMOVHLPS     X4, X4, X0
-	VADDPS       X0, X4, X4
-	VMOVSHDUP    X4, X0
-	VADDSS       X0, X4, X4
-	VMOVSS       X4, (AX)(R8*4)
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X0, X1, X0
-	VMOVHLPS     X0, X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSHDUP    X0, X1
-	VADDSS       X1, X0, X0
-	VMOVSS       X0, (DI)(R8*4)
-	VEXTRACTF128 $0x01, Y2, X0
-	VADDPS       X0, X2, X0
-	VMOVHLPS     X0, X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSHDUP    X0, X1
-	VADDSS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y5, X7
+	VADDPS       X7, X5, X7
+	VMOVHLPS     X7, X7, X5
+	VADDPS       X5, X7, X7
+	VMOVSHDUP    X7, X5
+	VADDSS       X5, X7, X7
+	VMOVSS       X7, (AX)(R8*4)
+	VEXTRACTF128 $0x01, Y6, X5
+	VADDPS       X5, X6, X5
+	VMOVHLPS     X5, X5, X6
+	VADDPS       X6, X5, X5
+	VMOVSHDUP    X5, X6
+	VADDSS       X6, X5, X5
+	VMOVSS       X5, (DI)(R8*4)
+	VEXTRACTF128 $0x01, Y8, X5
+	VADDPS       X5, X8, X5
+	VMOVHLPS     X5, X5, X6
+	VADDPS       X6, X5, X5
+	VMOVSHDUP    X5, X6
+	VADDSS       X6, X5, X5
 	LEAQ         (AX)(R8*4), R9
-	VMOVSS       X0, (R9)(DX*2)
-	VEXTRACTF128 $0x01, Y3, X0
-	VADDPS       X0, X3, X0
-	VMOVHLPS     X0, X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSHDUP    X0, X1
-	VADDSS       X1, X0, X0
+	VMOVSS       X5, (R9)(DX*2)
+	VEXTRACTF128 $0x01, Y9, X5
+	VADDPS       X5, X9, X5
+	VMOVHLPS     X5, X5, X6
+	VADDPS       X6, X5, X5
+	VMOVSHDUP    X5, X6
+	VADDSS       X6, X5, X5
 	LEAQ         (DI)(R8*4), R9
-	VMOVSS       X0, (R9)(DX*2)
+	VMOVSS       X5, (R9)(DX*2)
 	INCQ         R8
 	JMP          gemmQ8Q8x4VNNIAsm_row
 
 gemmQ8Q8x4VNNIAsm_end:
 	VZEROUPPER
 	RET
+
+DATA bias80x32<>+0(SB)/1, $0x80
+DATA bias80x32<>+1(SB)/1, $0x80
+DATA bias80x32<>+2(SB)/1, $0x80
+DATA bias80x32<>+3(SB)/1, $0x80
+DATA bias80x32<>+4(SB)/1, $0x80
+DATA bias80x32<>+5(SB)/1, $0x80
+DATA bias80x32<>+6(SB)/1, $0x80
+DATA bias80x32<>+7(SB)/1, $0x80
+DATA bias80x32<>+8(SB)/1, $0x80
+DATA bias80x32<>+9(SB)/1, $0x80
+DATA bias80x32<>+10(SB)/1, $0x80
+DATA bias80x32<>+11(SB)/1, $0x80
+DATA bias80x32<>+12(SB)/1, $0x80
+DATA bias80x32<>+13(SB)/1, $0x80
+DATA bias80x32<>+14(SB)/1, $0x80
+DATA bias80x32<>+15(SB)/1, $0x80
+DATA bias80x32<>+16(SB)/1, $0x80
+DATA bias80x32<>+17(SB)/1, $0x80
+DATA bias80x32<>+18(SB)/1, $0x80
+DATA bias80x32<>+19(SB)/1, $0x80
+DATA bias80x32<>+20(SB)/1, $0x80
+DATA bias80x32<>+21(SB)/1, $0x80
+DATA bias80x32<>+22(SB)/1, $0x80
+DATA bias80x32<>+23(SB)/1, $0x80
+DATA bias80x32<>+24(SB)/1, $0x80
+DATA bias80x32<>+25(SB)/1, $0x80
+DATA bias80x32<>+26(SB)/1, $0x80
+DATA bias80x32<>+27(SB)/1, $0x80
+DATA bias80x32<>+28(SB)/1, $0x80
+DATA bias80x32<>+29(SB)/1, $0x80
+DATA bias80x32<>+30(SB)/1, $0x80
+DATA bias80x32<>+31(SB)/1, $0x80
+GLOBL bias80x32<>(SB), RODATA|NOPTR, $32
+
+DATA perm0x8<>+0(SB)/4, $0x00000000
+DATA perm0x8<>+4(SB)/4, $0x00000000
+DATA perm0x8<>+8(SB)/4, $0x00000000
+DATA perm0x8<>+12(SB)/4, $0x00000000
+DATA perm0x8<>+16(SB)/4, $0x00000000
+DATA perm0x8<>+20(SB)/4, $0x00000000
+DATA perm0x8<>+24(SB)/4, $0x00000000
+DATA perm0x8<>+28(SB)/4, $0x00000000
+GLOBL perm0x8<>(SB), RODATA|NOPTR, $32
+
+DATA perm1x8<>+0(SB)/4, $0x00000001
+DATA perm1x8<>+4(SB)/4, $0x00000001
+DATA perm1x8<>+8(SB)/4, $0x00000001
+DATA perm1x8<>+12(SB)/4, $0x00000001
+DATA perm1x8<>+16(SB)/4, $0x00000001
+DATA perm1x8<>+20(SB)/4, $0x00000001
+DATA perm1x8<>+24(SB)/4, $0x00000001
+DATA perm1x8<>+28(SB)/4, $0x00000001
+GLOBL perm1x8<>(SB), RODATA|NOPTR, $32
+
+DATA perm2x8<>+0(SB)/4, $0x00000002
+DATA perm2x8<>+4(SB)/4, $0x00000002
+DATA perm2x8<>+8(SB)/4, $0x00000002
+DATA perm2x8<>+12(SB)/4, $0x00000002
+DATA perm2x8<>+16(SB)/4, $0x00000002
+DATA perm2x8<>+20(SB)/4, $0x00000002
+DATA perm2x8<>+24(SB)/4, $0x00000002
+DATA perm2x8<>+28(SB)/4, $0x00000002
+GLOBL perm2x8<>(SB), RODATA|NOPTR, $32
+
+DATA perm3x8<>+0(SB)/4, $0x00000003
+DATA perm3x8<>+4(SB)/4, $0x00000003
+DATA perm3x8<>+8(SB)/4, $0x00000003
+DATA perm3x8<>+12(SB)/4, $0x00000003
+DATA perm3x8<>+16(SB)/4, $0x00000003
+DATA perm3x8<>+20(SB)/4, $0x00000003
+DATA perm3x8<>+24(SB)/4, $0x00000003
+DATA perm3x8<>+28(SB)/4, $0x00000003
+GLOBL perm3x8<>(SB), RODATA|NOPTR, $32
 
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C

@@ -378,8 +378,11 @@ func gemvDeqGeneric(t quant.Type) func(y []float32, w []byte, x []float32) {
 type variant struct {
 	name      string
 	preferInt bool // the integer path measured faster (Kernels.PreferInt)
-	gemv      func(y []float32, w []byte, x []float32)
-	gemvQ     func(y []float32, w, xq []byte)
+	// preferIntGemm: gemm4 measured faster for prompts than dequantizing
+	// into the F32 GEMM (Kernels.PreferIntGemm).
+	preferIntGemm bool
+	gemv          func(y []float32, w []byte, x []float32)
+	gemvQ         func(y []float32, w, xq []byte)
 	// gemm4, if set, is gemvQ for 4 tokens at once (xq: 4 activation
 	// rows; y[t·ldy+r] for r < m).
 	gemm4 func(y []float32, ldy int, w, xq []byte, m int)
@@ -420,7 +423,7 @@ func init() {
 func registerKernels() {
 	for t, v := range variants {
 		t, v := t, v
-		k := quant.Kernels{Variant: v.name, PreferInt: v.preferInt && v.gemvQ != nil}
+		k := quant.Kernels{Variant: v.name, PreferInt: v.preferInt && v.gemvQ != nil, PreferIntGemm: v.preferIntGemm && v.gemm4 != nil}
 		k.Gemv = func(y []float32, w []byte, x []float32, m, n int) {
 			checkT(t, "Gemv", y, w, len(x), m, n)
 			rb := t.MustRowBytes(n)

@@ -27,7 +27,10 @@ func archVariants() {
 	}
 	if hasVNNI {
 		v := variants[quant.Q8_0]
-		v.gemm4, v.name = gemmQ8Q8x4VNNI, v.name+", avx512-vnni (int gemm)"
+		// Measured (134M Q8_0 model, 128-token prompt, 2 threads): 685–769
+		// tok/s on the integer GEMM against 564–594 dequantizing into the
+		// F32 GEMM; one token stays on the float path (PreferInt false).
+		v.gemm4, v.preferIntGemm, v.name = gemmQ8Q8x4VNNI, true, v.name+", avx512-vnni (int gemm)"
 	}
 	v := variants[quant.IQ4_NL]
 	v.gemvQ, v.name, v.preferInt = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)", true

@@ -2,7 +2,11 @@
 
 package kernel
 
-import "golang.org/x/sys/cpu"
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasVNNI reports AVX-512 VNNI with 256-bit forms (AVX512VL), what
 // gemmQ8Q8x4VNNIAsm needs.
@@ -20,17 +24,18 @@ func gemmQ8Q8x4VNNI(y []float32, ldy int, w, xq []byte, m int) {
 	if len(w) < m*nb*q8BlockSize || len(y) < 3*ldy+m || ldy < m {
 		panic("kernel: gemmQ8Q8x4VNNI: short w or y")
 	}
-	p := scalePool.Get().(*[]float32)
-	if cap(*p) < 4*nb {
-		*p = make([]float32, 4*nb)
+	s := q8vnniPool.Get().(*q8vnniScratch)
+	if cap(s.xd) < 4*nb {
+		s.xd, s.nc = make([]float32, 4*nb), make([]int32, 32*nb)
 	}
-	xd := (*p)[:4*nb]
-	for t := 0; t < 4; t++ {
-		row := xq[t*nb*q8BlockSize:]
-		for b := 0; b < nb; b++ {
-			xd[4*b+t] = f16Table[uint16(row[b*q8BlockSize])|uint16(row[b*q8BlockSize+1])<<8]
-		}
-	}
-	gemmQ8Q8x4VNNIAsm(y, ldy, w, xq, xd, m, nb)
-	scalePool.Put(p)
+	xd, nc := s.xd[:4*nb], s.nc[:32*nb] // filled by the kernel
+	gemmQ8Q8x4VNNIAsm(y, ldy, w, xq, xd, nc, m, nb)
+	q8vnniPool.Put(s)
 }
+
+type q8vnniScratch struct {
+	xd []float32
+	nc []int32
+}
+
+var q8vnniPool = sync.Pool{New: func() any { return new(q8vnniScratch) }}

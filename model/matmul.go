@@ -19,6 +19,24 @@ import (
 // default (quant.Kernels.PreferInt).
 func (m *Model) IntegerPath(t quant.Type) bool { return m.intPath(t) }
 
+// IntegerGemm reports whether prompts (several tokens) multiply weights of
+// type t on the integer path: IntegerPath, or the type's GEMM measured
+// faster than dequantizing into the F32 GEMM (quant.Kernels.PreferIntGemm).
+func (m *Model) IntegerGemm(t quant.Type) bool { return m.intGemm(t) }
+
+// intGemm is intPath for several tokens (a prompt): the integer path
+// also where only the type's GEMM measured faster (PreferIntGemm).
+func (m *Model) intGemm(t quant.Type) bool {
+	k := t.Kernels()
+	switch {
+	case t == quant.F32 || k.GemmQ == nil || m.FloatActivations:
+		return false
+	case m.QuantizeActivations:
+		return true
+	}
+	return k.PreferInt || k.PreferIntGemm
+}
+
 func (m *Model) intPath(t quant.Type) bool {
 	k := t.Kernels()
 	switch {
@@ -86,7 +104,7 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 	// The weight is op(A) here (m = rows, no transpose, so packing it is a
 	// straight copy) and the activations are op(B) = xᵀ; the product
 	// yᵀ[rows][T] is then transposed into y.
-	if s.m.intPath(w.Type) {
+	if s.m.intGemm(w.Type) {
 		// Y[T][rows] directly (ldy = rows), into yt first when adding.
 		xq := s.quantized(w.Type, x, T, cols)
 		dst := y[:T*rows]

@@ -96,6 +96,11 @@ type Kernels struct {
 	// activations) measured faster than Gemv on this machine, so callers
 	// use the integer path for this type unless told otherwise.
 	PreferInt bool
+	// PreferIntGemm reports that GemmQ, for several tokens (a prompt),
+	// measured faster than the float path's dequantize-and-SGEMM, so
+	// prompts use the integer path for this type even where PreferInt
+	// (one token) does not.
+	PreferIntGemm bool
 }
 
 var table [40]Info

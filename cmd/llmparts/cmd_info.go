@@ -75,6 +75,8 @@ func info(mf *modelFlags) error {
 		how := fmt.Sprintf("float32 activations (%s)", k.Variant)
 		if m.IntegerPath(t) {
 			how = fmt.Sprintf("activations quantized to %v, integer block dots (%s)", t.VecDot(), k.Variant)
+		} else if m.IntegerGemm(t) {
+			how = fmt.Sprintf("float32 activations, prompts quantized to %v for the integer GEMM (%s)", t.VecDot(), k.Variant)
 		}
 		kernels = append(kernels, fmt.Sprintf("%v × %s", t, how))
 	}
