@@ -22,8 +22,16 @@ import (
 // rows of nb blocks of 34 bytes one after another. xd (4·nb floats) and
 // nc (32·nb int32) are scratch the kernel fills first: xd[4b+t] is token
 // t's scale of block b as float32, nc[32b+8t+i] its lane correction.
-func gemmQ8VNNIKernel() {
-	name := "gemmQ8Q8x4VNNIAsm"
+//
+// With q4 it emits gemmQ4Q8x4VNNIAsm for Q4_0 weights (blocks of 18
+// bytes: the 16 low nibbles are elements 0–15, the high ones 16–31): the
+// nibbles q are unsigned already, and a lane starts at −8·Σx, so it ends
+// at Σ(q−8)·x, the lane sums of gemvQ4Q8Asm.
+func gemmQ8VNNIKernel(q4 bool) {
+	name, bs, off := "gemmQ8Q8x4VNNIAsm", 34, uint8(0x80)
+	if q4 {
+		name, bs, off = "gemmQ4Q8x4VNNIAsm", 18, 8
+	}
 	TEXT(name, NOSPLIT, "func(y []float32, ldy int, w, xq []byte, xd []float32, nc []int32, m, nb int)")
 	Pragma("noescape")
 	y, w := base("y"), base("w")
@@ -35,8 +43,13 @@ func gemmQ8VNNIKernel() {
 	IMUL3Q(U32(34), nb, xr) // bytes per token's activation row
 	y1 := GP64()
 	LEAQ(Mem{Base: y, Index: ldy, Scale: 1}, y1)
-	bias := YMM()
-	VMOVDQU(cmemBytes("bias80x32", 0x80), bias)
+	bias := YMM() // the offset of the unsigned operand, in every byte
+	VMOVDQU(cmemBytes(map[bool]string{false: "bias80x32", true: "bias08x32"}[q4], off), bias)
+	var mask reg.VecVirtual
+	if q4 {
+		mask = YMM()
+		VMOVDQU(cmemBytes("nib15x32", 0x0f), mask)
+	}
 	idx := make([]reg.VecVirtual, 4)
 	for t := range idx {
 		idx[t] = YMM()
@@ -56,7 +69,7 @@ func gemmQ8VNNIKernel() {
 		for t := 0; t < 4; t++ {
 			z := YMM()
 			VPXOR(z, z, z)
-			VPDPBUSD(xs[t].Offset(2), bias, z) // 128·Σx per lane
+			VPDPBUSD(xs[t].Offset(2), bias, z) // off·Σx per lane
 			zero := YMM()
 			VPXOR(zero, zero, zero)
 			VPSUBD(z, zero, z)
@@ -90,7 +103,16 @@ func gemmQ8VNNIKernel() {
 	CMPQ(xp, xend)
 	JAE(LabelRef(name + "_rowdone"))
 	qw := YMM()
-	VPXOR(Mem{Base: w, Disp: 2}, bias, qw) // w+128 as unsigned bytes
+	if q4 {
+		raw := XMM()
+		VMOVDQU(Mem{Base: w, Disp: 2}, raw)
+		hi := XMM()
+		VPSRLW(U8(4), raw, hi)
+		VINSERTI128(U8(1), hi, raw.AsY(), qw)
+		VPAND(mask, qw, qw) // the 32 nibbles in element order
+	} else {
+		VPXOR(Mem{Base: w, Disp: 2}, bias, qw) // w+128 as unsigned bytes
+	}
 	h := GP32()
 	MOVWLZX(Mem{Base: w}, h)
 	dw := XMM()
@@ -108,7 +130,7 @@ func gemmQ8VNNIKernel() {
 		VPERMPS(ds.AsY(), idx[t], d)
 		VFMADD231PS(z, d, acc[t])
 	}
-	ADDQ(U32(34), w)
+	ADDQ(U32(bs), w)
 	ADDQ(U32(34), xp)
 	ADDQ(U32(34), xp1)
 	ADDQ(U32(16), dp)

@@ -167,6 +167,9 @@ func gemvQ8Q8x4Asm(y []float32, w []byte, xq []byte, xd []float32)
 func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
 
 //go:noescape
+func gemmQ4Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
+
+//go:noescape
 func f16ToF32Asm(dst []float32, src []uint16)
 
 //go:noescape

@@ -5111,6 +5111,201 @@ DATA perm3x8<>+24(SB)/4, $0x00000003
 DATA perm3x8<>+28(SB)/4, $0x00000003
 GLOBL perm3x8<>(SB), RODATA|NOPTR, $32
 
+// func gemmQ4Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
+// Requires: AVX, AVX2, AVX512VL, AVX512VNNI, F16C, FMA3
+TEXT ·gemmQ4Q8x4VNNIAsm(SB), NOSPLIT, $0-144
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+32(FP), CX
+	MOVQ    ldy+24(FP), DX
+	SHLQ    $0x02, DX
+	MOVQ    m+128(FP), BX
+	MOVQ    nb+136(FP), SI
+	IMUL3Q  $0x00000022, SI, SI
+	LEAQ    (AX)(DX*1), DI
+	VMOVDQU bias08x32<>+0(SB), Y0
+	VMOVDQU nib15x32<>+0(SB), Y1
+	VMOVDQU perm0x8<>+0(SB), Y2
+	VMOVDQU perm1x8<>+0(SB), Y3
+	VMOVDQU perm2x8<>+0(SB), Y4
+	VMOVDQU perm3x8<>+0(SB), Y5
+	MOVQ    xq_base+56(FP), R8
+	MOVQ    xd_base+80(FP), R10
+	MOVQ    nc_base+104(FP), R11
+	LEAQ    (R8)(SI*1), R9
+	LEAQ    (R8)(SI*1), R12
+
+gemmQ4Q8x4VNNIAsm_prep:
+	CMPQ      R8, R12
+	JAE       gemmQ4Q8x4VNNIAsm_prepdone
+	VPXOR     Y6, Y6, Y6
+	VPDPBUSD  2(R8), Y0, Y6
+	VPXOR     Y7, Y7, Y7
+	VPSUBD    Y6, Y7, Y6
+	VMOVDQU   Y6, (R11)
+	MOVWLZX   (R8), R13
+	VMOVD     R13, X6
+	VCVTPH2PS X6, X6
+	VMOVSS    X6, (R10)
+	VPXOR     Y6, Y6, Y6
+	VPDPBUSD  2(R9), Y0, Y6
+	VPXOR     Y7, Y7, Y7
+	VPSUBD    Y6, Y7, Y6
+	VMOVDQU   Y6, 32(R11)
+	MOVWLZX   (R9), R13
+	VMOVD     R13, X6
+	VCVTPH2PS X6, X6
+	VMOVSS    X6, 4(R10)
+	VPXOR     Y6, Y6, Y6
+	VPDPBUSD  2(R8)(SI*2), Y0, Y6
+	VPXOR     Y7, Y7, Y7
+	VPSUBD    Y6, Y7, Y6
+	VMOVDQU   Y6, 64(R11)
+	MOVWLZX   (R8)(SI*2), R13
+	VMOVD     R13, X6
+	VCVTPH2PS X6, X6
+	VMOVSS    X6, 8(R10)
+	VPXOR     Y6, Y6, Y6
+	VPDPBUSD  2(R9)(SI*2), Y0, Y6
+	VPXOR     Y7, Y7, Y7
+	VPSUBD    Y6, Y7, Y6
+	VMOVDQU   Y6, 96(R11)
+	MOVWLZX   (R9)(SI*2), R13
+	VMOVD     R13, X6
+	VCVTPH2PS X6, X6
+	VMOVSS    X6, 12(R10)
+	ADDQ      $0x00000022, R8
+	ADDQ      $0x00000022, R9
+	ADDQ      $0x00000010, R10
+	ADDQ      $0x00000080, R11
+	JMP       gemmQ4Q8x4VNNIAsm_prep
+
+gemmQ4Q8x4VNNIAsm_prepdone:
+	XORQ R8, R8
+
+gemmQ4Q8x4VNNIAsm_row:
+	CMPQ   R8, BX
+	JAE    gemmQ4Q8x4VNNIAsm_end
+	VXORPS Y0, Y0, Y0
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y9, Y9, Y9
+	MOVQ   xq_base+56(FP), R9
+	MOVQ   xd_base+80(FP), R11
+	MOVQ   nc_base+104(FP), R12
+	LEAQ   (R9)(SI*1), R10
+	LEAQ   (R9)(SI*1), R13
+
+gemmQ4Q8x4VNNIAsm_blk:
+	CMPQ         R9, R13
+	JAE          gemmQ4Q8x4VNNIAsm_rowdone
+	VMOVDQU      2(CX), X8
+	VPSRLW       $0x04, X8, X10
+	VINSERTI128  $0x01, X10, Y8, Y10
+	VPAND        Y1, Y10, Y10
+	MOVWLZX      (CX), R14
+	VMOVD        R14, X8
+	VCVTPH2PS    X8, X8
+	VBROADCASTSS X8, X8
+	VMULPS       (R11), X8, X8
+	VMOVDQU      (R12), Y11
+	VPDPBUSD     2(R9), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y8, Y2, Y12
+	VFMADD231PS  Y11, Y12, Y0
+	VMOVDQU      32(R12), Y11
+	VPDPBUSD     2(R10), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y8, Y3, Y12
+	VFMADD231PS  Y11, Y12, Y6
+	VMOVDQU      64(R12), Y11
+	VPDPBUSD     2(R9)(SI*2), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y8, Y4, Y12
+	VFMADD231PS  Y11, Y12, Y7
+	VMOVDQU      96(R12), Y11
+	VPDPBUSD     2(R10)(SI*2), Y10, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPERMPS      Y8, Y5, Y10
+	VFMADD231PS  Y11, Y10, Y9
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000022, R9
+	ADDQ         $0x00000022, R10
+	ADDQ         $0x00000010, R11
+	ADDQ         $0x00000080, R12
+	JMP          gemmQ4Q8x4VNNIAsm_blk
+
+gemmQ4Q8x4VNNIAsm_rowdone:
+	VEXTRACTF128 $0x01, Y0, X8
+	VADDPS       X8, X0, X8
+	VMOVHLPS     X8, X8, X0
+	VADDPS       X0, X8, X8
+	VMOVSHDUP    X8, X0
+	VADDSS       X0, X8, X8
+	VMOVSS       X8, (AX)(R8*4)
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X0
+	VMOVHLPS     X0, X0, X6
+	VADDPS       X6, X0, X0
+	VMOVSHDUP    X0, X6
+	VADDSS       X6, X0, X0
+	VMOVSS       X0, (DI)(R8*4)
+	VEXTRACTF128 $0x01, Y7, X0
+	VADDPS       X0, X7, X0
+	VMOVHLPS     X0, X0, X6
+	VADDPS       X6, X0, X0
+	VMOVSHDUP    X0, X6
+	VADDSS       X6, X0, X0
+	LEAQ         (AX)(R8*4), R9
+	VMOVSS       X0, (R9)(DX*2)
+	VEXTRACTF128 $0x01, Y9, X0
+	VADDPS       X0, X9, X0
+	VMOVHLPS     X0, X0, X6
+	VADDPS       X6, X0, X0
+	VMOVSHDUP    X0, X6
+	VADDSS       X6, X0, X0
+	LEAQ         (DI)(R8*4), R9
+	VMOVSS       X0, (R9)(DX*2)
+	INCQ         R8
+	JMP          gemmQ4Q8x4VNNIAsm_row
+
+gemmQ4Q8x4VNNIAsm_end:
+	VZEROUPPER
+	RET
+
+DATA bias08x32<>+0(SB)/1, $0x08
+DATA bias08x32<>+1(SB)/1, $0x08
+DATA bias08x32<>+2(SB)/1, $0x08
+DATA bias08x32<>+3(SB)/1, $0x08
+DATA bias08x32<>+4(SB)/1, $0x08
+DATA bias08x32<>+5(SB)/1, $0x08
+DATA bias08x32<>+6(SB)/1, $0x08
+DATA bias08x32<>+7(SB)/1, $0x08
+DATA bias08x32<>+8(SB)/1, $0x08
+DATA bias08x32<>+9(SB)/1, $0x08
+DATA bias08x32<>+10(SB)/1, $0x08
+DATA bias08x32<>+11(SB)/1, $0x08
+DATA bias08x32<>+12(SB)/1, $0x08
+DATA bias08x32<>+13(SB)/1, $0x08
+DATA bias08x32<>+14(SB)/1, $0x08
+DATA bias08x32<>+15(SB)/1, $0x08
+DATA bias08x32<>+16(SB)/1, $0x08
+DATA bias08x32<>+17(SB)/1, $0x08
+DATA bias08x32<>+18(SB)/1, $0x08
+DATA bias08x32<>+19(SB)/1, $0x08
+DATA bias08x32<>+20(SB)/1, $0x08
+DATA bias08x32<>+21(SB)/1, $0x08
+DATA bias08x32<>+22(SB)/1, $0x08
+DATA bias08x32<>+23(SB)/1, $0x08
+DATA bias08x32<>+24(SB)/1, $0x08
+DATA bias08x32<>+25(SB)/1, $0x08
+DATA bias08x32<>+26(SB)/1, $0x08
+DATA bias08x32<>+27(SB)/1, $0x08
+DATA bias08x32<>+28(SB)/1, $0x08
+DATA bias08x32<>+29(SB)/1, $0x08
+DATA bias08x32<>+30(SB)/1, $0x08
+DATA bias08x32<>+31(SB)/1, $0x08
+GLOBL bias08x32<>(SB), RODATA|NOPTR, $32
+
 // func f16ToF32Asm(dst []float32, src []uint16)
 // Requires: AVX, F16C
 TEXT ·f16ToF32Asm(SB), NOSPLIT, $0-48

@@ -12,24 +12,32 @@ import (
 // gemmQ8Q8x4VNNIAsm needs.
 var hasVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX2 && cpu.X86.HasF16C
 
-// gemmQ8Q8x4VNNI is the Q8_0 integer path for four tokens at once
-// (variant.gemm4): y[t·ldy+r] = Σ_b d_w·d_x·(w_b · x_b) for rows r < m,
-// bit-identical to four gemvQ8Q8Asm calls, each weight block loaded once
-// for the four tokens.
+// gemmQ8Q8x4VNNI and gemmQ4Q8x4VNNI are the Q8_0 and Q4_0 integer paths
+// for four tokens at once (variant.gemm4): y[t·ldy+r] = Σ_b d_w·d_x·(w_b ·
+// x_b) for rows r < m, bit-identical to four calls of the one-token
+// kernel (gemvQ8Q8Asm, gemvQ4Q8Asm), each weight block loaded once for
+// the four tokens.
 func gemmQ8Q8x4VNNI(y []float32, ldy int, w, xq []byte, m int) {
+	gemmVNNI(gemmQ8Q8x4VNNIAsm, q8BlockSize, y, ldy, w, xq, m)
+}
+
+func gemmQ4Q8x4VNNI(y []float32, ldy int, w, xq []byte, m int) {
+	gemmVNNI(gemmQ4Q8x4VNNIAsm, q4BlockSize, y, ldy, w, xq, m)
+}
+
+func gemmVNNI(f func(y []float32, ldy int, w, xq []byte, xd []float32, nc []int32, m, nb int), bs int, y []float32, ldy int, w, xq []byte, m int) {
 	nb := len(xq) / 4 / q8BlockSize
 	if m == 0 || nb == 0 {
 		return
 	}
-	if len(w) < m*nb*q8BlockSize || len(y) < 3*ldy+m || ldy < m {
-		panic("kernel: gemmQ8Q8x4VNNI: short w or y")
+	if len(w) < m*nb*bs || len(y) < 3*ldy+m || ldy < m {
+		panic("kernel: VNNI gemm: short w or y")
 	}
 	s := q8vnniPool.Get().(*q8vnniScratch)
 	if cap(s.xd) < 4*nb {
 		s.xd, s.nc = make([]float32, 4*nb), make([]int32, 32*nb)
 	}
-	xd, nc := s.xd[:4*nb], s.nc[:32*nb] // filled by the kernel
-	gemmQ8Q8x4VNNIAsm(y, ldy, w, xq, xd, nc, m, nb)
+	f(y, ldy, w, xq, s.xd[:4*nb], s.nc[:32*nb], m, nb) // the kernel fills xd and nc first
 	q8vnniPool.Put(s)
 }
 
