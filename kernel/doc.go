@@ -11,8 +11,10 @@
 // A transformer spends nearly all its time in a handful of loops. Each loop
 // here exists twice: a plain Go version (4-way unrolled so the compiler keeps
 // four independent accumulators in registers, but otherwise obvious) and,
-// on amd64 with AVX2 and FMA (and AVX-512 for the SGEMM micro-kernel and
-// SgemvStream), a Go-assembly version generated with avo from
+// on amd64 with AVX2 and FMA (and AVX-512 for the SGEMM micro-kernel,
+// SgemvStream and the eight-vector SgemvMulti; AVX-512 VNNI for the Q8_0
+// and Q4_0 four-token integer GEMMs, whose VPDPBUSD gives the same lane
+// sums as VPMADDUBSW + VPMADDWD), a Go-assembly version generated with avo from
 // the generator in the separate module under asm/ (go generate ./kernel).
 // The version is picked once at start-up from the CPU's feature bits
 // (golang.org/x/sys/cpu); Impl reports which. Building with -tags purego
