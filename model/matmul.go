@@ -25,16 +25,10 @@ func (m *Model) IntegerPath(t quant.Type) bool { return m.intPath(t) }
 func (m *Model) IntegerGemm(t quant.Type) bool { return m.intGemm(t) }
 
 // intGemm is intPath for several tokens (a prompt): the integer path
-// also where only the type's GEMM measured faster (PreferIntGemm).
+// also where only the type's GEMM measured faster (PreferIntGemm, set only
+// for types that have the integer kernels).
 func (m *Model) intGemm(t quant.Type) bool {
-	k := t.Kernels()
-	switch {
-	case t == quant.F32 || k.GemmQ == nil || m.FloatActivations:
-		return false
-	case m.QuantizeActivations:
-		return true
-	}
-	return k.PreferInt || k.PreferIntGemm
+	return m.intPath(t) || !m.FloatActivations && t.Kernels().PreferIntGemm
 }
 
 func (m *Model) intPath(t quant.Type) bool {
