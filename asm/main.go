@@ -988,6 +988,18 @@ func sgemvMultiKernel() {
 // multiRows is how many weight rows sgemvMulti{V}Asm takes per pass: enough
 // accumulators to hide the FMA latency within 16 vector registers
 // (kernel.multiRows must be the same).
+// unpackQ4_0 loads the 16 nibble bytes of a Q4_0 block at src into dst
+// as 32 bytes in element order (low nibbles are elements 0–15, high ones
+// 16–31), mask holding 0x0f in every byte.
+func unpackQ4_0(src Mem, mask Op, dst reg.VecVirtual) {
+	raw := XMM()
+	VMOVDQU(src, raw)
+	hi := XMM()
+	VPSRLW(U8(4), raw, hi)
+	VINSERTI128(U8(1), hi, raw.AsY(), dst)
+	VPAND(mask, dst, dst)
+}
+
 // rowPointers returns P registers pointing at rows a, a+lda, a+2·lda, …
 func rowPointers(a, lda reg.Register, P int) []reg.Register {
 	rows := []reg.Register{a}
@@ -1340,12 +1352,7 @@ func quantQ8Kernels() {
 			VMOVDQU(Mem{Base: xp, Disp: 2}, qx)
 			qw := YMM()
 			if q4 {
-				raw := XMM()
-				VMOVDQU(Mem{Base: w, Disp: 2}, raw)
-				hi := XMM()
-				VPSRLW(U8(4), raw, hi)
-				VINSERTI128(U8(1), hi, raw.AsY(), qw)
-				VPAND(cmemBytes("nib15x32", 0x0f), qw, qw)
+				unpackQ4_0(Mem{Base: w, Disp: 2}, cmemBytes("nib15x32", 0x0f), qw)
 			} else {
 				VMOVDQU(Mem{Base: w, Disp: 2}, qw)
 			}

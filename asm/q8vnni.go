@@ -58,13 +58,10 @@ func gemmQ8VNNIKernel(q4 bool) {
 	// Prologue: the activations' float scales and lane corrections, once
 	// for all rows.
 	{
-		xp, xp1, dp, cp := base("xq"), GP64(), base("xd"), base("nc")
-		LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xp1)
-		xend := GP64()
-		LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xend)
-		xs := []Mem{{Base: xp}, {Base: xp1}, {Base: xp, Index: xr, Scale: 2}, {Base: xp1, Index: xr, Scale: 2}}
+		aw := newActWalk(xr)
+		xs := aw.xs
 		Label(name + "_prep")
-		CMPQ(xp, xend)
+		CMPQ(aw.xp, aw.xend)
 		JAE(LabelRef(name + "_prepdone"))
 		for t := 0; t < 4; t++ {
 			z := YMM()
@@ -73,18 +70,15 @@ func gemmQ8VNNIKernel(q4 bool) {
 			zero := YMM()
 			VPXOR(zero, zero, zero)
 			VPSUBD(z, zero, z)
-			VMOVDQU(z, Mem{Base: cp, Disp: 32 * t})
+			VMOVDQU(z, Mem{Base: aw.cp, Disp: 32 * t})
 			h := GP32()
 			MOVWLZX(xs[t], h)
 			dx := XMM()
 			VMOVD(h, dx)
 			VCVTPH2PS(dx, dx)
-			VMOVSS(dx, Mem{Base: dp, Disp: 4 * t})
+			VMOVSS(dx, Mem{Base: aw.dp, Disp: 4 * t})
 		}
-		ADDQ(U32(34), xp)
-		ADDQ(U32(34), xp1)
-		ADDQ(U32(16), dp)
-		ADDQ(U32(128), cp)
+		aw.step()
 		JMP(LabelRef(name + "_prep"))
 		Label(name + "_prepdone")
 	}
@@ -94,22 +88,13 @@ func gemmQ8VNNIKernel(q4 bool) {
 	CMPQ(r, m)
 	JAE(LabelRef(name + "_end"))
 	acc := zeros(4)
-	xp, xp1, dp, cp := base("xq"), GP64(), base("xd"), base("nc")
-	LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xp1)
-	xs := []Mem{{Base: xp, Disp: 2}, {Base: xp1, Disp: 2}, {Base: xp, Index: xr, Scale: 2, Disp: 2}, {Base: xp1, Index: xr, Scale: 2, Disp: 2}}
-	xend := GP64() // the end of token 0's row
-	LEAQ(Mem{Base: xp, Index: xr, Scale: 1}, xend)
+	aw := newActWalk(xr)
 	Label(name + "_blk")
-	CMPQ(xp, xend)
+	CMPQ(aw.xp, aw.xend)
 	JAE(LabelRef(name + "_rowdone"))
 	qw := YMM()
 	if q4 {
-		raw := XMM()
-		VMOVDQU(Mem{Base: w, Disp: 2}, raw)
-		hi := XMM()
-		VPSRLW(U8(4), raw, hi)
-		VINSERTI128(U8(1), hi, raw.AsY(), qw)
-		VPAND(mask, qw, qw) // the 32 nibbles in element order
+		unpackQ4_0(Mem{Base: w, Disp: 2}, mask, qw)
 	} else {
 		VPXOR(Mem{Base: w, Disp: 2}, bias, qw) // w+128 as unsigned bytes
 	}
@@ -120,21 +105,18 @@ func gemmQ8VNNIKernel(q4 bool) {
 	VCVTPH2PS(dw, dw)
 	VBROADCASTSS(dw, dw)
 	ds := XMM()
-	VMULPS(Mem{Base: dp}, dw, ds) // d_w·d_x of the four tokens
+	VMULPS(Mem{Base: aw.dp}, dw, ds) // d_w·d_x of the four tokens
 	for t := 0; t < 4; t++ {
 		z := YMM()
-		VMOVDQU(Mem{Base: cp, Disp: 32 * t}, z)
-		VPDPBUSD(xs[t], qw, z)
+		VMOVDQU(Mem{Base: aw.cp, Disp: 32 * t}, z)
+		VPDPBUSD(aw.xs[t].Offset(2), qw, z)
 		VCVTDQ2PS(z, z)
 		d := YMM()
 		VPERMPS(ds.AsY(), idx[t], d)
 		VFMADD231PS(z, d, acc[t])
 	}
 	ADDQ(U32(bs), w)
-	ADDQ(U32(34), xp)
-	ADDQ(U32(34), xp1)
-	ADDQ(U32(16), dp)
-	ADDQ(U32(128), cp)
+	aw.step()
 	JMP(LabelRef(name + "_blk"))
 	Label(name + "_rowdone")
 	for t, yt := range []reg.Register{y, y1, y, y1} {
@@ -152,4 +134,30 @@ func gemmQ8VNNIKernel(q4 bool) {
 	Label(name + "_end")
 	VZEROUPPER()
 	RET()
+}
+
+// actWalk walks the four tokens' Q8_0 activation blocks (rows xr bytes
+// apart: xs[t] is token t's block) with the matching entries of the
+// kernel's xd and nc scratch; xend is the end of token 0's row.
+type actWalk struct {
+	xp, xp1, dp, cp, xend reg.Register
+	xs                    []Mem
+}
+
+// newActWalk loads the parameters xq, xd and nc and points at block 0.
+func newActWalk(xr reg.Register) actWalk {
+	a := actWalk{xp: base("xq"), xp1: GP64(), dp: base("xd"), cp: base("nc")}
+	LEAQ(Mem{Base: a.xp, Index: xr, Scale: 1}, a.xp1)
+	a.xend = GP64()
+	LEAQ(Mem{Base: a.xp, Index: xr, Scale: 1}, a.xend)
+	a.xs = []Mem{{Base: a.xp}, {Base: a.xp1}, {Base: a.xp, Index: xr, Scale: 2}, {Base: a.xp1, Index: xr, Scale: 2}}
+	return a
+}
+
+// step moves to the next block.
+func (a actWalk) step() {
+	ADDQ(U32(34), a.xp)
+	ADDQ(U32(34), a.xp1)
+	ADDQ(U32(16), a.dp)
+	ADDQ(U32(128), a.cp)
 }
