@@ -52,13 +52,16 @@ func BenchmarkFileDecode(b *testing.B) {
 }
 
 // BenchmarkFilePrompt runs a 128-token prompt through the model file named
-// by LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads.
+// by LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads;
+// LLMPARTS_BENCH_INT=1 forces the integer path, =0 the float path.
 func BenchmarkFilePrompt(b *testing.B) {
 	p := os.Getenv("LLMPARTS_BENCH_MODEL")
 	if p == "" {
 		b.Skip("LLMPARTS_BENCH_MODEL not set")
 	}
-	m, err := Load(p, Options{Threads: 2})
+	m, err := Load(p, Options{Threads: 2,
+		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
+		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0"})
 	if err != nil {
 		b.Fatal(err)
 	}
