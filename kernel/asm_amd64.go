@@ -164,10 +164,19 @@ func gemvQ4Q8Asm(y []float32, w []byte, xq []byte, xd []float32, xs []int32)
 func gemvQ8Q8x4Asm(y []float32, w []byte, xq []byte, xd []float32)
 
 //go:noescape
-func gemmQ8Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
+func gemmQ8Q8x16x8ZAsm(y []float32, ldy int, w []byte, rb int, xp []byte, nt int, ng int, nb int)
 
 //go:noescape
-func gemmQ4Q8x4VNNIAsm(y []float32, ldy int, w []byte, xq []byte, xd []float32, nc []int32, m int, nb int)
+func gemmQ4Q8x16x8ZAsm(y []float32, ldy int, w []byte, rb int, xp []byte, nt int, ng int, nb int)
+
+//go:noescape
+func gemvQ8Q8x16ZAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng int, nb int)
+
+//go:noescape
+func gemvQ4Q8x16ZAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng int, nb int)
+
+//go:noescape
+func quantizeQ8_0ZAsm(dst []byte, x []float32, nb int)
 
 //go:noescape
 func f16ToF32Asm(dst []float32, src []uint16)

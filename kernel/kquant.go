@@ -386,6 +386,9 @@ type variant struct {
 	// gemm4, if set, is gemvQ for 4 tokens at once (xq: 4 activation
 	// rows; y[t·ldy+r] for r < m).
 	gemm4 func(y []float32, ldy int, w, xq []byte, m int)
+	// gemmT, if set, is the whole integer GEMM for T ≥ 2 tokens (rows,
+	// tokens and threads its own), replacing gemm4 and gemvQ there.
+	gemmT func(y []float32, ldy int, w, xq []byte, m, n, T int)
 }
 
 var variants = map[quant.Type]*variant{}
@@ -423,7 +426,7 @@ func init() {
 func registerKernels() {
 	for t, v := range variants {
 		t, v := t, v
-		k := quant.Kernels{Variant: v.name, PreferInt: v.preferInt && v.gemvQ != nil, PreferIntGemm: v.preferIntGemm && v.gemm4 != nil}
+		k := quant.Kernels{Variant: v.name, PreferInt: v.preferInt && v.gemvQ != nil, PreferIntGemm: v.preferIntGemm && (v.gemm4 != nil || v.gemmT != nil)}
 		k.Gemv = func(y []float32, w []byte, x []float32, m, n int) {
 			checkT(t, "Gemv", y, w, len(x), m, n)
 			rb := t.MustRowBytes(n)
@@ -531,7 +534,7 @@ func QuantizeActivations(t quant.Type, dst []byte, x []float32) {
 	}
 	switch vt {
 	case quant.Q8_0:
-		quantizeQ8_0x86(dst, x)
+		quantizeQ8_0Impl(dst, x)
 	case quant.F16:
 		for i, v := range x {
 			h := f32ToF16(v)
@@ -545,6 +548,9 @@ func QuantizeActivations(t quant.Type, dst []byte, x []float32) {
 		panic(fmt.Sprintf("kernel: QuantizeActivations: %v has no integer path", t))
 	}
 }
+
+// quantizeQ8_0Impl is quantizeQ8_0x86 or its AVX-512 assembly.
+var quantizeQ8_0Impl = quantizeQ8_0x86
 
 // quantizeQ8_0x86 quantizes activations to Q8_0 as llama.cpp does on x86
 // (quantize_row_q8_0 with AVX2), which differs from its reference code
@@ -579,6 +585,10 @@ func gemmQ(t quant.Type, v *variant, y []float32, ldy int, w, xq []byte, m, n, T
 		panic(fmt.Sprintf("kernel: %v GemmQ: m=%d n=%d T=%d ldy=%d: len(w)=%d (want %d), len(y)=%d", t, m, n, T, ldy, len(w), m*rb, len(y)))
 	}
 	checkXQ(t, xq, n, T)
+	if v.gemmT != nil && T >= 2 {
+		v.gemmT(y, ldy, w, xq, m, n, T)
+		return
+	}
 	xr := len(xq) / max(T, 1)
 	rows := max(1, (16<<10)/rb)
 	run := func(lo, hi int) {

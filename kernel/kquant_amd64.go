@@ -25,16 +25,20 @@ func archVariants() {
 		v := variants[t]
 		v.gemvQ, v.gemm4, v.name, v.preferInt = f.gemv, f.gemm4, "avx2 (int), generic (float)", true
 	}
-	if hasVNNI {
-		v := variants[quant.Q8_0]
-		// Measured (134M Q8_0 model, 128-token prompt, 2 threads): 685–769
-		// tok/s on the integer GEMM against 564–594 dequantizing into the
-		// F32 GEMM; one token stays on the float path (PreferInt false).
-		v.gemm4, v.preferIntGemm, v.name = gemmQ8Q8x4VNNI, true, v.name+", avx512-vnni (int gemm)"
-		// Q4_0: integer prompts 253 -> 582–635 tok/s, about even with the
-		// float path (559–629), so prompts keep the float path by default.
-		v = variants[quant.Q4_0]
-		v.gemm4, v.name = gemmQ4Q8x4VNNI, v.name+", avx512-vnni (int gemm)"
+	if hasVNNIZ {
+		// Sixteen rows × eight tokens (one token) on ZMM with AVX-512 VNNI
+		// (q8zmm_amd64.go). Measured (134M models, 2 threads, on a busy
+		// machine): Q4_0 prompts 1,529 tok/s on the integer GEMM against
+		// 481 dequantizing into the F32 GEMM, decode 199–270 against
+		// 170–194 on the float path; Q8_0 prompts 1,288 against ~600, but
+		// Q8_0 decode is faster on the float path (188 against 128), so
+		// it keeps PreferInt false.
+		for t, z := range map[quant.Type]*zGemm{quant.Q8_0: zGemmQ8_0, quant.Q4_0: zGemmQ4_0} {
+			v := variants[t]
+			v.gemvQ, v.gemmT, v.preferIntGemm = z.gemv, z.gemm, true
+			v.name += ", avx512-vnni (int)"
+		}
+		variants[quant.Q4_0].preferInt = true
 	}
 	v := variants[quant.IQ4_NL]
 	v.gemvQ, v.name, v.preferInt = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)", true

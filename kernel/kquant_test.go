@@ -254,6 +254,9 @@ func BenchmarkGemmQ(b *testing.B) {
 // the numbers of the generic Go version, which follows llama.cpp's AVX2
 // arithmetic lane by lane (so that activations quantized from our results
 // round as llama.cpp's do): assembly and Go must not differ in one bit.
+// Where this CPU runs a type on kernels with other arithmetic (Q8_0 and
+// Q4_0 on AVX-512 VNNI: llama.cpp's repacked order, archIntRef), the
+// reference is that arithmetic in Go.
 func TestIntPathBitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	m, n := 37, 768
@@ -262,6 +265,8 @@ func TestIntPathBitExact(t *testing.T) {
 		switch {
 		case unpackers[typ] != nil:
 			ref = gemvQKGeneric(unpackers[typ], typ.BlockBytes(), kMins[typ])
+		case archIntRef(typ) != nil:
+			ref = archIntRef(typ)
 		case typ == quant.Q8_0:
 			ref = func(y []float32, w, xq []byte) {
 				gemvQ8x(y, w, xq, len(y), n, q8BlockSize, gemvQ8Q8Generic)

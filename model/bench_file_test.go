@@ -28,7 +28,9 @@ func BenchmarkFileDecode(b *testing.B) {
 	if t, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_THREADS")); err == nil {
 		threads = t
 	}
-	m, err := Load(p, Options{Threads: threads, KeepMapped: os.Getenv("LLMPARTS_HUGE") == ""})
+	m, err := Load(p, Options{Threads: threads, KeepMapped: os.Getenv("LLMPARTS_HUGE") == "",
+		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
+		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -131,8 +131,11 @@ func (p *pool) parallel(j job, n int, work int) {
 	chunks := max(total/chunkWork, 4*p.n)
 	chunks = min(chunks, n, maxChunks)
 	per := (n + chunks - 1) / chunks
-	if per >= 32 {
-		per = (per + 7) &^ 7 // whole groups of rows for the GEMV kernels
+	switch {
+	case per >= 64:
+		per = (per + 15) &^ 15 // whole groups of rows for the GEMV kernels (16 for the AVX-512 VNNI ones)
+	case per >= 32:
+		per = (per + 7) &^ 7
 	}
 	chunks = (n + per - 1) / per
 	p.mu.Lock()
