@@ -41,6 +41,7 @@ func main() {
 	gemmQ8ZKernel(true)
 	gemvQ8ZKernel(false)
 	gemvQ8ZKernel(true)
+	packZKernel()
 	quantQ8ZKernel()
 	halfKernels()
 	halfDotKernels()

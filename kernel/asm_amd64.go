@@ -176,6 +176,9 @@ func gemvQ8Q8x16ZAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng 
 func gemvQ4Q8x16ZAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng int, nb int)
 
 //go:noescape
+func packQ8ZAsm(dst []byte, xq []byte, xr int, nt int, nb int, off int)
+
+//go:noescape
 func quantizeQ8_0ZAsm(dst []byte, x []float32, nb int)
 
 //go:noescape

@@ -5713,6 +5713,60 @@ gemvQ4Q8x16ZAsm_end:
 DATA nib8x4<>+0(SB)/4, $0x08080808
 GLOBL nib8x4<>(SB), RODATA|NOPTR, $4
 
+// func packQ8ZAsm(dst []byte, xq []byte, xr int, nt int, nb int, off int)
+// Requires: AVX, AVX2, F16C
+TEXT ·packQ8ZAsm(SB), NOSPLIT, $0-80
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         xq_base+24(FP), CX
+	MOVQ         xr+48(FP), DX
+	MOVQ         nb+64(FP), BX
+	VPBROADCASTD bias80x4<>+0(SB), Y0
+	VPXOR        Y1, Y1, Y1
+
+packQ8Z_blk:
+	TESTQ BX, BX
+	JZ    packQ8Z_done
+	MOVQ  CX, SI
+	XORQ  DI, DI
+
+packQ8Z_tok:
+	MOVQ         nt+56(FP), R8
+	CMPQ         DI, R8
+	JAE          packQ8Z_next
+	VMOVDQU      2(SI), Y2
+	MOVQ         DI, R8
+	SHLQ         $0x05, R8
+	VMOVDQU      Y2, (AX)(R8*1)
+	VPXOR        Y0, Y2, Y2
+	VPSADBW      Y1, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X3
+	VPADDQ       X3, X2, X3
+	VPSHUFD      $0x4e, X3, X2
+	VPADDQ       X2, X3, X3
+	VMOVQ        X3, R8
+	SUBQ         $0x00001000, R8
+	MOVQ         off+72(FP), R9
+	IMULQ        R9, R8
+	NEGQ         R8
+	MOVL         R8, 256(AX)(DI*4)
+	MOVWLZX      (SI), R8
+	VMOVD        R8, X2
+	VCVTPH2PS    X2, X2
+	VMOVSS       X2, 288(AX)(DI*4)
+	ADDQ         DX, SI
+	INCQ         DI
+	JMP          packQ8Z_tok
+
+packQ8Z_next:
+	ADDQ $0x00000022, CX
+	ADDQ $0x00000140, AX
+	DECQ BX
+	JMP  packQ8Z_blk
+
+packQ8Z_done:
+	VZEROUPPER
+	RET
+
 // func quantizeQ8_0ZAsm(dst []byte, x []float32, nb int)
 // Requires: AVX, AVX512F, F16C
 TEXT ·quantizeQ8_0ZAsm(SB), NOSPLIT, $0-56

@@ -60,8 +60,25 @@ var (
 const zPacked = 8*QK + 8*4 + 8*4
 
 // pack lays T tokens of Q8_0 activations (rows of nb blocks) out for the
-// kernel in groups of eight (missing tokens of the last group are zero).
+// kernel in groups of eight (missing tokens of the last group are zero),
+// by packQ8ZAsm.
 func (z *zGemm) pack(dst, xq []byte, T, nb int) {
+	xr := nb * q8BlockSize
+	if len(dst) < (T+7)/8*nb*zPacked || len(xq) < T*xr {
+		panic("kernel: VNNI gemm: pack: short buffers")
+	}
+	for g := 0; g < (T+7)/8; g++ {
+		p := dst[g*nb*zPacked : (g+1)*nb*zPacked]
+		nt := min(8, T-8*g)
+		if nt < 8 {
+			clear(p)
+		}
+		packQ8ZAsm(p, xq[8*g*xr:], xr, nt, nb, int(z.off))
+	}
+}
+
+// packGo is pack in Go (the test's reference).
+func (z *zGemm) packGo(dst, xq []byte, T, nb int) {
 	xr := nb * q8BlockSize
 	for g := 0; g < (T+7)/8; g++ {
 		for b := 0; b < nb; b++ {

@@ -55,6 +55,16 @@ func TestGemmQ8Z(t *testing.T) {
 						got[i], want[i] = -1, -1 // untouched between rows m and ldy
 					}
 					z.gemm(got, ldy, w, xq, m, n, T)
+					pa := make([]byte, (T+7)/8*nb*zPacked)
+					pg := make([]byte, len(pa))
+					for i := range pa {
+						pa[i] = 0xee // pack must write or clear every byte
+					}
+					z.pack(pa, xq, T, nb)
+					z.packGo(pg, xq, T, nb)
+					if string(pa) != string(pg) {
+						t.Fatalf("q4 %v nb %d T %d: packQ8ZAsm differs from the Go packing", z.q4, nb, T)
+					}
 					z.exact(want, ldy, w, xq, 0, m, nb, T)
 					for i := range got {
 						if got[i] != want[i] && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
