@@ -158,3 +158,103 @@ func (p GGMLParams) RoPE(headDim int) (*RoPE, error) {
 	r := &RoPE{Dim: headDim, NDims: p.NDims, Layout: p.Layout, InvFreq: f, Scale: scale}
 	return r, r.Validate()
 }
+
+// Table returns the cos/sin table of positions [0, maxPos) for heads of
+// size headDim as ggml's CPU rope computes it, in float32, and rotates with
+// its rounding (Table.GGML), so that the rotated queries and keys equal
+// llama.cpp's bit for bit:
+//
+//	θ₀ = float32(p),  θᵢ₊₁ = θᵢ · float32(FreqBase^(−2/NDims))   (float32 products)
+//	cos, sin = float32(cos(FreqScale·θᵢ/FreqFactors[i])) · AttnFactor, likewise sin
+//
+// With YaRN (ExtFactor ≠ 0) it is RoPE(headDim).NewTable(maxPos): the
+// float64 rotation.
+func (p GGMLParams) Table(headDim, maxPos int) (*Table, error) {
+	r, err := p.RoPE(headDim)
+	if err != nil || p.ExtFactor != 0 {
+		if err != nil {
+			return nil, err
+		}
+		return r.NewTable(maxPos)
+	}
+	half := p.NDims / 2
+	if maxPos < 0 || maxPos > MaxPosition || maxPos > maxTableEntries/half {
+		return nil, fmt.Errorf("posenc: table of %d positions × %d pairs is out of range", maxPos, half)
+	}
+	t := &Table{Dim: headDim, NDims: p.NDims, Layout: p.Layout, MaxPos: maxPos, GGML: true,
+		Cos: make([]float32, maxPos*half), Sin: make([]float32, maxPos*half)}
+	// step is the correctly rounded power, which glibc's powf returned
+	// for all but one of 3072 bases and dimensions tried (40000, 118);
+	// glibc's sincosf is not correctly rounded (see sincosf).
+	step := float32(math.Pow(float64(float32(p.FreqBase)), float64(-2/float32(p.NDims))))
+	fs, mag := float32(p.FreqScale), float32(p.AttnFactor)
+	for pos := 0; pos < maxPos; pos++ {
+		theta := float32(pos)
+		for i := 0; i < half; i++ {
+			th := theta
+			if p.FreqFactors != nil {
+				th /= float32(p.FreqFactors[i])
+			}
+			sn, c := sincosf(fs * th)
+			t.Cos[pos*half+i] = c * mag
+			t.Sin[pos*half+i] = sn * mag
+			theta *= step
+		}
+	}
+	return t, nil
+}
+
+// applyGGML is Apply for a GGML table.
+func (t *Table) applyGGML(x []float32, nTokens, nHeads int, pos []int) {
+	half := t.NDims / 2
+	for tok := 0; tok < nTokens; tok++ {
+		cos := t.Cos[pos[tok]*half : (pos[tok]+1)*half]
+		sin := t.Sin[pos[tok]*half : (pos[tok]+1)*half]
+		row := x[tok*nHeads*t.Dim : (tok+1)*nHeads*t.Dim]
+		for h := 0; h < nHeads; h++ {
+			v := row[h*t.Dim : (h+1)*t.Dim]
+			i0, i1 := 1, half // the pair (k·i0, k·i0 + i1)
+			if t.Layout == Interleaved {
+				i0, i1 = 2, 1
+			}
+			for i := 0; i < half; i++ {
+				c, s := cos[i], sin[i]
+				a, b := v[i*i0], v[i*i0+i1]
+				v[i*i0] = fma32(a, c, -float32(b*s))
+				v[i*i0+i1] = fma32(a, s, float32(b*c))
+			}
+		}
+	}
+}
+
+// fma32 returns a·b + c rounded once to float32 (C's fmaf). a·b is exact
+// in float64; the float64 sum is rounded a second time only when it lies
+// exactly halfway between two float32 values, which the sum's rounding
+// error decides.
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	r := float32(s)
+	if math.IsInf(s, 0) || math.IsNaN(s) || float64(r) == s {
+		return r
+	}
+	// e: the error of the float64 sum (Knuth's TwoSum).
+	v := s - p
+	e := (p - (s - v)) + (float64(c) - v)
+	if e == 0 {
+		return r
+	}
+	lo, hi := r, r
+	if float64(r) < s {
+		hi = math.Nextafter32(r, float32(math.Inf(1)))
+	} else {
+		lo = math.Nextafter32(r, float32(math.Inf(-1)))
+	}
+	if s-float64(lo) != float64(hi)-s {
+		return r // not a tie: the float64 rounding did not matter
+	}
+	if e > 0 {
+		return hi
+	}
+	return lo
+}

@@ -270,6 +270,13 @@ type Table struct {
 	MaxPos int
 	Cos    []float32 // MaxPos × NDims/2
 	Sin    []float32 // MaxPos × NDims/2
+	// GGML rotates as ggml's CPU rope does (Apply only): in float32, the
+	// second product inside a fused multiply-add,
+	//
+	//	y₀ = fma(x₀, cos, −float32(x₁·sin)),  y₁ = fma(x₀, sin, float32(x₁·cos)).
+	//
+	// Otherwise each output is float32(x₀·cos ∓ x₁·sin) computed in float64.
+	GGML bool
 }
 
 var _ QKEncoder = (*Table)(nil)
@@ -324,6 +331,10 @@ func (t *Table) apply(x []float32, nTokens, nHeads int, pos []int, sign float32)
 		}
 	}
 	half := t.NDims / 2
+	if t.GGML && sign == 1 {
+		t.applyGGML(x, nTokens, nHeads, pos)
+		return nil
+	}
 	for tok := 0; tok < nTokens; tok++ {
 		cos := t.Cos[pos[tok]*half : (pos[tok]+1)*half]
 		sin := t.Sin[pos[tok]*half : (pos[tok]+1)*half]
