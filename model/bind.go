@@ -154,7 +154,7 @@ func (c *Config) newNorm(width int, w, bias []float32) (norm.Layer, error) {
 	case LayerNorm:
 		l = &norm.LayerNorm{Dim: width, Weight: w, Bias: bias, Eps: c.NormEps}
 	default:
-		n := &norm.RMSNorm{Dim: width, Weight: w, Bias: bias, Eps: c.NormEps, WeightOffset: c.NormWeightOffset}
+		n := &norm.RMSNorm{Dim: width, Weight: w, Bias: bias, Eps: c.NormEps, WeightOffset: c.NormWeightOffset, Arith: norm.ArithGGML}
 		if c.Norm == PRMSNorm && c.NormP > 0 && c.NormP < 1 {
 			n.P = c.NormP
 		}

@@ -261,6 +261,12 @@ func (r *RoPE) check() error {
 // parameters (posenc computes it; ctx is the model's context, the default
 // YaRN original context).
 func (r *RoPE) posenc(headDim, ctx int) (*posenc.RoPE, error) {
+	return r.ggml(ctx).RoPE(headDim)
+}
+
+// ggml returns the parameters of ggml_rope_ext for these settings (ctx
+// as for posenc).
+func (r *RoPE) ggml(ctx int) posenc.GGMLParams {
 	layout := posenc.Interleaved
 	if r.Neox {
 		layout = posenc.HalfSplit
@@ -286,7 +292,7 @@ func (r *RoPE) posenc(headDim, ctx int) (*posenc.RoPE, error) {
 			p.FreqFactors[i] = float64(f)
 		}
 	}
-	return p.RoPE(headDim)
+	return p
 }
 
 func or(v, def float64) float64 {

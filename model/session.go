@@ -68,8 +68,7 @@ func (m *Model) NewSession(ctx int) *Session {
 	case PosRoPE:
 		// Validated at load, so neither call fails.
 		r := c.RoPE.ForContext(ctx)
-		rp, _ := r.posenc(c.HeadDim, c.ContextLen)
-		s.rope, _ = rp.NewTable(ctx)
+		s.rope, _ = r.ggml(c.ContextLen).Table(c.HeadDim, ctx)
 	case PosLearned:
 		s.learned = &posenc.Learned{MaxPos: m.PosEmbed.Rows, Dim: c.Dim, Weight: m.PosEmbed.F32}
 	case PosSinusoidal:
