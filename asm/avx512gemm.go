@@ -207,19 +207,7 @@ func sgemvRowZ(name string, K int) {
 			VADDPS(acc[k+w/2], acc[k], acc[k])
 		}
 	}
-	z := acc[0]
-	h := YMM()
-	VEXTRACTF64X4(U8(1), z, h)
-	VADDPS(h, z.AsY(), h)
-	l := XMM()
-	VEXTRACTF32X4(U8(1), h, l)
-	VADDPS(l, h.AsX(), l)
-	t := XMM()
-	VSHUFPS(U8(0x4E), l, l, t) // swap 64-bit halves
-	VADDPS(t, l, l)
-	VSHUFPS(U8(0xB1), l, l, t) // swap neighbours
-	VADDPS(t, l, l)
-	VMOVSS(l, Mem{Base: y, Index: r, Scale: 4})
+	VMOVSS(hsumZ(acc[0]), Mem{Base: y, Index: r, Scale: 4})
 	ADDQ(lda, a)
 	INCQ(r)
 	JMP(LabelRef(name + "_rows"))

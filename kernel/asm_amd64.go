@@ -155,6 +155,9 @@ func gemvQ8Asm(y []float32, w []byte, x []float32)
 func gemvQ4SumAsm(y []float32, w []byte, x []float32, sx []float32)
 
 //go:noescape
+func gemvQ4ZAsm(y []float32, w []byte, x []float32)
+
+//go:noescape
 func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
 
 //go:noescape

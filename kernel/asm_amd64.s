@@ -4545,6 +4545,116 @@ GLOBL dw15<>(SB), RODATA|NOPTR, $32
 DATA minus8<>+0(SB)/4, $(-8.0)
 GLOBL minus8<>(SB), RODATA|NOPTR, $4
 
+// func gemvQ4ZAsm(y []float32, w []byte, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, F16C, MMX+
+TEXT ·gemvQ4ZAsm(SB), NOSPLIT, $0-72
+	MOVQ    y_base+0(FP), AX
+	MOVQ    w_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    y_len+8(FP), BX
+	MOVQ    x_len+56(FP), SI
+	SHRQ    $0x05, SI
+	VMOVUPS q4m8x16<>+0(SB), Z0
+	XORQ    DI, DI
+
+gemvQ4ZAsm_row:
+	CMPQ   DI, BX
+	JAE    gemvQ4ZAsm_end
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ   DX, R8
+	XORQ   R9, R9
+
+gemvQ4ZAsm_blk2:
+	MOVQ         R9, R10
+	ADDQ         $0x02, R10
+	CMPQ         R10, SI
+	JA           gemvQ4ZAsm_blk1
+	PREFETCHT0   2048(CX)
+	VCVTPH2PS    (CX), X5
+	VBROADCASTSS X5, Z5
+	VMULPS       Z0, Z5, Z5
+	VPMOVZXBD    2(CX), Z6
+	VPSRLD       $0x04, Z6, Z7
+	VPERMPS      Z5, Z6, Z6
+	VPERMPS      Z5, Z7, Z5
+	VFMADD231PS  (R8), Z6, Z1
+	VFMADD231PS  64(R8), Z5, Z2
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000080, R8
+	PREFETCHT0   2048(CX)
+	VCVTPH2PS    (CX), X5
+	VBROADCASTSS X5, Z5
+	VMULPS       Z0, Z5, Z5
+	VPMOVZXBD    2(CX), Z6
+	VPSRLD       $0x04, Z6, Z7
+	VPERMPS      Z5, Z6, Z6
+	VPERMPS      Z5, Z7, Z5
+	VFMADD231PS  (R8), Z6, Z3
+	VFMADD231PS  64(R8), Z5, Z4
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000080, R8
+	MOVQ         R10, R9
+	JMP          gemvQ4ZAsm_blk2
+
+gemvQ4ZAsm_blk1:
+	CMPQ         R9, SI
+	JAE          gemvQ4ZAsm_rowdone
+	PREFETCHT0   2048(CX)
+	VCVTPH2PS    (CX), X5
+	VBROADCASTSS X5, Z5
+	VMULPS       Z0, Z5, Z5
+	VPMOVZXBD    2(CX), Z6
+	VPSRLD       $0x04, Z6, Z7
+	VPERMPS      Z5, Z6, Z6
+	VPERMPS      Z5, Z7, Z5
+	VFMADD231PS  (R8), Z6, Z1
+	VFMADD231PS  64(R8), Z5, Z2
+	ADDQ         $0x00000012, CX
+	ADDQ         $0x00000080, R8
+	INCQ         R9
+	JMP          gemvQ4ZAsm_blk1
+
+gemvQ4ZAsm_rowdone:
+	VADDPS        Z3, Z1, Z1
+	VADDPS        Z4, Z2, Z2
+	VADDPS        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X1
+	VSHUFPS       $0x4e, X1, X1, X2
+	VADDPS        X2, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSS        X1, (AX)(DI*4)
+	INCQ          DI
+	JMP           gemvQ4ZAsm_row
+
+gemvQ4ZAsm_end:
+	VZEROUPPER
+	RET
+
+DATA q4m8x16<>+0(SB)/4, $(-8.0)
+DATA q4m8x16<>+4(SB)/4, $(-7.0)
+DATA q4m8x16<>+8(SB)/4, $(-6.0)
+DATA q4m8x16<>+12(SB)/4, $(-5.0)
+DATA q4m8x16<>+16(SB)/4, $(-4.0)
+DATA q4m8x16<>+20(SB)/4, $(-3.0)
+DATA q4m8x16<>+24(SB)/4, $(-2.0)
+DATA q4m8x16<>+28(SB)/4, $(-1.0)
+DATA q4m8x16<>+32(SB)/4, $(0.0)
+DATA q4m8x16<>+36(SB)/4, $(1.0)
+DATA q4m8x16<>+40(SB)/4, $(2.0)
+DATA q4m8x16<>+44(SB)/4, $(3.0)
+DATA q4m8x16<>+48(SB)/4, $(4.0)
+DATA q4m8x16<>+52(SB)/4, $(5.0)
+DATA q4m8x16<>+56(SB)/4, $(6.0)
+DATA q4m8x16<>+60(SB)/4, $(7.0)
+GLOBL q4m8x16<>(SB), RODATA|NOPTR, $64
+
 // func gemvQ8Q8Asm(y []float32, w []byte, xq []byte, xd []float32)
 // Requires: AVX, AVX2, F16C, FMA3
 TEXT ·gemvQ8Q8Asm(SB), NOSPLIT, $0-96

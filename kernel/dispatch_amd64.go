@@ -259,6 +259,9 @@ func init() {
 	// Q8_0 and Q4_0 weights, whether widening with VPMOVSXBD or VPSHUFB.
 	gemvQ8Impl = gemvQ8Asm
 	gemvQ4SumImpl = gemvQ4SumAsm
+	if hasQ4Z {
+		gemvQ4SumImpl, gemvQ4Impl = nil, gemvQ4ZAsm
+	}
 	// GEMV of Q8_0 weights with Q8_0 activations: four rows at a time
 	// (sharing the activation loads and the int→float and scale work), the
 	// last 0..3 rows one at a time. Q4_0 weights: one row at a time (see

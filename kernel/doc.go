@@ -35,7 +35,9 @@
 //     decode step calls SgemvStream for its large F32 matrices with rows
 //     of up to 2048 floats instead: one row at a time, a single stream per
 //     core, which read memory faster than four rows side by side on such
-//     rows (slower on rows of 4096).
+//     rows (slower on rows of 4096). With AVX-512, GemvQ4_0 looks each
+//     block's nibbles up in a 16-entry table d·(q−8) (VPERMPS) instead of
+//     converting them to float, a third fewer vector instructions per block.
 //   - Compute-bound loops (Sgemm, MatMulT) reuse each byte many times. They
 //     are fast when operands come from cache: the matrices are cut into
 //     blocks that fit the caches (KC×NR panels of B in L1, MC×KC blocks of A

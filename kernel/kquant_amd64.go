@@ -14,6 +14,9 @@ func archVariants() {
 	if !(cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C) {
 		return
 	}
+	if hasQ4Z { // float32 activations: gemvQ4ZAsm (q4gemv512_amd64.go)
+		variants[quant.Q4_0].name = "avx512 (float), avx2 (int)"
+	}
 	for t, f := range map[quant.Type]struct {
 		gemv  func(y []float32, w, xq []byte)
 		gemm4 func(y []float32, ldy int, w, xq []byte, m int)
