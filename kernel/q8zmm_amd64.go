@@ -11,9 +11,10 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// The sixteen-row, eight-token integer GEMMs for Q8_0 and Q4_0 weights
-// (gemmQ8Q8x16x8ZAsm, gemmQ4Q8x16x8ZAsm, ../asm/q8zmm.go), used for
-// prompts when the CPU has AVX-512 VNNI.
+// zGemm holds the sixteen-row integer kernels for Q8_0 or Q4_0 weights
+// on ZMM with AVX-512 VNNI (../asm/q8zmm.go): eight tokens at a time for
+// prompts (gemmQ8Q8x16x8ZAsm, gemmQ4Q8x16x8ZAsm) and one token for
+// decoding (gemvQ8Q8x16ZAsm, gemvQ4Q8x16ZAsm).
 //
 // Their arithmetic per (row, token) is that of llama.cpp's repacked
 // kernels rather than of its one-token dot product: each block's integer
@@ -21,8 +22,9 @@ import (
 //
 //	acc ← fma(float32(Σ_i w_i·x_i), d_w·d_x, acc)
 //
-// one FMA per block in block order (gemmBlockExact spells it out). A
-// token's result does not depend on which tokens it is batched with.
+// one FMA per block in block order (exact spells it out). A token's
+// result does not depend on which tokens it is batched with, nor on
+// whether it goes through the GEMM or the GEMV.
 type zGemm struct {
 	kernel func(y []float32, ldy int, w []byte, rb int, xp []byte, nt, ng, nb int)
 	gemvK  func(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng, nb int)
@@ -36,7 +38,7 @@ type zGemm struct {
 var hasVNNIZ = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX2 && cpu.X86.HasF16C
 
 func init() {
-	if cpu.X86.HasAVX512F {
+	if cpu.X86.HasAVX512F && cpu.X86.HasF16C {
 		quantizeQ8_0Impl = quantizeQ8_0Z
 	}
 }
