@@ -40,7 +40,10 @@ func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
 	copy(s.k[b.Index][pos*kvd:(pos+T)*kvd], k)
 	copy(s.v[b.Index][pos*kvd:(pos+T)*kvd], v)
 	att := s.att[:T*qd]
-	if P := pos + T; T >= gemmAttnMin && T*P <= gemmAttnMaxScores {
+	if s.m.MatchGGML && c.AttnSoftcap == 0 && s.alibi == nil {
+		s.agg = attnGGMLJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
+		s.m.pool.parallel(&s.agg, T*c.NHeads, (pos+T)*hd*20)
+	} else if P := pos + T; T >= gemmAttnMin && T*P <= gemmAttnMaxScores {
 		if len(s.scores) < s.m.pool.n {
 			s.scores = make([][]float32, s.m.pool.n)
 		}

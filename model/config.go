@@ -152,7 +152,7 @@ func (c *Config) attnScale() float32 {
 	if c.AttnScale != 0 {
 		return float32(c.AttnScale)
 	}
-	return float32(1 / math.Sqrt(float64(c.HeadDim)))
+	return 1 / float32(math.Sqrt(float64(c.HeadDim))) // 1.0f/sqrtf(hd), as llama.cpp
 }
 
 func (c *Config) validate(file string) error {

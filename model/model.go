@@ -102,6 +102,16 @@ type Model struct {
 	// (quant.Kernels.PreferInt: the K-quants and IQ4 types the integer
 	// path, F16, BF16, Q8_0 and Q4_0 the float path).
 	QuantizeActivations, FloatActivations bool
+	// MatchGGML computes attention (scores, softmax, weighted values) and
+	// SiLU in the float32 arithmetic of llama.cpp's CPU backend built for
+	// AVX-512 (kernel.DotGGML, SoftmaxGGML, WeightedSumGGML,
+	// SiLUMulGGML), bit for bit, in scalar Go: several times slower than
+	// the SIMD kernels. RMSNorm and RoPE follow ggml's arithmetic always,
+	// so with QuantizeActivations the activations quantize exactly as
+	// llama.cpp's and the logits equal its logits on the same file (a
+	// prompt in one batch; not with soft-capping or ALiBi, which keep the
+	// default kernels).
+	MatchGGML bool
 
 	pool   *pool
 	closer func() error

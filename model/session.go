@@ -36,6 +36,7 @@ type Session struct {
 	xqs                                map[quant.Type][]byte // activations quantized per VecDot format
 	aj                                 attnJob
 	ag                                 attnGemmJob
+	agg                                attnGGMLJob
 	scores                             [][]float32 // per worker T×P attention scores
 	// seqs is set on a model's batch session during ForwardBatch: row i
 	// belongs to seqs[i] (its KV cache, position tables and attention).
@@ -408,9 +409,12 @@ func (s *Session) mlp(b *Block, in []float32, T int) []float32 {
 		s.matmul(b.Gate, g, in, T, false)
 	}
 	addBias(hb, b.BUp)
-	if s.m.Config.MLP == GeGLU {
+	switch {
+	case s.m.Config.MLP == GeGLU:
 		kernel.GELUMul(hb, g, hb)
-	} else {
+	case s.m.MatchGGML:
+		kernel.SiLUMulGGML(hb, g, hb)
+	default:
 		kernel.SiLUMul(hb, g, hb)
 	}
 	return hb

@@ -3,6 +3,8 @@ package posenc
 import (
 	"fmt"
 	"math"
+
+	"github.com/llmparts/llmparts/kernel"
 )
 
 // GGMLParams are the parameters of ggml's ggml_rope_ext. Its semantics,
@@ -220,41 +222,9 @@ func (t *Table) applyGGML(x []float32, nTokens, nHeads int, pos []int) {
 			for i := 0; i < half; i++ {
 				c, s := cos[i], sin[i]
 				a, b := v[i*i0], v[i*i0+i1]
-				v[i*i0] = fma32(a, c, -float32(b*s))
-				v[i*i0+i1] = fma32(a, s, float32(b*c))
+				v[i*i0] = kernel.FMA32(a, c, -float32(b*s))
+				v[i*i0+i1] = kernel.FMA32(a, s, float32(b*c))
 			}
 		}
 	}
-}
-
-// fma32 returns a·b + c rounded once to float32 (C's fmaf). a·b is exact
-// in float64; the float64 sum is rounded a second time only when it lies
-// exactly halfway between two float32 values, which the sum's rounding
-// error decides.
-func fma32(a, b, c float32) float32 {
-	p := float64(a) * float64(b)
-	s := p + float64(c)
-	r := float32(s)
-	if math.IsInf(s, 0) || math.IsNaN(s) || float64(r) == s {
-		return r
-	}
-	// e: the error of the float64 sum (Knuth's TwoSum).
-	v := s - p
-	e := (p - (s - v)) + (float64(c) - v)
-	if e == 0 {
-		return r
-	}
-	lo, hi := r, r
-	if float64(r) < s {
-		hi = math.Nextafter32(r, float32(math.Inf(1)))
-	} else {
-		lo = math.Nextafter32(r, float32(math.Inf(-1)))
-	}
-	if s-float64(lo) != float64(hi)-s {
-		return r // not a tie: the float64 rounding did not matter
-	}
-	if e > 0 {
-		return hi
-	}
-	return lo
 }

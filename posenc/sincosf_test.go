@@ -92,20 +92,3 @@ func TestGGMLTable(t *testing.T) {
 		}
 	}
 }
-
-// TestFMA32 checks the single rounding of fma32 where the float64 sum
-// falls exactly halfway between two float32 values.
-func TestFMA32(t *testing.T) {
-	// a·b = 1 + 2⁻²⁴ (a tie in float32) and c = 2⁻⁷⁰ breaks it upward.
-	a, b, c := float32(1+0x1p-12), float32(1+0x1p-12), float32(0x1p-70)
-	// exact: 1 + 2⁻¹¹ + 2⁻²⁴ + 2⁻⁷⁰
-	if got, want := fma32(a, b, c), float32(1+0x1p-11+0x1p-23); got != want {
-		t.Errorf("fma32 = %x, want %x", got, want)
-	}
-	if got, want := fma32(a, b, -c), float32(1+0x1p-11); got != want {
-		t.Errorf("fma32 = %x, want %x", got, want)
-	}
-	if got := fma32(3, 5, 7); got != 22 {
-		t.Errorf("fma32(3, 5, 7) = %v", got)
-	}
-}

@@ -1,0 +1,197 @@
+package kernel
+
+import "math"
+
+// llama.cpp's CPU backend, built for a CPU with AVX-512 (its
+// GGML_NATIVE build on such a machine), computes attention and SiLU with
+// float32 arithmetic of its own: the functions below reproduce it bit for
+// bit, lane by lane, in scalar Go. They are slower than the SIMD kernels
+// above and exist so that a model can compute exactly what llama.cpp
+// computes (model.Model.MatchGGML), which makes the quantized activations of
+// the integer path, and so the logits, equal to llama.cpp's.
+
+// FMA32 returns a·b + c rounded once to float32 (C's fmaf). a·b is exact
+// in float64; the float64 sum is rounded a second time only when it lies
+// exactly halfway between two float32 values, which its rounding error
+// then decides.
+func FMA32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	// Fast path: s is not exactly halfway between two float32 values
+	// (the 29 bits below float32's precision are not 100…0), in the
+	// normal range of float32 (or Inf/NaN).
+	if bits := math.Float64bits(s); bits>>52&0x7ff >= 1023-126 && bits&(1<<29-1) != 1<<28 {
+		return float32(s)
+	}
+	r := float32(s)
+	if float64(r) == s || math.IsInf(s, 0) || math.IsNaN(s) {
+		return r
+	}
+	v := s - p // TwoSum: e is the rounding error of s
+	e := (p - (s - v)) + (float64(c) - v)
+	if e == 0 {
+		return r
+	}
+	lo, hi := r, r
+	if float64(r) < s {
+		hi = math.Nextafter32(r, float32(math.Inf(1)))
+	} else {
+		lo = math.Nextafter32(r, float32(math.Inf(-1)))
+	}
+	if s-float64(lo) != float64(hi)-s {
+		return r
+	}
+	if e > 0 {
+		return hi
+	}
+	return lo
+}
+
+// reduce16 is _mm512_reduce_add_ps as GCC computes it: lanes l and l+8,
+// then l and l+4, then l and l+2, then the last two.
+func reduce16(v *[16]float32) float32 {
+	var a [8]float32
+	for l := range a {
+		a[l] = v[l+8] + v[l]
+	}
+	var b [4]float32
+	for l := range b {
+		b[l] = a[l+4] + a[l]
+	}
+	return (b[0] + b[2]) + (b[1] + b[3])
+}
+
+// DotGGML returns x·y as ggml_vec_dot_f32 computes it: the first
+// n − n mod 64 products in four 16-lane fused multiply-add accumulators
+// added pairwise (0+2, 1+3, then the two) and reduced by reduce16; then
+// the rest in order, rounded products added one by one in blocks of 16
+// and 8, the last n mod 8 by fused multiply-adds.
+func DotGGML(x, y []float32) float32 {
+	n := len(x)
+	y = y[:n]
+	np := n &^ 63
+	var sum float32
+	if np > 0 {
+		var acc [4][16]float32
+		for i := 0; i < np; i += 64 {
+			for j := range acc {
+				for l := range acc[j] {
+					acc[j][l] = FMA32(x[i+16*j+l], y[i+16*j+l], acc[j][l])
+				}
+			}
+		}
+		var v [16]float32
+		for l := range v {
+			v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l])
+		}
+		sum = reduce16(&v)
+	}
+	i := np
+	for ; n-i >= 16; i += 16 {
+		for _, p := range mulBlock(x[i:i+16], y[i:i+16]) {
+			sum += p
+		}
+	}
+	if n-i >= 8 {
+		for _, p := range mulBlock(x[i:i+8], y[i:i+8]) {
+			sum += p
+		}
+		i += 8
+	}
+	for ; i < n; i++ {
+		sum = FMA32(x[i], y[i], sum)
+	}
+	return sum
+}
+
+// mulBlock returns the rounded products x[i]·y[i] (up to 16).
+func mulBlock(x, y []float32) []float32 {
+	var p [16]float32
+	for i := range x {
+		p[i] = x[i] * y[i]
+	}
+	return p[:len(x)]
+}
+
+// ExpGGML returns e^x as one lane of ggml's AVX-512 ggml_v_expf: n =
+// round(x·log₂e) (by adding 1.5·2²³), b = x − n·ln2 in two fused steps, a
+// degree-5 polynomial in b by fused multiply-adds, scaled by 2ⁿ; |n| >
+// 192 gives +Inf or 0.
+func ExpGGML(x float32) float32 {
+	const r = 0x1.8p23
+	z := FMA32(x, 0x1.715476p+0, r)
+	n := z - r
+	b := FMA32(-n, 0x1.7f7d1cp-20, FMA32(-n, 0x1.62e4p-1, x))
+	if a := float32(math.Abs(float64(n))); a > 192 {
+		if n <= 0 {
+			return 0
+		}
+		return float32(math.Inf(1))
+	}
+	u := b * b
+	j := FMA32(FMA32(FMA32(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, FMA32(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u,
+		FMA32(0x1.ffffecp-1, b, 1))
+	if n != n {
+		return n
+	}
+	return float32(math.Ldexp(float64(j), int(n)))
+}
+
+// SiLUMulGGML computes dst = silu(gate) ⊙ up as llama.cpp's ggml_silu
+// then ggml_mul: silu(g) = g/(1 + ExpGGML(0 − g)) rounded, times up. (The
+// last len mod 16 values, which ggml computes with the C library's expf,
+// use ExpGGML too.)
+func SiLUMulGGML(dst, gate, up []float32) {
+	checkLen3("SiLUMulGGML", len(dst), len(gate), len(up))
+	for i, g := range gate {
+		s := g / (1 + ExpGGML(0-g))
+		dst[i] = s * up[i]
+	}
+}
+
+// SoftmaxGGML replaces the scores x of keys off..off+len(x)−1 (already
+// scaled) by their softmax as ggml_soft_max computes it over a row of
+// keys 0.. whose other entries are masked: e = ExpGGML(x − max), the sum
+// of each 16 keys (aligned at key 0) reduced as _mm512_reduce_add_ps and
+// accumulated in float64, then every e times float32(1/sum).
+func SoftmaxGGML(x []float32, off int) {
+	if len(x) == 0 {
+		return
+	}
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float64
+	var lane [16]float32
+	for i := range x {
+		x[i] = ExpGGML(x[i] - m)
+		k := (off + i) % 16
+		lane[k] = x[i]
+		if k == 15 || i == len(x)-1 {
+			sum += float64(reduce16(&lane))
+			lane = [16]float32{}
+		}
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// WeightedSumGGML computes o[d] = Σ_j w[j]·v_j[d] for the keys j =
+// off..off+len(w)−1 (v_j = v[j·stride:][:len(o)], counted from off) as
+// llama.cpp's F32 GEMM (llamafile's tinyBLAS, AVX-512) multiplies the
+// attention weights by the values: 16 lanes by key position mod 16, each
+// a chain of fused multiply-adds in key order, then reduce16.
+func WeightedSumGGML(o, w, v []float32, stride, off int) {
+	var acc [16]float32
+	for d := range o {
+		acc = [16]float32{}
+		for i, a := range w {
+			k := (off + i) % 16
+			acc[k] = FMA32(a, v[i*stride+d], acc[k])
+		}
+		o[d] = reduce16(&acc)
+	}
+}
