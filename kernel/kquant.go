@@ -430,14 +430,14 @@ func registerKernels() {
 		k.Gemv = func(y []float32, w []byte, x []float32, m, n int) {
 			checkT(t, "Gemv", y, w, len(x), m, n)
 			rb := t.MustRowBytes(n)
-			runRows(m, rb, func(lo, hi int) { v.gemv(y[lo:hi], w[lo*rb:hi*rb], x) })
+			runRows(y, w, x, rb, v.gemv)
 		}
 		if v.gemvQ != nil {
 			k.GemvQ = func(y []float32, w, xq []byte, m, n int) {
 				checkT(t, "GemvQ", y, w, n, m, n)
 				checkXQ(t, xq, n, 1)
 				rb := t.MustRowBytes(n)
-				runRows(m, rb, func(lo, hi int) { v.gemvQ(y[lo:hi], w[lo*rb:hi*rb], xq) })
+				runRows(y, w, xq, rb, v.gemvQ)
 			}
 			k.GemmQ = func(y []float32, ldy int, w, xq []byte, m, n, T int) {
 				gemmQ(t, v, y, ldy, w, xq, m, n, T)
@@ -465,8 +465,7 @@ func registerKernels() {
 				return
 			}
 			rb := t.MustRowBytes(n)
-			g := gemvDeqGeneric(t)
-			runRows(m, rb, func(lo, hi int) { g(y[lo:hi], w[lo*rb:hi*rb], x) })
+			runRows(y, w, x, rb, gemvDeqGeneric(t))
 		}
 		k.GemvQ = func(y []float32, w, xq []byte, m, n int) {
 			checkXQ(t, xq, n, 1)
@@ -497,14 +496,17 @@ func registerKernels() {
 	}
 }
 
-// runRows splits m rows of rb bytes over Threads() goroutines above
-// parallelMinBytes.
-func runRows(m, rb int, fn func(lo, hi int)) {
+// runRows computes the len(y) rows of rb bytes of w with kern, split over
+// Threads() goroutines above parallelMinBytes. Below that it calls kern
+// directly: no closure is made, so a model's decode step (whose pool
+// hands each core rows below that size) allocates nothing here.
+func runRows[X any](y []float32, w []byte, x X, rb int, kern func(y []float32, w []byte, x X)) {
+	m := len(y)
 	if Threads() <= 1 || m*rb < parallelMinBytes {
-		fn(0, m)
+		kern(y, w, x)
 		return
 	}
-	parallelFor(m, 8, m*rb, fn)
+	parallelFor(m, 8, m*rb, func(lo, hi int) { kern(y[lo:hi], w[lo*rb:hi*rb], x) })
 }
 
 func checkT(t quant.Type, fn string, y []float32, w []byte, nx, m, n int) {
