@@ -15,7 +15,7 @@ func archVariants() {
 		return
 	}
 	if hasQ4Z { // float32 activations: gemvQ4ZAsm (q4gemv512_amd64.go)
-		variants[quant.Q4_0].name = "avx512 (float), avx2 (int)"
+		variants[quant.Q4_0].name = map[bool]string{false: "avx512 (float), avx2 (int)", true: "avx512 (float)"}[hasVNNIZ]
 	}
 	for t, f := range map[quant.Type]struct {
 		gemv  func(y []float32, w, xq []byte)
