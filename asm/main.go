@@ -1070,6 +1070,7 @@ func packB16Kernel() {
 // 8-lane YMM registers): 12 of the 16 YMM registers hold the 6×16 tile.
 func gemmKernel() {
 	gemmKernelVec("gemmKernelAsm", 6, 16, 8, 0)
+	gemmKernelVecSet("gemmKernelSetAsm", 6, 16, 8, 0)
 	gemmKernelVec("gemmKernel4x24Asm", 4, 24, 8, 0)
 }
 

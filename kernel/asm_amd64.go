@@ -131,10 +131,16 @@ func ropeInterHeadsAsm(x []float32, c []float32, s []float32, nHeads int, headDi
 func gemmKernelAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
+func gemmKernelSetAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
+
+//go:noescape
 func gemmKernel4x24Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
 func gemmKernel8x32Asm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
+
+//go:noescape
+func gemmKernel8x32SetAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
 func packB32Asm(dst []float32, src []float32, ldb int, kc int)

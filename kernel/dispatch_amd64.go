@@ -317,6 +317,6 @@ func init() {
 // and the 8×32 AVX-512 one (16 ZMM accumulators, B prefetched). Both give the same
 // bits: each element of C is one chain of fused multiply-adds per KC block.
 var (
-	gemmAVX2   = &gemmFamily{name: "avx2", mr: 6, nr: 16, kernel: gemmKernelAsm, packRows: packB16Asm}
-	gemmAVX512 = &gemmFamily{name: "avx512", mr: 8, nr: 32, kernel: gemmKernel8x32Asm, packRows: packB32Asm}
+	gemmAVX2   = &gemmFamily{name: "avx2", mr: 6, nr: 16, kernel: gemmKernelAsm, set: gemmKernelSetAsm, packRows: packB16Asm}
+	gemmAVX512 = &gemmFamily{name: "avx512", mr: 8, nr: 32, kernel: gemmKernel8x32Asm, set: gemmKernel8x32SetAsm, packRows: packB32Asm}
 )

@@ -157,18 +157,20 @@ const (
 // gemmFamily is one SGEMM micro-kernel with the tile it computes: kernel
 // adds alpha·(MR×kc sliver of A)·(kc×NR sliver of B) to the MR×NR tile of
 // c with row stride ldc (a sliver of A holds, for each p, MR values; of B,
-// NR values); packRows copies kc rows of NR floats (row stride ldb) into
-// a sliver.
+// NR values); set stores that product into the tile instead, without
+// reading it, with the bits kernel gives on a tile of zeros (the first KC
+// block when beta is 0: C is neither cleared first nor read); packRows
+// copies kc rows of NR floats (row stride ldb) into a sliver.
 type gemmFamily struct {
-	name     string
-	mr, nr   int
-	kernel   func(kc int, a, b, c []float32, ldc int, alpha float32)
-	packRows func(dst, src []float32, ldb, kc int)
+	name        string
+	mr, nr      int
+	kernel, set func(kc int, a, b, c []float32, ldc int, alpha float32)
+	packRows    func(dst, src []float32, ldb, kc int)
 }
 
 // gemmGeneric is the pure-Go family; dispatch_amd64.go sets gemmFam to an
 // assembly one at start-up.
-var gemmGeneric = &gemmFamily{name: "generic", mr: 6, nr: 16, kernel: gemmKernelGeneric, packRows: packB16Generic}
+var gemmGeneric = &gemmFamily{name: "generic", mr: 6, nr: 16, kernel: gemmKernelGeneric, set: gemmKernelGenericSet, packRows: packB16Generic}
 
 // gemmFam is the family the SGEMMs use (GemmImpl names it).
 var gemmFam = gemmGeneric
@@ -198,7 +200,9 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	// C = beta·C first; afterwards every block adds alpha·A·B into C.
-	if beta != 1 {
+	// With beta = 0 the first KC block stores its product instead (set).
+	set := beta == 0 && k > 0 && alpha != 0
+	if beta != 1 && !set {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -221,23 +225,24 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		t = 1
 	}
 	if t <= 1 || (n <= f.nr && m < t*f.mr*4) {
-		sgemmSerial(f, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		sgemmSerial(f, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, set)
 		return
 	}
 	if m >= t*f.mr*4 {
-		sgemmRows(f, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		sgemmRows(f, t, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, set)
 		return
 	}
 	parallelForT(t, n, f.nr, func(lo, hi int) {
-		sgemmSerial(f, transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc)
+		sgemmSerial(f, transA, transB, m, hi-lo, k, alpha, a, lda, b[offB(transB, lo, ldb):], ldb, c[lo:], ldc, set)
 	})
 }
 
 // sgemmRows is the multi-goroutine driver for products with many rows:
 // the goroutines first pack a panel of B together (all of k when it fits
 // in sgemmSharedMax floats, so there are only two hand-offs per panel),
-// then each multiplies its own rows of A with it.
-func sgemmRows(f *gemmFamily, t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// then each multiplies its own rows of A with it. set: the first KC block
+// stores into C instead of adding (beta = 0).
+func sgemmRows(f *gemmFamily, t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, set bool) {
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
 		ncPad := roundUp(nc, f.nr)
@@ -266,7 +271,7 @@ func sgemmRows(f *gemmFamily, t int, transA, transB bool, m, n, k int, alpha flo
 				buf := gemmPool.Get().(*gemmBuf)
 				for pc := p0; pc < p0+kk; pc += gemmKC {
 					kc := min(gemmKC, p0+kk-pc)
-					gemmMacro(f, buf, shared[(pc-p0)*ncPad:], transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha)
+					gemmMacro(f, buf, shared[(pc-p0)*ncPad:], transA, a, lda, lo, hi-lo, pc, kc, jc, nc, c, ldc, alpha, set && pc == 0)
 				}
 				gemmPool.Put(buf)
 			})
@@ -296,7 +301,7 @@ func offB(transB bool, j, ldb int) int {
 	return j
 }
 
-func sgemmSerial(f *gemmFamily, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func sgemmSerial(f *gemmFamily, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, set bool) {
 	buf := gemmPool.Get().(*gemmBuf)
 	defer gemmPool.Put(buf)
 	for jc := 0; jc < n; jc += gemmNC {
@@ -304,15 +309,16 @@ func sgemmSerial(f *gemmFamily, transA, transB bool, m, n, k int, alpha float32,
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
 			packB(f, buf.b, transB, b, ldb, pc, jc, kc, nc)
-			gemmMacro(f, buf, buf.b, transA, a, lda, 0, m, pc, kc, jc, nc, c, ldc, alpha)
+			gemmMacro(f, buf, buf.b, transA, a, lda, 0, m, pc, kc, jc, nc, c, ldc, alpha, set && pc == 0)
 		}
 	}
 }
 
 // gemmMacro multiplies rows [i0, i0+m) of op(A), columns [pc, pc+kc), by
 // the packed kc×nc panel bp of op(B) (columns jc..jc+nc of C), adding
-// alpha times the product into C. It packs A block by block into buf.a.
-func gemmMacro(f *gemmFamily, buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m, pc, kc, jc, nc int, c []float32, ldc int, alpha float32) {
+// alpha times the product into C (storing it there when set). It packs A
+// block by block into buf.a.
+func gemmMacro(f *gemmFamily, buf *gemmBuf, bp []float32, transA bool, a []float32, lda, i0, m, pc, kc, jc, nc int, c []float32, ldc int, alpha float32, set bool) {
 	mr, nr := f.mr, f.nr
 	for ic := i0; ic < i0+m; ic += gemmMC {
 		mc := min(gemmMC, i0+m-ic)
@@ -321,29 +327,38 @@ func gemmMacro(f *gemmFamily, buf *gemmBuf, bp []float32, transA bool, a []float
 			bs := bp[jr*kc : jr*kc+kc*nr]
 			for ir := 0; ir < mc; ir += mr {
 				as := buf.a[ir*kc : ir*kc+kc*mr]
-				gemmTile(f, buf, kc, as, bs, c, (ic+ir)*ldc+jc+jr, ldc, min(mr, mc-ir), min(nr, nc-jr), alpha)
+				gemmTile(f, buf, kc, as, bs, c, (ic+ir)*ldc+jc+jr, ldc, min(mr, mc-ir), min(nr, nc-jr), alpha, set)
 			}
 		}
 	}
 }
 
 // gemmTile adds alpha times the product of an MR sliver of packed A and
-// an NR sliver of packed B to the mr×nr tile of c at offset co: directly
-// for a whole tile, through buf.c at an edge.
-func gemmTile(f *gemmFamily, buf *gemmBuf, kc int, as, bs, c []float32, co, ldc, mr, nr int, alpha float32) {
+// an NR sliver of packed B to the mr×nr tile of c at offset co (stores it
+// there when set): directly for a whole tile, through buf.c at an edge.
+func gemmTile(f *gemmFamily, buf *gemmBuf, kc int, as, bs, c []float32, co, ldc, mr, nr int, alpha float32, set bool) {
 	if mr == f.mr && nr == f.nr {
-		f.kernel(kc, as, bs, c[co:], ldc, alpha)
+		if set {
+			f.set(kc, as, bs, c[co:], ldc, alpha)
+		} else {
+			f.kernel(kc, as, bs, c[co:], ldc, alpha)
+		}
 		return
 	}
-	// Edge tile: compute a full tile into a scratch buffer, then add the
-	// valid part.
+	// Edge tile: compute a full tile into a scratch buffer, then add (or
+	// copy) the valid part. set never yields −0, so copying gives the
+	// bits of adding to a cleared C.
 	t := buf.c[:f.mr*f.nr]
-	clear(t)
-	f.kernel(kc, as, bs, t, f.nr, alpha)
+	f.set(kc, as, bs, t, f.nr, alpha)
 	for i := 0; i < mr; i++ {
 		crow := c[co+i*ldc : co+i*ldc+nr]
+		trow := t[i*f.nr : i*f.nr+nr]
+		if set {
+			copy(crow, trow)
+			continue
+		}
 		for j := range crow {
-			crow[j] += t[i*f.nr+j]
+			crow[j] += trow[j]
 		}
 	}
 }
@@ -490,6 +505,15 @@ func packB16Generic(dst, src []float32, ldb, kc int) {
 // gemmKernelGeneric adds alpha·(6×kc sliver of A)·(kc×16 sliver of B) to
 // the 6×16 tile of c with row stride ldc.
 func gemmKernelGeneric(kc int, a, b, c []float32, ldc int, alpha float32) {
+	gemmGeneric6x16(kc, a, b, c, ldc, alpha, false)
+}
+
+// gemmKernelGenericSet stores that product in the tile (C not read).
+func gemmKernelGenericSet(kc int, a, b, c []float32, ldc int, alpha float32) {
+	gemmGeneric6x16(kc, a, b, c, ldc, alpha, true)
+}
+
+func gemmGeneric6x16(kc int, a, b, c []float32, ldc int, alpha float32, set bool) {
 	const mr, nr = 6, 16
 	var acc [mr][nr]float32
 	a = a[:kc*mr]
@@ -511,7 +535,16 @@ func gemmKernelGeneric(kc int, a, b, c []float32, ldc int, alpha float32) {
 	for r := 0; r < mr; r++ {
 		crow := c[r*ldc : r*ldc+nr]
 		for j := range crow {
-			crow[j] += alpha * acc[r][j]
+			if set {
+				// 0 + x: the sum with a cleared C, which turns −0 into +0.
+				v := alpha * acc[r][j]
+				if v == 0 {
+					v = 0
+				}
+				crow[j] = v
+			} else {
+				crow[j] += alpha * acc[r][j]
+			}
 		}
 	}
 }

@@ -71,13 +71,13 @@ func MatMulPacked(c, a []float32, w *PackedB, m int, accumulate bool) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if !accumulate {
-		clear(c)
-	}
 	if k == 0 {
+		if !accumulate {
+			clear(c)
+		}
 		return
 	}
-	sgemmPackedB(m, a, k, w, c, n)
+	sgemmPackedB(m, a, k, w, c, n, !accumulate)
 }
 
 // packedAPool holds the buffers for the packed activations.
@@ -87,8 +87,9 @@ var packedAPool = sync.Pool{New: func() any { return new([]float32) }}
 // another, each as packA lays out an MC block), then goroutines take
 // chunks of W's rows: for each KC block, each NR sliver of W (in L1) is
 // multiplied with every MR sliver of A (in L2), so W streams from memory
-// once per call.
-func sgemmPackedB(m int, a []float32, lda int, w *PackedB, c []float32, ldc int) {
+// once per call. set: the first KC block stores into C instead of adding
+// (C = A·Wᵀ).
+func sgemmPackedB(m int, a []float32, lda int, w *PackedB, c []float32, ldc int, set bool) {
 	f := w.f
 	mr, nr := f.mr, f.nr
 	n, k := w.n, w.k
@@ -118,7 +119,7 @@ func sgemmPackedB(m int, a []float32, lda int, w *PackedB, c []float32, ldc int)
 			for jr := lo; jr < hi; jr += nr {
 				b := bs[jr*kc : jr*kc+kc*nr]
 				for ir := 0; ir < m; ir += mr {
-					gemmTile(f, buf, kc, as[ir*kc:ir*kc+kc*mr], b, c, ir*ldc+jr, ldc, min(mr, m-ir), min(nr, n-jr), 1)
+					gemmTile(f, buf, kc, as[ir*kc:ir*kc+kc*mr], b, c, ir*ldc+jr, ldc, min(mr, m-ir), min(nr, n-jr), 1, set && pc == 0)
 				}
 			}
 		}

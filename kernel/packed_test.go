@@ -166,3 +166,41 @@ func TestInterleave8(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmSetMatchesCleared checks that a product with beta = 0, whose
+// first KC block stores into C without reading it (gemmFamily.set), has
+// the bits of the same product added to a C of zeros (beta = 1), for
+// every family, at edges, with a negative alpha and a zero row of A
+// (whose products are −0 before they meet C's +0).
+func TestGemmSetMatchesCleared(t *testing.T) {
+	saved := gemmFam
+	defer func() { gemmFam = saved }()
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, s := range [][3]int{{37, 70, 300}, {200, 150, 513}, {64, 64, 256}, {5, 3, 7}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randVec(rng, m*k), randVec(rng, n*k)
+		clear(a[:k]) // row 0 of A is zero
+		for _, f := range gemmTestFamilies() {
+			gemmFam = f
+			for _, alpha := range []float32{1, -1.5} {
+				got := make([]float32, m*n)
+				for i := range got {
+					got[i] = float32(math.NaN()) // beta = 0: never read
+				}
+				Sgemm(false, true, m, n, k, alpha, a, k, b, k, 0, got, n)
+				want := make([]float32, m*n)
+				Sgemm(false, true, m, n, k, alpha, a, k, b, k, 1, want, n)
+				p := make([]float32, m*n)
+				MatMulPacked(p, a, PackB(b, n, k), m, false)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %dx%dx%d alpha %v: beta 0 and beta 1 on zeros differ at %d: %v, %v", f.name, m, n, k, alpha, i, got[i], want[i])
+					}
+					if alpha == 1 && math.Float32bits(p[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %dx%dx%d: MatMulPacked and Sgemm differ at %d: %v, %v", f.name, m, n, k, i, p[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
