@@ -22,17 +22,7 @@ import (
 const q8kBytes = 292
 
 // cmemSeq defines a 32-byte constant from its bytes.
-func cmemSeq(name string, v [32]byte) Mem {
-	if m, ok := expConstMem[name]; ok {
-		return m
-	}
-	m := GLOBL(name, RODATA|NOPTR)
-	for k, b := range v {
-		DATA(k, U8(b))
-	}
-	expConstMem[name] = m
-	return m
-}
+func cmemSeq(name string, v [32]byte) Mem { return cmemRaw(name, v[:]) }
 
 // wordBcast is the VPSHUFB mask that copies word lo to every word of the
 // low 128-bit lane and word hi to every word of the high lane.
@@ -473,12 +463,19 @@ func iq4Kernels() {
 		ADDQ(U32(bb), w)
 		ADDQ(U32(xb), xp)
 		JMP(LabelRef(name + "_blk"))
-		Label(name + "_rowdone")
-		VMOVSS(hsum(acc), Mem{Base: y})
-		ADDQ(U8(4), y)
-		JMP(LabelRef(name + "_row"))
-		Label(name + "_end")
-		VZEROUPPER()
-		RET()
+		rowEnd(name, y, acc)
 	}
+}
+
+// rowEnd emits the end of a one-row kernel's loops: at name_rowdone the
+// sum of acc's eight lanes (hsum) stored at y, y advanced, back to
+// name_row; then name_end, where the kernel returns.
+func rowEnd(name string, y reg.Register, acc reg.VecVirtual) {
+	Label(name + "_rowdone")
+	VMOVSS(hsum(acc), Mem{Base: y})
+	ADDQ(U8(4), y)
+	JMP(LabelRef(name + "_row"))
+	Label(name + "_end")
+	VZEROUPPER()
+	RET()
 }

@@ -48,6 +48,7 @@ func main() {
 	halfDotKernels()
 	halfGemvKernels()
 	kquantKernels()
+	kquant512Kernels()
 	iq4Kernels()
 	Generate()
 }

@@ -227,6 +227,9 @@ func gemvQ6KQ8KAsm(y []float32, w []byte, xq []byte)
 func gemmQ6KQ8Kx4Asm(y []float32, ldy int, w []byte, xq []byte, m int)
 
 //go:noescape
+func gemvQ6KQ8KZAsm(y []float32, w []byte, xq []byte, c []int16)
+
+//go:noescape
 func gemvIQ4XSQ8KAsm(y []float32, w []byte, xq []byte)
 
 //go:noescape

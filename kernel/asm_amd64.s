@@ -8673,6 +8673,627 @@ gemmQ6KQ8Kx4Asm_end:
 	VZEROUPPER
 	RET
 
+// func gemvQ6KQ8KZAsm(y []float32, w []byte, xq []byte, c []int16)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VNNI, F16C, FMA3
+TEXT ·gemvQ6KQ8KZAsm(SB), NOSPLIT, $0-96
+	MOVQ      y_base+0(FP), AX
+	MOVQ      w_base+24(FP), CX
+	MOVQ      xq_base+48(FP), DX
+	MOVQ      c_base+72(FP), BX
+	MOVQ      y_len+8(FP), SI
+	MOVQ      xq_len+56(FP), DI
+	LEAQ      (DX)(DI*1), DI
+	LEAQ      (AX)(SI*4), SI
+	VMOVDQU64 nib15x64<>+0(SB), Z0
+	VMOVDQU64 q6hmask<>+0(SB), Z1
+	VMOVDQU64 q6rot01<>+0(SB), Z2
+	VMOVDQU64 q6rot23<>+0(SB), Z3
+	VMOVDQU64 q6scidx0<>+0(SB), Z4
+	VMOVDQU64 q6scidx1<>+0(SB), Z5
+	VMOVDQU64 q6scidx2<>+0(SB), Z6
+	VMOVDQU64 q6scidx3<>+0(SB), Z7
+
+gemvQ6KQ8KZAsm_row:
+	CMPQ   AX, SI
+	JAE    gemvQ6KQ8KZAsm_end
+	VXORPS Y8, Y8, Y8
+	MOVQ   DX, R8
+	MOVQ   BX, R9
+
+gemvQ6KQ8KZAsm_blk:
+	CMPQ            R8, DI
+	JAE             gemvQ6KQ8KZAsm_rowdone
+	VPMOVSXBW       192(CX), Y9
+	VPXORD          Z10, Z10, Z10
+	VBROADCASTI64X4 128(CX), Z11
+	VPANDD          Z1, Z11, Z11
+	VMOVDQU64       (CX), Z12
+	VPROLVQ         Z2, Z11, Z13
+	VPTERNLOGD      $0xd8, Z0, Z12, Z13
+	VPMADDUBSW      4(R8), Z13, Z13
+	VPSUBW          (R9), Z13, Z13
+	VPERMW          Z9, Z4, Z14
+	VPDPWSSD        Z14, Z13, Z10
+	VPSRLW          $0x04, Z12, Z12
+	VPROLVQ         Z3, Z11, Z11
+	VPTERNLOGD      $0xd8, Z0, Z12, Z11
+	VPMADDUBSW      68(R8), Z11, Z11
+	VPSUBW          64(R9), Z11, Z11
+	VPERMW          Z9, Z5, Z12
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 160(CX), Z11
+	VPANDD          Z1, Z11, Z11
+	VMOVDQU64       64(CX), Z12
+	VPROLVQ         Z2, Z11, Z13
+	VPTERNLOGD      $0xd8, Z0, Z12, Z13
+	VPMADDUBSW      132(R8), Z13, Z13
+	VPSUBW          128(R9), Z13, Z13
+	VPERMW          Z9, Z6, Z14
+	VPDPWSSD        Z14, Z13, Z10
+	VPSRLW          $0x04, Z12, Z12
+	VPROLVQ         Z3, Z11, Z11
+	VPTERNLOGD      $0xd8, Z0, Z12, Z11
+	VPMADDUBSW      196(R8), Z11, Z11
+	VPSUBW          192(R9), Z11, Z11
+	VPERMW          Z9, Z7, Z12
+	VPDPWSSD        Z12, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y9
+	VPADDD          Y9, Y10, Y9
+	VCVTDQ2PS       Y9, Y9
+	MOVWLZX         208(CX), R10
+	VMOVD           R10, X11
+	VCVTPH2PS       X11, X11
+	VMULSS          (R8), X11, X11
+	VBROADCASTSS    X11, Y11
+	VFMADD231PS     Y9, Y11, Y8
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000124, R8
+	ADDQ            $0x00000100, R9
+	JMP             gemvQ6KQ8KZAsm_blk
+
+gemvQ6KQ8KZAsm_rowdone:
+	VEXTRACTF128 $0x01, Y8, X9
+	VADDPS       X9, X8, X9
+	VMOVHLPS     X9, X9, X8
+	VADDPS       X8, X9, X9
+	VMOVSHDUP    X9, X8
+	VADDSS       X8, X9, X9
+	VMOVSS       X9, (AX)
+	ADDQ         $0x04, AX
+	JMP          gemvQ6KQ8KZAsm_row
+
+gemvQ6KQ8KZAsm_end:
+	VZEROUPPER
+	RET
+
+DATA nib15x64<>+0(SB)/1, $0x0f
+DATA nib15x64<>+1(SB)/1, $0x0f
+DATA nib15x64<>+2(SB)/1, $0x0f
+DATA nib15x64<>+3(SB)/1, $0x0f
+DATA nib15x64<>+4(SB)/1, $0x0f
+DATA nib15x64<>+5(SB)/1, $0x0f
+DATA nib15x64<>+6(SB)/1, $0x0f
+DATA nib15x64<>+7(SB)/1, $0x0f
+DATA nib15x64<>+8(SB)/1, $0x0f
+DATA nib15x64<>+9(SB)/1, $0x0f
+DATA nib15x64<>+10(SB)/1, $0x0f
+DATA nib15x64<>+11(SB)/1, $0x0f
+DATA nib15x64<>+12(SB)/1, $0x0f
+DATA nib15x64<>+13(SB)/1, $0x0f
+DATA nib15x64<>+14(SB)/1, $0x0f
+DATA nib15x64<>+15(SB)/1, $0x0f
+DATA nib15x64<>+16(SB)/1, $0x0f
+DATA nib15x64<>+17(SB)/1, $0x0f
+DATA nib15x64<>+18(SB)/1, $0x0f
+DATA nib15x64<>+19(SB)/1, $0x0f
+DATA nib15x64<>+20(SB)/1, $0x0f
+DATA nib15x64<>+21(SB)/1, $0x0f
+DATA nib15x64<>+22(SB)/1, $0x0f
+DATA nib15x64<>+23(SB)/1, $0x0f
+DATA nib15x64<>+24(SB)/1, $0x0f
+DATA nib15x64<>+25(SB)/1, $0x0f
+DATA nib15x64<>+26(SB)/1, $0x0f
+DATA nib15x64<>+27(SB)/1, $0x0f
+DATA nib15x64<>+28(SB)/1, $0x0f
+DATA nib15x64<>+29(SB)/1, $0x0f
+DATA nib15x64<>+30(SB)/1, $0x0f
+DATA nib15x64<>+31(SB)/1, $0x0f
+DATA nib15x64<>+32(SB)/1, $0x0f
+DATA nib15x64<>+33(SB)/1, $0x0f
+DATA nib15x64<>+34(SB)/1, $0x0f
+DATA nib15x64<>+35(SB)/1, $0x0f
+DATA nib15x64<>+36(SB)/1, $0x0f
+DATA nib15x64<>+37(SB)/1, $0x0f
+DATA nib15x64<>+38(SB)/1, $0x0f
+DATA nib15x64<>+39(SB)/1, $0x0f
+DATA nib15x64<>+40(SB)/1, $0x0f
+DATA nib15x64<>+41(SB)/1, $0x0f
+DATA nib15x64<>+42(SB)/1, $0x0f
+DATA nib15x64<>+43(SB)/1, $0x0f
+DATA nib15x64<>+44(SB)/1, $0x0f
+DATA nib15x64<>+45(SB)/1, $0x0f
+DATA nib15x64<>+46(SB)/1, $0x0f
+DATA nib15x64<>+47(SB)/1, $0x0f
+DATA nib15x64<>+48(SB)/1, $0x0f
+DATA nib15x64<>+49(SB)/1, $0x0f
+DATA nib15x64<>+50(SB)/1, $0x0f
+DATA nib15x64<>+51(SB)/1, $0x0f
+DATA nib15x64<>+52(SB)/1, $0x0f
+DATA nib15x64<>+53(SB)/1, $0x0f
+DATA nib15x64<>+54(SB)/1, $0x0f
+DATA nib15x64<>+55(SB)/1, $0x0f
+DATA nib15x64<>+56(SB)/1, $0x0f
+DATA nib15x64<>+57(SB)/1, $0x0f
+DATA nib15x64<>+58(SB)/1, $0x0f
+DATA nib15x64<>+59(SB)/1, $0x0f
+DATA nib15x64<>+60(SB)/1, $0x0f
+DATA nib15x64<>+61(SB)/1, $0x0f
+DATA nib15x64<>+62(SB)/1, $0x0f
+DATA nib15x64<>+63(SB)/1, $0x0f
+GLOBL nib15x64<>(SB), RODATA|NOPTR, $64
+
+DATA q6hmask<>+0(SB)/1, $0x33
+DATA q6hmask<>+1(SB)/1, $0x33
+DATA q6hmask<>+2(SB)/1, $0x33
+DATA q6hmask<>+3(SB)/1, $0x33
+DATA q6hmask<>+4(SB)/1, $0x33
+DATA q6hmask<>+5(SB)/1, $0x33
+DATA q6hmask<>+6(SB)/1, $0x33
+DATA q6hmask<>+7(SB)/1, $0x33
+DATA q6hmask<>+8(SB)/1, $0x33
+DATA q6hmask<>+9(SB)/1, $0x33
+DATA q6hmask<>+10(SB)/1, $0x33
+DATA q6hmask<>+11(SB)/1, $0x33
+DATA q6hmask<>+12(SB)/1, $0x33
+DATA q6hmask<>+13(SB)/1, $0x33
+DATA q6hmask<>+14(SB)/1, $0x33
+DATA q6hmask<>+15(SB)/1, $0x33
+DATA q6hmask<>+16(SB)/1, $0x33
+DATA q6hmask<>+17(SB)/1, $0x33
+DATA q6hmask<>+18(SB)/1, $0x33
+DATA q6hmask<>+19(SB)/1, $0x33
+DATA q6hmask<>+20(SB)/1, $0x33
+DATA q6hmask<>+21(SB)/1, $0x33
+DATA q6hmask<>+22(SB)/1, $0x33
+DATA q6hmask<>+23(SB)/1, $0x33
+DATA q6hmask<>+24(SB)/1, $0x33
+DATA q6hmask<>+25(SB)/1, $0x33
+DATA q6hmask<>+26(SB)/1, $0x33
+DATA q6hmask<>+27(SB)/1, $0x33
+DATA q6hmask<>+28(SB)/1, $0x33
+DATA q6hmask<>+29(SB)/1, $0x33
+DATA q6hmask<>+30(SB)/1, $0x33
+DATA q6hmask<>+31(SB)/1, $0x33
+DATA q6hmask<>+32(SB)/1, $0xcc
+DATA q6hmask<>+33(SB)/1, $0xcc
+DATA q6hmask<>+34(SB)/1, $0xcc
+DATA q6hmask<>+35(SB)/1, $0xcc
+DATA q6hmask<>+36(SB)/1, $0xcc
+DATA q6hmask<>+37(SB)/1, $0xcc
+DATA q6hmask<>+38(SB)/1, $0xcc
+DATA q6hmask<>+39(SB)/1, $0xcc
+DATA q6hmask<>+40(SB)/1, $0xcc
+DATA q6hmask<>+41(SB)/1, $0xcc
+DATA q6hmask<>+42(SB)/1, $0xcc
+DATA q6hmask<>+43(SB)/1, $0xcc
+DATA q6hmask<>+44(SB)/1, $0xcc
+DATA q6hmask<>+45(SB)/1, $0xcc
+DATA q6hmask<>+46(SB)/1, $0xcc
+DATA q6hmask<>+47(SB)/1, $0xcc
+DATA q6hmask<>+48(SB)/1, $0xcc
+DATA q6hmask<>+49(SB)/1, $0xcc
+DATA q6hmask<>+50(SB)/1, $0xcc
+DATA q6hmask<>+51(SB)/1, $0xcc
+DATA q6hmask<>+52(SB)/1, $0xcc
+DATA q6hmask<>+53(SB)/1, $0xcc
+DATA q6hmask<>+54(SB)/1, $0xcc
+DATA q6hmask<>+55(SB)/1, $0xcc
+DATA q6hmask<>+56(SB)/1, $0xcc
+DATA q6hmask<>+57(SB)/1, $0xcc
+DATA q6hmask<>+58(SB)/1, $0xcc
+DATA q6hmask<>+59(SB)/1, $0xcc
+DATA q6hmask<>+60(SB)/1, $0xcc
+DATA q6hmask<>+61(SB)/1, $0xcc
+DATA q6hmask<>+62(SB)/1, $0xcc
+DATA q6hmask<>+63(SB)/1, $0xcc
+GLOBL q6hmask<>(SB), RODATA|NOPTR, $64
+
+DATA q6rot01<>+0(SB)/1, $0x04
+DATA q6rot01<>+1(SB)/1, $0x00
+DATA q6rot01<>+2(SB)/1, $0x00
+DATA q6rot01<>+3(SB)/1, $0x00
+DATA q6rot01<>+4(SB)/1, $0x00
+DATA q6rot01<>+5(SB)/1, $0x00
+DATA q6rot01<>+6(SB)/1, $0x00
+DATA q6rot01<>+7(SB)/1, $0x00
+DATA q6rot01<>+8(SB)/1, $0x04
+DATA q6rot01<>+9(SB)/1, $0x00
+DATA q6rot01<>+10(SB)/1, $0x00
+DATA q6rot01<>+11(SB)/1, $0x00
+DATA q6rot01<>+12(SB)/1, $0x00
+DATA q6rot01<>+13(SB)/1, $0x00
+DATA q6rot01<>+14(SB)/1, $0x00
+DATA q6rot01<>+15(SB)/1, $0x00
+DATA q6rot01<>+16(SB)/1, $0x04
+DATA q6rot01<>+17(SB)/1, $0x00
+DATA q6rot01<>+18(SB)/1, $0x00
+DATA q6rot01<>+19(SB)/1, $0x00
+DATA q6rot01<>+20(SB)/1, $0x00
+DATA q6rot01<>+21(SB)/1, $0x00
+DATA q6rot01<>+22(SB)/1, $0x00
+DATA q6rot01<>+23(SB)/1, $0x00
+DATA q6rot01<>+24(SB)/1, $0x04
+DATA q6rot01<>+25(SB)/1, $0x00
+DATA q6rot01<>+26(SB)/1, $0x00
+DATA q6rot01<>+27(SB)/1, $0x00
+DATA q6rot01<>+28(SB)/1, $0x00
+DATA q6rot01<>+29(SB)/1, $0x00
+DATA q6rot01<>+30(SB)/1, $0x00
+DATA q6rot01<>+31(SB)/1, $0x00
+DATA q6rot01<>+32(SB)/1, $0x02
+DATA q6rot01<>+33(SB)/1, $0x00
+DATA q6rot01<>+34(SB)/1, $0x00
+DATA q6rot01<>+35(SB)/1, $0x00
+DATA q6rot01<>+36(SB)/1, $0x00
+DATA q6rot01<>+37(SB)/1, $0x00
+DATA q6rot01<>+38(SB)/1, $0x00
+DATA q6rot01<>+39(SB)/1, $0x00
+DATA q6rot01<>+40(SB)/1, $0x02
+DATA q6rot01<>+41(SB)/1, $0x00
+DATA q6rot01<>+42(SB)/1, $0x00
+DATA q6rot01<>+43(SB)/1, $0x00
+DATA q6rot01<>+44(SB)/1, $0x00
+DATA q6rot01<>+45(SB)/1, $0x00
+DATA q6rot01<>+46(SB)/1, $0x00
+DATA q6rot01<>+47(SB)/1, $0x00
+DATA q6rot01<>+48(SB)/1, $0x02
+DATA q6rot01<>+49(SB)/1, $0x00
+DATA q6rot01<>+50(SB)/1, $0x00
+DATA q6rot01<>+51(SB)/1, $0x00
+DATA q6rot01<>+52(SB)/1, $0x00
+DATA q6rot01<>+53(SB)/1, $0x00
+DATA q6rot01<>+54(SB)/1, $0x00
+DATA q6rot01<>+55(SB)/1, $0x00
+DATA q6rot01<>+56(SB)/1, $0x02
+DATA q6rot01<>+57(SB)/1, $0x00
+DATA q6rot01<>+58(SB)/1, $0x00
+DATA q6rot01<>+59(SB)/1, $0x00
+DATA q6rot01<>+60(SB)/1, $0x00
+DATA q6rot01<>+61(SB)/1, $0x00
+DATA q6rot01<>+62(SB)/1, $0x00
+DATA q6rot01<>+63(SB)/1, $0x00
+GLOBL q6rot01<>(SB), RODATA|NOPTR, $64
+
+DATA q6rot23<>+0(SB)/1, $0x00
+DATA q6rot23<>+1(SB)/1, $0x00
+DATA q6rot23<>+2(SB)/1, $0x00
+DATA q6rot23<>+3(SB)/1, $0x00
+DATA q6rot23<>+4(SB)/1, $0x00
+DATA q6rot23<>+5(SB)/1, $0x00
+DATA q6rot23<>+6(SB)/1, $0x00
+DATA q6rot23<>+7(SB)/1, $0x00
+DATA q6rot23<>+8(SB)/1, $0x00
+DATA q6rot23<>+9(SB)/1, $0x00
+DATA q6rot23<>+10(SB)/1, $0x00
+DATA q6rot23<>+11(SB)/1, $0x00
+DATA q6rot23<>+12(SB)/1, $0x00
+DATA q6rot23<>+13(SB)/1, $0x00
+DATA q6rot23<>+14(SB)/1, $0x00
+DATA q6rot23<>+15(SB)/1, $0x00
+DATA q6rot23<>+16(SB)/1, $0x00
+DATA q6rot23<>+17(SB)/1, $0x00
+DATA q6rot23<>+18(SB)/1, $0x00
+DATA q6rot23<>+19(SB)/1, $0x00
+DATA q6rot23<>+20(SB)/1, $0x00
+DATA q6rot23<>+21(SB)/1, $0x00
+DATA q6rot23<>+22(SB)/1, $0x00
+DATA q6rot23<>+23(SB)/1, $0x00
+DATA q6rot23<>+24(SB)/1, $0x00
+DATA q6rot23<>+25(SB)/1, $0x00
+DATA q6rot23<>+26(SB)/1, $0x00
+DATA q6rot23<>+27(SB)/1, $0x00
+DATA q6rot23<>+28(SB)/1, $0x00
+DATA q6rot23<>+29(SB)/1, $0x00
+DATA q6rot23<>+30(SB)/1, $0x00
+DATA q6rot23<>+31(SB)/1, $0x00
+DATA q6rot23<>+32(SB)/1, $0x3e
+DATA q6rot23<>+33(SB)/1, $0x00
+DATA q6rot23<>+34(SB)/1, $0x00
+DATA q6rot23<>+35(SB)/1, $0x00
+DATA q6rot23<>+36(SB)/1, $0x00
+DATA q6rot23<>+37(SB)/1, $0x00
+DATA q6rot23<>+38(SB)/1, $0x00
+DATA q6rot23<>+39(SB)/1, $0x00
+DATA q6rot23<>+40(SB)/1, $0x3e
+DATA q6rot23<>+41(SB)/1, $0x00
+DATA q6rot23<>+42(SB)/1, $0x00
+DATA q6rot23<>+43(SB)/1, $0x00
+DATA q6rot23<>+44(SB)/1, $0x00
+DATA q6rot23<>+45(SB)/1, $0x00
+DATA q6rot23<>+46(SB)/1, $0x00
+DATA q6rot23<>+47(SB)/1, $0x00
+DATA q6rot23<>+48(SB)/1, $0x3e
+DATA q6rot23<>+49(SB)/1, $0x00
+DATA q6rot23<>+50(SB)/1, $0x00
+DATA q6rot23<>+51(SB)/1, $0x00
+DATA q6rot23<>+52(SB)/1, $0x00
+DATA q6rot23<>+53(SB)/1, $0x00
+DATA q6rot23<>+54(SB)/1, $0x00
+DATA q6rot23<>+55(SB)/1, $0x00
+DATA q6rot23<>+56(SB)/1, $0x3e
+DATA q6rot23<>+57(SB)/1, $0x00
+DATA q6rot23<>+58(SB)/1, $0x00
+DATA q6rot23<>+59(SB)/1, $0x00
+DATA q6rot23<>+60(SB)/1, $0x00
+DATA q6rot23<>+61(SB)/1, $0x00
+DATA q6rot23<>+62(SB)/1, $0x00
+DATA q6rot23<>+63(SB)/1, $0x00
+GLOBL q6rot23<>(SB), RODATA|NOPTR, $64
+
+DATA q6scidx0<>+0(SB)/1, $0x00
+DATA q6scidx0<>+1(SB)/1, $0x00
+DATA q6scidx0<>+2(SB)/1, $0x00
+DATA q6scidx0<>+3(SB)/1, $0x00
+DATA q6scidx0<>+4(SB)/1, $0x00
+DATA q6scidx0<>+5(SB)/1, $0x00
+DATA q6scidx0<>+6(SB)/1, $0x00
+DATA q6scidx0<>+7(SB)/1, $0x00
+DATA q6scidx0<>+8(SB)/1, $0x00
+DATA q6scidx0<>+9(SB)/1, $0x00
+DATA q6scidx0<>+10(SB)/1, $0x00
+DATA q6scidx0<>+11(SB)/1, $0x00
+DATA q6scidx0<>+12(SB)/1, $0x00
+DATA q6scidx0<>+13(SB)/1, $0x00
+DATA q6scidx0<>+14(SB)/1, $0x00
+DATA q6scidx0<>+15(SB)/1, $0x00
+DATA q6scidx0<>+16(SB)/1, $0x01
+DATA q6scidx0<>+17(SB)/1, $0x00
+DATA q6scidx0<>+18(SB)/1, $0x01
+DATA q6scidx0<>+19(SB)/1, $0x00
+DATA q6scidx0<>+20(SB)/1, $0x01
+DATA q6scidx0<>+21(SB)/1, $0x00
+DATA q6scidx0<>+22(SB)/1, $0x01
+DATA q6scidx0<>+23(SB)/1, $0x00
+DATA q6scidx0<>+24(SB)/1, $0x01
+DATA q6scidx0<>+25(SB)/1, $0x00
+DATA q6scidx0<>+26(SB)/1, $0x01
+DATA q6scidx0<>+27(SB)/1, $0x00
+DATA q6scidx0<>+28(SB)/1, $0x01
+DATA q6scidx0<>+29(SB)/1, $0x00
+DATA q6scidx0<>+30(SB)/1, $0x01
+DATA q6scidx0<>+31(SB)/1, $0x00
+DATA q6scidx0<>+32(SB)/1, $0x02
+DATA q6scidx0<>+33(SB)/1, $0x00
+DATA q6scidx0<>+34(SB)/1, $0x02
+DATA q6scidx0<>+35(SB)/1, $0x00
+DATA q6scidx0<>+36(SB)/1, $0x02
+DATA q6scidx0<>+37(SB)/1, $0x00
+DATA q6scidx0<>+38(SB)/1, $0x02
+DATA q6scidx0<>+39(SB)/1, $0x00
+DATA q6scidx0<>+40(SB)/1, $0x02
+DATA q6scidx0<>+41(SB)/1, $0x00
+DATA q6scidx0<>+42(SB)/1, $0x02
+DATA q6scidx0<>+43(SB)/1, $0x00
+DATA q6scidx0<>+44(SB)/1, $0x02
+DATA q6scidx0<>+45(SB)/1, $0x00
+DATA q6scidx0<>+46(SB)/1, $0x02
+DATA q6scidx0<>+47(SB)/1, $0x00
+DATA q6scidx0<>+48(SB)/1, $0x03
+DATA q6scidx0<>+49(SB)/1, $0x00
+DATA q6scidx0<>+50(SB)/1, $0x03
+DATA q6scidx0<>+51(SB)/1, $0x00
+DATA q6scidx0<>+52(SB)/1, $0x03
+DATA q6scidx0<>+53(SB)/1, $0x00
+DATA q6scidx0<>+54(SB)/1, $0x03
+DATA q6scidx0<>+55(SB)/1, $0x00
+DATA q6scidx0<>+56(SB)/1, $0x03
+DATA q6scidx0<>+57(SB)/1, $0x00
+DATA q6scidx0<>+58(SB)/1, $0x03
+DATA q6scidx0<>+59(SB)/1, $0x00
+DATA q6scidx0<>+60(SB)/1, $0x03
+DATA q6scidx0<>+61(SB)/1, $0x00
+DATA q6scidx0<>+62(SB)/1, $0x03
+DATA q6scidx0<>+63(SB)/1, $0x00
+GLOBL q6scidx0<>(SB), RODATA|NOPTR, $64
+
+DATA q6scidx1<>+0(SB)/1, $0x04
+DATA q6scidx1<>+1(SB)/1, $0x00
+DATA q6scidx1<>+2(SB)/1, $0x04
+DATA q6scidx1<>+3(SB)/1, $0x00
+DATA q6scidx1<>+4(SB)/1, $0x04
+DATA q6scidx1<>+5(SB)/1, $0x00
+DATA q6scidx1<>+6(SB)/1, $0x04
+DATA q6scidx1<>+7(SB)/1, $0x00
+DATA q6scidx1<>+8(SB)/1, $0x04
+DATA q6scidx1<>+9(SB)/1, $0x00
+DATA q6scidx1<>+10(SB)/1, $0x04
+DATA q6scidx1<>+11(SB)/1, $0x00
+DATA q6scidx1<>+12(SB)/1, $0x04
+DATA q6scidx1<>+13(SB)/1, $0x00
+DATA q6scidx1<>+14(SB)/1, $0x04
+DATA q6scidx1<>+15(SB)/1, $0x00
+DATA q6scidx1<>+16(SB)/1, $0x05
+DATA q6scidx1<>+17(SB)/1, $0x00
+DATA q6scidx1<>+18(SB)/1, $0x05
+DATA q6scidx1<>+19(SB)/1, $0x00
+DATA q6scidx1<>+20(SB)/1, $0x05
+DATA q6scidx1<>+21(SB)/1, $0x00
+DATA q6scidx1<>+22(SB)/1, $0x05
+DATA q6scidx1<>+23(SB)/1, $0x00
+DATA q6scidx1<>+24(SB)/1, $0x05
+DATA q6scidx1<>+25(SB)/1, $0x00
+DATA q6scidx1<>+26(SB)/1, $0x05
+DATA q6scidx1<>+27(SB)/1, $0x00
+DATA q6scidx1<>+28(SB)/1, $0x05
+DATA q6scidx1<>+29(SB)/1, $0x00
+DATA q6scidx1<>+30(SB)/1, $0x05
+DATA q6scidx1<>+31(SB)/1, $0x00
+DATA q6scidx1<>+32(SB)/1, $0x06
+DATA q6scidx1<>+33(SB)/1, $0x00
+DATA q6scidx1<>+34(SB)/1, $0x06
+DATA q6scidx1<>+35(SB)/1, $0x00
+DATA q6scidx1<>+36(SB)/1, $0x06
+DATA q6scidx1<>+37(SB)/1, $0x00
+DATA q6scidx1<>+38(SB)/1, $0x06
+DATA q6scidx1<>+39(SB)/1, $0x00
+DATA q6scidx1<>+40(SB)/1, $0x06
+DATA q6scidx1<>+41(SB)/1, $0x00
+DATA q6scidx1<>+42(SB)/1, $0x06
+DATA q6scidx1<>+43(SB)/1, $0x00
+DATA q6scidx1<>+44(SB)/1, $0x06
+DATA q6scidx1<>+45(SB)/1, $0x00
+DATA q6scidx1<>+46(SB)/1, $0x06
+DATA q6scidx1<>+47(SB)/1, $0x00
+DATA q6scidx1<>+48(SB)/1, $0x07
+DATA q6scidx1<>+49(SB)/1, $0x00
+DATA q6scidx1<>+50(SB)/1, $0x07
+DATA q6scidx1<>+51(SB)/1, $0x00
+DATA q6scidx1<>+52(SB)/1, $0x07
+DATA q6scidx1<>+53(SB)/1, $0x00
+DATA q6scidx1<>+54(SB)/1, $0x07
+DATA q6scidx1<>+55(SB)/1, $0x00
+DATA q6scidx1<>+56(SB)/1, $0x07
+DATA q6scidx1<>+57(SB)/1, $0x00
+DATA q6scidx1<>+58(SB)/1, $0x07
+DATA q6scidx1<>+59(SB)/1, $0x00
+DATA q6scidx1<>+60(SB)/1, $0x07
+DATA q6scidx1<>+61(SB)/1, $0x00
+DATA q6scidx1<>+62(SB)/1, $0x07
+DATA q6scidx1<>+63(SB)/1, $0x00
+GLOBL q6scidx1<>(SB), RODATA|NOPTR, $64
+
+DATA q6scidx2<>+0(SB)/1, $0x08
+DATA q6scidx2<>+1(SB)/1, $0x00
+DATA q6scidx2<>+2(SB)/1, $0x08
+DATA q6scidx2<>+3(SB)/1, $0x00
+DATA q6scidx2<>+4(SB)/1, $0x08
+DATA q6scidx2<>+5(SB)/1, $0x00
+DATA q6scidx2<>+6(SB)/1, $0x08
+DATA q6scidx2<>+7(SB)/1, $0x00
+DATA q6scidx2<>+8(SB)/1, $0x08
+DATA q6scidx2<>+9(SB)/1, $0x00
+DATA q6scidx2<>+10(SB)/1, $0x08
+DATA q6scidx2<>+11(SB)/1, $0x00
+DATA q6scidx2<>+12(SB)/1, $0x08
+DATA q6scidx2<>+13(SB)/1, $0x00
+DATA q6scidx2<>+14(SB)/1, $0x08
+DATA q6scidx2<>+15(SB)/1, $0x00
+DATA q6scidx2<>+16(SB)/1, $0x09
+DATA q6scidx2<>+17(SB)/1, $0x00
+DATA q6scidx2<>+18(SB)/1, $0x09
+DATA q6scidx2<>+19(SB)/1, $0x00
+DATA q6scidx2<>+20(SB)/1, $0x09
+DATA q6scidx2<>+21(SB)/1, $0x00
+DATA q6scidx2<>+22(SB)/1, $0x09
+DATA q6scidx2<>+23(SB)/1, $0x00
+DATA q6scidx2<>+24(SB)/1, $0x09
+DATA q6scidx2<>+25(SB)/1, $0x00
+DATA q6scidx2<>+26(SB)/1, $0x09
+DATA q6scidx2<>+27(SB)/1, $0x00
+DATA q6scidx2<>+28(SB)/1, $0x09
+DATA q6scidx2<>+29(SB)/1, $0x00
+DATA q6scidx2<>+30(SB)/1, $0x09
+DATA q6scidx2<>+31(SB)/1, $0x00
+DATA q6scidx2<>+32(SB)/1, $0x0a
+DATA q6scidx2<>+33(SB)/1, $0x00
+DATA q6scidx2<>+34(SB)/1, $0x0a
+DATA q6scidx2<>+35(SB)/1, $0x00
+DATA q6scidx2<>+36(SB)/1, $0x0a
+DATA q6scidx2<>+37(SB)/1, $0x00
+DATA q6scidx2<>+38(SB)/1, $0x0a
+DATA q6scidx2<>+39(SB)/1, $0x00
+DATA q6scidx2<>+40(SB)/1, $0x0a
+DATA q6scidx2<>+41(SB)/1, $0x00
+DATA q6scidx2<>+42(SB)/1, $0x0a
+DATA q6scidx2<>+43(SB)/1, $0x00
+DATA q6scidx2<>+44(SB)/1, $0x0a
+DATA q6scidx2<>+45(SB)/1, $0x00
+DATA q6scidx2<>+46(SB)/1, $0x0a
+DATA q6scidx2<>+47(SB)/1, $0x00
+DATA q6scidx2<>+48(SB)/1, $0x0b
+DATA q6scidx2<>+49(SB)/1, $0x00
+DATA q6scidx2<>+50(SB)/1, $0x0b
+DATA q6scidx2<>+51(SB)/1, $0x00
+DATA q6scidx2<>+52(SB)/1, $0x0b
+DATA q6scidx2<>+53(SB)/1, $0x00
+DATA q6scidx2<>+54(SB)/1, $0x0b
+DATA q6scidx2<>+55(SB)/1, $0x00
+DATA q6scidx2<>+56(SB)/1, $0x0b
+DATA q6scidx2<>+57(SB)/1, $0x00
+DATA q6scidx2<>+58(SB)/1, $0x0b
+DATA q6scidx2<>+59(SB)/1, $0x00
+DATA q6scidx2<>+60(SB)/1, $0x0b
+DATA q6scidx2<>+61(SB)/1, $0x00
+DATA q6scidx2<>+62(SB)/1, $0x0b
+DATA q6scidx2<>+63(SB)/1, $0x00
+GLOBL q6scidx2<>(SB), RODATA|NOPTR, $64
+
+DATA q6scidx3<>+0(SB)/1, $0x0c
+DATA q6scidx3<>+1(SB)/1, $0x00
+DATA q6scidx3<>+2(SB)/1, $0x0c
+DATA q6scidx3<>+3(SB)/1, $0x00
+DATA q6scidx3<>+4(SB)/1, $0x0c
+DATA q6scidx3<>+5(SB)/1, $0x00
+DATA q6scidx3<>+6(SB)/1, $0x0c
+DATA q6scidx3<>+7(SB)/1, $0x00
+DATA q6scidx3<>+8(SB)/1, $0x0c
+DATA q6scidx3<>+9(SB)/1, $0x00
+DATA q6scidx3<>+10(SB)/1, $0x0c
+DATA q6scidx3<>+11(SB)/1, $0x00
+DATA q6scidx3<>+12(SB)/1, $0x0c
+DATA q6scidx3<>+13(SB)/1, $0x00
+DATA q6scidx3<>+14(SB)/1, $0x0c
+DATA q6scidx3<>+15(SB)/1, $0x00
+DATA q6scidx3<>+16(SB)/1, $0x0d
+DATA q6scidx3<>+17(SB)/1, $0x00
+DATA q6scidx3<>+18(SB)/1, $0x0d
+DATA q6scidx3<>+19(SB)/1, $0x00
+DATA q6scidx3<>+20(SB)/1, $0x0d
+DATA q6scidx3<>+21(SB)/1, $0x00
+DATA q6scidx3<>+22(SB)/1, $0x0d
+DATA q6scidx3<>+23(SB)/1, $0x00
+DATA q6scidx3<>+24(SB)/1, $0x0d
+DATA q6scidx3<>+25(SB)/1, $0x00
+DATA q6scidx3<>+26(SB)/1, $0x0d
+DATA q6scidx3<>+27(SB)/1, $0x00
+DATA q6scidx3<>+28(SB)/1, $0x0d
+DATA q6scidx3<>+29(SB)/1, $0x00
+DATA q6scidx3<>+30(SB)/1, $0x0d
+DATA q6scidx3<>+31(SB)/1, $0x00
+DATA q6scidx3<>+32(SB)/1, $0x0e
+DATA q6scidx3<>+33(SB)/1, $0x00
+DATA q6scidx3<>+34(SB)/1, $0x0e
+DATA q6scidx3<>+35(SB)/1, $0x00
+DATA q6scidx3<>+36(SB)/1, $0x0e
+DATA q6scidx3<>+37(SB)/1, $0x00
+DATA q6scidx3<>+38(SB)/1, $0x0e
+DATA q6scidx3<>+39(SB)/1, $0x00
+DATA q6scidx3<>+40(SB)/1, $0x0e
+DATA q6scidx3<>+41(SB)/1, $0x00
+DATA q6scidx3<>+42(SB)/1, $0x0e
+DATA q6scidx3<>+43(SB)/1, $0x00
+DATA q6scidx3<>+44(SB)/1, $0x0e
+DATA q6scidx3<>+45(SB)/1, $0x00
+DATA q6scidx3<>+46(SB)/1, $0x0e
+DATA q6scidx3<>+47(SB)/1, $0x00
+DATA q6scidx3<>+48(SB)/1, $0x0f
+DATA q6scidx3<>+49(SB)/1, $0x00
+DATA q6scidx3<>+50(SB)/1, $0x0f
+DATA q6scidx3<>+51(SB)/1, $0x00
+DATA q6scidx3<>+52(SB)/1, $0x0f
+DATA q6scidx3<>+53(SB)/1, $0x00
+DATA q6scidx3<>+54(SB)/1, $0x0f
+DATA q6scidx3<>+55(SB)/1, $0x00
+DATA q6scidx3<>+56(SB)/1, $0x0f
+DATA q6scidx3<>+57(SB)/1, $0x00
+DATA q6scidx3<>+58(SB)/1, $0x0f
+DATA q6scidx3<>+59(SB)/1, $0x00
+DATA q6scidx3<>+60(SB)/1, $0x0f
+DATA q6scidx3<>+61(SB)/1, $0x00
+DATA q6scidx3<>+62(SB)/1, $0x0f
+DATA q6scidx3<>+63(SB)/1, $0x00
+GLOBL q6scidx3<>(SB), RODATA|NOPTR, $64
+
 // func gemvIQ4XSQ8KAsm(y []float32, w []byte, xq []byte)
 // Requires: AVX, AVX2, BMI2, F16C, FMA3
 TEXT ·gemvIQ4XSQ8KAsm(SB), NOSPLIT, $0-72

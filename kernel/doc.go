@@ -78,8 +78,10 @@
 // lane (eight lanes of 4-element integer sums, fused multiply-adds,
 // llama.cpp's horizontal sum), so a value that lands on an activation
 // rounding boundary in llama.cpp lands there here too; the assembly (Q4_K,
-// Q5_K, Q6_K with a four-token GEMM, IQ4_XS, IQ4_NL, Q8_0) is tested bit
-// for bit against the generic Go.
+// Q5_K, Q6_K with a four-token GEMM, IQ4_XS, IQ4_NL, Q8_0; one-token Q6_K
+// on AVX-512 VNNI, which does the integer work 64 elements at a time and
+// folds it to the same eight lanes) is tested bit for bit against the
+// generic Go.
 //
 // Tests compare every kernel with a plain float64 reference (ref_test.go)
 // on lengths that are not multiples of the vector width, on unaligned

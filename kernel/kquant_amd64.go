@@ -28,6 +28,7 @@ func archVariants() {
 		v := variants[t]
 		v.gemvQ, v.gemm4, v.name, v.preferInt = f.gemv, f.gemm4, "avx2 (int), generic (float)", true
 	}
+	kquantZVariants() // one token on AVX-512 (kquant512_amd64.go)
 	if hasVNNIZ {
 		// Sixteen rows × eight tokens (one token) on ZMM with AVX-512 VNNI
 		// (q8zmm_amd64.go). Measured (134M models, 2 threads, on a busy
