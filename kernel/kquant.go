@@ -268,11 +268,11 @@ func gemvQKGeneric(u unpackK, bb int, mode minsMode) func(y []float32, w, xq []b
 // block, accumulated by fused multiply-adds with d_w·d_x; the m·s_x terms
 // fused into a scalar sum; the lanes added pairwise at the end (hsum8).
 // The same numbers, rounding included, keep the activation quantization of
-// the next layer from tipping differently than llama.cpp's. seq instead
-// adds d_w·d_x·Σq·qx block by block in one unfused float sum: what
-// reproduces llama.cpp's Q5_0 logits (measured on the archs Q5_0 file:
-// the lanes diverge from position 7 on, the plain sum matches all 48).
-func gemvQ32Generic(u unpack32, bb int, q81, seq bool) func(y []float32, w, xq []byte) {
+// the next layer from tipping differently than llama.cpp's (Q5_0 too:
+// llama.cpp's tinyBLAS prompt GEMM has the same lanes; on the archs Q5_0
+// file the activations before every quantization are bit for bit
+// llama.cpp's, with model.Model.MatchGGML).
+func gemvQ32Generic(u unpack32, bb int, q81 bool) func(y []float32, w, xq []byte) {
 	xb := quant.Q8_0.BlockBytes()
 	if q81 {
 		xb = quant.Q8_1.BlockBytes()
@@ -293,14 +293,6 @@ func gemvQ32Generic(u unpack32, bb int, q81, seq bool) func(y []float32, w, xq [
 				}
 				dd := d * f16le(x)
 				qx := x[off:xb]
-				if seq {
-					var s int32
-					for i, v := range qx {
-						s += int32(q[i]) * int32(int8(v))
-					}
-					summs += float32(dd * float32(s))
-					continue
-				}
 				for k := range acc {
 					var s int32
 					for i := 4 * k; i < 4*k+4; i++ {
@@ -398,7 +390,7 @@ func init() {
 		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQKGeneric(u, t.BlockBytes(), kMins[t])}
 	}
 	for t, u := range unpackers32 {
-		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQ32Generic(u, t.BlockBytes(), t.VecDot() == quant.Q8_1, t == quant.Q5_0)}
+		variants[t] = &variant{name: "generic", gemv: gemvDeqGeneric(t), gemvQ: gemvQ32Generic(u, t.BlockBytes(), t.VecDot() == quant.Q8_1)}
 	}
 	// Q8_0 and Q4_0 keep their own kernels (quant.go, quant8.go).
 	variants[quant.Q8_0] = &variant{name: impl,

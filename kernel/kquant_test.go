@@ -272,7 +272,7 @@ func TestIntPathBitExact(t *testing.T) {
 				gemvQ8x(y, w, xq, len(y), n, q8BlockSize, gemvQ8Q8Generic)
 			}
 		case unpackers32[typ] != nil && typ != quant.Q4_0:
-			ref = gemvQ32Generic(unpackers32[typ], typ.BlockBytes(), typ.VecDot() == quant.Q8_1, typ == quant.Q5_0)
+			ref = gemvQ32Generic(unpackers32[typ], typ.BlockBytes(), typ.VecDot() == quant.Q8_1)
 		default:
 			continue
 		}
