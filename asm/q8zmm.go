@@ -322,36 +322,17 @@ func (z *zRows) weights() []reg.VecVirtual {
 // load4 loads 16 bytes at disp of each row's block and transposes them:
 // dword j of row i lands in dword i of the j-th result. Row 4l+q goes to
 // 128-bit lane l of register q, then a 4×4 dword transpose inside each
-// lane puts rows 4l..4l+3 in order.
+// lane (transposeLanes4) puts rows 4l..4l+3 in order.
 func (z *zRows) load4(disp int) []reg.VecVirtual {
 	v := make([]reg.VecVirtual, 4)
 	for q := 0; q < 4; q++ {
 		v[q] = ZMM()
-		m := func(l int) Mem {
-			switch q {
-			case 0:
-				return Mem{Base: z.b[l], Disp: disp}
-			case 1:
-				return Mem{Base: z.b[l], Index: z.rb, Scale: 1, Disp: disp}
-			case 2:
-				return Mem{Base: z.b[l], Index: z.rb, Scale: 2, Disp: disp}
-			}
-			return Mem{Base: z.b[l], Index: z.rb3, Scale: 1, Disp: disp}
-		}
-		VMOVDQU32(m(0), v[q].AsX())
+		VMOVDQU32(rowMem(z.b[0], z.rb, z.rb3, q, disp), v[q].AsX())
 		for l := 1; l < 4; l++ {
-			VINSERTI32X4(U8(l), m(l), v[q], v[q])
+			VINSERTI32X4(U8(l), rowMem(z.b[l], z.rb, z.rb3, q, disp), v[q], v[q])
 		}
 	}
-	t0, t1, t2, t3 := ZMM(), ZMM(), ZMM(), ZMM()
-	VPUNPCKLDQ(v[1], v[0], t0) // a0 b0 a1 b1
-	VPUNPCKHDQ(v[1], v[0], t1) // a2 b2 a3 b3
-	VPUNPCKLDQ(v[3], v[2], t2) // c0 d0 c1 d1
-	VPUNPCKHDQ(v[3], v[2], t3) // c2 d2 c3 d3
-	VPUNPCKLQDQ(t2, t0, v[0])  // a0 b0 c0 d0
-	VPUNPCKHQDQ(t2, t0, v[1])
-	VPUNPCKLQDQ(t3, t1, v[2])
-	VPUNPCKHQDQ(t3, t1, v[3])
+	transposeLanes4(v, ZMM)
 	return v
 }
 

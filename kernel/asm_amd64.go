@@ -188,6 +188,18 @@ func gemvQ4Q8x16ZAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng 
 func packQ8ZAsm(dst []byte, xq []byte, xr int, nt int, nb int, off int)
 
 //go:noescape
+func gemmQ8Q8x8x8YAsm(y []float32, ldy int, w []byte, rb int, xp []byte, nt int, ng int, nb int)
+
+//go:noescape
+func gemmQ4Q8x8x8YAsm(y []float32, ldy int, w []byte, rb int, xp []byte, nt int, ng int, nb int)
+
+//go:noescape
+func gemvQ8Q8x8YAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng int, nb int)
+
+//go:noescape
+func gemvQ4Q8x8YAsm(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng int, nb int)
+
+//go:noescape
 func quantizeQ8_0ZAsm(dst []byte, x []float32, nb int)
 
 //go:noescape

@@ -43,6 +43,21 @@ func archVariants() {
 			v.name += ", avx512-vnni (int)"
 		}
 		variants[quant.Q4_0].preferInt = true
+	} else if hasQ8Y {
+		// Their AVX2 forms, eight rows to a YMM (q8ymm_amd64.go), in the
+		// same arithmetic. Measured with GODEBUG=cpu.avx512f=off on the
+		// AVX-512 machine (BenchmarkCPUGemmQ8Y, one thread, 128 tokens ×
+		// 2048×768, per CPU-second): Q8_0 79, Q4_0 126 GFLOP/s against
+		// 67 for the AVX2 SGEMM alone (the float path also dequantizes),
+		// so prompts take the integer GEMM. One token (BenchmarkGemvQ8Z):
+		// about the lane kernels' speed, so decoding keeps the float path
+		// by default as before, and GemvQ (forced integer path) computes
+		// what the GEMM does.
+		for t, z := range map[quant.Type]*zGemm{quant.Q8_0: yGemmQ8_0, quant.Q4_0: yGemmQ4_0} {
+			v := variants[t]
+			v.gemvQ, v.gemmT, v.preferIntGemm = z.gemv, z.gemm, true
+			v.name += ", avx2 8-row (int)"
+		}
 	}
 	v := variants[quant.IQ4_NL]
 	v.gemvQ, v.name, v.preferInt = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)", true

@@ -19,11 +19,17 @@ import (
 // the one-token kernel (gemv) gives the same; and exact agrees with the
 // float64 sum of the dequantized products to float32 rounding.
 func TestGemmQ8Z(t *testing.T) {
-	if !hasVNNIZ {
-		t.Skip("this CPU has no AVX-512 VNNI with BW and VL")
+	var zs []*zGemm
+	if hasQ8Y { // the AVX2 forms (q8ymm_amd64.go), tested on every CPU that has them
+		zs = append(zs, yGemmQ8_0, yGemmQ4_0)
+	}
+	if hasVNNIZ {
+		zs = append(zs, zGemmQ8_0, zGemmQ4_0)
+	} else {
+		t.Log("this CPU has no AVX-512 VNNI with BW and VL: only the AVX2 kernels tested")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, z := range []*zGemm{zGemmQ8_0, zGemmQ4_0} {
+	for _, z := range zs {
 		quantize := QuantizeQ8_0
 		if z.q4 {
 			quantize = randomQ4_0(rng)
@@ -31,7 +37,7 @@ func TestGemmQ8Z(t *testing.T) {
 		for _, nb := range []int{1, 3, 24} {
 			n := nb * QK
 			for _, m := range []int{16, 17, 48, 100} {
-				for _, T := range []int{2, 7, 8, 9, 17} {
+				for _, T := range []int{1, 2, 3, 7, 8, 9, 16, 17} {
 					w := make([]byte, m*nb*z.bs)
 					wf := make([]float32, n)
 					for r := 0; r < m; r++ {
@@ -39,6 +45,13 @@ func TestGemmQ8Z(t *testing.T) {
 							wf[i] = float32(rng.NormFloat64())
 						}
 						quantize(w[r*nb*z.bs:(r+1)*nb*z.bs], wf)
+					}
+					if !z.q4 { // −128, which no quantizer writes but a file may hold
+						for i := 5; i < len(w); i += 7*z.bs + 3 {
+							if i%z.bs >= 2 {
+								w[i] = 0x80
+							}
+						}
 					}
 					xq := make([]byte, T*nb*q8BlockSize)
 					x := make([]float32, n)
@@ -172,7 +185,7 @@ func TestQuantizeQ8_0Z(t *testing.T) {
 // or nil.
 func archIntRef(typ quant.Type) func(y []float32, w, xq []byte) {
 	z := map[quant.Type]*zGemm{quant.Q8_0: zGemmQ8_0, quant.Q4_0: zGemmQ4_0}[typ]
-	if z == nil || !hasVNNIZ {
+	if z == nil || !(hasVNNIZ || hasQ8Y) {
 		return nil
 	}
 	return func(y []float32, w, xq []byte) {

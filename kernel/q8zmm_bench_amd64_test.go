@@ -8,12 +8,12 @@ import (
 )
 
 // BenchmarkGemvQ8Z compares, on one thread, the one-token integer
-// kernels for Q8_0 and Q4_0: the sixteen-row ZMM form and the AVX2 lane
-// form (llama.cpp's order), on a 2048×768 matrix (1.6 MB of Q8_0, beyond
+// kernels for Q8_0 and Q4_0: the sixteen-row ZMM form, its eight-row
+// AVX2 form and the AVX2 lane form (llama.cpp's order), on a 2048×768 matrix (1.6 MB of Q8_0, beyond
 // L2: memory-bound like a decode step) and a 256×768 one (in L2).
 func BenchmarkGemvQ8Z(b *testing.B) {
-	if !hasVNNIZ {
-		b.Skip("no AVX-512 VNNI")
+	if !hasQ8Y {
+		b.Skip("no AVX2, FMA and F16C")
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, m := range []int{32000, 2048, 256} {
@@ -35,9 +35,18 @@ func BenchmarkGemvQ8Z(b *testing.B) {
 			QuantizeQ8_0(xq, x)
 			y := make([]float32, m)
 			name := map[bool]string{false: "Q8_0", true: "Q4_0"}[z.q4]
-			b.Run(name+"/zmm/"+itoa(m), func(b *testing.B) {
+			if hasVNNIZ {
+				b.Run(name+"/zmm/"+itoa(m), func(b *testing.B) {
+					for b.Loop() {
+						z.gemv(y, w, xq)
+					}
+					b.SetBytes(int64(len(w)))
+				})
+			}
+			yz := map[bool]*zGemm{false: yGemmQ8_0, true: yGemmQ4_0}[z.q4] // AVX2, eight rows to a YMM
+			b.Run(name+"/ymm/"+itoa(m), func(b *testing.B) {
 				for b.Loop() {
-					z.gemv(y, w, xq)
+					yz.gemv(y, w, xq)
 				}
 				b.SetBytes(int64(len(w)))
 			})
