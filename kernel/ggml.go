@@ -15,14 +15,21 @@ import "math"
 // exactly halfway between two float32 values, which its rounding error
 // then decides.
 func FMA32(a, b, c float32) float32 {
+	s := float64(a)*float64(b) + float64(c)
+	// s is not exactly halfway between two float32 values (the 29 bits
+	// below float32's precision are not 100…0) and in float32's normal
+	// range or Inf/NaN: its rounding is the single one.
+	if math.Float64bits(s)&(1<<29-1) == 1<<28 || !(s >= 0x1p-126 || s <= -0x1p-126) {
+		return fma32Tie(a, b, c)
+	}
+	return float32(s)
+}
+
+// fma32Tie is FMA32 where the float64 sum may be a tie of float32
+// rounding (or a float32 subnormal).
+func fma32Tie(a, b, c float32) float32 {
 	p := float64(a) * float64(b)
 	s := p + float64(c)
-	// Fast path: s is not exactly halfway between two float32 values
-	// (the 29 bits below float32's precision are not 100…0), in the
-	// normal range of float32 (or Inf/NaN).
-	if bits := math.Float64bits(s); bits>>52&0x7ff >= 1023-126 && bits&(1<<29-1) != 1<<28 {
-		return float32(s)
-	}
 	r := float32(s)
 	if float64(r) == s || math.IsInf(s, 0) || math.IsNaN(s) {
 		return r

@@ -106,8 +106,9 @@ type Model struct {
 	// SiLU in the float32 arithmetic of llama.cpp's CPU backend built for
 	// AVX-512 (kernel.DotGGML, SoftmaxGGML, WeightedSumGGML,
 	// SiLUMulGGML), bit for bit, in scalar Go: several times slower than
-	// the SIMD kernels. RMSNorm and RoPE follow ggml's arithmetic always,
-	// so with QuantizeActivations the activations quantize exactly as
+	// the SIMD kernels; RoPE rotates in ggml's float32 arithmetic too
+	// (its angles and RMSNorm's sum are ggml's always). So with
+	// QuantizeActivations the activations quantize exactly as
 	// llama.cpp's and the logits equal its logits on the same file (a
 	// prompt in one batch; not with soft-capping or ALiBi, which keep the
 	// default kernels).

@@ -215,15 +215,25 @@ func (t *Table) applyGGML(x []float32, nTokens, nHeads int, pos []int) {
 		row := x[tok*nHeads*t.Dim : (tok+1)*nHeads*t.Dim]
 		for h := 0; h < nHeads; h++ {
 			v := row[h*t.Dim : (h+1)*t.Dim]
-			i0, i1 := 1, half // the pair (k·i0, k·i0 + i1)
+			i0, i1 := 0, half // the pair (i0+i, i1+i) or (2i, 2i+1)
+			step := 1
 			if t.Layout == Interleaved {
-				i0, i1 = 2, 1
+				i0, i1, step = 0, 1, 2
 			}
-			for i := 0; i < half; i++ {
-				c, s := cos[i], sin[i]
-				a, b := v[i*i0], v[i*i0+i1]
-				v[i*i0] = kernel.FMA32(a, c, -float32(b*s))
-				v[i*i0+i1] = kernel.FMA32(a, s, float32(b*c))
+			for i, c := range cos[:half] {
+				s := sin[i]
+				p, q := i0+step*i, i1+step*i
+				a, b := v[p], v[q]
+				// fma(a, c, −float32(b·s)), fma(a, s, float32(b·c)): the
+				// float64 sums are exact but for their rounding, which is
+				// float32's own unless it ties (kernel.FMA32 then).
+				y0 := float64(a)*float64(c) - float64(b*s)
+				y1 := float64(a)*float64(s) + float64(b*c)
+				v[p], v[q] = float32(y0), float32(y1)
+				if math.Float64bits(y0)&(1<<29-1) == 1<<28 || math.Float64bits(y1)&(1<<29-1) == 1<<28 ||
+					!(y0 >= 0x1p-126 || y0 <= -0x1p-126) || !(y1 >= 0x1p-126 || y1 <= -0x1p-126) {
+					v[p], v[q] = kernel.FMA32(a, c, -(b*s)), kernel.FMA32(a, s, b*c)
+				}
 			}
 		}
 	}
