@@ -95,6 +95,10 @@ type Options struct {
 	// FloatActivations with float32 activations. With neither, each type
 	// takes its measured default (see model.Options).
 	QuantizeActivations, FloatActivations bool
+	// MatchGGML computes attention, RoPE and SiLU in llama.cpp's float32
+	// arithmetic, bit for bit (see model.Model.MatchGGML; slower): with
+	// QuantizeActivations the logits then equal llama.cpp's.
+	MatchGGML bool
 	// KeepMapped leaves the weights in the file mapping (for tools that
 	// run no forward pass; see model.Options).
 	KeepMapped bool
@@ -112,7 +116,7 @@ func Open(path string) (*Model, error) { return OpenWith(path, Options{}) }
 
 // OpenWith is [Open] with options.
 func OpenWith(path string, o Options) (*Model, error) {
-	net, err := model.Load(path, model.Options{Threads: o.Threads, QuantizeActivations: o.QuantizeActivations, FloatActivations: o.FloatActivations, KeepMapped: o.KeepMapped})
+	net, err := model.Load(path, model.Options{Threads: o.Threads, QuantizeActivations: o.QuantizeActivations, FloatActivations: o.FloatActivations, MatchGGML: o.MatchGGML, KeepMapped: o.KeepMapped})
 	if err != nil {
 		return nil, err
 	}
@@ -129,13 +133,15 @@ func OpenWith(path string, o Options) (*Model, error) {
 func OpenDefault() (*Model, error) { return OpenDefaultWith(Options{}) }
 
 // OpenDefaultWith is [OpenDefault] with options (Tokenizer overrides the
-// embedded tokenizer; QuantizeActivations, FloatActivations and KeepMapped do not apply).
+// embedded tokenizer; QuantizeActivations, FloatActivations and KeepMapped
+// do not apply).
 func OpenDefaultWith(o Options) (*Model, error) {
 	net, err := model.LoadFS(defaultmodel.FS(), "defaultmodel")
 	if err != nil {
 		return nil, err
 	}
 	net.SetThreads(o.Threads)
+	net.MatchGGML = o.MatchGGML
 	net.Info.Path = "embedded default model (defaultmodel package)"
 	m := &Model{Net: net}
 	if o.Tokenizer == "" && !o.NoTokenizer {

@@ -23,6 +23,9 @@ type Options struct {
 	// With neither, each type takes its measured default
 	// (quant.Kernels.PreferInt).
 	QuantizeActivations, FloatActivations bool
+	// MatchGGML sets Model.MatchGGML: attention, RoPE and SiLU in
+	// llama.cpp's own float32 arithmetic (slower).
+	MatchGGML bool
 	// KeepMapped leaves the weight matrices of a memory-mapped file where
 	// they are. By default (on Linux, for at least 16 MiB of weights) they
 	// are copied into anonymous memory advised for transparent huge pages:
@@ -72,6 +75,7 @@ func Load(path string, opts Options) (*Model, error) {
 	m.SetThreads(opts.Threads)
 	m.QuantizeActivations = opts.QuantizeActivations
 	m.FloatActivations = opts.FloatActivations && !opts.QuantizeActivations
+	m.MatchGGML = opts.MatchGGML
 	return m, nil
 }
 

@@ -21,16 +21,20 @@ func newLogitsCmd() *cobra.Command {
 	var ids string
 	var nCtx int
 	c := &cobra.Command{
-		Use:   "logits [-m MODEL] --ids 1,2,3 [--float-activations | --quantize-activations]",
+		Use:   "logits [-m MODEL] --ids 1,2,3 [--float-activations | --quantize-activations] [--match-llamacpp]",
 		Short: "print the model's logits at every position of a token sequence, as JSON lines",
 		Long: `Run token ids through the model as one batch (positions 0, 1, ...) and print
 one JSON line per position, {"pos": i, "token": id, "logits": [...]}, to compare
 the model with other engines (llama.cpp, Hugging Face). Without -m: the embedded
 model. Q8_0/Q4_0 weights run against float32 activations unless
 --quantize-activations asks for llama.cpp's Q8_0 integer path (the ids then
-go through one at a time, the path that has it).`,
+go through one at a time, the path that has it). --match-llamacpp computes
+attention, RoPE and SiLU in llama.cpp's own float32 arithmetic (its AVX-512
+CPU build): with --quantize-activations the logits of a quantized GGUF file
+then equal llama.cpp's on that file to float32 rounding.`,
 		Example: `  llmparts logits -m model.gguf --ids 1,15043,3186
   llmparts logits -m stories260K.bin --ids 1,403,407 --quantize-activations
+  llmparts logits -m model-Q4_K_M.gguf --ids 1,2,3 --quantize-activations --match-llamacpp
   llmparts logits -m phi3.gguf --ids 1,2,3 -c 256`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -22,6 +22,7 @@ type modelFlags struct {
 	maxKV      string // --max-kv-memory: session memory limit (sysmem.ParseSize; 0 = MemAvailable)
 	quantAct   bool
 	floatAct   bool
+	matchGGML  bool // --match-llamacpp
 	keepMapped bool // leave the weights in the file mapping (info: no forward pass)
 	noTok      bool // no tokenizer needed (bench generate)
 }
@@ -34,6 +35,7 @@ func (mf *modelFlags) add(fs *pflag.FlagSet) {
 	cobra.MarkFlagFilename(fs, "model", "gguf", "bin")
 	cobra.MarkFlagFilename(fs, "tokenizer", "bin", "model", "json", "gguf")
 	fs.BoolVar(&mf.quantAct, "quantize-activations", false, "multiply every quantized weight type with activations quantized per block to Q8_0/Q8_1/Q8_K (llama.cpp's integer path)")
+	fs.BoolVar(&mf.matchGGML, "match-llamacpp", false, "compute attention, RoPE and SiLU in llama.cpp's own float32 arithmetic (its AVX-512 CPU build), bit for bit and slower: with --quantize-activations the logits equal llama.cpp's on the same file")
 	fs.BoolVar(&mf.floatAct, "float-activations", false, "multiply every weight type with float32 activations (exact up to rounding); default: each type's measured faster path (llmparts info names it)")
 }
 
@@ -47,7 +49,7 @@ func (mf *modelFlags) open() (*llmparts.Model, error) {
 		return nil, usageErrorf("--quantize-activations and --float-activations exclude each other")
 	}
 	t0 := time.Now()
-	o := llmparts.Options{Tokenizer: mf.tok, Threads: mf.threads, QuantizeActivations: mf.quantAct, FloatActivations: mf.floatAct, KeepMapped: mf.keepMapped, NoTokenizer: mf.noTok}
+	o := llmparts.Options{Tokenizer: mf.tok, Threads: mf.threads, QuantizeActivations: mf.quantAct, FloatActivations: mf.floatAct, MatchGGML: mf.matchGGML, KeepMapped: mf.keepMapped, NoTokenizer: mf.noTok}
 	var m *llmparts.Model
 	var err error
 	if mf.model == "" {
