@@ -25,7 +25,7 @@ import (
 // The offset of 32 costs no per-element work: VPMADDUBSW of the unsigned
 // q with the signed activations gives the pair sums Σ q·qx, and the pair
 // sums 32·(qx_2i + qx_2i+1) of the activations, computed once per call
-// (c), are subtracted word by word, leaving Σ (q−32)·qx, the words the
+// into c, are subtracted word by word, leaving Σ (q−32)·qx, the words the
 // AVX2 kernel gets from its sign trick. VPDPWSSD then multiplies them by
 // the sub-block scales (VPERMW spreads the 16 sign-extended scales, one
 // per 128-bit lane) and adds them into 16 dwords; the two 256-bit halves
@@ -92,8 +92,9 @@ func kquant512Kernels() {
 }
 
 // q6KZKernel emits gemvQ6KQ8KZAsm(y, w, xq, c): y[r] for every row r of
-// the Q6_K rows w against one row xq of Q8_K activations, c holding the
-// activations' pair sums 32·(qx_2i + qx_2i+1) as int16, 128 per block.
+// the Q6_K rows w against one row xq of Q8_K activations; c (128 int16
+// per block) is scratch, where the kernel first writes the activations'
+// pair sums 32·(qx_2i + qx_2i+1).
 func q6KZKernel() {
 	const name = "gemvQ6KQ8KZAsm"
 	TEXT(name, NOSPLIT, "func(y []float32, w, xq []byte, c []int16)")
@@ -120,6 +121,24 @@ func q6KZKernel() {
 	}
 	// bits 0–3 (nib set) from the quants' nibbles, the others from the
 	// rotated high bits.
+	// c: the activations' pair sums 32·(qx_2i + qx_2i+1), once per call.
+	{
+		k32, t := ZMM(), ZMM()
+		VMOVDQU64(cmem64Halves("b32x64", 32, 32), k32)
+		xp, cp := GP64(), GP64()
+		MOVQ(xq0, xp)
+		MOVQ(c0, cp)
+		Label(name + "_pairs")
+		CMPQ(xp, xend)
+		JAE(LabelRef(name + "_row"))
+		for c := 0; c < 4; c++ {
+			VPMADDUBSW(Mem{Base: xp, Disp: 4 + 64*c}, k32, t)
+			VMOVDQU64(t, Mem{Base: cp, Disp: 64 * c})
+		}
+		ADDQ(U32(q8kBytes), xp)
+		ADDQ(U32(256), cp)
+		JMP(LabelRef(name + "_pairs"))
+	}
 	merge := ternImm(func(rot, q, nib bool) bool {
 		if nib {
 			return q

@@ -24,8 +24,9 @@ func q8kRandom(rng *rand.Rand, n int, quantized bool) []byte {
 		QuantizeActivations(quant.Q6_K, xq, x)
 		return xq
 	}
+	xb := quant.Q8_K.BlockBytes()
 	for b := 0; b < n/256; b++ {
-		blk := xq[b*q8kBlockBytes : (b+1)*q8kBlockBytes]
+		blk := xq[b*xb : (b+1)*xb]
 		d := math.Float32bits(float32(rng.NormFloat64()) * 0.05)
 		blk[0], blk[1], blk[2], blk[3] = byte(d), byte(d>>8), byte(d>>16), byte(d>>24)
 		for g := 0; g < 16; g++ {
