@@ -68,7 +68,13 @@ func (y *yRows) start(g reg.Register) {
 	LEAQ(Mem{Base: w, Index: off, Scale: 1}, y.b[0])
 	LEAQ(Mem{Base: y.b[0], Index: y.rb, Scale: 4}, y.b[1])
 	LEAQ(Mem{Base: y.b[1], Index: y.rb, Scale: 4}, y.pf)
+	for k := 1; k < yPrefetchGroups; k++ {
+		LEAQ(Mem{Base: y.pf, Index: y.rb, Scale: 8}, y.pf)
+	}
 }
+
+// yPrefetchGroups is how many row groups ahead the AVX2 kernels prefetch.
+var yPrefetchGroups = 1
 
 // step moves to the next block and prefetches the next group's next
 // 8·bs bytes (see zRows.step: the eight row streams are not followed by
