@@ -49,15 +49,18 @@ func archVariants() {
 		// AVX-512 machine (BenchmarkCPUGemmQ8Y, one thread, 128 tokens ×
 		// 2048×768, per CPU-second): Q8_0 79, Q4_0 126 GFLOP/s against
 		// 67 for the AVX2 SGEMM alone (the float path also dequantizes),
-		// so prompts take the integer GEMM. One token (BenchmarkGemvQ8Z):
-		// about the lane kernels' speed, so decoding keeps the float path
-		// by default as before, and GemvQ (forced integer path) computes
-		// what the GEMM does.
+		// so prompts take the integer GEMM. Decoding the 134M Q4_0 file
+		// (bench generate --prompt-tokens 8 --tokens 128 -t 2, three
+		// rounds): 224–299 tok/s on the integer path against 186–214 on
+		// the float path, so Q4_0 prefers it as with VNNI; Q8_0's two
+		// paths were even (71–174 against 80–174), it keeps the float
+		// path. With these GemvQ computes what the GEMM does.
 		for t, z := range map[quant.Type]*zGemm{quant.Q8_0: yGemmQ8_0, quant.Q4_0: yGemmQ4_0} {
 			v := variants[t]
 			v.gemvQ, v.gemmT, v.preferIntGemm = z.gemv, z.gemm, true
 			v.name += ", avx2 8-row (int)"
 		}
+		variants[quant.Q4_0].preferInt = true
 	}
 	v := variants[quant.IQ4_NL]
 	v.gemvQ, v.name, v.preferInt = gemvIQ4NLQ8Asm, "avx2 (int), generic (float)", true
