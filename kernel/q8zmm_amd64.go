@@ -29,7 +29,7 @@ type zGemm struct {
 	kernel func(y []float32, ldy int, w []byte, rb int, xp []byte, nt, ng, nb int)
 	gemvK  func(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng, nb int)
 	bs     int   // weight block bytes
-	off    int32 // the unsigned weights' bias: 128 (Q8_0), 8 (Q4_0)
+	off    int32 // the unsigned weights' bias: 128 (Q8_0), 8 (Q4_0); 0 for yGemmQ8_0, which needs no correction
 	q4     bool
 }
 
