@@ -93,31 +93,21 @@ func DotGGML(x, y []float32) float32 {
 		}
 		sum = reduce16(&v)
 	}
+	// Blocks of 16, then of 8: rounded products added one by one (the
+	// explicit conversion keeps each product rounded, unfused).
 	i := np
-	for ; n-i >= 16; i += 16 {
-		for _, p := range mulBlock(x[i:i+16], y[i:i+16]) {
-			sum += p
-		}
+	for end := np + (n-np)&^15; i < end; i++ {
+		sum += float32(x[i] * y[i])
 	}
 	if n-i >= 8 {
-		for _, p := range mulBlock(x[i:i+8], y[i:i+8]) {
-			sum += p
+		for end := i + 8; i < end; i++ {
+			sum += float32(x[i] * y[i])
 		}
-		i += 8
 	}
 	for ; i < n; i++ {
 		sum = FMA32(x[i], y[i], sum)
 	}
 	return sum
-}
-
-// mulBlock returns the rounded products x[i]·y[i] (up to 16).
-func mulBlock(x, y []float32) []float32 {
-	var p [16]float32
-	for i := range x {
-		p[i] = x[i] * y[i]
-	}
-	return p[:len(x)]
 }
 
 // ExpGGML returns e^x as one lane of ggml's AVX-512 ggml_v_expf: n =
