@@ -1,7 +1,11 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -73,5 +77,85 @@ func TestDotGGMLParts(t *testing.T) {
 		if got := DotGGML(x, y); math.Abs(float64(got)-want) > 1e-5 {
 			t.Errorf("n=%d: %v, float64 %v", n, got, want)
 		}
+	}
+}
+
+// TestGGMLMatchesLlamaCpp checks the GGML functions bit for bit against
+// llama.cpp's own ggml ops (testdata/ggml_avx512.c wrote the file with
+// its AVX-512 CPU build): dot products of 8 to 256 values (every part of
+// ggml_vec_dot_f32), softmax rows with masked keys, SiLU, and the
+// weighted sums of its F32 GEMM.
+func TestGGMLMatchesLlamaCpp(t *testing.T) {
+	b, err := os.ReadFile("testdata/ggml_avx512.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for ln, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		ints := func(i int) int { v, _ := strconv.Atoi(f[i]); return v }
+		floats := func(from, n int) []float32 {
+			out := make([]float32, n)
+			for i := range out {
+				u, err := strconv.ParseUint(f[from+i], 16, 32)
+				if err != nil {
+					t.Fatalf("line %d: %v", ln+1, err)
+				}
+				out[i] = math.Float32frombits(uint32(u))
+			}
+			return out
+		}
+		same := func(what string, got, want []float32) {
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Errorf("line %d %s: [%d] = %v, llama.cpp %v", ln+1, what, i, got[i], want[i])
+					return
+				}
+			}
+		}
+		counts[f[0]]++
+		switch f[0] {
+		case "dot":
+			n := ints(1)
+			x, y, r := floats(2, n), floats(2+n, n), floats(2+2*n, 1)
+			same(fmt.Sprintf("dot %d", n), []float32{DotGGML(x, y)}, r)
+		case "softmax":
+			n, p := ints(1), ints(2)
+			scale := floats(3, 1)[0]
+			x, r := floats(4, n), floats(4+n, n)
+			row := make([]float32, n)
+			for i := range x[:p] {
+				row[i] = x[i] * scale
+			}
+			SoftmaxGGML(row[:p], 0)
+			same(fmt.Sprintf("softmax %d/%d", p, n), row, r)
+		case "silu":
+			n := ints(1)
+			x, r := floats(2, n), floats(2+n, n)
+			ones := make([]float32, n)
+			for i := range ones {
+				ones[i] = 1
+			}
+			got := make([]float32, n)
+			SiLUMulGGML(got, x, ones)
+			// ggml's last n mod 16 values use the C library's expf
+			// (SiLUMulGGML: ExpGGML), within an ulp of it.
+			m := n &^ 15
+			same("silu", got[:m], r[:m])
+			for i := m; i < n; i++ {
+				if d := math.Abs(float64(got[i] - r[i])); d > 2e-7*math.Abs(float64(r[i]))+1e-30 {
+					t.Errorf("silu tail [%d] = %v, llama.cpp %v", i, got[i], r[i])
+				}
+			}
+		case "wsum":
+			nkv, hd := ints(1), ints(2)
+			w, v, r := floats(3, nkv), floats(3+nkv, nkv*hd), floats(3+nkv+nkv*hd, hd)
+			got := make([]float32, hd)
+			WeightedSumGGML(got, w, v, hd, 0)
+			same(fmt.Sprintf("wsum %d×%d", nkv, hd), got, r)
+		}
+	}
+	if counts["dot"] < 20 || counts["softmax"] < 5 || counts["silu"] < 1 || counts["wsum"] < 4 {
+		t.Fatalf("cases %v: wrong file", counts)
 	}
 }
