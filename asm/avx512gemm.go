@@ -6,8 +6,8 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// avx512GemmKernels emits the AVX-512 SGEMM micro-kernels and the B-panel
-// copy they need (kernel/gemm.go's gemmAVX512 family).
+// avx512GemmKernels emits the AVX-512 SGEMM micro-kernels (kernel/gemm.go's
+// gemmAVX512 family; its B-panel copy is in blas.go).
 func avx512GemmKernels() {
 	// 8×32 measured best of 12×32, 8×48 and 8×32 (each with and without
 	// prefetching B, 12×32 also with A broadcast inside the FMAs) on a
@@ -16,7 +16,6 @@ func avx512GemmKernels() {
 	// are whole 8-row slivers.
 	gemmKernelVec("gemmKernel8x32Asm", 8, 32, 16, gemmZPrefetch)
 	gemmKernelVecSet("gemmKernel8x32SetAsm", 8, 32, 16, gemmZPrefetch)
-	packBZKernel("packB32Asm", 32)
 }
 
 // gemmZPrefetch is how far ahead (bytes, 8 steps of a 32-wide sliver)
@@ -140,36 +139,6 @@ func gemmKernelEmit(name string, mr, nr, lanes, pf int, set bool) {
 			ADDQ(ldc, c)
 		}
 	}
-	VZEROUPPER()
-	RET()
-}
-
-// packBZKernel copies kc rows of nr floats (nr a multiple of 16), row
-// stride ldb (elements), from src into dst contiguously: the packing of
-// one full NR-wide sliver of B.
-func packBZKernel(name string, nr int) {
-	TEXT(name, NOSPLIT, "func(dst, src []float32, ldb, kc int)")
-	Pragma("noescape")
-	d, s := base("dst"), base("src")
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
-	kc := Load(Param("kc"), GP64())
-	Label(name + "_loop")
-	TESTQ(kc, kc)
-	JZ(LabelRef(name + "_done"))
-	v := make([]reg.VecVirtual, nr/16)
-	for j := range v {
-		v[j] = ZMM()
-		VMOVUPS(Mem{Base: s, Disp: 64 * j}, v[j])
-	}
-	for j := range v {
-		VMOVUPS(v[j], Mem{Base: d, Disp: 64 * j})
-	}
-	ADDQ(ldb, s)
-	ADDQ(U32(4*nr), d)
-	DECQ(kc)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }

@@ -32,7 +32,7 @@ func main() {
 	avx512GemmKernels()
 	sgemvZKernels()
 	transpose8Kernel()
-	packB16Kernel()
+	blasKernels()
 	quantKernels()
 	gemvQ4SumKernel()
 	q4GemvZKernel()
@@ -1044,32 +1044,6 @@ func multiRows(V int) int {
 // multiStride is the distance in floats between the output vectors of the
 // sgemvMulti kernels (kernel.multiStride must be the same).
 const multiStride = 68
-
-// packB16Kernel copies kc rows of 16 floats, row stride ldb (elements),
-// from src into dst contiguously: the packing of one full sliver of B.
-func packB16Kernel() {
-	TEXT("packB16Asm", NOSPLIT, "func(dst, src []float32, ldb, kc int)")
-	Pragma("noescape")
-	d, s := base("dst"), base("src")
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
-	kc := Load(Param("kc"), GP64())
-	Label("packB16_loop")
-	TESTQ(kc, kc)
-	JZ(LabelRef("packB16_done"))
-	v0, v1 := YMM(), YMM()
-	VMOVUPS(Mem{Base: s}, v0)
-	VMOVUPS(Mem{Base: s, Disp: 32}, v1)
-	VMOVUPS(v0, Mem{Base: d})
-	VMOVUPS(v1, Mem{Base: d, Disp: 32})
-	ADDQ(ldb, s)
-	ADDQ(U8(64), d)
-	DECQ(kc)
-	JMP(LabelRef("packB16_loop"))
-	Label("packB16_done")
-	VZEROUPPER()
-	RET()
-}
 
 // gemmKernel emits the AVX2 MR×NR micro-kernels (gemmKernelVec with
 // 8-lane YMM registers): 12 of the 16 YMM registers hold the 6×16 tile.

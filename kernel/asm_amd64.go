@@ -143,16 +143,16 @@ func gemmKernel8x32Asm(kc int, a []float32, b []float32, c []float32, ldc int, a
 func gemmKernel8x32SetAsm(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32)
 
 //go:noescape
-func packB32Asm(dst []float32, src []float32, ldb int, kc int)
-
-//go:noescape
 func sgemv1x32Asm(y []float32, a []float32, x []float32, lda int)
 
 //go:noescape
 func transpose8Asm(dst []float32, stride int, src []float32, ld int, kc int)
 
 //go:noescape
-func packB16Asm(dst []float32, src []float32, ldb int, kc int)
+func packB16Asm(dst []float32, src []float32, ldb int, kc int, ns int)
+
+//go:noescape
+func packB32Asm(dst []float32, src []float32, ldb int, kc int, ns int)
 
 //go:noescape
 func gemvQ8Asm(y []float32, w []byte, x []float32)

@@ -4602,31 +4602,6 @@ gemmKernel8x32SetAsm_store:
 	VZEROUPPER
 	RET
 
-// func packB32Asm(dst []float32, src []float32, ldb int, kc int)
-// Requires: AVX, AVX512F
-TEXT ·packB32Asm(SB), NOSPLIT, $0-64
-	MOVQ dst_base+0(FP), AX
-	MOVQ src_base+24(FP), CX
-	MOVQ ldb+48(FP), DX
-	SHLQ $0x02, DX
-	MOVQ kc+56(FP), BX
-
-packB32Asm_loop:
-	TESTQ   BX, BX
-	JZ      packB32Asm_done
-	VMOVUPS (CX), Z0
-	VMOVUPS 64(CX), Z1
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, 64(AX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000080, AX
-	DECQ    BX
-	JMP     packB32Asm_loop
-
-packB32Asm_done:
-	VZEROUPPER
-	RET
-
 // func sgemv1x32Asm(y []float32, a []float32, x []float32, lda int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL
 TEXT ·sgemv1x32Asm(SB), NOSPLIT, $0-80
@@ -4745,28 +4720,77 @@ transpose8_done:
 	VZEROUPPER
 	RET
 
-// func packB16Asm(dst []float32, src []float32, ldb int, kc int)
+// func packB16Asm(dst []float32, src []float32, ldb int, kc int, ns int)
 // Requires: AVX
-TEXT ·packB16Asm(SB), NOSPLIT, $0-64
+TEXT ·packB16Asm(SB), NOSPLIT, $0-72
 	MOVQ dst_base+0(FP), AX
 	MOVQ src_base+24(FP), CX
 	MOVQ ldb+48(FP), DX
 	SHLQ $0x02, DX
 	MOVQ kc+56(FP), BX
+	MOVQ ns+64(FP), SI
+	MOVQ BX, DI
+	SHLQ $0x06, DI
 
-packB16_loop:
-	TESTQ   BX, BX
-	JZ      packB16_done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
+packB16Asm_row:
+	TESTQ BX, BX
+	JZ    packB16Asm_done
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  SI, R10
+
+packB16Asm_sliver:
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, 32(R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     packB16Asm_sliver
 	ADDQ    DX, CX
-	ADDQ    $0x40, AX
+	ADDQ    $0x00000040, AX
 	DECQ    BX
-	JMP     packB16_loop
+	JMP     packB16Asm_row
 
-packB16_done:
+packB16Asm_done:
+	VZEROUPPER
+	RET
+
+// func packB32Asm(dst []float32, src []float32, ldb int, kc int, ns int)
+// Requires: AVX, AVX512F
+TEXT ·packB32Asm(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ ldb+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ kc+56(FP), BX
+	MOVQ ns+64(FP), SI
+	MOVQ BX, DI
+	SHLQ $0x07, DI
+
+packB32Asm_row:
+	TESTQ BX, BX
+	JZ    packB32Asm_done
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  SI, R10
+
+packB32Asm_sliver:
+	VMOVUPS (R8), Z0
+	VMOVUPS 64(R8), Z1
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     packB32Asm_sliver
+	ADDQ    DX, CX
+	ADDQ    $0x00000080, AX
+	DECQ    BX
+	JMP     packB32Asm_row
+
+packB32Asm_done:
 	VZEROUPPER
 	RET
 

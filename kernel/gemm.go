@@ -160,12 +160,13 @@ const (
 // NR values); set stores that product into the tile instead, without
 // reading it, with the bits kernel gives on a tile of zeros (the first KC
 // block when beta is 0: C is neither cleared first nor read); packRows
-// copies kc rows of NR floats (row stride ldb) into a sliver.
+// copies ns whole slivers (kc rows of ns·NR floats, row stride ldb) into
+// ns slivers one after another.
 type gemmFamily struct {
 	name        string
 	mr, nr      int
 	kernel, set func(kc int, a, b, c []float32, ldc int, alpha float32)
-	packRows    func(dst, src []float32, ldb, kc int)
+	packRows    func(dst, src []float32, ldb, kc, ns int)
 }
 
 // gemmGeneric is the pure-Go family; dispatch_amd64.go sets gemmFam to an
@@ -425,17 +426,22 @@ func packA(f *gemmFamily, dst []float32, transA bool, a []float32, lda, ic, pc, 
 // op(B)[pc+p][jc+s·NR+j] at dst[s·kc·NR + p·NR + j]. Columns past nc are 0.
 func packB(f *gemmFamily, dst []float32, transB bool, b []float32, ldb, pc, jc, kc, nc int) {
 	nr := f.nr
-	for s := 0; s < nc; s += nr {
+	s0 := 0
+	if !transB {
+		// Whole slivers, up to four at a time: kc rows of 4·NR floats
+		// read front to back, copied by an assembly loop (a memmove call
+		// per 64 bytes cost 5% of Sgemm).
+		for ; s0+nr <= nc; s0 += packBGroup * nr {
+			ns := min(packBGroup, (nc-s0)/nr)
+			o := pc*ldb + jc + s0
+			f.packRows(dst[s0*kc:s0*kc+ns*kc*nr], b[o:o+(kc-1)*ldb+ns*nr], ldb, kc, ns)
+		}
+		s0 = nc / nr * nr
+	}
+	for s := s0; s < nc; s += nr {
 		d := dst[s*kc : s*kc+kc*nr]
 		cols := min(nr, nc-s)
 		if !transB {
-			if cols == nr {
-				// Whole slivers: rows of NR floats, copied by an assembly
-				// loop (a memmove call per 64 bytes cost 5% of Sgemm).
-				o := pc*ldb + jc + s
-				f.packRows(d[:kc*nr], b[o:o+(kc-1)*ldb+nr], ldb, kc)
-				continue
-			}
 			for p := 0; p < kc; p++ {
 				dd := d[p*nr : p*nr+nr]
 				src := b[(pc+p)*ldb+jc+s:]
@@ -494,11 +500,18 @@ func interleave8(d []float32, stride, off int, src []float32, o, ld, kc int) {
 	}
 }
 
-// packB16Generic copies kc rows of 16 floats (row stride ldb) from src
-// into dst contiguously.
-func packB16Generic(dst, src []float32, ldb, kc int) {
-	for p := 0; p < kc; p++ {
-		copy(dst[p*16:p*16+16], src[p*ldb:p*ldb+16])
+// packBGroup is how many whole slivers of B packRows copies per pass over
+// the rows.
+const packBGroup = 4
+
+// packB16Generic copies ns slivers of 16 columns and kc rows (row stride
+// ldb) from src into dst, one after another.
+func packB16Generic(dst, src []float32, ldb, kc, ns int) {
+	for s := 0; s < ns; s++ {
+		d := dst[s*kc*16 : (s+1)*kc*16]
+		for p := 0; p < kc; p++ {
+			copy(d[p*16:p*16+16], src[p*ldb+s*16:p*ldb+s*16+16])
+		}
 	}
 }
 
