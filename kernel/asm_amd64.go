@@ -155,6 +155,9 @@ func packB16Asm(dst []float32, src []float32, ldb int, kc int, ns int)
 func packB32Asm(dst []float32, src []float32, ldb int, kc int, ns int)
 
 //go:noescape
+func sgemv8x32Asm(y []float32, a []float32, x []float32, lda int)
+
+//go:noescape
 func gemvQ8Asm(y []float32, w []byte, x []float32)
 
 //go:noescape

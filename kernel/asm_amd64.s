@@ -4794,6 +4794,154 @@ packB32Asm_done:
 	VZEROUPPER
 	RET
 
+// func sgemv8x32Asm(y []float32, a []float32, x []float32, lda int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·sgemv8x32Asm(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ x_base+48(FP), DX
+	MOVQ lda+72(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (BX)(BX*2), SI
+	XORQ DI, DI
+
+sgemv8x32Asm_rows:
+	CMPQ   DI, y_len+8(FP)
+	JAE    sgemv8x32Asm_end
+	MOVQ   CX, R8
+	LEAQ   (R8)(BX*4), R9
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   DX, R10
+	MOVQ   x_len+56(FP), R11
+
+sgemv8x32Asm_cols:
+	VMOVUPS       (R10), Z16
+	VFMADD231PS   (R8), Z16, Z0
+	VFMADD231PS   (R8)(BX*1), Z16, Z2
+	VFMADD231PS   (R8)(BX*2), Z16, Z4
+	VFMADD231PS   (R8)(SI*1), Z16, Z6
+	VFMADD231PS   (R9), Z16, Z8
+	VFMADD231PS   (R9)(BX*1), Z16, Z10
+	VFMADD231PS   (R9)(BX*2), Z16, Z12
+	VFMADD231PS   (R9)(SI*1), Z16, Z14
+	VMOVUPS       64(R10), Z16
+	VFMADD231PS   64(R8), Z16, Z1
+	VFMADD231PS   64(R8)(BX*1), Z16, Z3
+	VFMADD231PS   64(R8)(BX*2), Z16, Z5
+	VFMADD231PS   64(R8)(SI*1), Z16, Z7
+	VFMADD231PS   64(R9), Z16, Z9
+	VFMADD231PS   64(R9)(BX*1), Z16, Z11
+	VFMADD231PS   64(R9)(BX*2), Z16, Z13
+	VFMADD231PS   64(R9)(SI*1), Z16, Z15
+	ADDQ          $0x00000080, R8
+	ADDQ          $0x00000080, R9
+	ADDQ          $0x00000080, R10
+	SUBQ          $0x00000020, R11
+	JNZ           sgemv8x32Asm_cols
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X0
+	VSHUFPS       $0x4e, X0, X0, X1
+	VADDPS        X1, X0, X0
+	VSHUFPS       $0xb1, X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSS        X0, (AX)(DI*4)
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 4(AX)(DI*4)
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 8(AX)(DI*4)
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 12(AX)(DI*4)
+	VADDPS        Z9, Z8, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 16(AX)(DI*4)
+	VADDPS        Z11, Z10, Z10
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 20(AX)(DI*4)
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 24(AX)(DI*4)
+	VADDPS        Z15, Z14, Z14
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPS        Y0, Y14, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VSHUFPS       $0x4e, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VSHUFPS       $0xb1, X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSS        X1, 28(AX)(DI*4)
+	LEAQ          (CX)(BX*4), CX
+	LEAQ          (CX)(BX*4), CX
+	ADDQ          $0x00000008, DI
+	JMP           sgemv8x32Asm_rows
+
+sgemv8x32Asm_end:
+	VZEROUPPER
+	RET
+
 // func gemvQ8Asm(y []float32, w []byte, x []float32)
 // Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·gemvQ8Asm(SB), NOSPLIT, $0-72

@@ -41,6 +41,7 @@ var (
 	// whether it could (false: the caller falls back to per-head code).
 	ropeHeadsImpl func(x, c, s []float32, nHeads, headDim, nDims int, halfSplit, inverse bool) bool
 	sgemvRowsImpl = sgemvRowsGeneric
+	sgemvName     = "generic"
 	// sgemvStreamImpl is SgemvStream's kernel: row dots (dotImpl), or
 	// the AVX-512 one-row kernel.
 	sgemvStreamImpl = sgemvRowsGeneric

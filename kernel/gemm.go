@@ -32,6 +32,11 @@ func SgemvStream(y, a, x []float32, m, n int) {
 	sgemvStreamImpl(y, a, x, n)
 }
 
+// SgemvImpl names Sgemv's kernel chosen at start-up and the rows × floats
+// it takes per step: "avx512 8x32" (AVX-512F), "avx2 4x8" (AVX2 + FMA) or
+// "generic" (pure Go, row dots).
+func SgemvImpl() string { return sgemvName }
+
 func checkGemv(fn string, y, a, x []float32, m, n int) {
 	if m < 0 || n < 0 || len(a) != m*n || len(x) != n || len(y) != m {
 		panic(fmt.Sprintf("kernel: %s: m=%d n=%d needs len(a)=m·n, len(x)=n, len(y)=m; got %d, %d, %d", fn, m, n, len(a), len(x), len(y)))

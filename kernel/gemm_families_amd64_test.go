@@ -15,3 +15,15 @@ func gemmTestFamilies() []*gemmFamily {
 	}
 	return r
 }
+
+// sgemvTestVariants: every Sgemv kernel this CPU can run, by name.
+func sgemvTestVariants() map[string]func(y, a, x []float32, n int) {
+	r := map[string]func(y, a, x []float32, n int){"generic": sgemvRowsGeneric}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		r["avx2 4x8"] = sgemvRowsVec(sgemv4Asm, 4, 8)
+	}
+	if cpu.X86.HasAVX512F {
+		r["avx512 8x32"] = sgemvRowsVec(sgemv8x32Asm, 8, 32)
+	}
+	return r
+}

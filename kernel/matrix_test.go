@@ -17,22 +17,31 @@ func checkMat64(t *testing.T, what string, got []float32, ld, n int, want, bound
 	}
 }
 
+// TestSgemv checks every Sgemv kernel the CPU has against a float64
+// reference, on shapes around the kernels' row and vector widths.
 func TestSgemv(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 10))
-	for _, m := range []int{0, 1, 3, 4, 5, 17, 33, 300} {
-		for _, n := range []int{0, 1, 7, 16, 17, 33, 65, 257} {
-			a, x := offset(randVec(rng, m*n)), offset(randVec(rng, n))
+	saved := sgemvRowsImpl
+	defer func() { sgemvRowsImpl = saved }()
+	for name, fn := range sgemvTestVariants() {
+		t.Run(name, func(t *testing.T) {
+			sgemvRowsImpl = fn
+			rng := rand.New(rand.NewPCG(9, 10))
+			for _, m := range []int{0, 1, 3, 4, 5, 8, 9, 17, 33, 300} {
+				for _, n := range []int{0, 1, 7, 16, 17, 31, 32, 33, 65, 96, 257} {
+					a, x := offset(randVec(rng, m*n)), offset(randVec(rng, n))
+					y := make([]float32, m)
+					Sgemv(y, a, x, m, n)
+					checkGemvRef(t, "Sgemv", y, a, x, m, n)
+				}
+			}
+			// Large enough to be split over goroutines.
+			m, n := 700, 513
+			a, x := randVec(rng, m*n), randVec(rng, n)
 			y := make([]float32, m)
 			Sgemv(y, a, x, m, n)
 			checkGemvRef(t, "Sgemv", y, a, x, m, n)
-		}
+		})
 	}
-	// Large enough to be split over goroutines.
-	m, n := 700, 513
-	a, x := randVec(rng, m*n), randVec(rng, n)
-	y := make([]float32, m)
-	Sgemv(y, a, x, m, n)
-	checkGemvRef(t, "Sgemv", y, a, x, m, n)
 }
 
 func TestSgemm(t *testing.T) { forGemmFamilies(t, testSgemm) }

@@ -47,7 +47,7 @@ func checkGemvRef(t *testing.T, what string, y, a, x []float32, m, n int) {
 
 // BenchmarkSgemvStream compares, as a model's decode calls them (row
 // blocks of up to 1 MiB on each of Threads() goroutines), Sgemv's
-// four-row kernel and SgemvStream on rows of 768 to 4096 floats (the 134M
+// several-row kernel and SgemvStream on rows of 768 to 4096 floats (the 134M
 // model's are 768 and 2048), 12 copies of each so the weights stream from
 // memory.
 func BenchmarkSgemvStream(b *testing.B) {
@@ -63,7 +63,7 @@ func BenchmarkSgemvStream(b *testing.B) {
 		for _, v := range []struct {
 			name string
 			fn   func(y, a, x []float32, m, n int)
-		}{{"rows4", func(y, a, x []float32, m, n int) { sgemvRowsImpl(y, a, x, n) }}, {"stream", SgemvStream}} {
+		}{{"rows", func(y, a, x []float32, m, n int) { sgemvRowsImpl(y, a, x, n) }}, {"stream", SgemvStream}} {
 			b.Run(fmt.Sprintf("%s/%dx%d", v.name, m, n), func(b *testing.B) {
 				i := 0
 				for b.Loop() {

@@ -301,7 +301,7 @@ func kernelBenches(quick bool) []kernelBench {
 					})
 				}
 			}},
-		{name: "sgemv", shape: shape2(gemv, gemv), bytes: 4 * float64(gemv*gemv), flops: 2 * float64(gemv*gemv), memBound: true,
+		{name: "sgemv", shape: shape2(gemv, gemv), bytes: 4 * float64(gemv*gemv), flops: 2 * float64(gemv*gemv), memBound: true, variant: kernel.SgemvImpl(),
 			setup: func(t int) func() {
 				a, x, y := randFloats(gemv*gemv), randFloats(gemv), make([]float32, gemv)
 				return func() { kernel.Sgemv(y, a, x, gemv, gemv) }
