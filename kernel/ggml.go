@@ -182,6 +182,7 @@ func SoftmaxGGML(x []float32, off int) {
 // attention weights by the values: 16 lanes by key position mod 16, each
 // a chain of fused multiply-adds in key order, then reduce16.
 func WeightedSumGGML(o, w, v []float32, stride, off int) {
+	// The lanes of Dot16GGML, with the weights of keys 0..off−1 zero.
 	var acc [16]float32
 	for d := range o {
 		acc = [16]float32{}
@@ -191,4 +192,18 @@ func WeightedSumGGML(o, w, v []float32, stride, off int) {
 		}
 		o[d] = reduce16(&acc)
 	}
+}
+
+// Dot16GGML returns x·y as one output of llama.cpp's F32 and F16 GEMM
+// (llamafile's tinyBLAS with AVX-512, for lengths that are multiples of
+// 16): 16 lanes by index mod 16, each a chain of fused multiply-adds in
+// index order, then reduce16. The F16 GEMM converts both operands to
+// float32 first (exactly), so x and y are those float32 values.
+func Dot16GGML(x, y []float32) float32 {
+	y = y[:len(x)]
+	var acc [16]float32
+	for i, a := range x {
+		acc[i%16] = FMA32(a, y[i], acc[i%16])
+	}
+	return reduce16(&acc)
 }

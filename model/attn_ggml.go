@@ -1,6 +1,9 @@
 package model
 
-import "github.com/llmparts/llmparts/kernel"
+import (
+	"github.com/llmparts/llmparts/kernel"
+	"github.com/llmparts/llmparts/quant"
+)
 
 // attnGGMLJob is the attention of MatchGGML: every (token, head) pair in
 // llama.cpp's float32 arithmetic (kernel.DotGGML for the scores, the
@@ -28,4 +31,33 @@ func (j *attnGGMLJob) run(lo, hi, wk int) {
 		kernel.SoftmaxGGML(sc, j0)
 		kernel.WeightedSumGGML(j.out[t*qd+h*hd:t*qd+(h+1)*hd], sc, vc[j0*kvd+kvOff:], kvd, j0)
 	}
+}
+
+// matmulF16GGML is the integer path of F16 weights with MatchGGML:
+// y[t] = W·x_t (or +=) as llama.cpp's F16 GEMM computes it, x_t rounded
+// to F16 and every output kernel.Dot16GGML of the float32 row and x_t.
+func (s *Session) matmulF16GGML(w *Tensor, y, x []float32, T int, add bool) {
+	rows, cols := w.Rows, w.Cols
+	xr := make([]float32, cols)
+	wr := make([]float32, cols)
+	for t := 0; t < T; t++ {
+		for i, v := range x[t*cols : (t+1)*cols] {
+			xr[i] = quant.F16ToF32(quant.F32ToF16(v))
+		}
+		yt := y[t*rows : (t+1)*rows]
+		for r := range yt {
+			w.Row(r, wr)
+			d := kernel.Dot16GGML(wr, xr)
+			if add {
+				yt[r] += d
+			} else {
+				yt[r] = d
+			}
+		}
+	}
+}
+
+// f16GGML reports whether weights w take matmulF16GGML.
+func (s *Session) f16GGML(w *Tensor) bool {
+	return s.m.MatchGGML && w.Type == quant.F16 && w.Cols%16 == 0 && s.m.intPath(w.Type)
 }

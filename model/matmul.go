@@ -70,6 +70,10 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		s.rowMatmul(w, y, x, T, add)
 		return
 	}
+	if s.f16GGML(w) {
+		s.matmulF16GGML(w, y, x, T, add)
+		return
+	}
 	if T == 1 {
 		s.gemv(x, matPart{w: w, y: y, add: add})
 		return
@@ -142,6 +146,20 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 // gemv computes every part's y = W·x for one token in one dispatch. The
 // parts on the integer path get x quantized once per VecDot format.
 func (s *Session) gemv(x []float32, parts ...matPart) {
+	if s.m.MatchGGML {
+		n := 0
+		for _, p := range parts {
+			if s.f16GGML(p.w) {
+				s.matmulF16GGML(p.w, p.y, x, 1, p.add)
+			} else {
+				parts[n] = p
+				n++
+			}
+		}
+		if parts = parts[:n]; n == 0 {
+			return
+		}
+	}
 	s.mj = matJob{n: len(parts), x: x, scratch: s.scratch}
 	rows := 0
 	var done [4]quant.Type // VecDot formats already quantized in this call

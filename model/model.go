@@ -107,7 +107,8 @@ type Model struct {
 	// AVX-512 (kernel.DotGGML, SoftmaxGGML, WeightedSumGGML,
 	// SiLUMulGGML), bit for bit, in scalar Go: several times slower than
 	// the SIMD kernels; RoPE rotates in ggml's float32 arithmetic too
-	// (its angles and RMSNorm's sum are ggml's always). So with
+	// (its angles and RMSNorm's sum are ggml's always), and F16 weights on
+	// the integer path multiply as its F16 GEMM (kernel.Dot16GGML). So with
 	// QuantizeActivations the activations quantize exactly as
 	// llama.cpp's and the logits equal its logits on the same file (a
 	// prompt in one batch; not with soft-capping or ALiBi, which keep the
