@@ -52,7 +52,11 @@ func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
 		s.m.pool.parallel(&s.ag, c.NHeads, T*P*hd*2)
 	} else {
 		s.aj = attnJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
-		s.m.pool.parallel(&s.aj, T*c.NHeads, (pos+T)*hd*2)
+		// A head's cost per position is about four times its 2·hd
+		// multiply-adds (two kernel calls on a row of the cache): counted
+		// so, a decode step splits its heads over the pool from about
+		// position 10 on instead of 42.
+		s.m.pool.parallel(&s.aj, T*c.NHeads, (pos+T)*hd*8)
 	}
 	return att
 }
