@@ -163,6 +163,9 @@ func (j *attnJob) run(lo, hi, wk int) {
 		q := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
 		kvOff := (h / group) * hd
 		sc := s.scratch[wk][:p+1-j0]
+		if hd >= 32 {
+			sc[0] = touchRows(kc, vc, j0, p, kvd, kvOff, hd) // overwritten below; keeps the loads
+		}
 		switch {
 		case hd >= 32:
 			for i := range sc {
@@ -235,4 +238,24 @@ func (j *attnJob) run(lo, hi, wk int) {
 			}
 		}
 	}
+}
+
+// touchRows reads one float of every 64-byte line of the head's key and
+// value rows for positions j0..p (hd floats at kvOff in rows of kvd)
+// before the dot products and the weighted sum use them. Between decode
+// steps the weights streamed through the caches evict the cache, and the
+// kernel calls of one row after another leave little memory parallelism;
+// these loads, a few instructions each, are issued together, so the rows
+// come from memory at once instead of one miss per call. It returns the
+// sum of the values read, for the caller to store so that the loads stay.
+func touchRows(kc, vc []float32, j0, p, kvd, kvOff, hd int) float32 {
+	var s float32
+	for i := j0; i <= p; i++ {
+		r := i*kvd + kvOff
+		k, v := kc[r:r+hd], vc[r:r+hd]
+		for c := 0; c < hd; c += 16 {
+			s += k[c] + v[c]
+		}
+	}
+	return s
 }
