@@ -80,10 +80,22 @@ func DotGGML(x, y []float32) float32 {
 	var sum float32
 	if np > 0 {
 		var acc [4][16]float32
-		for i := 0; i < np; i += 64 {
+		for j := range acc { // the first FMA adds to 0: the rounded product
+			for l := range acc[j] {
+				acc[j][l] = float32(x[16*j+l] * y[16*j+l])
+			}
+		}
+		for i := 64; i < np; i += 64 {
 			for j := range acc {
 				for l := range acc[j] {
-					acc[j][l] = FMA32(x[i+16*j+l], y[i+16*j+l], acc[j][l])
+					a, b, c := x[i+16*j+l], y[i+16*j+l], acc[j][l]
+					// FMA32's fast path, written out to stay in the loop
+					r := float64(a)*float64(b) + float64(c)
+					if math.Float64bits(r)&(1<<29-1) == 1<<28 || !(r >= 0x1p-126 || r <= -0x1p-126) {
+						acc[j][l] = FMA32(a, b, c)
+					} else {
+						acc[j][l] = float32(r)
+					}
 				}
 			}
 		}
@@ -182,15 +194,30 @@ func SoftmaxGGML(x []float32, off int) {
 // attention weights by the values: 16 lanes by key position mod 16, each
 // a chain of fused multiply-adds in key order, then reduce16.
 func WeightedSumGGML(o, w, v []float32, stride, off int) {
-	// The lanes of Dot16GGML, with the weights of keys 0..off−1 zero.
-	var acc [16]float32
-	for d := range o {
-		acc = [16]float32{}
+	// The lanes of Dot16GGML, with the weights of keys 0..off−1 zero,
+	// for 16 outputs at a time: lane (off+i) mod 16 takes key i.
+	for d0 := 0; d0 < len(o); d0 += 16 {
+		n := min(16, len(o)-d0)
+		var acc [16][16]float32 // [lane][output]
 		for i, a := range w {
-			k := (off + i) % 16
-			acc[k] = FMA32(a, v[i*stride+d], acc[k])
+			lane := &acc[(off+i)&15]
+			for d, b := range v[i*stride+d0 : i*stride+d0+n] {
+				// FMA32's fast path, written out to stay in the loop
+				r := float64(a)*float64(b) + float64(lane[d])
+				if math.Float64bits(r)&(1<<29-1) == 1<<28 || !(r >= 0x1p-126 || r <= -0x1p-126) {
+					lane[d] = FMA32(a, b, lane[d])
+				} else {
+					lane[d] = float32(r)
+				}
+			}
 		}
-		o[d] = reduce16(&acc)
+		for d := range n {
+			var l [16]float32
+			for k := range l {
+				l[k] = acc[k][d]
+			}
+			o[d0+d] = reduce16(&l)
+		}
 	}
 }
 

@@ -30,7 +30,8 @@ func BenchmarkFileDecode(b *testing.B) {
 	}
 	m, err := Load(p, Options{Threads: threads, KeepMapped: os.Getenv("LLMPARTS_HUGE") == "",
 		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
-		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0"})
+		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0",
+		MatchGGML:           os.Getenv("LLMPARTS_BENCH_GGML") == "1"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +56,8 @@ func BenchmarkFileDecode(b *testing.B) {
 
 // BenchmarkFilePrompt runs a 128-token prompt through the model file named
 // by LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads;
-// LLMPARTS_BENCH_INT=1 forces the integer path, =0 the float path.
+// LLMPARTS_BENCH_INT=1 forces the integer path, =0 the float path;
+// LLMPARTS_BENCH_GGML=1 sets MatchGGML.
 func BenchmarkFilePrompt(b *testing.B) {
 	p := os.Getenv("LLMPARTS_BENCH_MODEL")
 	if p == "" {
@@ -63,7 +65,8 @@ func BenchmarkFilePrompt(b *testing.B) {
 	}
 	m, err := Load(p, Options{Threads: 2,
 		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
-		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0"})
+		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0",
+		MatchGGML:           os.Getenv("LLMPARTS_BENCH_GGML") == "1"})
 	if err != nil {
 		b.Fatal(err)
 	}
