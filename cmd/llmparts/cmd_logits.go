@@ -30,8 +30,10 @@ model. Q8_0/Q4_0 weights run against float32 activations unless
 --quantize-activations asks for llama.cpp's Q8_0 integer path (the ids then
 go through one at a time, the path that has it). --match-llamacpp computes
 attention, RoPE and SiLU in llama.cpp's own float32 arithmetic (its AVX-512
-CPU build): with --quantize-activations the logits of a quantized GGUF file
-then equal llama.cpp's on that file to float32 rounding.`,
+CPU build), and --quantize-activations implies it here: the logits of a
+quantized GGUF file then equal llama.cpp's on that file to float32
+rounding (without it one rounding before a quantization can move later
+logits by 0.01–0.08).`,
 		Example: `  llmparts logits -m model.gguf --ids 1,15043,3186
   llmparts logits -m stories260K.bin --ids 1,403,407 --quantize-activations
   llmparts logits -m model-Q4_K_M.gguf --ids 1,2,3 --quantize-activations --match-llamacpp
@@ -72,6 +74,9 @@ func parseIDs(s string) ([]int, error) {
 }
 
 func logits(mf *modelFlags, ids []int, nCtx int) error {
+	// Comparing the integer path with llama.cpp needs its arithmetic
+	// everywhere before a quantization (see --match-llamacpp).
+	mf.matchGGML = mf.matchGGML || mf.quantAct
 	lm, err := mf.open()
 	if err != nil {
 		return err

@@ -176,12 +176,15 @@ func TestLogitsQuantizedActivations(t *testing.T) {
 	// them, so every activation quantizes alike: llama.cpp's logits to
 	// float32 rounding at every position (Q6_K: 0.076 without it).
 	q6 := filepath.Join(filepath.Dir(p), "llama_q_Q6_K.gguf")
-	m, code := runLogits(t, "-m", q6, "--ids", strings.Join(ids, ","), "--quantize-activations", "--match-llamacpp")
-	if code != 0 {
-		t.Fatalf("--match-llamacpp: exit %d", code)
-	}
-	if d := diff(m, load("llama_q_Q6_K.logits.json")); d > 1e-4 {
-		t.Errorf("Q6_K with --quantize-activations --match-llamacpp: %.3g from llama.cpp's logits, want ≤ 1e-4", d)
+	// logits --quantize-activations implies it.
+	for _, extra := range [][]string{{"--match-llamacpp"}, nil} {
+		m, code := runLogits(t, append([]string{"-m", q6, "--ids", strings.Join(ids, ","), "--quantize-activations"}, extra...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d", extra, code)
+		}
+		if d := diff(m, load("llama_q_Q6_K.logits.json")); d > 1e-4 {
+			t.Errorf("Q6_K with --quantize-activations %v: %.3g from llama.cpp's logits, want ≤ 1e-4", extra, d)
+		}
 	}
 	// Positions where the quantized path gives llama.cpp's logits to
 	// rounding: all of them with -tags purego; a different float summation
