@@ -67,6 +67,16 @@ func Softmax(x []float32) {
 	Scale(1/s, x)
 }
 
+// ExpSub replaces x by exp(x − m) element-wise, in place, and returns
+// Σ exp(x − m): Softmax without the division, for a softmax computed block
+// by block with a running maximum m (online softmax). exp is Softmax's.
+func ExpSub(x []float32, m float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return expSubImpl(x, m)
+}
+
 // SiLUMul computes dst = silu(gate) ⊙ up with silu(g) = g·σ(g) = g/(1+e⁻ᵍ),
 // the SwiGLU activation of Llama-style MLPs. dst may alias gate or up. It
 // panics if the lengths differ.
