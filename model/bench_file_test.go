@@ -54,16 +54,21 @@ func BenchmarkFileDecode(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/tok")
 }
 
-// BenchmarkFilePrompt runs a 128-token prompt through the model file named
-// by LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads;
-// LLMPARTS_BENCH_INT=1 forces the integer path, =0 the float path;
-// LLMPARTS_BENCH_GGML=1 sets MatchGGML.
+// BenchmarkFilePrompt runs a prompt of LLMPARTS_BENCH_PROMPT tokens
+// (default 128; the file's context must hold them) through the model file
+// named by LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads (or
+// LLMPARTS_BENCH_THREADS); LLMPARTS_BENCH_INT=1 forces the integer path,
+// =0 the float path; LLMPARTS_BENCH_GGML=1 sets MatchGGML.
 func BenchmarkFilePrompt(b *testing.B) {
 	p := os.Getenv("LLMPARTS_BENCH_MODEL")
 	if p == "" {
 		b.Skip("LLMPARTS_BENCH_MODEL not set")
 	}
-	m, err := Load(p, Options{Threads: 2,
+	threads := 2
+	if t, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_THREADS")); err == nil {
+		threads = t
+	}
+	m, err := Load(p, Options{Threads: threads,
 		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
 		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0",
 		MatchGGML:           os.Getenv("LLMPARTS_BENCH_GGML") == "1"})
@@ -71,17 +76,26 @@ func BenchmarkFilePrompt(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer m.Close()
-	s := m.NewSession(256)
-	toks := make([]int, 128)
+	n := 128
+	if v, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_PROMPT")); err == nil && v > 0 {
+		n = v
+	}
+	if n > m.Config.ContextLen {
+		b.Skipf("a %d-token prompt exceeds the model's context of %d", n, m.Config.ContextLen)
+	}
+	s := m.NewSession(max(256, n))
+	toks := make([]int, n)
 	for i := range toks {
 		toks[i] = (i * 7) % m.Config.VocabSize
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := s.Forward(toks, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*len(toks))/b.Elapsed().Seconds(), "tok/s")
+	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N*len(toks)), "cpu-ms/tok")
 }
