@@ -40,18 +40,31 @@ func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
 	}
 	copy(s.k[b.Index][pos*kvd:(pos+T)*kvd], k)
 	copy(s.v[b.Index][pos*kvd:(pos+T)*kvd], v)
-	att := s.att[:T*qd]
+	return s.attend(b.Index, T, pos)
+}
+
+// attend computes the attention of the T queries in s.q at positions
+// pos.. of layer l over the cached keys and values 0..pos+T−1 into s.att.
+func (s *Session) attend(l, T, pos int) []float32 {
+	c := &s.m.Config
+	hd := c.HeadDim
+	att := s.att[:T*c.NHeads*hd]
 	if s.m.MatchGGML && c.AttnSoftcap == 0 && s.alibi == nil {
-		s.agg = attnGGMLJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
+		s.agg = attnGGMLJob{attnTask{s: s, layer: l, T: T, pos: pos, out: att}}
 		s.m.pool.parallel(&s.agg, T*c.NHeads, (pos+T)*hd*20)
-	} else if P := pos + T; T >= gemmAttnMin && T*P <= gemmAttnMaxScores {
+	} else if T >= gemmAttnMin {
 		if len(s.scores) < s.m.pool.n {
 			s.scores = make([][]float32, s.m.pool.n)
 		}
-		s.ag = attnGemmJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
-		s.m.pool.parallel(&s.ag, c.NHeads, T*P*hd*2)
+		for i := range s.scores {
+			if len(s.scores[i]) < tileScratch() {
+				s.scores[i] = make([]float32, tileScratch())
+			}
+		}
+		s.at = attnTileJob{attnTask{s: s, layer: l, T: T, pos: pos, out: att}, (T + tileQ - 1) / tileQ}
+		s.m.pool.parallel(&s.at, s.at.blocks*c.NHeads, min(tileQ, T)*(pos+T)*hd*2)
 	} else {
-		s.aj = attnJob{attnTask{s: s, layer: b.Index, T: T, pos: pos, out: att}}
+		s.aj = attnJob{attnTask{s: s, layer: l, T: T, pos: pos, out: att}}
 		// A head's cost per position is about four times its 2·hd
 		// multiply-adds (two kernel calls on a row of the cache): counted
 		// so, a decode step splits its heads over the pool from about
@@ -71,11 +84,18 @@ func (s *Session) first(l, p int) int {
 }
 
 // weights turns the raw scores q·k_j of head h for keys j = j0..p (in
-// sc) into attention weights in place:
+// sc) into attention weights in place: logits, then softmax over j.
+func (s *Session) weights(sc []float32, h, p, j0 int) {
+	s.attnLogits(sc, h, p, j0)
+	kernel.Softmax(sc)
+}
+
+// attnLogits turns the raw scores q·k_j of head h for keys j = j0.. (in sc)
+// of the query at position p into the softmax's arguments in place:
 //
 //	s_j = scale·q·k_j,  s_j ← c·tanh(s_j/c) (soft-capping),
-//	s_j += m_h·(j−p) (ALiBi, posenc),  softmax over j.
-func (s *Session) weights(sc []float32, h, p, j0 int) {
+//	s_j += m_h·(j−p) (ALiBi, posenc).
+func (s *Session) attnLogits(sc []float32, h, p, j0 int) {
 	c := &s.m.Config
 	scale := c.attnScale()
 	if cp := c.AttnSoftcap; cp > 0 {
@@ -86,20 +106,16 @@ func (s *Session) weights(sc []float32, h, p, j0 int) {
 	if s.alibi != nil {
 		_ = s.alibi.AddBias(sc, h, p, j0) // h < heads by construction
 	}
-	kernel.Softmax(sc)
 }
 
-// Attention of several tokens runs as two GEMMs per head when the score
-// matrix is not too large: S = Q_h·K_hᵀ, the weights of each row of S
-// (causal, windowed), then O_h = S·V_h.
-const (
-	gemmAttnMin       = 8
-	gemmAttnMaxScores = 1 << 20
-)
+// gemmAttnMin is the fewest tokens whose attention runs tiled, as small
+// GEMMs (attntile.go); fewer go token by token (attnJob). A variable so
+// that tests can force the per-token path.
+var gemmAttnMin = 8
 
 // attnTask is the attention of T tokens at positions pos.. in one layer,
-// written to out [T][heads·hd]; attnGemmJob and attnJob split it over the
-// pool by heads and by (token, head) pairs.
+// written to out [T][heads·hd]; attnTileJob and attnJob split it over the
+// pool by (query block, head) and by (token, head) pairs.
 type attnTask struct {
 	s      *Session
 	layer  int
@@ -113,33 +129,6 @@ func (j *attnTask) dims() (hd, qd, kvd, group int) {
 	c := &j.s.m.Config
 	hd = c.HeadDim
 	return hd, c.NHeads * hd, c.NKVHeads * hd, c.NHeads / c.NKVHeads
-}
-
-type attnGemmJob struct{ attnTask }
-
-// run computes heads lo..hi for all T tokens.
-func (j *attnGemmJob) run(lo, hi, wk int) {
-	s := j.s
-	hd, qd, kvd, group := j.dims()
-	T, P := j.T, j.pos+j.T
-	if len(s.scores[wk]) < T*P {
-		s.scores[wk] = make([]float32, T*P)
-	}
-	S := s.scores[wk][:T*P]
-	kc, vc := s.k[j.layer], s.v[j.layer]
-	for h := lo; h < hi; h++ {
-		kvOff := (h / group) * hd
-		kernel.Sgemm(false, true, T, P, hd, 1, s.q[h*hd:], qd, kc[kvOff:], kvd, 0, S, P)
-		for t := 0; t < T; t++ {
-			row := S[t*P : (t+1)*P]
-			p := j.pos + t // causal: keys j0..p
-			j0 := s.first(j.layer, p)
-			clear(row[:j0])
-			s.weights(row[j0:p+1], h, p, j0)
-			clear(row[p+1:])
-		}
-		kernel.Sgemm(false, false, T, hd, P, 1, S, P, vc[kvOff:], kvd, 0, j.out[h*hd:], qd)
-	}
 }
 
 type attnJob struct{ attnTask }

@@ -81,6 +81,11 @@
 // one GEMM, Y = X·Wᵀ, which reads each weight once for all T tokens, while
 // decoding one token is a matrix-vector product and is bound by memory
 // bandwidth (every weight byte is read once per token).
+// The prompt's attention runs in tiles (flash-attention style): a block
+// of queries of a head against one block of keys at a time, S = Q_b·K_bᵀ
+// and O += P·V_b as small GEMMs, the softmax kept as a running maximum
+// and sum per row (online softmax), so no T×T score matrix is built and
+// key blocks hidden by the causal mask or the window are skipped.
 //
 // Weights are Tensors whose Type is an entry of quant's table of types;
 // every type with kernels there (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1,

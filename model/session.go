@@ -35,9 +35,9 @@ type Session struct {
 	deq, yt                            []float32
 	xqs                                map[quant.Type][]byte // activations quantized per VecDot format
 	aj                                 attnJob
-	ag                                 attnGemmJob
 	agg                                attnGGMLJob
-	scores                             [][]float32 // per worker T×P attention scores
+	at                                 attnTileJob
+	scores                             [][]float32 // per worker, a tile of attention scores
 	// seqs is set on a model's batch session during ForwardBatch: row i
 	// belongs to seqs[i] (its KV cache, position tables and attention).
 	seqs []*Session
@@ -87,7 +87,7 @@ func (m *Model) NewSession(ctx int) *Session {
 //	K and V caches   2 · layers · ctx · kvHeads · headDim · 4 bytes
 //	RoPE cos/sin     2 · ctx · ropeDim/2 · 4
 //	batch buffers    maxBatch · (dim·5 + q·3 + kv·2 + hidden·2 + 2) · 4 (+ logits)
-//	attention scores threads · maxBatch · ctx · 4 (+ a scratch row each)
+//	attention scores threads · (tileQ·tileK + 2·tileQ) · 4 (+ a scratch row each)
 func (m *Model) SessionBytes(ctx int) (int64, bool) {
 	c := m.Config
 	if ctx <= 0 || ctx > c.ContextLen {
@@ -105,7 +105,7 @@ func (m *Model) SessionBytes(ctx int) (int64, bool) {
 	rope, ok2 := sysmem.Mul(C, int64(c.RoPE.Dim), 4)
 	row, ok3 := sysmem.Add(5*int64(c.Dim), 3*q, 2*kvd, 2*int64(c.HiddenDim), int64(c.VocabSize), 2)
 	batch, ok4 := sysmem.Mul(B, row, 4)
-	scores, ok5 := sysmem.Mul(threads, B, C, 4)
+	scores, ok5 := sysmem.Mul(threads, int64(tileScratch()), 4)
 	scratch, ok6 := sysmem.Mul(threads, C+2*int64(max(c.Dim, c.HiddenDim, int(q))), 4)
 	total, ok7 := sysmem.Add(kv, rope, batch, scores, scratch)
 	return total, ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7
