@@ -34,7 +34,7 @@ func (s *Session) attention(b *Block, in []float32, T, pos int) []float32 {
 	if s.rope != nil {
 		// Positions are within the table (checked by pass).
 		ps := s.pos[:T]
-		s.rope.GGML = s.m.MatchGGML // ggml's float32 rotation: ~3× the float64 one
+		s.rope.GGML = s.ropeGGML && s.m.MatchGGML // ggml's float32 rotation: ~3× the float64 one
 		_ = s.rope.Apply(q, T, c.NHeads, ps)
 		_ = s.rope.Apply(k, T, c.NKVHeads, ps)
 	}

@@ -133,7 +133,7 @@ func (s *Session) batchAttention(b *Block, T int) []float32 {
 		q, k, v := s.q[i*qd:(i+1)*qd], s.kk[i*kvd:(i+1)*kvd], s.vv[i*kvd:(i+1)*kvd]
 		if seq.rope != nil {
 			ps := s.pos[i : i+1]
-			seq.rope.GGML = s.m.MatchGGML
+			seq.rope.GGML = seq.ropeGGML && s.m.MatchGGML
 			_ = seq.rope.Apply(q, 1, c.NHeads, ps)
 			_ = seq.rope.Apply(k, 1, c.NKVHeads, ps)
 		}

@@ -19,11 +19,14 @@ type Session struct {
 	// Pos is the number of positions already in the cache.
 	Pos int
 
-	k, v    [][]float32   // per layer [ctx][kvDim]
-	rope    *posenc.Table // cos/sin of every position (PosRoPE)
-	learned *posenc.Learned
-	sinus   *posenc.Sinusoidal
-	alibi   *posenc.ALiBi // ALiBi slopes (PosALiBi)
+	k, v [][]float32   // per layer [ctx][kvDim]
+	rope *posenc.Table // cos/sin of every position (PosRoPE)
+	// ropeGGML: the table has ggml's angles (not YaRN), so MatchGGML
+	// may rotate with ggml's arithmetic (Table.GGML).
+	ropeGGML bool
+	learned  *posenc.Learned
+	sinus    *posenc.Sinusoidal
+	alibi    *posenc.ALiBi // ALiBi slopes (PosALiBi)
 
 	cap                                int // rows the buffers below hold
 	x, xb, q, kk, vv, att, ao, hb, hb2 []float32
@@ -70,6 +73,7 @@ func (m *Model) NewSession(ctx int) *Session {
 		// Validated at load, so neither call fails.
 		r := c.RoPE.ForContext(ctx)
 		s.rope, _ = r.ggml(c.ContextLen).Table(c.HeadDim, ctx)
+		s.ropeGGML = s.rope.GGML
 	case PosLearned:
 		s.learned = &posenc.Learned{MaxPos: m.PosEmbed.Rows, Dim: c.Dim, Weight: m.PosEmbed.F32}
 	case PosSinusoidal:
