@@ -27,15 +27,16 @@
 //     stream memory at the machine's bandwidth: several independent vector
 //     accumulators hide the FMA latency, and rows are split over goroutines
 //     only when a call moves more than about 1 MiB (below that the
-//     hand-off costs more than it saves). Sgemv, GemvF16, GemvBF16 and
-//     GemvQ8_0Q8 compute four rows at a time, loading each piece of x once
-//     for the four; the one-row GemvQ8_0 and GemvQ4_0 kernels prefetch
-//     their row 2 KiB ahead (which choice is faster was measured from
-//     memory on 4096×4096, not in cache, where it can differ). A model's
-//     decode step calls SgemvStream for its large F32 matrices with rows
-//     of up to 2048 floats instead: one row at a time, a single stream per
-//     core, which read memory faster than four rows side by side on such
-//     rows (slower on rows of 4096). With AVX-512, GemvQ4_0 looks each
+//     hand-off costs more than it saves). Sgemv (eight rows with AVX-512),
+//     GemvF16, GemvBF16 and GemvQ8_0Q8 compute four rows at a time, loading
+//     each piece of x once for all of them; the one-row GemvQ8_0 and
+//     GemvQ4_0 kernels prefetch their row 2 KiB ahead (which choice is
+//     faster was measured from memory on 4096×4096, not in cache, where it
+//     can differ). A model's decode step calls SgemvStream for its large
+//     F32 matrices with rows of up to 2048 floats instead: one row at a
+//     time, a single stream per core, which read memory faster than four
+//     rows side by side on such rows (slower on rows of 4096; measured
+//     before Sgemv took eight). With AVX-512, GemvQ4_0 looks each
 //     block's nibbles up in a 16-entry table d·(q−8) (VPERMPS) instead of
 //     converting them to float, a third fewer vector instructions per block.
 //   - Compute-bound loops (Sgemm, MatMulT) reuse each byte many times. They

@@ -23,8 +23,9 @@ func Sgemv(y, a, x []float32, m, n int) {
 // matrix too large to stay in the caches (the weights of a model's decode
 // step), on the calling goroutine: the caller splits the rows over cores.
 // It takes one row at a time, reading A front to back as a single stream,
-// where Sgemv's kernel reads four rows side by side to share the loads of
-// x (faster when A is in cache). With other processes sharing the memory
+// where Sgemv's kernel reads several rows side by side (eight with
+// AVX-512, four with AVX2) to share the loads of x (faster when A is in
+// cache, and on rows of 4096 floats). With other processes sharing the memory
 // bus, the 134M F32 model decoded 40–60 % more tokens per second this way.
 // It allocates nothing and panics on a shape mismatch.
 func SgemvStream(y, a, x []float32, m, n int) {

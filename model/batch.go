@@ -26,7 +26,7 @@ import (
 // multiples of the SIMD width in every supported family), and attention
 // is the single-token attention of the row's own session. So at
 // temperature 0 a sequence gets the same tokens alone or beside others.
-// (Forward of a single token uses a different, four-row GEMV kernel: a
+// (Forward of a single token uses a different, several-row GEMV kernel: a
 // server should decode every sequence through ForwardBatch, even alone.)
 
 // ForwardBatch runs tokens[i] through the model at position ss[i].Pos of
