@@ -53,6 +53,19 @@ func GemvQ8_0Q8(y []float32, w, xq []byte, m, n int) {
 	gemvQ8x(y, w, xq, m, n, q8BlockSize, gemvQ8Q8Impl)
 }
 
+// GemvQ8_0Q8GGML is GemvQ8_0Q8 with llama.cpp's float arithmetic on x86
+// (ggml_vec_dot_q8_0_q8_0 with AVX2, one row at a time: eight lanes of
+// four-product sums, each lane converted to float and multiplied by
+// d_w·d_x in one FMA chain over the blocks, then the lanes summed). The
+// quant table's Q8_0 integer kernels follow it on CPUs without AVX-512
+// VNNI; with VNNI they sum each block exactly (as llama.cpp's repacked
+// Q4_0 kernels do), which differs in the last bits. Model.MatchGGML
+// uses this one.
+func GemvQ8_0Q8GGML(y []float32, w, xq []byte, m, n int) {
+	checkQ8x("GemvQ8_0Q8GGML", q8BlockSize, y, w, xq, m, n)
+	gemvQ8x(y, w, xq, m, n, q8BlockSize, gemvQ8Q8RowImpl)
+}
+
 // GemvQ4_0Q8 is GemvQ8_0Q8 for a Q4_0 matrix W (as in GemvQ4_0): llama.cpp's
 // ggml_vec_dot_q4_0_q8_0.
 func GemvQ4_0Q8(y []float32, w, xq []byte, m, n int) {

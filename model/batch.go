@@ -224,7 +224,9 @@ func (j *rowMatJob) run(lo, hi, wk int) {
 	// Blocks of at most the widest activation row: gemvRows needs that
 	// much scratch for an add, besides one converted row (see grow).
 	c := &j.m.Config
-	R := min(max(8, rowBlockBytes/w.rowBytes()/8*8), max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
+	// Multiples of 16 rows: the AVX-512 VNNI Q8_0/Q4_0 kernels take
+	// sixteen at a time (the rest one by one in Go).
+	R := min(max(16, rowBlockBytes/w.rowBytes()/16*16), max(c.Dim, c.HiddenDim, c.NHeads*c.HeadDim))
 	if w.Type == quant.F32 {
 		// Up to four sequences per pass over each block of rows, every
 		// sequence's sums in the same order whatever T (SgemvMulti).
@@ -238,6 +240,7 @@ func (j *rowMatJob) run(lo, hi, wk int) {
 			if j.xq != nil {
 				xr := len(j.xq) / j.T
 				p.xq = j.xq[t*xr : (t+1)*xr]
+				p.ggml = j.m.q8GGML(w)
 			}
 			gemvRows(p, j.x[t*cols:(t+1)*cols], r0, r1, j.scratch[wk])
 		}

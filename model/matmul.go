@@ -109,7 +109,14 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		if add {
 			dst = yt
 		}
-		w.Type.Kernels().GemmQ(dst, rows, w.Raw, xq, rows, cols, T)
+		if s.q8GGML(w) {
+			xr := len(xq) / T
+			for t := 0; t < T; t++ {
+				kernel.GemvQ8_0Q8GGML(dst[t*rows:(t+1)*rows], w.Raw, xq[t*xr:(t+1)*xr], rows, cols)
+			}
+		} else {
+			w.Type.Kernels().GemmQ(dst, rows, w.Raw, xq, rows, cols, T)
+		}
 		if add {
 			kernel.Add(y[:T*rows], y[:T*rows], yt)
 		}
@@ -176,6 +183,7 @@ func (s *Session) gemv(x []float32, parts ...matPart) {
 				nd++
 			}
 			p.xq = s.xqs[vt][:vt.MustRowBytes(p.w.Cols)]
+			p.ggml = s.q8GGML(p.w)
 		}
 		s.mj.parts[i] = p
 		rows += p.w.Rows
@@ -208,11 +216,20 @@ type matJob struct {
 }
 
 type matPart struct {
-	w   *Tensor
-	y   []float32
-	add bool   // y += W·x instead of y = W·x
-	xq  []byte // x quantized to w's VecDot format (integer path), or nil
+	w    *Tensor
+	y    []float32
+	add  bool   // y += W·x instead of y = W·x
+	xq   []byte // x quantized to w's VecDot format (integer path), or nil
+	ggml bool   // Q8_0 on the integer path in llama.cpp's lane order (q8GGML)
 }
+
+// q8GGML reports whether Q8_0 weights w on the integer path take
+// kernel.GemvQ8_0Q8GGML: with MatchGGML, where the table's kernels (on
+// AVX-512 VNNI) sum each block exactly and llama.cpp, which does not
+// repack Q8_0, sums eight lanes per row.
+func (s *Session) q8GGML(w *Tensor) bool { return s.m.q8GGML(w) }
+
+func (m *Model) q8GGML(w *Tensor) bool { return m.MatchGGML && w.Type == quant.Q8_0 }
 
 // kernelSerialBytes keeps every kernel call below the size at which the
 // kernel package would split it over goroutines of its own: the model's
@@ -267,6 +284,8 @@ func gemvRows(p matPart, x []float32, lo, hi int, scratch []float32) {
 			kernel.SgemvStream(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
 		case w.Type == quant.F32:
 			kernel.Sgemv(yy, w.F32[r0*cols:r1*cols], x, r1-r0, cols)
+		case p.ggml:
+			kernel.GemvQ8_0Q8GGML(yy, w.Raw[r0*rb:r1*rb], p.xq, r1-r0, cols)
 		case p.xq != nil:
 			k.GemvQ(yy, w.Raw[r0*rb:r1*rb], p.xq, r1-r0, cols)
 		default:
