@@ -19,7 +19,7 @@ func avx512GemmKernels() {
 }
 
 // gemmZPrefetch is how far ahead (bytes, 8 steps of a 32-wide sliver)
-// the AVX-512 kernel prefetches B: the sliver (32 KiB at KC = 256) does
+// the AVX-512 kernel prefetches B: the sliver (64 KiB at KC = 512) does
 // not stay in L1 beside A and C, so it streams from L2.
 const gemmZPrefetch = 1024
 

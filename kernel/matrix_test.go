@@ -77,7 +77,9 @@ func testSgemm(t *testing.T) {
 		}
 	}
 	// A product large enough to use several goroutines, both split ways.
-	for _, s := range [][3]int{{300, 200, 300}, {100, 400, 300}, {20, 1400, 300}} {
+	// {30, 1600, 40} and {64, 1600, 70} cross NC (1536) on one goroutine
+	// and on several.
+	for _, s := range [][3]int{{300, 200, 300}, {100, 400, 300}, {20, 1400, 300}, {30, 1600, 40}, {64, 1600, 70}} {
 		m, n, k := s[0], s[1], s[2]
 		a, b := randVec(rng, m*k), randVec(rng, n*k)
 		c := make([]float32, m*n)

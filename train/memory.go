@@ -87,7 +87,8 @@ func (c *Config) MemoryBytes(B int) (int64, bool) {
 }
 
 // gemmScratch is the packing memory one goroutine of kernel.Sgemm holds
-// (its MC×KC and KC×NC float32 panels, about 3.3 MB), rounded up.
+// (its MC×KC and KC×NC float32 panels, 144×512 and 512×1536: about
+// 3.4 MB), rounded up.
 const gemmScratch = 4 << 20
 
 // checkMemory refuses a run of c that cannot fit: its MemoryBytes (plus

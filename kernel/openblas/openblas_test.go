@@ -57,8 +57,8 @@ func gemmCases() []gemmCase {
 	shapes := [][3]int{
 		{1, 1, 1}, {17, 33, 65}, {65, 17, 33}, {33, 65, 17},
 		{1, 300, 7}, {300, 1, 7}, {7, 5, 300}, // one row, one column, long k
-		{145, 200, 300},                 // crosses our MC=144 and KC=256 blocks
-		{7, 3100, 5},                    // crosses our NC=3072
+		{145, 200, 600},                 // crosses our MC=144 and KC=512 blocks
+		{7, 3100, 5},                    // crosses our NC=1536 twice
 		{2, 3, 0}, {0, 5, 3}, {5, 0, 3}, // empty
 	}
 	var cs []gemmCase
