@@ -13,7 +13,7 @@ import (
 func blasKernels() {
 	packBRows("packB16Asm", 16, 8)
 	packBRows("packB32Asm", 32, 16)
-	sgemvRowsZ("sgemv8x32Asm", 8, 2)
+	sgemvRowsZ("sgemv8x32Asm", 8, 2, 2048)
 }
 
 // packBRows emits name(dst, src, ldb, kc, ns): ns ≥ 1 whole slivers of nr
@@ -85,15 +85,19 @@ func bitsOf(n int) int {
 // multiple of 16·U: each 16-float vector of x is loaded once per pass and
 // multiplied into R rows, U vectors per row per loop step, one 16-lane
 // accumulator per (row, u) summed in order and added pairwise at the end
-// of the row.
+// of the row. pf > 0 prefetches every row pf bytes ahead into L2
+// (PREFETCHT1), one cache line per prefetch.
 //
 // Sgemv 4096², 2 threads, 10-call samples taken in turn with OpenBLAS's
 // on the shared machine (90th percentile GB/s, three runs): OpenBLAS
 // 38.7, 25.3, 40.3; the AVX2 four-row kernel 35.5, 24.4, 32.8; 8 rows ×
 // 2 vectors 43.0, 26.1, 40.3; 8 × 1 and 4 × 2 within a few per cent of
-// it, 12 × 1 slower. Prefetching rows 1 or 2 KiB ahead (PREFETCHT0 or
-// PREFETCHNTA) was 5–10 % slower than none.
-func sgemvRowsZ(name string, R, U int) {
+// it, 12 × 1 slower. Prefetching rows 1 or 2 KiB ahead into L1
+// (PREFETCHT0) or non-temporally (PREFETCHNTA) was 5–10 % slower than
+// none, but into L2 (PREFETCHT1) faster: at load 2–3, medians of the same
+// samples 14.0–16.1 GFLOP/s without, 16.4–18.1 at 4 KiB, 16.6–17.3 at
+// 8 KiB, 17.1–18.9 at 2 KiB (OpenBLAS 14.3–15.5).
+func sgemvRowsZ(name string, R, U, pf int) {
 	TEXT(name, NOSPLIT, "func(y, a, x []float32, lda int)")
 	Pragma("noescape")
 	y, a, x := base("y"), base("a"), base("x")
@@ -148,6 +152,9 @@ func sgemvRowsZ(name string, R, U int) {
 		xv := ZMM()
 		VMOVUPS(Mem{Base: xp, Disp: 64 * u}, xv)
 		for q := 0; q < R; q++ {
+			if pf > 0 {
+				PREFETCHT1(row(q, pf+64*u))
+			}
 			VFMADD231PS(row(q, 64*u), xv, acc[q][u])
 		}
 	}
