@@ -94,7 +94,8 @@ func TestKQuantZBitExact(t *testing.T) {
 
 // BenchmarkKQuantZ compares the one-token integer kernels, AVX-512 and
 // AVX2, on one thread: a 2048×768 matrix (in cache) and a 32000×768 one
-// (the 134M model's output matrix, from memory). MB/s counts weight bytes.
+// (the 134M model's output matrix, from memory). MB/s and cpu-GB/s (per
+// second of CPU time, less sensitive to a busy machine) count weight bytes.
 func BenchmarkKQuantZ(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, typ := range []quant.Type{quant.Q6_K} {
@@ -114,9 +115,7 @@ func BenchmarkKQuantZ(b *testing.B) {
 				}
 				b.Run(fmt.Sprintf("%v/%dx%d/%s", typ, m, n, name), func(b *testing.B) {
 					b.SetBytes(int64(len(w)))
-					for b.Loop() {
-						f(y, w, xq)
-					}
+					cpuBench(b, 0, float64(len(w)), func() { f(y, w, xq) })
 				})
 			}
 		}
