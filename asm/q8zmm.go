@@ -201,8 +201,18 @@ func groupOut(g reg.Register) reg.Register {
 // zRows walks sixteen rows of Q8_0 or Q4_0 blocks for the ZMM kernels:
 // b[j] points at row 4j of the group's current block, rows 4j+1..4j+3
 // are rb, 2·rb and 3·rb after it.
-// zPrefetchGroups is how many row groups ahead the ZMM kernels prefetch.
-var zPrefetchGroups = 1
+// zPrefetch returns how many row groups ahead the ZMM kernels prefetch
+// and the instruction. Measured on one core, 32000×768 from memory (quiet,
+// BenchmarkGemvQ8Z): Q8_0's 34-byte blocks read 10–14 GB/s prefetching
+// one group ahead into L1, 27 two groups ahead into L2 (PREFETCHT1);
+// Q4_0 was even (19–23), and its decode and prompts measured no better
+// end to end, so it keeps one group into L1.
+func zPrefetch(q4 bool) (int, func(Op)) {
+	if q4 {
+		return 1, func(m Op) { PREFETCHT0(m) }
+	}
+	return 2, func(m Op) { PREFETCHT1(m) }
+}
 
 type zRows struct {
 	q4       bool
@@ -245,7 +255,8 @@ func (z *zRows) start(g reg.Register) {
 	}
 	z.pf = GP64()
 	LEAQ(Mem{Base: z.b[3], Index: z.rb, Scale: 4}, z.pf)
-	for k := 1; k < zPrefetchGroups; k++ {
+	groups, _ := zPrefetch(z.q4)
+	for k := 1; k < groups; k++ {
 		ADDQ(z.rb, z.pf)
 		ADDQ(z.rb, z.pf)
 		ADDQ(z.rb, z.pf)
@@ -269,11 +280,13 @@ func (z *zRows) start(g reg.Register) {
 // contiguous run of 16·rb bytes read as sixteen streams, which the
 // hardware prefetchers do not follow from memory (measured: 7 GB/s
 // against 26 GB/s for one row at a time on a 26 MB matrix): each block
-// step prefetches the next group's bytes in order, 16·bs of them, so the
-// whole next group is in cache when it starts.
+// step prefetches a later group's bytes in order (zPrefetch: the next
+// one for Q4_0, the one after for Q8_0), 16·bs of them, so the whole
+// group is in cache when it starts.
 func (z *zRows) step(bs int) {
+	_, prefetch := zPrefetch(z.q4)
 	for off := 0; off < 16*bs; off += 64 {
-		PREFETCHT0(Mem{Base: z.pf, Disp: off})
+		prefetch(Mem{Base: z.pf, Disp: off})
 	}
 	ADDQ(U32(16*bs), z.pf)
 	for j := 0; j < 4; j++ {
