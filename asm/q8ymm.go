@@ -266,7 +266,7 @@ func gemmQ8YKernel(q4 bool) {
 
 	Label(name + "_store")
 	{
-		y := groupOut8(g)
+		y := groupOut(g, 8)
 		ldy := Load(Param("ldy"), GP64())
 		SHLQ(U8(2), ldy)
 		nt := Load(Param("nt"), GP64())
@@ -301,49 +301,7 @@ func gemvQ8YKernel(q4 bool) {
 	}
 	TEXT(name, NOSPLIT, "func(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng, nb int)")
 	Pragma("noescape")
-	{
-		xq, ap := base("xq"), base("aux")
-		nb := Load(Param("nb"), GP64())
-		var bias, zero reg.VecVirtual
-		if q4 {
-			bias, zero = YMM(), YMM()
-			VPBROADCASTD(cmemIdx("bias80x4", []uint32{0x80808080}), bias)
-			VPXOR(zero, zero, zero)
-		}
-		Label(name + "_prep")
-		TESTQ(nb, nb)
-		JZ(LabelRef(name + "_prepdone"))
-		sum := GP64()
-		XORQ(sum, sum)
-		if q4 {
-			q := YMM()
-			VMOVDQU(Mem{Base: xq, Disp: 2}, q)
-			VPXOR(bias, q, q)
-			VPSADBW(zero, q, q) // four sums of eight unsigned bytes
-			h := XMM()
-			VEXTRACTI128(U8(1), q, h)
-			VPADDQ(h, q.AsX(), h)
-			h2 := XMM()
-			VPSHUFD(U8(0x4e), h, h2)
-			VPADDQ(h2, h, h)
-			VMOVQ(h, sum)
-			SUBQ(U32(128*32), sum) // Σx
-			SHLQ(U8(3), sum)
-			NEGQ(sum) // −8·Σx
-		}
-		MOVL(sum.As32(), Mem{Base: ap})
-		r := GP32()
-		MOVWLZX(Mem{Base: xq}, r)
-		d := XMM()
-		VMOVD(r, d)
-		VCVTPH2PS(d, d)
-		VMOVSS(d, Mem{Base: ap, Disp: 4})
-		ADDQ(U32(34), xq)
-		ADDQ(U32(8), ap)
-		DECQ(nb)
-		JMP(LabelRef(name + "_prep"))
-		Label(name + "_prepdone")
-	}
+	auxPrologue(name, map[bool]int{false: -1, true: 3}[q4]) // Q8_0: no correction; Q4_0: off = 8
 	yr := newYRows(q4)
 	g := GP64()
 	XORQ(g, g)
@@ -409,7 +367,7 @@ func gemvQ8YKernel(q4 bool) {
 	JMP(LabelRef(name + "_blk"))
 	Label(name + "_store")
 	{
-		y := groupOut8(g)
+		y := groupOut(g, 8)
 		VMOVUPS(acc, Mem{Base: y})
 	}
 	INCQ(g)
@@ -417,14 +375,4 @@ func gemvQ8YKernel(q4 bool) {
 	Label(name + "_end")
 	VZEROUPPER()
 	RET()
-}
-
-// groupOut8 returns a pointer to y[8g], row group g's first output.
-func groupOut8(g reg.Register) reg.Register {
-	y := Load(Param("y").Base(), GP64())
-	off := GP64()
-	MOVQ(g, off)
-	SHLQ(U8(5), off)
-	ADDQ(off, y)
-	return y
 }

@@ -75,7 +75,7 @@ func gemmQ8ZKernel(q4 bool) {
 
 	Label(name + "_store")
 	{
-		y := groupOut(g)
+		y := groupOut(g, 16)
 		ldy := Load(Param("ldy"), GP64())
 		SHLQ(U8(2), ldy)
 		nt := Load(Param("nt"), GP64())
@@ -102,47 +102,13 @@ func gemmQ8ZKernel(q4 bool) {
 // correction −off·Σx and float32 scale; then sixteen rows at a time, the
 // arithmetic of the eight-token kernel. y[16g + i] for g < ng.
 func gemvQ8ZKernel(q4 bool) {
-	name, bs, off := "gemvQ8Q8x16ZAsm", 34, uint32(0x80808080)
+	name, bs := "gemvQ8Q8x16ZAsm", 34
 	if q4 {
-		name, bs, off = "gemvQ4Q8x16ZAsm", 18, 0x08080808
+		name, bs = "gemvQ4Q8x16ZAsm", 18
 	}
 	TEXT(name, NOSPLIT, "func(y []float32, w []byte, rb int, xq []byte, aux []uint32, ng, nb int)")
 	Pragma("noescape")
-	{
-		xq, ap := base("xq"), base("aux")
-		nb := Load(Param("nb"), GP64())
-		offs := YMM()
-		VPBROADCASTD(cmemIdx(map[bool]string{false: "bias80x4", true: "nib8x4"}[q4], []uint32{off}), offs)
-		Label(name + "_prep")
-		TESTQ(nb, nb)
-		JZ(LabelRef(name + "_prepdone"))
-		c := YMM()
-		VPXOR(c, c, c)
-		VPDPBUSD(Mem{Base: xq, Disp: 2}, offs, c) // off·Σx, in eight lanes
-		h := XMM()
-		VEXTRACTI128(U8(1), c, h)
-		VPADDD(h, c.AsX(), h)
-		s := XMM()
-		VPSHUFD(U8(0x4e), h, s)
-		VPADDD(s, h, h)
-		VPSHUFD(U8(0xb1), h, s)
-		VPADDD(s, h, h)
-		zero := XMM()
-		VPXOR(zero, zero, zero)
-		VPSUBD(h, zero, h)
-		VMOVD(h, Mem{Base: ap})
-		r := GP32()
-		MOVWLZX(Mem{Base: xq}, r)
-		d := XMM()
-		VMOVD(r, d)
-		VCVTPH2PS(d, d)
-		VMOVSS(d, Mem{Base: ap, Disp: 4})
-		ADDQ(U32(34), xq)
-		ADDQ(U32(8), ap)
-		DECQ(nb)
-		JMP(LabelRef(name + "_prep"))
-		Label(name + "_prepdone")
-	}
+	auxPrologue(name, map[bool]int{false: 7, true: 3}[q4]) // off = 128, 8
 	z := newZRows(q4)
 	g := GP64()
 	XORQ(g, g)
@@ -179,7 +145,7 @@ func gemvQ8ZKernel(q4 bool) {
 	JMP(LabelRef(name + "_blk"))
 	Label(name + "_store")
 	{
-		VMOVUPS(acc, Mem{Base: groupOut(g)})
+		VMOVUPS(acc, Mem{Base: groupOut(g, 16)})
 	}
 	INCQ(g)
 	JMP(LabelRef(name + "_group"))
@@ -188,14 +154,85 @@ func gemvQ8ZKernel(q4 bool) {
 	RET()
 }
 
-// groupOut returns a pointer to y[16g], row group g's first output.
-func groupOut(g reg.Register) reg.Register {
+// groupOut returns a pointer to y[rows·g], the first output of row group
+// g of rows (16 or 8) rows.
+func groupOut(g reg.Register, rows int) reg.Register {
 	y := Load(Param("y").Base(), GP64())
 	off := GP64()
 	MOVQ(g, off)
-	SHLQ(U8(6), off)
+	SHLQ(U8(map[int]uint8{16: 6, 8: 5}[rows]), off)
 	ADDQ(off, y)
 	return y
+}
+
+// xSums holds the constants of sum.
+type xSums struct{ bias, zero reg.VecVirtual }
+
+func newXSums() xSums {
+	c := xSums{bias: YMM(), zero: YMM()}
+	VPBROADCASTD(cmemIdx("bias80x4", []uint32{0x80808080}), c.bias)
+	VPXOR(c.zero, c.zero, c.zero)
+	return c
+}
+
+// sum returns Σx of the 32 signed activation bytes in q (which it
+// overwrites): VPSADBW of the bytes biased to unsigned gives four sums of
+// eight, less 128·32.
+func (c xSums) sum(q reg.VecVirtual) reg.GPVirtual {
+	VPXOR(c.bias, q, q)
+	VPSADBW(c.zero, q, q)
+	h := XMM()
+	VEXTRACTI128(U8(1), q, h)
+	VPADDQ(h, q.AsX(), h)
+	h2 := XMM()
+	VPSHUFD(U8(0x4e), h, h2)
+	VPADDQ(h2, h, h)
+	sum := GP64()
+	VMOVQ(h, sum)
+	SUBQ(U32(128*32), sum)
+	return sum
+}
+
+// storeScale stores the binary16 scale of the Q8_0 block at xq to dst as
+// float32.
+func storeScale(xq reg.Register, dst Mem) {
+	r := GP32()
+	MOVWLZX(Mem{Base: xq}, r)
+	d := XMM()
+	VMOVD(r, d)
+	VCVTPH2PS(d, d)
+	VMOVSS(d, dst)
+}
+
+// auxPrologue emits the one-token kernels' prologue: aux[2b] = −off·Σx
+// and aux[2b+1] = d_x (float32) for each block b of the token's Q8_0
+// activations xq, off = 2^shift (shift < 0: no correction, 0).
+func auxPrologue(name string, shift int) {
+	xq, ap := base("xq"), base("aux")
+	nb := Load(Param("nb"), GP64())
+	var xs xSums
+	if shift >= 0 {
+		xs = newXSums()
+	}
+	Label(name + "_prep")
+	TESTQ(nb, nb)
+	JZ(LabelRef(name + "_prepdone"))
+	if shift >= 0 {
+		q := YMM()
+		VMOVDQU(Mem{Base: xq, Disp: 2}, q)
+		sum := xs.sum(q)
+		SHLQ(U8(shift), sum)
+		NEGQ(sum)
+		MOVL(sum.As32(), Mem{Base: ap})
+	} else {
+		MOVL(U32(0), Mem{Base: ap})
+	}
+	storeScale(xq, Mem{Base: ap, Disp: 4})
+	ADDQ(U32(34), xq)
+	ADDQ(U32(8), ap)
+	DECQ(nb)
+	JMP(LabelRef(name + "_prep"))
+	Label(name + "_prepdone")
 }
 
 // zRows walks sixteen rows of Q8_0 or Q4_0 blocks for the ZMM kernels:
@@ -414,8 +451,7 @@ func quantQ8ZKernel() {
 
 // packZKernel emits packQ8ZAsm, zGemm.pack for one group of nt ≤ 8
 // tokens: per block, each token's 32 quant bytes, its correction
-// −off·Σx (Σx by VPSADBW of the bytes biased to unsigned, less 128·32)
-// and its float32 scale; the entries of tokens nt..7 are left as they
+// −off·Σx (xSums) and its float32 scale; the entries of tokens nt..7 are left as they
 // are (the caller clears them).
 func packZKernel() {
 	TEXT("packQ8ZAsm", NOSPLIT, "func(dst, xq []byte, xr, nt, nb, off int)")
@@ -423,10 +459,7 @@ func packZKernel() {
 	p, src := base("dst"), base("xq")
 	xr := Load(Param("xr"), GP64())
 	nb := Load(Param("nb"), GP64())
-	bias := YMM()
-	VPBROADCASTD(cmemIdx("bias80x4", []uint32{0x80808080}), bias)
-	zero := YMM()
-	VPXOR(zero, zero, zero)
+	xs := newXSums()
 	Label("packQ8Z_blk")
 	TESTQ(nb, nb)
 	JZ(LabelRef("packQ8Z_done"))
@@ -443,26 +476,11 @@ func packZKernel() {
 	MOVQ(t, o)
 	SHLQ(U8(5), o)
 	VMOVDQU(q, Mem{Base: p, Index: o, Scale: 1})
-	VPXOR(bias, q, q)
-	VPSADBW(zero, q, q) // four sums of eight unsigned bytes
-	h := XMM()
-	VEXTRACTI128(U8(1), q, h)
-	VPADDQ(h, q.AsX(), h)
-	h2 := XMM()
-	VPSHUFD(U8(0x4e), h, h2)
-	VPADDQ(h2, h, h)
-	sum := GP64()
-	VMOVQ(h, sum)
-	SUBQ(U32(128*32), sum) // Σx
+	sum := xs.sum(q)
 	IMULQ(Load(Param("off"), GP64()), sum)
 	NEGQ(sum)
 	MOVL(sum.As32(), Mem{Base: p, Index: t, Scale: 4, Disp: 256})
-	r := GP32()
-	MOVWLZX(Mem{Base: s}, r)
-	d := XMM()
-	VMOVD(r, d)
-	VCVTPH2PS(d, d)
-	VMOVSS(d, Mem{Base: p, Index: t, Scale: 4, Disp: 288})
+	storeScale(s, Mem{Base: p, Index: t, Scale: 4, Disp: 288})
 	ADDQ(xr, s)
 	INCQ(t)
 	JMP(LabelRef("packQ8Z_tok"))
