@@ -220,19 +220,19 @@ func gemvQKGeneric(u unpackK, bb int, mode minsMode) func(y []float32, w, xq []b
 				switch mode {
 				case minsLanes8:
 					for k := range acc {
-						acc[k] = fma32(dmin, float32(mn[2*k]*bs[2*k]+mn[2*k+1]*bs[2*k+1]), acc[k])
+						acc[k] = FMA32(dmin, float32(mn[2*k]*bs[2*k]+mn[2*k+1]*bs[2*k+1]), acc[k])
 					}
 				case minsLanes4:
 					for k := range accm {
 						p := mn[4*k]*(bs[4*k]+bs[4*k+1]) + mn[4*k+2]*(bs[4*k+2]+bs[4*k+3])
-						accm[k] = fma32(dmin, float32(p), accm[k])
+						accm[k] = FMA32(dmin, float32(p), accm[k])
 					}
 				case minsScalar:
 					var p int32
 					for g := range bs {
 						p += mn[g] * bs[g]
 					}
-					summs = fma32(dmin, float32(p), summs)
+					summs = FMA32(dmin, float32(p), summs)
 				}
 				qx := x[4 : 4+256]
 				var sumi [8]int32
@@ -246,7 +246,7 @@ func gemvQKGeneric(u unpackK, bb int, mode minsMode) func(y []float32, w, xq []b
 					}
 				}
 				for k := range acc {
-					acc[k] = fma32(d, float32(sumi[k]), acc[k])
+					acc[k] = FMA32(d, float32(sumi[k]), acc[k])
 				}
 			}
 			res := hsum8(&acc)
@@ -289,7 +289,7 @@ func gemvQ32Generic(u unpack32, bb int, q81 bool) func(y []float32, w, xq []byte
 				x := xq[b*xb : (b+1)*xb]
 				d, m := u(row[b*bb:(b+1)*bb], &q)
 				if q81 {
-					summs = fma32(m, f16le(x[2:]), summs)
+					summs = FMA32(m, f16le(x[2:]), summs)
 				}
 				dd := d * f16le(x)
 				qx := x[off:xb]
@@ -298,19 +298,13 @@ func gemvQ32Generic(u unpack32, bb int, q81 bool) func(y []float32, w, xq []byte
 					for i := 4 * k; i < 4*k+4; i++ {
 						s += int32(q[i]) * int32(int8(qx[i]))
 					}
-					acc[k] = fma32(dd, float32(s), acc[k])
+					acc[k] = FMA32(dd, float32(s), acc[k])
 				}
 			}
 			y[r] = hsum8(&acc) + summs
 		}
 	}
 }
-
-// fma32 is a float32 fused multiply-add (x·y + z rounded once; the
-// float64 FMA is exact before its single rounding to float32 except in
-// double-rounding ties, which need 29 more bits of agreement than float32
-// products have).
-func fma32(x, y, z float32) float32 { return float32(math.FMA(float64(x), float64(y), float64(z))) }
 
 // hsum8 adds eight lanes as llama.cpp's hsum_float_8 does: high half to
 // low half, then the upper pair to the lower pair, then the two left.

@@ -198,7 +198,7 @@ func (z *zGemm) exact(y []float32, ldy int, w, xq []byte, r0, r1, nb, T int) {
 					s += q * int32(int8(xb[2+i]))
 				}
 				d := float32(f16le(wb) * f16le(xb))
-				acc = float32(math.FMA(float64(float32(s)), float64(d), float64(acc)))
+				acc = FMA32(float32(s), d, acc)
 			}
 			y[t*ldy+r] = acc
 		}

@@ -158,7 +158,7 @@ func gemvQ8Q8Generic(y []float32, w, xq []byte, xd []float32) {
 				for j := 4 * k; j < 4*k+4; j++ {
 					s += int32(int8(blk[2+j])) * int32(int8(xb[j]))
 				}
-				acc[k] = fma32(d, float32(s), acc[k])
+				acc[k] = FMA32(d, float32(s), acc[k])
 			}
 		}
 		y[r] = hsum8(&acc)

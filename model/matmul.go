@@ -109,7 +109,7 @@ func (s *Session) matmul(w *Tensor, y, x []float32, T int, add bool) {
 		if add {
 			dst = yt
 		}
-		if s.q8GGML(w) {
+		if s.m.q8GGML(w) {
 			xr := len(xq) / T
 			for t := 0; t < T; t++ {
 				kernel.GemvQ8_0Q8GGML(dst[t*rows:(t+1)*rows], w.Raw, xq[t*xr:(t+1)*xr], rows, cols)
@@ -183,7 +183,7 @@ func (s *Session) gemv(x []float32, parts ...matPart) {
 				nd++
 			}
 			p.xq = s.xqs[vt][:vt.MustRowBytes(p.w.Cols)]
-			p.ggml = s.q8GGML(p.w)
+			p.ggml = s.m.q8GGML(p.w)
 		}
 		s.mj.parts[i] = p
 		rows += p.w.Rows
@@ -227,8 +227,6 @@ type matPart struct {
 // kernel.GemvQ8_0Q8GGML: with MatchGGML, where the table's kernels (on
 // AVX-512 VNNI) sum each block exactly and llama.cpp, which does not
 // repack Q8_0, sums eight lanes per row.
-func (s *Session) q8GGML(w *Tensor) bool { return s.m.q8GGML(w) }
-
 func (m *Model) q8GGML(w *Tensor) bool { return m.MatchGGML && w.Type == quant.Q8_0 }
 
 // kernelSerialBytes keeps every kernel call below the size at which the
