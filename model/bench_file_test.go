@@ -16,10 +16,11 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkFileDecode decodes positions 0..63 of the model file named by
-// LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads, like
-// `llmparts bench generate`.
-func BenchmarkFileDecode(b *testing.B) {
+// loadBenchModel loads the file named by LLMPARTS_BENCH_MODEL (skipping
+// the benchmark when unset) with LLMPARTS_BENCH_THREADS threads (default
+// 2); LLMPARTS_BENCH_INT=1 forces the integer path, =0 the float path;
+// LLMPARTS_BENCH_GGML=1 sets MatchGGML.
+func loadBenchModel(b *testing.B, keepMapped bool) *Model {
 	p := os.Getenv("LLMPARTS_BENCH_MODEL")
 	if p == "" {
 		b.Skip("LLMPARTS_BENCH_MODEL not set")
@@ -28,13 +29,21 @@ func BenchmarkFileDecode(b *testing.B) {
 	if t, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_THREADS")); err == nil {
 		threads = t
 	}
-	m, err := Load(p, Options{Threads: threads, KeepMapped: os.Getenv("LLMPARTS_HUGE") == "",
+	m, err := Load(p, Options{Threads: threads, KeepMapped: keepMapped,
 		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
 		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0",
 		MatchGGML:           os.Getenv("LLMPARTS_BENCH_GGML") == "1"})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return m
+}
+
+// BenchmarkFileDecode decodes positions 0..63 of the model file named by
+// LLMPARTS_BENCH_MODEL (skipped when unset) with 2 threads, like
+// `llmparts bench generate`.
+func BenchmarkFileDecode(b *testing.B) {
+	m := loadBenchModel(b, os.Getenv("LLMPARTS_HUGE") == "")
 	defer m.Close()
 	s := m.NewSession(256)
 	b.ReportAllocs()
@@ -60,21 +69,7 @@ func BenchmarkFileDecode(b *testing.B) {
 // LLMPARTS_BENCH_THREADS); LLMPARTS_BENCH_INT=1 forces the integer path,
 // =0 the float path; LLMPARTS_BENCH_GGML=1 sets MatchGGML.
 func BenchmarkFilePrompt(b *testing.B) {
-	p := os.Getenv("LLMPARTS_BENCH_MODEL")
-	if p == "" {
-		b.Skip("LLMPARTS_BENCH_MODEL not set")
-	}
-	threads := 2
-	if t, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_THREADS")); err == nil {
-		threads = t
-	}
-	m, err := Load(p, Options{Threads: threads,
-		QuantizeActivations: os.Getenv("LLMPARTS_BENCH_INT") == "1",
-		FloatActivations:    os.Getenv("LLMPARTS_BENCH_INT") == "0",
-		MatchGGML:           os.Getenv("LLMPARTS_BENCH_GGML") == "1"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := loadBenchModel(b, false)
 	defer m.Close()
 	n := 128
 	if v, err := strconv.Atoi(os.Getenv("LLMPARTS_BENCH_PROMPT")); err == nil && v > 0 {
