@@ -121,16 +121,22 @@ func q4Table() Mem {
 // hsumZ returns an XMM register whose lane 0 holds the sum of the 16
 // lanes of z, halving 16 → 8 → 4 → 2 → 1 (EVEX forms, any register).
 func hsumZ(z reg.VecVirtual) reg.VecVirtual {
+	return foldZ(z, func(a, b, dst Op) { VADDPS(a, b, dst) })
+}
+
+// foldZ is hsumZ with another lane-wise operation (op(a, b, dst), e.g.
+// VMAXPS) in place of the addition.
+func foldZ(z reg.VecVirtual, op func(a, b, dst Op)) reg.VecVirtual {
 	h := YMM()
 	VEXTRACTF64X4(U8(1), z, h)
-	VADDPS(h, z.AsY(), h)
+	op(h, z.AsY(), h)
 	l := XMM()
 	VEXTRACTF32X4(U8(1), h, l)
-	VADDPS(l, h.AsX(), l)
+	op(l, h.AsX(), l)
 	t := XMM()
 	VSHUFPS(U8(0x4E), l, l, t) // swap 64-bit halves
-	VADDPS(t, l, l)
+	op(t, l, l)
 	VSHUFPS(U8(0xB1), l, l, t) // swap neighbours
-	VADDPS(t, l, l)
+	op(t, l, l)
 	return l
 }

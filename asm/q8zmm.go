@@ -410,17 +410,7 @@ func quantQ8ZKernel() {
 	a1 := ZMM()
 	VPANDD(absm, v1, a1)
 	VMAXPS(a1, a, a)
-	h := YMM()
-	VEXTRACTF64X4(U8(1), a, h)
-	VMAXPS(h, a.AsY(), h)
-	hx := XMM()
-	VEXTRACTF128(U8(1), h, hx)
-	VMAXPS(hx, h.AsX(), hx)
-	s := XMM()
-	VMOVHLPS(hx, hx, s)
-	VMAXPS(s, hx, hx)
-	VPSHUFD(U8(1), hx, s)
-	VMAXSS(s, hx, hx) // max|x|
+	hx := foldZ(a, func(a, b, dst Op) { VMAXPS(a, b, dst) }) // max|x|
 	id := XMM()
 	VXORPS(id, id, id)
 	VUCOMISS(id, hx)

@@ -7847,7 +7847,7 @@ gemvQ4Q8x8YAsm_end:
 	RET
 
 // func quantizeQ8_0ZAsm(dst []byte, x []float32, nb int)
-// Requires: AVX, AVX512F, F16C
+// Requires: AVX, AVX512F, AVX512VL, F16C
 TEXT ·quantizeQ8_0ZAsm(SB), NOSPLIT, $0-56
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
@@ -7865,12 +7865,12 @@ quantQ8Z_loop:
 	VMAXPS        Z5, Z4, Z4
 	VEXTRACTF64X4 $0x01, Z4, Y5
 	VMAXPS        Y5, Y4, Y5
-	VEXTRACTF128  $0x01, Y5, X4
+	VEXTRACTF32X4 $0x01, Y5, X4
 	VMAXPS        X4, X5, X4
-	VMOVHLPS      X4, X4, X5
+	VSHUFPS       $0x4e, X4, X4, X5
 	VMAXPS        X5, X4, X4
-	VPSHUFD       $0x01, X4, X5
-	VMAXSS        X5, X4, X4
+	VSHUFPS       $0xb1, X4, X4, X5
+	VMAXPS        X5, X4, X4
 	VXORPS        X5, X5, X5
 	VUCOMISS      X5, X4
 	JE            quantQ8Z_zero
